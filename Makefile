@@ -1,0 +1,107 @@
+# kith: plain GNU make.  `make` builds, `make test` runs every test,
+# `make asan` runs them under ASan+UBSan, `make fuzz` runs the fuzzers,
+# `make bench` prints benchmark figures as JSON lines.
+
+CC ?= cc
+# msgpack-c's pkg-config name is "msgpack" on Debian 12, "msgpack-c" elsewhere.
+MSGPACK_PC := $(shell pkg-config --exists msgpack-c && echo msgpack-c || echo msgpack)
+PKGS := libzmq lmdb $(MSGPACK_PC) libsodium jansson inih
+DEPS_OK := $(shell pkg-config --exists $(PKGS) cmocka && echo yes)
+
+ifneq ($(DEPS_OK),yes)
+ifeq ($(filter deps clean,$(MAKECMDGOALS)),)
+$(error missing development libraries: run `sudo tools/install-deps` (or `make deps`) first)
+endif
+endif
+
+WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes
+OPT ?= -O2 -g
+CFLAGS ?= $(OPT)
+CFLAGS += -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE $(WARN) -Iproto -Inode -pthread
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null)
+LDLIBS += $(PKG_LIBS) -pthread
+
+B ?= build
+PROTO_SRC := $(wildcard proto/*.c)
+NODE_SRC := $(wildcard node/*.c)
+LIB_SRC := $(PROTO_SRC) $(NODE_SRC)
+LIB_OBJ := $(LIB_SRC:%.c=$(B)/%.o) $(B)/gen/config_default.o
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
+
+.PHONY: all deps test unit cli fuzz-replay asan fuzz bench clean
+all: $(B)/kith
+
+deps:
+	tools/install-deps
+
+$(B)/%.o: %.c $(wildcard proto/*.h node/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(PKG_CFLAGS) -c $< -o $@
+
+# The default config is built into the binaries, so a node runs with none.
+$(B)/gen/config_default.c: configs/kith.conf
+	@mkdir -p $(dir $@)
+	{ echo 'const char config_default[] ='; \
+	  sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/"/' -e 's/$$/\\n"/' $<; \
+	  echo ';'; } > $@
+
+$(B)/gen/%.o: $(B)/gen/%.c
+	$(CC) $(CFLAGS) -Wno-missing-variable-declarations -c $< -o $@
+
+$(B)/libkith.a: $(LIB_OBJ)
+	ar rcs $@ $^
+
+$(B)/kith: $(B)/tools/kith.o $(B)/tools/view.o $(B)/libkith.a
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(B)/kith-bench: $(B)/tools/bench.o $(B)/libkith.a
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(B)/tests/%: $(B)/tests/unit/%.o $(B)/tests/unit/testutil.o $(B)/libkith.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $^ $(CMOCKA_LIBS) $(LDLIBS)
+
+# Fuzz harnesses double as corpus replayers: built without libFuzzer, their
+# main() runs each corpus file once (tests/fuzz/replay.c).
+FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_NAMES := $(FUZZ_SRC:tests/fuzz/%.c=%)
+$(B)/fuzz/%: tests/fuzz/%.c tests/fuzz/replay.c $(B)/libkith.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(PKG_CFLAGS) -o $@ $< tests/fuzz/replay.c $(B)/libkith.a $(LDLIBS)
+
+unit: $(UNIT_BIN)
+	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t; done
+
+fuzz-replay: $(FUZZ_NAMES:%=$(B)/fuzz/%)
+	@set -e; for f in $(FUZZ_NAMES); do $(B)/fuzz/$$f tests/fuzz/corpus/$${f#fuzz_}; done
+
+cli: $(B)/kith
+	@KITH=$(abspath $(B)/kith) tests/cli/run
+
+test: all unit fuzz-replay cli
+
+asan:
+	$(MAKE) B=build-asan CC=clang \
+	    OPT="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
+	    test
+
+# libFuzzer builds: each harness runs for FUZZ_SECONDS on its corpus.
+FUZZ_SECONDS ?= 60
+FB := build-fuzz
+FUZZ_CFLAGS := -O1 -g -fsanitize=fuzzer-no-link,address,undefined -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE -Iproto -Inode -pthread
+fuzz:
+	@mkdir -p $(FB)
+	@set -e; for f in $(FUZZ_NAMES); do \
+	  clang $(FUZZ_CFLAGS) -fsanitize=fuzzer $(PKG_CFLAGS) -o $(FB)/$$f tests/fuzz/$$f.c $(PROTO_SRC) $(LDLIBS); \
+	  mkdir -p $(FB)/corpus-$$f; \
+	  $(FB)/$$f -max_total_time=$(FUZZ_SECONDS) -max_len=20000 $(FB)/corpus-$$f tests/fuzz/corpus/$${f#fuzz_}; \
+	done
+
+bench: $(B)/kith-bench
+	$(B)/kith-bench
+
+clean:
+	rm -rf build build-asan build-fuzz

@@ -1,0 +1,133 @@
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <ini.h>
+
+#include "config.h"
+#include "kith.h"
+
+struct load {
+	struct config *c;
+	const char *path;
+	char *err;
+	size_t errlen;
+	int failed;
+	FILE *f;
+	int line;	/* the line inih is handling */
+};
+
+void
+config_defaults(struct config *c)
+{
+
+	memset(c, 0, sizeof(*c));
+	c->max_size_mb = 65536;
+}
+
+/* Parse a whole decimal number in [lo, hi]. */
+static int
+number(const char *s, uint64_t lo, uint64_t hi, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+
+	if (*s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v < lo || v > hi)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+/* inih's reader: fgets that counts lines, as Debian's inih passes none. */
+static char *
+reader(char *buf, int size, void *arg)
+{
+	struct load *l = arg;
+	char *s;
+
+	if ((s = fgets(buf, size, l->f)) != NULL)
+		l->line++;
+	return s;
+}
+
+static int
+on_entry(void *arg, const char *section, const char *key, const char *value)
+{
+	struct load *l = arg;
+	int line = l->line;
+	const char *problem = NULL;
+
+	if (strcmp(section, "node") == 0 && strcmp(key, "name") == 0) {
+		if (strlen(value) >= sizeof(l->c->name))
+			problem = "name is too long";
+		else
+			strcpy(l->c->name, value);
+	} else if (strcmp(section, "store") == 0 &&
+	    strcmp(key, "max_size_mb") == 0) {
+		if (number(value, 16, 1 << 24, &l->c->max_size_mb) != 0)
+			problem = "max_size_mb must be a number from 16 to "
+			    "16777216";
+	} else
+		problem = "unknown section or key";
+	if (problem != NULL && !l->failed) {
+		snprintf(l->err, l->errlen, "%s:%d: [%s] %s: %s", l->path,
+		    line, section, key, problem);
+		l->failed = 1;
+	}
+	return problem == NULL;
+}
+
+int
+config_load(const char *path, struct config *c, char *err, size_t errlen)
+{
+	struct load l = { c, path, err, errlen, 0, NULL, 0 };
+	int rc;
+
+	if ((l.f = fopen(path, "r")) == NULL) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return errno == ENOENT ? KITH_ENOTFOUND : KITH_EIO;
+	}
+	rc = ini_parse_stream(reader, &l, on_entry, &l);
+	fclose(l.f);
+	if (rc == 0)
+		return 0;
+	if (!l.failed)
+		snprintf(err, errlen, "%s:%d: syntax error", path, rc);
+	return KITH_EINVAL;
+}
+
+int
+config_write_default(const char *path, const char *name)
+{
+	const char *at = strstr(config_default, "\nname =\n");
+	size_t head;
+	FILE *f;
+	int fd, rc = 0;
+
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644)) < 0)
+		return errno == EEXIST ? KITH_EEXIST : KITH_EIO;
+	if ((f = fdopen(fd, "w")) == NULL) {
+		close(fd);
+		return KITH_EIO;
+	}
+	if (at == NULL)
+		fputs(config_default, f);
+	else {
+		head = (size_t)(at - config_default);
+		fwrite(config_default, 1, head, f);
+		fprintf(f, "\nname = %s\n", name);
+		fputs(at + strlen("\nname =\n"), f);
+	}
+	if (fflush(f) != 0 || fsync(fileno(f)) != 0)
+		rc = KITH_EIO;
+	if (fclose(f) != 0)
+		rc = KITH_EIO;
+	return rc;
+}

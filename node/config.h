@@ -1,0 +1,41 @@
+#ifndef CONFIG_H
+#define CONFIG_H
+
+/*
+ * The node's INI configuration, read with inih: the one module that uses it.
+ */
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct config {
+	char name[256];		/* [node] name */
+	uint64_t max_size_mb;	/* [store] max_size_mb */
+};
+
+/* The default configuration file's text (configs/kith.conf), built in. */
+extern const char config_default[];
+
+/**
+ * config_defaults(c):
+ * Fill ${c} with the built-in defaults.
+ */
+void config_defaults(struct config *c);
+
+/**
+ * config_load(path, c, err, errlen):
+ * Read ${path} over the values already in ${c}.  Return 0, or
+ * KITH_ENOTFOUND / KITH_EIO if it cannot be read, or KITH_EINVAL with
+ * "PATH:LINE: problem" in ${err} for an unknown section or key, or a bad
+ * value.
+ */
+int config_load(const char *path, struct config *c, char *err, size_t errlen);
+
+/**
+ * config_write_default(path, name):
+ * Create ${path} (which must not exist) from the built-in default text, with
+ * "name =" in [node] set to ${name}.  Return 0, KITH_EEXIST or KITH_EIO.
+ */
+int config_write_default(const char *path, const char *name);
+
+#endif

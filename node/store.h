@@ -1,0 +1,239 @@
+#ifndef STORE_H
+#define STORE_H
+
+/*
+ * The node's LMDB store: the one module that uses LMDB.  One environment per
+ * node holds the signed headers (clustered in reconciliation order), bodies,
+ * an id index, the per-author sequence index, entity versions, materialised
+ * entity state with a by-kind index, forks, the deny-set, peers and metadata.
+ *
+ * Several processes may open one store at once (the `kith` command beside a
+ * running daemon); LMDB serialises their writers.  Every call runs in its own
+ * transaction; a write call returns only after its transaction is durably
+ * committed.
+ */
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kith.h"
+
+struct kcrypto_key;
+struct record;
+struct state;
+struct store;
+
+/* Open flags. */
+#define STORE_CREATE	0x1	/* create the directory and files if absent */
+#define STORE_RDONLY	0x2	/* no writes through this handle */
+#define STORE_NOSYNC	0x4	/* tests and benchmarks only: commits skip fsync */
+
+/* Size defaults; the map grows in steps up to the maximum. */
+#define STORE_MAP_INITIAL	(64ULL << 20)
+#define STORE_MAP_MAX		(64ULL << 30)
+
+/* The outcome of a batch apply. */
+struct store_result {
+	size_t added;		/* new records committed */
+	size_t duplicate;	/* already held (or denied), skipped */
+	size_t rejected;	/* failed a check; not stored */
+	size_t forks;		/* new records that fork an author's sequence */
+};
+
+/* Called once for each rejected record with the reason. */
+typedef void store_reject_fn(void *arg, const struct record *rec, int rc);
+
+/* A local change to sign and store; see store_write. */
+struct store_draft {
+	uint64_t kind;
+	uint8_t entity[KITH_ENTITY_LEN];
+	const uint8_t *body;		/* borrowed */
+	size_t blen;
+	uint64_t expiry;
+	uint8_t id[KITH_ID_LEN];	/* out: the new record's id */
+	uint64_t hlc;			/* out: its timestamp */
+};
+
+/* Counts for `kith stats`. */
+struct store_stats {
+	size_t records;
+	size_t bodies;
+	size_t entities;
+	size_t forks;		/* authors with at least one fork */
+	size_t by_kind[4];	/* requests, volunteers, referrals, other */
+	uint64_t file_bytes;	/* size of the data file on disk */
+	uint64_t used_bytes;	/* pages in use */
+	uint64_t map_bytes;	/* current map size */
+};
+
+/**
+ * store_open(dir, flags, max_map, rc):
+ * Open the store in directory ${dir}, creating it if ${flags} has
+ * STORE_CREATE.  ${max_map} caps the map size in bytes (0 for
+ * STORE_MAP_MAX).  Return the store, or NULL with ${*rc} set to
+ * KITH_ENOTFOUND (no store there), KITH_EIO or KITH_ESTORE.
+ */
+struct store *store_open(const char *dir, int flags, uint64_t max_map,
+    int *rc);
+
+/**
+ * store_close(st):
+ * Close ${st}; nothing if NULL.
+ */
+void store_close(struct store *st);
+
+/**
+ * store_network(st, out):
+ * Copy the store's network id to ${out}[32]; KITH_ENOTFOUND if none is set.
+ */
+int store_network(struct store *st, uint8_t out[KITH_NETWORK_LEN]);
+
+/**
+ * store_init_network(st, charter):
+ * Make the store part of the network that ${charter} starts (its network id
+ * is the charter's record id) and apply the charter.  Return 0, KITH_EEXIST
+ * if the store already belongs to a network, KITH_EINVAL if ${charter} is
+ * not a valid charter, or a store error.
+ */
+int store_init_network(struct store *st, const struct record *charter);
+
+/**
+ * store_charter(st, out):
+ * Return the network's charter record, with body, in ${*out}.
+ */
+int store_charter(struct store *st, struct record **out);
+
+/**
+ * store_apply(st, recs, n, res, reject, arg):
+ * Check ${n} records and commit the new, valid ones in one write
+ * transaction.  Cheap checks come first (network id, timestamp not too far
+ * ahead), then deduplication by id, then signatures, checked in parallel
+ * threads.  Records held already are counted as duplicates; failures are
+ * counted as rejected and reported to ${reject} (if not NULL) with ${arg}.
+ * Fills ${*res}.  Return 0 if the transaction committed (even if records
+ * were rejected), or a store error (nothing was committed).
+ */
+int store_apply(struct store *st, struct record *const *recs, size_t n,
+    struct store_result *res, store_reject_fn *reject, void *arg);
+
+/**
+ * store_write(st, key, drafts, n):
+ * Sign and commit ${n} local changes in one write transaction.  Each gets
+ * the author's next sequence number, a fresh clock tick and, as parents,
+ * the current heads of its entity; ${drafts}[i].id and .hlc are filled in.
+ * Return 0, a record-building error (KITH_ETOOBIG...), KITH_ENETWORK if the
+ * store has no network yet, or a store error; nothing is committed on error.
+ */
+int store_write(struct store *st, const struct kcrypto_key *key,
+    struct store_draft *drafts, size_t n);
+
+/**
+ * store_get(st, id, out):
+ * Return the record ${id}, with its body if held, in ${*out} (the caller
+ * frees it).  KITH_ENOTFOUND if it is not held.
+ */
+int store_get(struct store *st, const uint8_t id[KITH_ID_LEN],
+    struct record **out);
+
+/**
+ * store_entity(st, entity, out, n):
+ * Return all held records of ${entity}, with bodies, in (hlc, id) order, in
+ * a new array ${*out} of ${*n}; free it with store_records_free.
+ * KITH_ENOTFOUND if none are held.
+ */
+int store_entity(struct store *st, const uint8_t entity[KITH_ENTITY_LEN],
+    struct record ***out, size_t *n);
+
+/**
+ * store_records_free(recs, n):
+ * Free an array returned by store_entity.
+ */
+void store_records_free(struct record **recs, size_t n);
+
+/* Iteration callback: ${rec} is borrowed for the call; non-zero stops. */
+typedef int store_record_fn(void *arg, const struct record *rec);
+
+/**
+ * store_range(st, lo_hlc, lo_id, hi_hlc, hi_id, fn, arg):
+ * Call ${fn} for each record whose (hlc, id) is at least (${lo_hlc},
+ * ${lo_id}) and below (${hi_hlc}, ${hi_id}), in that order.  A NULL id
+ * means all zero bytes.  Return 0, ${fn}'s non-zero result, or an error.
+ */
+int store_range(struct store *st, uint64_t lo_hlc, const uint8_t *lo_id,
+    uint64_t hi_hlc, const uint8_t *hi_id, store_record_fn *fn, void *arg);
+
+/**
+ * store_by_author(st, author, seq, fn, arg):
+ * Call ${fn} for each record of ${author} with sequence number ${seq}: one,
+ * or several if the author forked.  KITH_ENOTFOUND if there is none.
+ */
+int store_by_author(struct store *st, const uint8_t author[KITH_KEY_LEN],
+    uint64_t seq, store_record_fn *fn, void *arg);
+
+/**
+ * store_author_forked(st, author):
+ * Return 1 if ${author} has ever reused a sequence number, else 0.
+ */
+int store_author_forked(struct store *st, const uint8_t author[KITH_KEY_LEN]);
+
+/**
+ * store_state(st, entity, out):
+ * Return the materialised state of ${entity} in ${*out}, which the caller
+ * frees.  KITH_ENOTFOUND if the entity is unknown.
+ */
+int store_state(struct store *st, const uint8_t entity[KITH_ENTITY_LEN],
+    struct state **out);
+
+/**
+ * store_find_entity(st, prefix, nibbles, out):
+ * Find the entity whose id starts with the ${nibbles} hex digits held in
+ * ${prefix} (high nibble first; ${prefix} holds (${nibbles}+1)/2 bytes) and
+ * copy its id to ${out}.  Return 0, KITH_ENOTFOUND, or KITH_EEXIST if more
+ * than one entity matches.
+ */
+int store_find_entity(struct store *st, const uint8_t *prefix, size_t nibbles,
+    uint8_t out[KITH_ENTITY_LEN]);
+
+/* State iteration callback: ${s} is borrowed; non-zero stops. */
+typedef int store_state_fn(void *arg, const struct state *s);
+
+/**
+ * store_states(st, kind, fn, arg):
+ * Call ${fn} for each entity of ${kind} (0 for every kind) in entity-id
+ * order.  Return 0, ${fn}'s non-zero result, or an error.
+ */
+int store_states(struct store *st, uint64_t kind, store_state_fn *fn,
+    void *arg);
+
+/**
+ * store_digest(st, out):
+ * Write to ${out}[32] the BLAKE2b-256 of every entity's state encoding,
+ * concatenated in entity-id order.
+ */
+int store_digest(struct store *st, uint8_t out[KITH_HASH_LEN]);
+
+/* Verification callback: record ${id} failed with ${rc}. */
+typedef void store_bad_fn(void *arg, const uint8_t id[KITH_ID_LEN], int rc);
+
+/**
+ * store_verify(st, bad, arg, checked, nbad):
+ * Re-check every stored record: its id, signature and body hash, and that
+ * the indexes agree.  Call ${bad} for each failure; set ${*checked} and
+ * ${*nbad}.  Return 0 if the scan ran (whatever it found), or an error.
+ */
+int store_verify(struct store *st, store_bad_fn *bad, void *arg,
+    size_t *checked, size_t *nbad);
+
+/**
+ * store_stats(st, out):
+ * Fill ${*out}.
+ */
+int store_stats(struct store *st, struct store_stats *out);
+
+/**
+ * store_compact(st, path):
+ * Write a compacted copy of the store to the new file ${path}.
+ */
+int store_compact(struct store *st, const char *path);
+
+#endif

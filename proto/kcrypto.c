@@ -1,0 +1,220 @@
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "kcrypto.h"
+#include "kith.h"
+
+_Static_assert(sizeof(struct kcrypto_hash) >= sizeof(crypto_generichash_state),
+    "kcrypto_hash storage too small");
+
+/* Secret material stays in guarded sodium_malloc memory. */
+struct kcrypto_key {
+	unsigned char pk[crypto_sign_PUBLICKEYBYTES];
+	unsigned char sk[crypto_sign_SECRETKEYBYTES];
+	unsigned char seed[crypto_sign_SEEDBYTES];
+};
+
+/* Messages up to this size are signed from a stack copy, not the heap. */
+#define STACK_MSG	1024
+
+int
+kcrypto_init(void)
+{
+
+	return sodium_init() < 0 ? KITH_ECRYPTO : 0;
+}
+
+void
+kcrypto_hash(uint8_t out[32], const uint8_t *in, size_t n)
+{
+
+	crypto_generichash(out, 32, in, n, NULL, 0);
+}
+
+void
+kcrypto_hash_init(struct kcrypto_hash *h)
+{
+
+	crypto_generichash_init((crypto_generichash_state *)h->opaque, NULL, 0,
+	    32);
+}
+
+void
+kcrypto_hash_update(struct kcrypto_hash *h, const uint8_t *in, size_t n)
+{
+
+	crypto_generichash_update((crypto_generichash_state *)h->opaque, in, n);
+}
+
+void
+kcrypto_hash_final(struct kcrypto_hash *h, uint8_t out[32])
+{
+
+	crypto_generichash_final((crypto_generichash_state *)h->opaque, out, 32);
+	sodium_memzero(h, sizeof(*h));
+}
+
+void
+kcrypto_random(uint8_t *out, size_t n)
+{
+
+	randombytes_buf(out, n);
+}
+
+struct kcrypto_key *
+kcrypto_key_from_seed(const uint8_t seed[32])
+{
+	struct kcrypto_key *key;
+
+	if ((key = sodium_malloc(sizeof(*key))) == NULL)
+		return NULL;
+	memcpy(key->seed, seed, sizeof(key->seed));
+	crypto_sign_seed_keypair(key->pk, key->sk, key->seed);
+	return key;
+}
+
+struct kcrypto_key *
+kcrypto_key_generate(void)
+{
+	struct kcrypto_key *key;
+	unsigned char seed[crypto_sign_SEEDBYTES];
+
+	randombytes_buf(seed, sizeof(seed));
+	key = kcrypto_key_from_seed(seed);
+	sodium_memzero(seed, sizeof(seed));
+	return key;
+}
+
+int
+kcrypto_key_save(const struct kcrypto_key *key, const char *path)
+{
+	int fd, rc;
+
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) < 0)
+		return errno == EEXIST ? KITH_EEXIST : KITH_EIO;
+	rc = 0;
+	if (write(fd, key->seed, sizeof(key->seed)) != sizeof(key->seed) ||
+	    fsync(fd) != 0)
+		rc = KITH_EIO;
+	if (close(fd) != 0)
+		rc = KITH_EIO;
+	if (rc != 0)
+		unlink(path);
+	return rc;
+}
+
+struct kcrypto_key *
+kcrypto_key_load(const char *path, int *rc)
+{
+	struct kcrypto_key *key = NULL;
+	unsigned char seed[crypto_sign_SEEDBYTES + 1];
+	ssize_t n;
+	int fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+		*rc = errno == ENOENT ? KITH_ENOTFOUND : KITH_EIO;
+		return NULL;
+	}
+	/* Read one byte more than a seed, to notice a file that is too long. */
+	n = read(fd, seed, sizeof(seed));
+	close(fd);
+	if (n < 0)
+		*rc = KITH_EIO;
+	else if (n != crypto_sign_SEEDBYTES)
+		*rc = KITH_ECORRUPT;
+	else if ((key = kcrypto_key_from_seed(seed)) == NULL)
+		*rc = KITH_ENOMEM;
+	else
+		*rc = 0;
+	sodium_memzero(seed, sizeof(seed));
+	return key;
+}
+
+const uint8_t *
+kcrypto_key_public(const struct kcrypto_key *key)
+{
+
+	return key->pk;
+}
+
+void
+kcrypto_key_free(struct kcrypto_key *key)
+{
+
+	/* sodium_free wipes the memory before releasing it. */
+	if (key != NULL)
+		sodium_free(key);
+}
+
+/*
+ * ed25519 needs the whole message in one buffer.  Small messages are joined
+ * on the stack; large ones on the heap.  Returns NULL if out of memory.
+ */
+static unsigned char *
+join(unsigned char *stack, const uint8_t *prefix, size_t plen,
+    const uint8_t *msg, size_t mlen)
+{
+	unsigned char *buf = stack;
+
+	if (plen + mlen > STACK_MSG && (buf = malloc(plen + mlen)) == NULL)
+		return NULL;
+	memcpy(buf, prefix, plen);
+	memcpy(buf + plen, msg, mlen);
+	return buf;
+}
+
+void
+kcrypto_sign(uint8_t sig[64], const struct kcrypto_key *key,
+    const uint8_t *prefix, size_t plen, const uint8_t *msg, size_t mlen)
+{
+	unsigned char stack[STACK_MSG];
+	unsigned char *buf;
+
+	if ((buf = join(stack, prefix, plen, msg, mlen)) == NULL) {
+		/* Leave a signature that can never verify. */
+		memset(sig, 0, 64);
+		return;
+	}
+	crypto_sign_detached(sig, NULL, buf, plen + mlen, key->sk);
+	if (buf != stack)
+		free(buf);
+}
+
+int
+kcrypto_verify(const uint8_t sig[64], const uint8_t pk[32],
+    const uint8_t *prefix, size_t plen, const uint8_t *msg, size_t mlen)
+{
+	unsigned char stack[STACK_MSG];
+	unsigned char *buf;
+	int rc;
+
+	if ((buf = join(stack, prefix, plen, msg, mlen)) == NULL)
+		return KITH_ENOMEM;
+	rc = crypto_sign_verify_detached(sig, buf, plen + mlen, pk) == 0 ?
+	    0 : KITH_EBADSIG;
+	if (buf != stack)
+		free(buf);
+	return rc;
+}
+
+int
+kcrypto_verify_raw(const uint8_t sig[64], const uint8_t *msg, size_t mlen,
+    const uint8_t pk[32])
+{
+
+	return crypto_sign_verify_detached(sig, msg, mlen, pk) == 0 ?
+	    0 : KITH_EBADSIG;
+}
+
+void
+kcrypto_sign_raw(uint8_t sig[64], const uint8_t *msg, size_t mlen,
+    const struct kcrypto_key *key)
+{
+
+	crypto_sign_detached(sig, NULL, msg, mlen, key->sk);
+}

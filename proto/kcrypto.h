@@ -1,0 +1,116 @@
+#ifndef KCRYPTO_H
+#define KCRYPTO_H
+
+/*
+ * The one module that uses libsodium: hashing, ed25519 identities,
+ * signatures and randomness.
+ */
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* An ed25519 identity; its secret half lives in sodium_malloc memory. */
+struct kcrypto_key;
+
+/* Incremental BLAKE2b-256 state; opaque storage sized for libsodium's. */
+struct kcrypto_hash {
+	_Alignas(64) unsigned char opaque[384];
+};
+
+/**
+ * kcrypto_init():
+ * Initialise libsodium.  Return 0, or KITH_ECRYPTO.  Safe to call repeatedly
+ * and from several threads.
+ */
+int kcrypto_init(void);
+
+/**
+ * kcrypto_hash(out, in, n):
+ * Write the BLAKE2b-256 digest of ${n} bytes at ${in} to ${out}[32].
+ */
+void kcrypto_hash(uint8_t out[32], const uint8_t *in, size_t n);
+
+/**
+ * kcrypto_hash_init(h), kcrypto_hash_update(h, in, n), kcrypto_hash_final(h, out):
+ * Incremental BLAKE2b-256 over a sequence of byte runs.
+ */
+void kcrypto_hash_init(struct kcrypto_hash *h);
+void kcrypto_hash_update(struct kcrypto_hash *h, const uint8_t *in, size_t n);
+void kcrypto_hash_final(struct kcrypto_hash *h, uint8_t out[32]);
+
+/**
+ * kcrypto_random(out, n):
+ * Fill ${out} with ${n} random bytes.
+ */
+void kcrypto_random(uint8_t *out, size_t n);
+
+/**
+ * kcrypto_key_generate():
+ * Return a new random ed25519 identity, or NULL if out of memory.
+ */
+struct kcrypto_key *kcrypto_key_generate(void);
+
+/**
+ * kcrypto_key_from_seed(seed):
+ * Return the ed25519 identity derived from the 32-byte ${seed}, or NULL.
+ */
+struct kcrypto_key *kcrypto_key_from_seed(const uint8_t seed[32]);
+
+/**
+ * kcrypto_key_save(key, path):
+ * Write ${key}'s seed to a new file ${path} created with mode 0600.  Return 0,
+ * KITH_EEXIST if ${path} exists, or KITH_EIO.
+ */
+int kcrypto_key_save(const struct kcrypto_key *key, const char *path);
+
+/**
+ * kcrypto_key_load(path, rc):
+ * Return the identity whose seed is stored in ${path}, or NULL with ${*rc}
+ * set to KITH_ENOTFOUND, KITH_EIO, KITH_ECORRUPT (wrong size) or KITH_ENOMEM.
+ */
+struct kcrypto_key *kcrypto_key_load(const char *path, int *rc);
+
+/**
+ * kcrypto_key_public(key):
+ * Return ${key}'s 32-byte public key; borrowed, valid while ${key} lives.
+ */
+const uint8_t *kcrypto_key_public(const struct kcrypto_key *key);
+
+/**
+ * kcrypto_key_free(key):
+ * Wipe and free ${key}.  Does nothing if ${key} is NULL.
+ */
+void kcrypto_key_free(struct kcrypto_key *key);
+
+/**
+ * kcrypto_sign(sig, key, prefix, plen, msg, mlen):
+ * Write to ${sig}[64] the ed25519 signature by ${key} of the message formed
+ * by ${plen} bytes at ${prefix} followed by ${mlen} bytes at ${msg}.
+ */
+void kcrypto_sign(uint8_t sig[64], const struct kcrypto_key *key,
+    const uint8_t *prefix, size_t plen, const uint8_t *msg, size_t mlen);
+
+/**
+ * kcrypto_verify(sig, pk, prefix, plen, msg, mlen):
+ * Return 0 if ${sig} is ${pk}'s signature of ${prefix} || ${msg}, else
+ * KITH_EBADSIG.
+ */
+int kcrypto_verify(const uint8_t sig[64], const uint8_t pk[32],
+    const uint8_t *prefix, size_t plen, const uint8_t *msg, size_t mlen);
+
+/**
+ * kcrypto_verify_raw(sig, msg, mlen, pk):
+ * Verify a detached signature of a contiguous message; 0 or KITH_EBADSIG.
+ * The benchmark's raw-limit figure comes from this call.
+ */
+int kcrypto_verify_raw(const uint8_t sig[64], const uint8_t *msg, size_t mlen,
+    const uint8_t pk[32]);
+
+/**
+ * kcrypto_sign_raw(sig, msg, mlen, key):
+ * Sign a contiguous message; the benchmark's raw-limit sign figure.
+ */
+void kcrypto_sign_raw(uint8_t sig[64], const uint8_t *msg, size_t mlen,
+    const struct kcrypto_key *key);
+
+#endif

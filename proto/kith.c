@@ -1,0 +1,116 @@
+#include <string.h>
+
+#include "kith.h"
+
+const char *
+kith_strerror(int rc)
+{
+
+	switch (rc) {
+	case KITH_OK: return "success";
+	case KITH_ENOMEM: return "out of memory";
+	case KITH_EINVAL: return "invalid argument";
+	case KITH_ETRAILING: return "trailing bytes after object";
+	case KITH_ETYPE: return "wrong type or shape";
+	case KITH_EVERSION: return "unknown protocol version";
+	case KITH_ETOOBIG: return "size limit exceeded";
+	case KITH_EBODYHASH: return "body hash mismatch";
+	case KITH_EBADSIG: return "bad signature";
+	case KITH_ETRUNC: return "truncated input";
+	case KITH_ENONCANON: return "non-canonical encoding";
+	case KITH_ENETWORK: return "record belongs to another network";
+	case KITH_EFUTURE: return "timestamp too far in the future";
+	case KITH_ENOTFOUND: return "not found";
+	case KITH_EEXIST: return "already exists";
+	case KITH_ESTORE: return "store error";
+	case KITH_EMAPFULL: return "store is full (map size limit reached)";
+	case KITH_EIO: return "I/O error";
+	case KITH_ECORRUPT: return "corrupt data";
+	case KITH_EBODYLEN: return "body length mismatch";
+	case KITH_ERANGE: return "value out of range";
+	case KITH_ECRYPTO: return "crypto library failure";
+	case KITH_EBUSY: return "store is busy";
+	}
+	return "unknown error";
+}
+
+static const struct {
+	uint64_t kind;
+	const char *name;
+} kinds[] = {
+	{ KITH_KIND_CHARTER, "charter" },
+	{ KITH_KIND_MEMBER, "member" },
+	{ KITH_KIND_REVOKE, "revoke" },
+	{ KITH_KIND_REQUEST, "request" },
+	{ KITH_KIND_VOLUNTEER, "volunteer" },
+	{ KITH_KIND_REFERRAL, "referral" },
+	{ KITH_KIND_ERASE, "erase" },
+};
+
+const char *
+kith_kind_name(uint64_t kind)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+		if (kinds[i].kind == kind)
+			return kinds[i].name;
+	return NULL;
+}
+
+int
+kith_kind_parse(const char *name, uint64_t *kind)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+		if (strcmp(kinds[i].name, name) == 0) {
+			*kind = kinds[i].kind;
+			return 0;
+		}
+	}
+	return KITH_EINVAL;
+}
+
+void
+kith_hex(char *out, const uint8_t *in, size_t n)
+{
+	static const char digits[] = "0123456789abcdef";
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		out[2 * i] = digits[in[i] >> 4];
+		out[2 * i + 1] = digits[in[i] & 0xf];
+	}
+	out[2 * n] = '\0';
+}
+
+static int
+nibble(char c)
+{
+
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int
+kith_unhex(uint8_t *out, size_t n, const char *hex)
+{
+	size_t i;
+	int hi, lo;
+
+	if (strlen(hex) != 2 * n)
+		return KITH_EINVAL;
+	for (i = 0; i < n; i++) {
+		if ((hi = nibble(hex[2 * i])) < 0 ||
+		    (lo = nibble(hex[2 * i + 1])) < 0)
+			return KITH_EINVAL;
+		out[i] = (uint8_t)(hi << 4 | lo);
+	}
+	return 0;
+}

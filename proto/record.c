@@ -1,0 +1,369 @@
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "codec.h"
+#include "kcrypto.h"
+#include "record.h"
+
+/* The header array's length: the number of fields in version 1. */
+#define HEADER_FIELDS	12
+
+struct record {
+	struct record_header hdr;
+	uint8_t id[KITH_ID_LEN];
+	uint8_t *sh;		/* signed header: header || bin(signature) */
+	size_t shlen;
+	size_t hlen;		/* the header part of sh */
+	uint8_t *body;		/* NULL if absent */
+	size_t blen;
+};
+
+static const uint8_t domain[] = RECORD_SIG_DOMAIN;	/* with its NUL */
+
+/* Check rules that both building and decoding enforce. */
+static int
+header_check(const struct record_header *h)
+{
+
+	if (h->version != KITH_PROTO_VERSION)
+		return KITH_EVERSION;
+	if (h->nparents > KITH_PARENTS_MAX || h->naudience > KITH_AUDIENCE_MAX ||
+	    h->body_len > KITH_BODY_MAX)
+		return KITH_ETOOBIG;
+	/* Sequence numbers start at 1; the kind is a small positive number. */
+	if (h->seq == 0 || h->kind == 0 || h->kind > 0xffff)
+		return KITH_ERANGE;
+	return 0;
+}
+
+static int
+header_encode(struct codec_writer *w, const struct record_header *h)
+{
+	unsigned i;
+
+	codec_put_array(w, HEADER_FIELDS);
+	codec_put_uint(w, h->version);
+	codec_put_bin(w, h->network, sizeof(h->network));
+	codec_put_bin(w, h->author, sizeof(h->author));
+	codec_put_uint(w, h->seq);
+	codec_put_uint(w, h->hlc);
+	codec_put_uint(w, h->kind);
+	codec_put_bin(w, h->entity, sizeof(h->entity));
+	codec_put_array(w, h->nparents);
+	for (i = 0; i < h->nparents; i++)
+		codec_put_bin(w, h->parents[i], KITH_ID_LEN);
+	codec_put_array(w, h->naudience);
+	for (i = 0; i < h->naudience; i++)
+		codec_put_bin(w, h->audience[i], KITH_KEY_LEN);
+	codec_put_bin(w, h->body_hash, sizeof(h->body_hash));
+	codec_put_uint(w, h->body_len);
+	return codec_put_uint(w, h->expiry);
+}
+
+/* Read a list of fixed-size byte strings, at most ${max} of them. */
+static int
+read_list(struct codec_reader *r, uint8_t (*out)[32], unsigned *n,
+    unsigned max)
+{
+	uint32_t count, i;
+	int rc;
+
+	if ((rc = codec_read_array(r, &count)) != 0)
+		return rc;
+	if (count > max)
+		return KITH_ETOOBIG;
+	for (i = 0; i < count; i++)
+		if ((rc = codec_read_fixed(r, out[i], 32)) != 0)
+			return rc;
+	*n = count;
+	return 0;
+}
+
+/* Parse the header array at the front of ${r}. */
+static int
+header_decode(struct codec_reader *r, struct record_header *h)
+{
+	uint32_t n;
+	int rc;
+
+	if ((rc = codec_read_array(r, &n)) != 0)
+		return rc;
+	if (n == 0)
+		return KITH_ETYPE;
+	/* Version first, so that a future layout gets the right error. */
+	if ((rc = codec_read_uint(r, &h->version)) != 0)
+		return rc;
+	if (h->version != KITH_PROTO_VERSION)
+		return KITH_EVERSION;
+	if (n != HEADER_FIELDS)
+		return KITH_ETYPE;
+	if ((rc = codec_read_fixed(r, h->network, sizeof(h->network))) != 0 ||
+	    (rc = codec_read_fixed(r, h->author, sizeof(h->author))) != 0 ||
+	    (rc = codec_read_uint(r, &h->seq)) != 0 ||
+	    (rc = codec_read_uint(r, &h->hlc)) != 0 ||
+	    (rc = codec_read_uint(r, &h->kind)) != 0 ||
+	    (rc = codec_read_fixed(r, h->entity, sizeof(h->entity))) != 0 ||
+	    (rc = read_list(r, h->parents, &h->nparents,
+	    KITH_PARENTS_MAX)) != 0 ||
+	    (rc = read_list(r, h->audience, &h->naudience,
+	    KITH_AUDIENCE_MAX)) != 0 ||
+	    (rc = codec_read_fixed(r, h->body_hash,
+	    sizeof(h->body_hash))) != 0 ||
+	    (rc = codec_read_uint(r, &h->body_len)) != 0 ||
+	    (rc = codec_read_uint(r, &h->expiry)) != 0)
+		return rc;
+	return header_check(h);
+}
+
+/* Parse a signed header; set the header's and the whole's lengths. */
+static int
+signed_decode(const uint8_t *p, size_t len, struct record_header *h,
+    size_t *hlen, size_t *shlen, const uint8_t **sig)
+{
+	struct codec_reader r;
+	size_t n;
+	int rc;
+
+	codec_reader_init(&r, p, len > KITH_SIGNED_MAX ? KITH_SIGNED_MAX : len);
+	if ((rc = header_decode(&r, h)) != 0) {
+		/* Running into the cap means the header is too long. */
+		if (rc == KITH_ETRUNC && len > KITH_SIGNED_MAX)
+			rc = KITH_ETOOBIG;
+		return rc;
+	}
+	*hlen = r.off;
+	if (*hlen > KITH_HEADER_MAX)
+		return KITH_ETOOBIG;
+	if ((rc = codec_read_bin(&r, sig, &n)) != 0)
+		return rc == KITH_ETRUNC && len > KITH_SIGNED_MAX ?
+		    KITH_ETOOBIG : rc;
+	if (n != KITH_SIG_LEN)
+		return KITH_ETYPE;
+	*shlen = r.off;
+	return 0;
+}
+
+/* Check that ${body} matches the header's length and hash. */
+static int
+body_check(const struct record_header *h, const uint8_t *body, size_t blen)
+{
+	uint8_t hash[KITH_HASH_LEN];
+
+	if (blen > KITH_BODY_MAX)
+		return KITH_ETOOBIG;
+	if (blen != h->body_len)
+		return KITH_EBODYLEN;
+	kcrypto_hash(hash, body, blen);
+	if (memcmp(hash, h->body_hash, sizeof(hash)) != 0)
+		return KITH_EBODYHASH;
+	return 0;
+}
+
+/* Allocate a record holding copies of the signed header and body. */
+static struct record *
+record_new(const struct record_header *h, const uint8_t *sh, size_t shlen,
+    size_t hlen, const uint8_t *body, size_t blen)
+{
+	struct record *rec;
+
+	if ((rec = calloc(1, sizeof(*rec))) == NULL)
+		return NULL;
+	rec->hdr = *h;
+	rec->shlen = shlen;
+	rec->hlen = hlen;
+	if ((rec->sh = malloc(shlen)) == NULL)
+		goto fail;
+	memcpy(rec->sh, sh, shlen);
+	if (body != NULL) {
+		/* malloc(0) may return NULL; ask for one byte at least. */
+		if ((rec->body = malloc(blen ? blen : 1)) == NULL)
+			goto fail;
+		memcpy(rec->body, body, blen);
+		rec->blen = blen;
+	}
+	kcrypto_hash(rec->id, sh, shlen);
+	return rec;
+fail:
+	record_free(rec);
+	return NULL;
+}
+
+int
+record_sign(const struct record_header *hdr, const uint8_t *body,
+    size_t blen, const struct kcrypto_key *key, struct record **out)
+{
+	struct codec_writer *w = NULL;
+	struct record_header h = *hdr;
+	uint8_t sig[KITH_SIG_LEN];
+	const uint8_t *hb;
+	size_t hlen, shlen;
+	int rc;
+
+	h.version = KITH_PROTO_VERSION;
+	memcpy(h.author, kcrypto_key_public(key), KITH_KEY_LEN);
+	h.body_len = blen;
+	kcrypto_hash(h.body_hash, body, blen);
+	if ((rc = header_check(&h)) != 0)
+		goto out;
+	if ((w = codec_writer_new()) == NULL) {
+		rc = KITH_ENOMEM;
+		goto out;
+	}
+	if ((rc = header_encode(w, &h)) != 0)
+		goto out;
+	hb = codec_writer_data(w, &hlen);
+	if (hlen > KITH_HEADER_MAX) {
+		rc = KITH_ETOOBIG;
+		goto out;
+	}
+	kcrypto_sign(sig, key, domain, sizeof(domain), hb, hlen);
+	if ((rc = codec_put_bin(w, sig, sizeof(sig))) != 0)
+		goto out;
+	hb = codec_writer_data(w, &shlen);
+	if ((*out = record_new(&h, hb, shlen, hlen, body, blen)) == NULL)
+		rc = KITH_ENOMEM;
+out:
+	codec_writer_free(w);
+	return rc;
+}
+
+int
+record_split(const uint8_t *p, size_t len, size_t *shlen)
+{
+	struct record_header h;
+	const uint8_t *sig;
+	size_t hlen;
+
+	return signed_decode(p, len, &h, &hlen, shlen, &sig);
+}
+
+int
+record_decode(const uint8_t *sh, size_t shlen, const uint8_t *body,
+    size_t blen, struct record **out)
+{
+	struct record_header h;
+	const uint8_t *sig;
+	size_t hlen, used;
+	int rc;
+
+	if ((rc = signed_decode(sh, shlen, &h, &hlen, &used, &sig)) != 0)
+		return rc;
+	if (used != shlen)
+		return KITH_ETRAILING;
+	if (body != NULL && (rc = body_check(&h, body, blen)) != 0)
+		return rc;
+	if ((*out = record_new(&h, sh, shlen, hlen, body, blen)) == NULL)
+		return KITH_ENOMEM;
+	return 0;
+}
+
+int
+record_verify(const struct record *rec)
+{
+
+	return kcrypto_verify(rec->sh + rec->shlen - KITH_SIG_LEN,
+	    rec->hdr.author, domain, sizeof(domain), rec->sh, rec->hlen);
+}
+
+/* Below this many records a thread costs more than it saves. */
+#define BATCH_PER_THREAD	64
+#define BATCH_THREADS_MAX	16
+
+struct slice {
+	struct record *const *recs;
+	int *rcs;
+	size_t n, first, step;
+};
+
+static void *
+verify_slice(void *arg)
+{
+	struct slice *s = arg;
+	size_t i;
+
+	for (i = s->first; i < s->n; i += s->step)
+		if (s->recs[i] != NULL)
+			s->rcs[i] = record_verify(s->recs[i]);
+	return NULL;
+}
+
+void
+record_verify_batch(struct record *const *recs, size_t n, int *rcs)
+{
+	struct slice sl[BATCH_THREADS_MAX];
+	pthread_t tid[BATCH_THREADS_MAX];
+	int started[BATCH_THREADS_MAX];
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	size_t i, nt;
+
+	nt = cpus > 0 ? (size_t)cpus : 1;
+	if (nt > BATCH_THREADS_MAX)
+		nt = BATCH_THREADS_MAX;
+	if (nt > n / BATCH_PER_THREAD)
+		nt = n / BATCH_PER_THREAD;
+	if (nt < 1)
+		nt = 1;
+	/* Slice 0 runs on the calling thread; the others on new threads. */
+	for (i = 0; i < nt; i++) {
+		sl[i] = (struct slice){ recs, rcs, n, i, nt };
+		started[i] = i > 0 &&
+		    pthread_create(&tid[i], NULL, verify_slice, &sl[i]) == 0;
+	}
+	verify_slice(&sl[0]);
+	for (i = 1; i < nt; i++) {
+		if (started[i])
+			pthread_join(tid[i], NULL);
+		else
+			verify_slice(&sl[i]);	/* no thread: do it here */
+	}
+}
+
+const struct record_header *
+record_header(const struct record *rec)
+{
+
+	return &rec->hdr;
+}
+
+const uint8_t *
+record_id(const struct record *rec)
+{
+
+	return rec->id;
+}
+
+const uint8_t *
+record_signed(const struct record *rec, size_t *len)
+{
+
+	*len = rec->shlen;
+	return rec->sh;
+}
+
+const uint8_t *
+record_signature(const struct record *rec)
+{
+
+	return rec->sh + rec->shlen - KITH_SIG_LEN;
+}
+
+const uint8_t *
+record_body(const struct record *rec, size_t *len)
+{
+
+	*len = rec->blen;
+	return rec->body;
+}
+
+void
+record_free(struct record *rec)
+{
+
+	if (rec == NULL)
+		return;
+	free(rec->sh);
+	free(rec->body);
+	free(rec);
+}

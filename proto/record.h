@@ -1,0 +1,127 @@
+#ifndef RECORD_H
+#define RECORD_H
+
+/*
+ * A record: a signed header plus an optional body.  The signed header is the
+ * canonical msgpack header array followed by the signature as a 64-byte bin;
+ * the record id is the BLAKE2b-256 of those signed-header bytes.  The body is
+ * bound to the header by its hash and length, so it can be erased while the
+ * header still verifies.  See proto/PROTOCOL.md.
+ */
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kith.h"
+
+struct kcrypto_key;
+struct record;
+
+/* The decoded header: plain data, copied out of the wire bytes. */
+struct record_header {
+	uint64_t version;
+	uint8_t network[KITH_NETWORK_LEN];
+	uint8_t author[KITH_KEY_LEN];
+	uint64_t seq;
+	uint64_t hlc;
+	uint64_t kind;
+	uint8_t entity[KITH_ENTITY_LEN];
+	unsigned nparents;
+	uint8_t parents[KITH_PARENTS_MAX][KITH_ID_LEN];
+	unsigned naudience;
+	uint8_t audience[KITH_AUDIENCE_MAX][KITH_KEY_LEN];
+	uint8_t body_hash[KITH_HASH_LEN];
+	uint64_t body_len;
+	uint64_t expiry;
+};
+
+/* Domain separation: the signature covers this string, a NUL, the header. */
+#define RECORD_SIG_DOMAIN	"kith-record-v1"
+
+/**
+ * record_sign(hdr, body, blen, key, out):
+ * Build a record from ${hdr} (whose version, author, body_hash and body_len
+ * are overwritten: version with KITH_PROTO_VERSION, author with ${key}'s
+ * public key, the others from ${body}) and the ${blen}-byte body at ${body},
+ * sign it with ${key}, and store the new record in ${*out}, which the caller
+ * frees.  The body is copied.  Return 0, KITH_ERANGE or KITH_ETOOBIG if the
+ * header breaks a rule, or KITH_ENOMEM.
+ */
+int record_sign(const struct record_header *hdr, const uint8_t *body,
+    size_t blen, const struct kcrypto_key *key, struct record **out);
+
+/**
+ * record_decode(sh, shlen, body, blen, out):
+ * Parse ${shlen} signed-header bytes at ${sh}, and the body at ${body} if it
+ * is not NULL, into a new record in ${*out} (the caller frees it).  Checks
+ * shape, caps and canonical form, and that the body's length and hash match
+ * the header; does not check the signature.  Both inputs are copied.
+ * Return 0, or one of KITH_ETRUNC, KITH_ETRAILING, KITH_ETYPE,
+ * KITH_EVERSION, KITH_ETOOBIG, KITH_ENONCANON, KITH_ERANGE, KITH_EBODYLEN,
+ * KITH_EBODYHASH, KITH_ENOMEM.
+ */
+int record_decode(const uint8_t *sh, size_t shlen, const uint8_t *body,
+    size_t blen, struct record **out);
+
+/**
+ * record_split(p, len, shlen):
+ * Find the end of the signed header that starts at ${p}: set ${*shlen} to its
+ * length and return 0, or return a decode error.  Used to read a signed
+ * header followed by other bytes.
+ */
+int record_split(const uint8_t *p, size_t len, size_t *shlen);
+
+/**
+ * record_verify(rec):
+ * Return 0 if ${rec}'s signature verifies under its author key, else
+ * KITH_EBADSIG.  The body binding was checked by record_decode.
+ */
+int record_verify(const struct record *rec);
+
+/**
+ * record_verify_batch(recs, n, rcs):
+ * Set ${rcs}[i] to record_verify(${recs}[i]) for each i < ${n}, using one
+ * thread per online CPU when the batch is large enough to gain from it.
+ * Entries of ${recs} that are NULL are skipped (their ${rcs} untouched).
+ */
+void record_verify_batch(struct record *const *recs, size_t n, int *rcs);
+
+/**
+ * record_header(rec):
+ * Return ${rec}'s decoded header; borrowed, valid while ${rec} lives.
+ */
+const struct record_header *record_header(const struct record *rec);
+
+/**
+ * record_id(rec):
+ * Return ${rec}'s 32-byte id; borrowed.
+ */
+const uint8_t *record_id(const struct record *rec);
+
+/**
+ * record_signed(rec, len):
+ * Return ${rec}'s signed-header bytes, exactly as signed or received, and set
+ * ${*len}; borrowed.
+ */
+const uint8_t *record_signed(const struct record *rec, size_t *len);
+
+/**
+ * record_signature(rec):
+ * Return ${rec}'s 64-byte signature; borrowed.
+ */
+const uint8_t *record_signature(const struct record *rec);
+
+/**
+ * record_body(rec, len):
+ * Return ${rec}'s body and set ${*len}, or NULL if the record carries no body
+ * (it was erased, or not sent); borrowed.
+ */
+const uint8_t *record_body(const struct record *rec, size_t *len);
+
+/**
+ * record_free(rec):
+ * Free ${rec}; nothing if NULL.
+ */
+void record_free(struct record *rec);
+
+#endif

@@ -1,0 +1,1828 @@
+/*
+ * kith: the command-line tool.  It works directly on the node's store, with
+ * or without a daemon running, which is what offline-first means.
+ */
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "body.h"
+#include "config.h"
+#include "hlc.h"
+#include "kcrypto.h"
+#include "kith.h"
+#include "recfile.h"
+#include "record.h"
+#include "state.h"
+#include "store.h"
+#include "view.h"
+
+/* Exit codes, from sysexits(3); see README.md. */
+#define EX_OK		0
+#define EX_BAD		1	/* verify found bad records */
+#define EX_USAGE	64
+#define EX_DATAERR	65
+#define EX_NOINPUT	66
+#define EX_SOFTWARE	70
+#define EX_CANTCREAT	73
+#define EX_IOERR	74
+#define EX_CONFIG	78
+
+#define HELP		(-1)	/* parse_args: --help was given */
+#define MAX_OPTS	24
+#define MAX_POS		2
+
+struct ctx {
+	char home[4096];
+	char path[4200];	/* scratch for paths under home */
+	const char *cmd;	/* "request add", for messages */
+	struct config cfg;
+	struct store *st;
+	struct kcrypto_key *key;
+};
+
+/* A command-line option: its name without "--", and whether it takes a value. */
+struct opt {
+	const char *name;
+	int arg;
+};
+
+struct args {
+	const char *val[MAX_OPTS];	/* by index into the spec; NULL if unset */
+	const char *pos[MAX_POS];
+	int npos;
+};
+
+static int
+fail(const struct ctx *c, int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "kith: %s%s", c->cmd ? c->cmd : "", c->cmd ? ": " : "");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return code;
+}
+
+/* Map a library error to an exit code. */
+static int
+exit_for(int rc)
+{
+
+	switch (rc) {
+	case KITH_ENOTFOUND:
+		return EX_NOINPUT;
+	case KITH_EINVAL:
+	case KITH_ERANGE:
+	case KITH_ETOOBIG:
+		return EX_USAGE;
+	case KITH_ENOMEM:
+		return EX_SOFTWARE;
+	}
+	return EX_IOERR;
+}
+
+/*
+ * Parse ${argv} against ${spec} (NULL-terminated): "--name value",
+ * "--name=value", flags, and up to ${maxpos} positional arguments.
+ * Return 0, HELP, or EX_USAGE after a message.
+ */
+static int
+parse_args(const struct ctx *c, const struct opt *spec, int maxpos, int argc,
+    char **argv, struct args *a)
+{
+	const char *name, *eq;
+	size_t len;
+	int i, k;
+
+	memset(a, 0, sizeof(*a));
+	for (i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+			return HELP;
+		if (strncmp(argv[i], "--", 2) != 0 || argv[i][2] == '\0') {
+			if (a->npos >= maxpos)
+				return fail(c, EX_USAGE, "unexpected argument "
+				    "'%s' (see --help)", argv[i]);
+			a->pos[a->npos++] = argv[i];
+			continue;
+		}
+		name = argv[i] + 2;
+		eq = strchr(name, '=');
+		len = eq ? (size_t)(eq - name) : strlen(name);
+		for (k = 0; spec[k].name != NULL; k++)
+			if (strlen(spec[k].name) == len &&
+			    strncmp(spec[k].name, name, len) == 0)
+				break;
+		if (spec[k].name == NULL)
+			return fail(c, EX_USAGE, "unknown option --%.*s "
+			    "(see --help)", (int)len, name);
+		if (!spec[k].arg) {
+			if (eq != NULL)
+				return fail(c, EX_USAGE, "--%s takes no value",
+				    spec[k].name);
+			a->val[k] = "";
+		} else if (eq != NULL)
+			a->val[k] = eq + 1;
+		else if (i + 1 < argc)
+			a->val[k] = argv[++i];
+		else
+			return fail(c, EX_USAGE, "--%s needs a value",
+			    spec[k].name);
+	}
+	return 0;
+}
+
+/* The value of option ${name} in ${a}, parsed against ${spec}, or NULL. */
+static const char *
+arg(const struct opt *spec, const struct args *a, const char *name)
+{
+	int k;
+
+	for (k = 0; spec[k].name != NULL; k++)
+		if (strcmp(spec[k].name, name) == 0)
+			return a->val[k];
+	return NULL;
+}
+
+/* ---- Validation of user input. ---- */
+
+static const char *const categories[] = { "food", "prescription", "check-in",
+	"befriending", "transport", "advice", "other", NULL };
+static const char *const dbs_levels[] = { "none", "basic", "standard",
+	"enhanced", NULL };
+static const char *const request_statuses[] = { "open", "claimed",
+	"fulfilled", "cancelled", NULL };
+
+static int
+one_of(const char *s, const char *const *set)
+{
+
+	for (; *set != NULL; set++)
+		if (strcmp(s, *set) == 0)
+			return 1;
+	return 0;
+}
+
+/* A UK postcode district: A9, A99, A9A, AA9, AA99, AA9A (upper-cased). */
+static int
+district_ok(const char *s, size_t n, char *out)
+{
+	size_t i, letters = 0;
+
+	if (n < 2 || n > 4)
+		return 0;
+	for (i = 0; i < n; i++)
+		out[i] = (char)toupper((unsigned char)s[i]);
+	out[n] = '\0';
+	while (letters < n && isupper((unsigned char)out[letters]))
+		letters++;
+	if (letters < 1 || letters > 2 || letters == n ||
+	    !isdigit((unsigned char)out[letters]))
+		return 0;
+	for (i = letters + 1; i < n; i++) {
+		/* The last character may be a digit or (A9A, AA9A) a letter. */
+		if (i != n - 1 || !isalnum((unsigned char)out[i]))
+			return 0;
+		if (i == letters + 1 && isdigit((unsigned char)out[i]))
+			continue;
+		if (i == letters + 1 && isupper((unsigned char)out[i]))
+			continue;
+		return 0;
+	}
+	return 1;
+}
+
+static int
+date_ok(const char *s)
+{
+	static const int days[12] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31,
+		30, 31 };
+	int y, m, d, n = 0;
+
+	if (strlen(s) != 10 || sscanf(s, "%4d-%2d-%2d%n", &y, &m, &d, &n) != 3 ||
+	    n != 10 || s[4] != '-' || s[7] != '-' || !isdigit((unsigned char)s[5]) ||
+	    !isdigit((unsigned char)s[8]))
+		return 0;
+	if (y < 1900 || y > 2200 || m < 1 || m > 12 || d < 1 || d > days[m - 1])
+		return 0;
+	/* 29 February only in leap years. */
+	if (m == 2 && d == 29 && !(y % 4 == 0 && (y % 100 != 0 || y % 400 == 0)))
+		return 0;
+	return 1;
+}
+
+/* A comma-separated list whose items each pass ${item}; normalised. */
+static int
+list_ok(const char *s, char *out, size_t outlen,
+    int (*item)(const char *, size_t, char *))
+{
+	char buf[64];
+	const char *p = s, *comma;
+	size_t n, used = 0;
+
+	if (*s == '\0')
+		return 0;
+	for (;;) {
+		comma = strchr(p, ',');
+		n = comma ? (size_t)(comma - p) : strlen(p);
+		if (n == 0 || n >= sizeof(buf) || !item(p, n, buf) ||
+		    used + strlen(buf) + 2 > outlen)
+			return 0;
+		used += (size_t)snprintf(out + used, outlen - used, "%s%s",
+		    used ? "," : "", buf);
+		if (comma == NULL)
+			return 1;
+		p = comma + 1;
+	}
+}
+
+/* A language code: 2 or 3 letters (ISO 639), lower-cased. */
+static int
+lang_ok(const char *s, size_t n, char *out)
+{
+	size_t i;
+
+	if (n < 2 || n > 3)
+		return 0;
+	for (i = 0; i < n; i++) {
+		if (!isalpha((unsigned char)s[i]))
+			return 0;
+		out[i] = (char)tolower((unsigned char)s[i]);
+	}
+	out[n] = '\0';
+	return 1;
+}
+
+/* A skill tag: [a-z0-9-], lower-cased. */
+static int
+skill_ok(const char *s, size_t n, char *out)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (!isalnum((unsigned char)s[i]) && s[i] != '-')
+			return 0;
+		out[i] = (char)tolower((unsigned char)s[i]);
+	}
+	out[n] = '\0';
+	return n > 0;
+}
+
+/* Free text: non-empty UTF-8 without control characters, within the cap. */
+static int
+text_ok(const char *s)
+{
+	const unsigned char *p;
+
+	if (*s == '\0' || strlen(s) > KITH_VALUE_MAX ||
+	    !codec_utf8_valid(s, strlen(s)))
+		return 0;
+	for (p = (const unsigned char *)s; *p; p++)
+		if (*p < 0x20 || *p == 0x7f)
+			return 0;
+	return 1;
+}
+
+static int
+phone_ok(const char *s)
+{
+	size_t digits = 0;
+
+	for (; *s; s++) {
+		if (isdigit((unsigned char)*s))
+			digits++;
+		else if (!strchr(" +-()", *s))
+			return 0;
+	}
+	return digits >= 6 && digits <= 15;
+}
+
+/* How an option becomes a field. */
+enum check { C_TEXT, C_CATEGORY, C_DISTRICT, C_DISTRICTS, C_URGENCY, C_DATE,
+	C_LANGS, C_SKILLS, C_DBS, C_PHONE };
+
+struct fdef {
+	const char *opt;	/* option name */
+	const char *field;	/* body field */
+	int personal;
+	enum check check;
+	const char *hint;	/* what a valid value looks like */
+};
+
+static const struct fdef request_fields[] = {
+	{ "category", "category", 0, C_CATEGORY, "one of food, prescription, "
+	    "check-in, befriending, transport, advice, other" },
+	{ "area", "area", 0, C_DISTRICT, "a UK postcode district such as TW3, "
+	    "N17 or SW1A" },
+	{ "urgency", "urgency", 0, C_URGENCY, "1, 2 or 3" },
+	{ "needed-by", "needed_by", 0, C_DATE, "a date as YYYY-MM-DD" },
+	{ "lang", "languages", 0, C_LANGS, "language codes such as pl,ps" },
+	{ "access-needs", "access_needs", 0, C_TEXT, "text" },
+	{ "name", "name", 1, C_TEXT, "text" },
+	{ "phone", "phone", 1, C_PHONE, "a phone number" },
+	{ "address", "address", 1, C_TEXT, "text" },
+	{ "notes", "notes", 1, C_TEXT, "text" },
+	{ NULL, NULL, 0, 0, NULL },
+};
+
+static const struct fdef volunteer_fields[] = {
+	{ "name", "name", 1, C_TEXT, "text" },
+	{ "area", "areas", 0, C_DISTRICTS, "UK postcode districts such as "
+	    "TW3,N17" },
+	{ "skills", "skills", 0, C_SKILLS, "tags such as driving,cooking" },
+	{ "lang", "languages", 0, C_LANGS, "language codes such as pl,ps" },
+	{ "availability", "availability", 0, C_TEXT, "text" },
+	{ "dbs", "dbs", 0, C_DBS, "one of none, basic, standard, enhanced" },
+	{ "dbs-checked", "dbs_checked", 0, C_DATE, "a date as YYYY-MM-DD" },
+	{ NULL, NULL, 0, 0, NULL },
+};
+
+static int
+district_item(const char *s, size_t n, char *out)
+{
+
+	return district_ok(s, n, out);
+}
+
+/* Check ${in} for field ${f} and set it in ${b}; EX_USAGE after a message. */
+static int
+set_field(const struct ctx *c, struct body *b, const struct fdef *f,
+    const char *in)
+{
+	char norm[KITH_VALUE_MAX + 1];
+	int ok, rc;
+
+	switch (f->check) {
+	case C_CATEGORY:
+		ok = one_of(in, categories);
+		snprintf(norm, sizeof(norm), "%s", in);
+		break;
+	case C_DBS:
+		ok = one_of(in, dbs_levels);
+		snprintf(norm, sizeof(norm), "%s", in);
+		break;
+	case C_DISTRICT:
+		ok = district_ok(in, strlen(in), norm);
+		break;
+	case C_DISTRICTS:
+		ok = list_ok(in, norm, sizeof(norm), district_item);
+		break;
+	case C_LANGS:
+		ok = list_ok(in, norm, sizeof(norm), lang_ok);
+		break;
+	case C_SKILLS:
+		ok = list_ok(in, norm, sizeof(norm), skill_ok);
+		break;
+	case C_URGENCY:
+		ok = strlen(in) == 1 && in[0] >= '1' && in[0] <= '3';
+		if (ok)
+			return body_set_int(b, f->field, 0, in[0] - '0') == 0 ?
+			    0 : fail(c, EX_SOFTWARE, "out of memory");
+		break;
+	case C_DATE:
+		ok = date_ok(in);
+		snprintf(norm, sizeof(norm), "%s", in);
+		break;
+	case C_PHONE:
+		ok = phone_ok(in);
+		snprintf(norm, sizeof(norm), "%s", in);
+		break;
+	case C_TEXT:
+	default:
+		ok = text_ok(in);
+		snprintf(norm, sizeof(norm), "%s", in);
+		break;
+	}
+	if (!ok)
+		return fail(c, EX_USAGE, "invalid --%s '%s': expected %s",
+		    f->opt, in, f->hint);
+	if ((rc = body_set_str(b, f->field, f->personal, norm)) != 0)
+		return fail(c, exit_for(rc), "--%s: %s", f->opt,
+		    kith_strerror(rc));
+	return 0;
+}
+
+/*
+ * Set every field option present in ${a} (parsed against ${spec}) on ${b}.
+ * ${*nset} counts them.
+ */
+static int
+set_fields(const struct ctx *c, struct body *b, const struct fdef *defs,
+    const struct opt *spec, const struct args *a, int *nset)
+{
+	const char *v;
+	int rc;
+
+	*nset = 0;
+	for (; defs->opt != NULL; defs++) {
+		if ((v = arg(spec, a, defs->opt)) == NULL)
+			continue;
+		if ((rc = set_field(c, b, defs, v)) != 0)
+			return rc;
+		(*nset)++;
+	}
+	return 0;
+}
+
+/* ---- The home and the store. ---- */
+
+static const char *
+home_path(struct ctx *c, const char *leaf)
+{
+
+	snprintf(c->path, sizeof(c->path), "%s/%s", c->home, leaf);
+	return c->path;
+}
+
+/* Open the store (and the key, if ${need_key}); an exit code on failure. */
+static int
+open_home(struct ctx *c, int need_key, int rdonly)
+{
+	char err[512];
+	int rc;
+
+	config_defaults(&c->cfg);
+	rc = config_load(home_path(c, "kith.conf"), &c->cfg, err, sizeof(err));
+	if (rc == KITH_EINVAL)
+		return fail(c, EX_CONFIG, "%s", err);
+	/* A home without kith.conf runs on the built-in defaults. */
+	c->st = store_open(home_path(c, "store"), rdonly ? STORE_RDONLY : 0,
+	    c->cfg.max_size_mb << 20, &rc);
+	if (c->st == NULL) {
+		if (rc == KITH_ENOTFOUND)
+			return fail(c, EX_NOINPUT, "no kith store in %s; "
+			    "create one with: kith --home %s init --name ORG",
+			    c->home, c->home);
+		return fail(c, exit_for(rc), "cannot open the store in %s: %s",
+		    c->home, kith_strerror(rc));
+	}
+	if (need_key &&
+	    (c->key = kcrypto_key_load(home_path(c, "key"), &rc)) == NULL)
+		return fail(c, rc == KITH_ENOTFOUND ? EX_NOINPUT : EX_IOERR,
+		    "cannot read the node key %s: %s", c->path,
+		    kith_strerror(rc));
+	return 0;
+}
+
+/*
+ * Resolve an id argument (32 hex digits or a unique prefix of at least 6) to
+ * an entity of ${kind} (0: any), and load its state into ${*s} if not NULL.
+ */
+static int
+find_entity(struct ctx *c, const char *hex, uint64_t kind,
+    uint8_t id[KITH_ENTITY_LEN], struct state **s)
+{
+	uint8_t prefix[KITH_ENTITY_LEN] = { 0 };
+	struct state *tmp = NULL;
+	size_t i, n = strlen(hex);
+	int rc;
+
+	if (n < 6 || n > 2 * KITH_ENTITY_LEN)
+		return fail(c, EX_USAGE, "'%s' is not an id: give 32 hex "
+		    "digits, or at least the first 6", hex);
+	for (i = 0; i < n; i++) {
+		if (!isxdigit((unsigned char)hex[i]))
+			return fail(c, EX_USAGE, "'%s' is not an id: it must "
+			    "be hex digits", hex);
+		prefix[i / 2] |= (uint8_t)((i % 2 ? 1 : 16) *
+		    (isdigit((unsigned char)hex[i]) ? hex[i] - '0' :
+		    tolower((unsigned char)hex[i]) - 'a' + 10));
+	}
+	rc = store_find_entity(c->st, prefix, n, id);
+	if (rc == KITH_EEXIST)
+		return fail(c, EX_USAGE, "id prefix '%s' matches more than one "
+		    "entity; give more digits", hex);
+	if (rc == 0)
+		rc = store_state(c->st, id, &tmp);
+	if (rc == KITH_ENOTFOUND ||
+	    (rc == 0 && kind != 0 && state_kind(tmp) != kind)) {
+		state_free(tmp);
+		return fail(c, EX_NOINPUT, "no %s with id %s",
+		    kind ? kith_kind_name(kind) : "entity", hex);
+	}
+	if (rc != 0)
+		return fail(c, exit_for(rc), "%s", kith_strerror(rc));
+	if (s != NULL)
+		*s = tmp;
+	else
+		state_free(tmp);
+	return 0;
+}
+
+/* Sign and store ${b} as a change to ${entity}; print the id wanted. */
+static int
+write_body(struct ctx *c, uint64_t kind, const uint8_t *entity,
+    const struct body *b, int print_entity)
+{
+	struct store_draft d;
+	char hex[2 * KITH_ID_LEN + 1];
+	uint8_t *enc = NULL;
+	size_t len;
+	int rc;
+
+	memset(&d, 0, sizeof(d));
+	if ((rc = body_encode(b, &enc, &len)) != 0)
+		return fail(c, EX_SOFTWARE, "%s", kith_strerror(rc));
+	d.kind = kind;
+	memcpy(d.entity, entity, KITH_ENTITY_LEN);
+	d.body = enc;
+	d.blen = len;
+	rc = store_write(c->st, c->key, &d, 1);
+	free(enc);
+	if (rc == KITH_ETOOBIG)
+		return fail(c, EX_USAGE, "the change is too large (the limit "
+		    "is %d bytes)", KITH_BODY_MAX);
+	if (rc != 0)
+		return fail(c, exit_for(rc), "cannot store the change: %s",
+		    kith_strerror(rc));
+	if (print_entity)
+		kith_hex(hex, entity, KITH_ENTITY_LEN);
+	else
+		kith_hex(hex, d.id, KITH_ID_LEN);
+	printf("%s\n", hex);
+	return 0;
+}
+
+/* ---- Commands. ---- */
+
+static const char usage_main[] =
+"usage: kith [--home DIR] COMMAND [ARGS]\n"
+"\n"
+"kith keeps a community organisation's help requests and volunteers in a\n"
+"signed local store that works with no network and no daemon.\n"
+"\n"
+"The home is --home DIR, else $KITH_HOME, else ~/.local/share/kith.\n"
+"\n"
+"commands:\n"
+"  init              create a node: key, store, config, network charter\n"
+"  id                print this node's public key\n"
+"  network charter   write the network's charter (a records file) to stdout\n"
+"  request ...       add, update, claim, fulfil, cancel, list, show requests\n"
+"  volunteer ...     add, update, list, show volunteers\n"
+"  history ID        every version of an entity\n"
+"  conflicts         entities with unresolved concurrent edits\n"
+"  resolve ID        settle a conflict: --FIELD VALUE ...\n"
+"  verify            re-check every stored record\n"
+"  digest            print the state digest\n"
+"  stats             counts by kind and status, store size\n"
+"  export            entities as ndjson or csv\n"
+"  export-records    write raw signed records to a file\n"
+"  import-records    apply a records file from another store\n"
+"  compact           write a compacted copy of the store\n"
+"\n"
+"Run 'kith COMMAND --help' for a command's options.  Exit codes: 0 ok,\n"
+"1 verify found bad records, 64 bad command line, 65 bad input data,\n"
+"66 no such store/id/file, 73 cannot create, 74 store or I/O error,\n"
+"78 bad config.\n";
+
+static int
+usage(const char *text)
+{
+
+	fputs(text, stdout);
+	return EX_OK;
+}
+
+static int
+cmd_init(struct ctx *c, int argc, char **argv)
+{
+	static const char help[] =
+	    "usage: kith [--home DIR] init --name ORG [--network-name NAME]\n"
+	    "       kith [--home DIR] init --join CHARTER-FILE --name ORG\n"
+	    "\n"
+	    "Create a node in the home: its ed25519 key (mode 0600), its store\n"
+	    "and kith.conf.  Without --join, also start a new one-node network\n"
+	    "with this node as its admin.  With --join, become part of the\n"
+	    "network whose charter file (from 'kith network charter') is given;\n"
+	    "no record of this node's own is written.  Refuses a home that\n"
+	    "already has a node.\n";
+	static const struct opt spec[] = { { "name", 1 }, { "network-name", 1 },
+		{ "join", 1 }, { NULL, 0 } };
+	const char *name, *join, *netname;
+	struct record *charter = NULL;
+	struct record_header h;
+	struct body *b = NULL;
+	struct args a;
+	struct stat sb;
+	char hex[2 * KITH_ID_LEN + 1], label[300];
+	uint8_t net[KITH_NETWORK_LEN], *enc = NULL;
+	uint64_t clock = 0;
+	size_t len;
+	int rc, created = 0;
+	FILE *f;
+
+	if ((rc = parse_args(c, spec, 0, argc, argv, &a)) != 0)
+		return rc == HELP ? usage(help) : rc;
+	name = arg(spec, &a, "name");
+	join = arg(spec, &a, "join");
+	netname = arg(spec, &a, "network-name");
+	if (name == NULL)
+		return fail(c, EX_USAGE, "--name ORG is required");
+	if (!text_ok(name) || strlen(name) > 200)
+		return fail(c, EX_USAGE, "invalid --name: expected up to 200 "
+		    "characters of text");
+	if (join != NULL && netname != NULL)
+		return fail(c, EX_USAGE, "--network-name cannot be used with "
+		    "--join: the charter names the network");
+	if (netname != NULL && (!text_ok(netname) || strlen(netname) > 200))
+		return fail(c, EX_USAGE, "invalid --network-name");
+	if (stat(home_path(c, "key"), &sb) == 0 ||
+	    stat(home_path(c, "store/data.mdb"), &sb) == 0)
+		return fail(c, EX_CANTCREAT, "%s already has a kith node; "
+		    "nothing was changed", c->home);
+	/* Check the charter before creating anything. */
+	if (join != NULL) {
+		if ((f = fopen(join, "rb")) == NULL)
+			return fail(c, errno == ENOENT ? EX_NOINPUT : EX_IOERR,
+			    "%s: %s", join, strerror(errno));
+		rc = recfile_read_start(f, net);
+		if (rc == 0 && (rc = recfile_read(f, &charter)) == 1)
+			rc = KITH_ETRUNC;
+		fclose(f);
+		if (rc != 0)
+			return fail(c, EX_DATAERR, "%s: not a charter file: %s",
+			    join, kith_strerror(rc));
+		if (record_header(charter)->kind != KITH_KIND_CHARTER ||
+		    memcmp(record_id(charter), net, KITH_NETWORK_LEN) != 0 ||
+		    record_verify(charter) != 0) {
+			record_free(charter);
+			return fail(c, EX_DATAERR, "%s: not a valid charter",
+			    join);
+		}
+	}
+	if (mkdir(c->home, 0700) != 0 && errno != EEXIST) {
+		rc = fail(c, EX_CANTCREAT, "cannot create %s: %s", c->home,
+		    strerror(errno));
+		goto out;
+	}
+	created = 1;
+	if ((c->key = kcrypto_key_generate()) == NULL ||
+	    (rc = kcrypto_key_save(c->key, home_path(c, "key"))) != 0) {
+		rc = fail(c, EX_CANTCREAT, "cannot write %s", c->path);
+		goto out;
+	}
+	if ((rc = config_write_default(home_path(c, "kith.conf"), name)) != 0) {
+		rc = fail(c, EX_CANTCREAT, "cannot write %s: %s", c->path,
+		    kith_strerror(rc));
+		goto out;
+	}
+	if ((c->st = store_open(home_path(c, "store"), STORE_CREATE, 0,
+	    &rc)) == NULL) {
+		rc = fail(c, EX_CANTCREAT, "cannot create the store: %s",
+		    kith_strerror(rc));
+		goto out;
+	}
+	if (charter == NULL) {
+		/* A new network whose only admin is this node. */
+		snprintf(label, sizeof(label), "%s network", name);
+		if ((b = body_new()) == NULL ||
+		    body_set_str(b, "name", 0, netname ? netname : label) != 0 ||
+		    body_set_str(b, "org", 0, name) != 0 ||
+		    body_encode(b, &enc, &len) != 0) {
+			rc = fail(c, EX_SOFTWARE, "out of memory");
+			goto out;
+		}
+		memset(&h, 0, sizeof(h));
+		h.seq = 1;
+		h.hlc = hlc_tick(&clock, hlc_wall_ms());
+		h.kind = KITH_KIND_CHARTER;
+		kcrypto_random(h.entity, sizeof(h.entity));
+		if ((rc = record_sign(&h, enc, len, c->key, &charter)) != 0) {
+			rc = fail(c, EX_SOFTWARE, "%s", kith_strerror(rc));
+			goto out;
+		}
+	}
+	if ((rc = store_init_network(c->st, charter)) != 0) {
+		rc = fail(c, exit_for(rc), "cannot start the network: %s",
+		    kith_strerror(rc));
+		goto out;
+	}
+	printf("home: %s\n", c->home);
+	kith_hex(hex, kcrypto_key_public(c->key), KITH_KEY_LEN);
+	printf("node: %s\n", hex);
+	kith_hex(hex, record_id(charter), KITH_ID_LEN);
+	printf("network: %s\n", hex);
+	rc = 0;
+out:
+	if (rc != 0 && created) {
+		/* Leave nothing half made behind. */
+		store_close(c->st);
+		c->st = NULL;
+		unlink(home_path(c, "store/data.mdb"));
+		unlink(home_path(c, "store/lock.mdb"));
+		rmdir(home_path(c, "store"));
+		unlink(home_path(c, "kith.conf"));
+		unlink(home_path(c, "key"));
+		rmdir(c->home);
+	}
+	record_free(charter);
+	body_free(b);
+	free(enc);
+	return rc;
+}
+
+static int
+cmd_id(struct ctx *c, int argc, char **argv)
+{
+	static const char help[] = "usage: kith [--home DIR] id\n\n"
+	    "Print this node's public key (64 hex digits), for an admin to add.\n";
+	static const struct opt spec[] = { { NULL, 0 } };
+	char hex[2 * KITH_KEY_LEN + 1];
+	struct args a;
+	int rc;
+
+	if ((rc = parse_args(c, spec, 0, argc, argv, &a)) != 0)
+		return rc == HELP ? usage(help) : rc;
+	if ((rc = open_home(c, 1, 1)) != 0)
+		return rc;
+	kith_hex(hex, kcrypto_key_public(c->key), KITH_KEY_LEN);
+	printf("%s\n", hex);
+	return 0;
+}
+
+/* Open ${path} for writing records: "-" is stdout, but not a terminal. */
+static FILE *
+open_out(struct ctx *c, const char *path, int *rc)
+{
+	FILE *f;
+
+	if (strcmp(path, "-") == 0) {
+		if (isatty(STDOUT_FILENO)) {
+			*rc = fail(c, EX_USAGE, "records are binary; redirect "
+			    "them to a file");
+			return NULL;
+		}
+		return stdout;
+	}
+	if ((f = fopen(path, "wb")) == NULL)
+		*rc = fail(c, EX_CANTCREAT, "%s: %s", path, strerror(errno));
+	return f;
+}
+
+static int
+close_out(struct ctx *c, FILE *f, const char *path)
+{
+	int bad;
+
+	bad = fflush(f) != 0 || ferror(f) || (f != stdout &&
+	    fsync(fileno(f)) != 0);
+	if (f != stdout && fclose(f) != 0)
+		bad = 1;
+	if (bad) {
+		if (f != stdout)
+			unlink(path);
+		return fail(c, EX_IOERR, "%s: write failed", path);
+	}
+	return 0;
+}
+
+static int
+cmd_network(struct ctx *c, int argc, char **argv)
+{
+	static const char help[] = "usage: kith [--home DIR] network charter "
+	    "> FILE\n\n"
+	    "Write the network's charter record, as a records file, to stdout.\n"
+	    "Another organisation joins with: kith init --join FILE --name ORG\n";
+	static const struct opt spec[] = { { NULL, 0 } };
+	struct record *charter = NULL;
+	uint8_t net[KITH_NETWORK_LEN];
+	struct args a;
+	FILE *f;
+	int rc;
+
+	if ((rc = parse_args(c, spec, 1, argc, argv, &a)) != 0)
+		return rc == HELP ? usage(help) : rc;
+	if (a.npos != 1 || strcmp(a.pos[0], "charter") != 0)
+		return fail(c, EX_USAGE, "expected 'network charter' "
+		    "(see --help)");
+	if ((rc = open_home(c, 0, 1)) != 0)
+		return rc;
+	if ((rc = store_network(c->st, net)) != 0 ||
+	    (rc = store_charter(c->st, &charter)) != 0)
+		return fail(c, exit_for(rc), "no charter: %s",
+		    kith_strerror(rc));
+	if ((f = open_out(c, "-", &rc)) != NULL) {
+		if (recfile_write_start(f, net) != 0 ||
+		    recfile_write(f, charter) != 0)
+			rc = fail(c, EX_IOERR, "write failed");
+		else
+			rc = close_out(c, f, "-");
+	}
+	record_free(charter);
+	return rc;
+}
+
+/* Write a status change after checking it moves the workflow forward. */
+static int
+request_status(struct ctx *c, const char *idarg, const char *to,
+    const char *volunteer)
+{
+	uint8_t id[KITH_ENTITY_LEN], vid[KITH_ENTITY_LEN];
+	char vhex[2 * KITH_ENTITY_LEN + 1];
+	struct state *s = NULL;
+	struct body *b = NULL;
+	char *cur = NULL;
+	int rc, from_rank, to_rank;
+
+	if ((rc = find_entity(c, idarg, KITH_KIND_REQUEST, id, &s)) != 0)
+		return rc;
+	cur = state_str(s, "status");
+	from_rank = cur ? state_status_rank(KITH_KIND_REQUEST, cur,
+	    strlen(cur)) : 0;
+	to_rank = state_status_rank(KITH_KIND_REQUEST, to, strlen(to));
+	if (from_rank >= 2 || (from_rank > to_rank)) {
+		rc = fail(c, EX_USAGE, "request %s is %s; its status only "
+		    "moves forward (open, claimed, fulfilled or cancelled)",
+		    idarg, cur);
+		goto out;
+	}
+	if ((b = body_new()) == NULL) {
+		rc = fail(c, EX_SOFTWARE, "out of memory");
+		goto out;
+	}
+	body_set_str(b, "status", 0, to);
+	if (volunteer != NULL) {
+		if ((rc = find_entity(c, volunteer, KITH_KIND_VOLUNTEER, vid,
+		    NULL)) != 0)
+			goto out;
+		kith_hex(vhex, vid, KITH_ENTITY_LEN);
+		body_set_str(b, "volunteer", 0, vhex);
+	}
+	rc = write_body(c, KITH_KIND_REQUEST, id, b, 0);
+out:
+	free(cur);
+	body_free(b);
+	state_free(s);
+	return rc;
+}
+
+/* Does list field ${name} of ${s} (comma-separated) contain ${item}? */
+static int
+list_has(const struct state *s, const char *name, const char *item)
+{
+	char *v = state_str(s, name), *tok, *save = NULL;
+	int found = 0;
+
+	for (tok = v ? strtok_r(v, ",", &save) : NULL; tok && !found;
+	    tok = strtok_r(NULL, ",", &save))
+		found = strcmp(tok, item) == 0;
+	free(v);
+	return found;
+}
+
+struct filter {
+	struct view *view;
+	const char *status, *area, *category, *areas;
+};
+
+static int
+field_is(const struct state *s, const char *name, const char *want)
+{
+	char *v;
+	int eq;
+
+	if (want == NULL)
+		return 1;
+	v = state_str(s, name);
+	eq = v != NULL && strcmp(v, want) == 0;
+	free(v);
+	return eq;
+}
+
+static int
+list_one(void *arg, const struct state *s)
+{
+	struct filter *f = arg;
+
+	if (!field_is(s, "status", f->status) ||
+	    !field_is(s, "area", f->area) ||
+	    !field_is(s, "category", f->category) ||
+	    (f->areas != NULL && !list_has(s, "areas", f->areas)))
+		return 0;
+	return view_entity(f->view, s);
+}
+
+/* `list` and `show` for requests and volunteers. */
+static int
+list_or_show(struct ctx *c, uint64_t kind, int show, const struct args *a,
+    const struct opt *spec, struct filter *f)
+{
+	uint8_t id[KITH_ENTITY_LEN];
+	struct state *s = NULL;
+	int json = arg(spec, a, "json") != NULL, rc;
+
+	if ((rc = open_home(c, 0, 1)) != 0)
+		return rc;
+	if (show && a->npos != 1)
+		return fail(c, EX_USAGE, "give one id (see --help)");
+	if (show && (rc = find_entity(c, a->pos[0], kind, id, &s)) != 0)
+		return rc;
+	f->view = view_new(show ? (json ? VIEW_OBJECT : VIEW_DETAIL) :
+	    (json ? VIEW_JSON : VIEW_TEXT), stdout, kind, 1);
+	if (f->view == NULL)
+		rc = KITH_ENOMEM;
+	else if (show)
+		rc = view_entity(f->view, s);
+	else
+		rc = store_states(c->st, kind, list_one, f);
+	if (rc == 0 && f->view != NULL)
+		rc = view_finish(f->view);
+	view_free(f->view);
+	state_free(s);
+	return rc == 0 ? 0 : fail(c, exit_for(rc), "%s", kith_strerror(rc));
+}
+
+/* The options of request add and update: every field, plus list filters. */
+static const struct opt request_spec[] = {
+	{ "category", 1 }, { "area", 1 }, { "urgency", 1 }, { "needed-by", 1 },
+	{ "lang", 1 }, { "access-needs", 1 }, { "name", 1 }, { "phone", 1 },
+	{ "address", 1 }, { "notes", 1 }, { "volunteer", 1 }, { "status", 1 },
+	{ "json", 0 }, { NULL, 0 } };
+
+/* Only the options a subcommand allows may be given. */
+static int
+only(struct ctx *c, const struct args *a, const struct opt *spec,
+    const char *const *allowed)
+{
+	const char *const *p;
+	int k;
+
+	for (k = 0; spec[k].name != NULL; k++) {
+		if (a->val[k] == NULL)
+			continue;
+		for (p = allowed; *p != NULL && strcmp(*p, spec[k].name); p++)
+			;
+		if (*p == NULL)
+			return fail(c, EX_USAGE, "unknown option --%s (see "
+			    "--help)", spec[k].name);
+	}
+	return 0;
+}
+
+static int
+cmd_request(struct ctx *c, int argc, char **argv)
+{
+	static const char help[] =
+	    "usage: kith request add --category C --area DISTRICT [--urgency 1-3]\n"
+	    "           [--needed-by YYYY-MM-DD] [--lang pl,ps] [--access-needs TEXT]\n"
+	    "           [--name TEXT] [--phone TEXT] [--address TEXT] [--notes TEXT]\n"
+	    "       kith request update ID [any option of add]\n"
+	    "       kith request claim ID [--volunteer VID]\n"
+	    "       kith request fulfil ID\n"
+	    "       kith request cancel ID\n"
+	    "       kith request list [--status S] [--area A] [--category C] [--json]\n"
+	    "       kith request show ID [--json]\n"
+	    "\n"
+	    "Categories: food, prescription, check-in, befriending, transport,\n"
+	    "advice, other.  The area is a UK postcode district (TW3, N17, SW1A).\n"
+	    "Name, phone, address and notes are personal fields.  Status moves\n"
+	    "only forward: open, claimed, then fulfilled or cancelled.  add\n"
+	    "prints the new request's id; the others that write print the new\n"
+	    "record's id.  An ID may be shortened to a unique prefix of 6+ hex\n"
+	    "digits.\n";
+	static const char *const add_opts[] = { "category", "area", "urgency",
+		"needed-by", "lang", "access-needs", "name", "phone", "address",
+		"notes", NULL };
+	static const char *const claim_opts[] = { "volunteer", NULL };
+	static const char *const none[] = { NULL };
+	static const char *const list_opts[] = { "status", "area", "category",
+		"json", NULL };
+	static const char *const show_opts[] = { "json", NULL };
+	char norm[8];
+	uint8_t id[KITH_ENTITY_LEN];
+	struct filter flt = { 0 };
+	struct body *b = NULL;
+	const char *sub;
+	struct args a;
+	int rc, nset;
+
+	if (argc < 1 || strcmp(argv[0], "--help") == 0)
+		return argc < 1 ? fail(c, EX_USAGE, "which? add, update, "
+		    "claim, fulfil, cancel, list or show (see --help)") :
+		    usage(help);
+	sub = argv[0];
+	if ((rc = parse_args(c, request_spec, 1, argc - 1, argv + 1, &a)) != 0)
+		return rc == HELP ? usage(help) : rc;
+	if (strcmp(sub, "list") == 0 || strcmp(sub, "show") == 0) {
+		int show = sub[0] == 's';
+
+		if ((rc = only(c, &a, request_spec,
+		    show ? show_opts : list_opts)) != 0)
+			return rc;
+		flt.status = arg(request_spec, &a, "status");
+		flt.category = arg(request_spec, &a, "category");
+		flt.area = arg(request_spec, &a, "area");
+		if (flt.status && !one_of(flt.status, request_statuses))
+			return fail(c, EX_USAGE, "invalid --status '%s': "
+			    "expected open, claimed, fulfilled or cancelled",
+			    flt.status);
+		if (flt.category && !one_of(flt.category, categories))
+			return fail(c, EX_USAGE, "invalid --category '%s'",
+			    flt.category);
+		if (flt.area) {
+			if (!district_ok(flt.area, strlen(flt.area), norm))
+				return fail(c, EX_USAGE, "invalid --area '%s': "
+				    "expected a postcode district", flt.area);
+			flt.area = norm;
+		}
+		if (!show && a.npos != 0)
+			return fail(c, EX_USAGE, "list takes no id");
+		return list_or_show(c, KITH_KIND_REQUEST, show, &a,
+		    request_spec, &flt);
+	}
+	if (strcmp(sub, "add") == 0 || strcmp(sub, "update") == 0) {
+		int add = sub[0] == 'a';
+
+		if ((rc = only(c, &a, request_spec, add_opts)) != 0)
+			return rc;
+		if (add && a.npos != 0)
+			return fail(c, EX_USAGE, "add takes no id");
+		if (!add && a.npos != 1)
+			return fail(c, EX_USAGE, "give the id of the request");
+		if (add && (arg(request_spec, &a, "category") == NULL ||
+		    arg(request_spec, &a, "area") == NULL))
+			return fail(c, EX_USAGE, "--category and --area are "
+			    "required");
+		if ((b = body_new()) == NULL)
+			return fail(c, EX_SOFTWARE, "out of memory");
+		if ((rc = set_fields(c, b, request_fields, request_spec, &a,
+		    &nset)) != 0)
+			goto out;
+		if (!add && nset == 0) {
+			rc = fail(c, EX_USAGE, "nothing to update: give at least "
+			    "one field option");
+			goto out;
+		}
+		if (add && arg(request_spec, &a, "urgency") == NULL)
+			body_set_int(b, "urgency", 0, 2);
+		if (add)
+			body_set_str(b, "status", 0, "open");
+		if ((rc = open_home(c, 1, 0)) != 0)
+			goto out;
+		if (add)
+			kcrypto_random(id, sizeof(id));
+		else if ((rc = find_entity(c, a.pos[0], KITH_KIND_REQUEST, id,
+		    NULL)) != 0)
+			goto out;
+		rc = write_body(c, KITH_KIND_REQUEST, id, b, add);
+		goto out;
+	}
+	if (strcmp(sub, "claim") == 0 || strcmp(sub, "fulfil") == 0 ||
+	    strcmp(sub, "cancel") == 0) {
+		if ((rc = only(c, &a, request_spec,
+		    sub[1] == 'l' ? claim_opts : none)) != 0)
+			return rc;
+		if (a.npos != 1)
+			return fail(c, EX_USAGE, "give the id of the request");
+		if ((rc = open_home(c, 1, 0)) != 0)
+			return rc;
+		return request_status(c, a.pos[0], sub[1] == 'l' ? "claimed" :
+		    sub[1] == 'u' ? "fulfilled" : "cancelled",
+		    arg(request_spec, &a, "volunteer"));
+	}
+	return fail(c, EX_USAGE, "unknown subcommand '%s' (see --help)", sub);
+out:
+	body_free(b);
+	return rc;
+}
+
+static const struct opt volunteer_spec[] = {
+	{ "name", 1 }, { "area", 1 }, { "skills", 1 }, { "lang", 1 },
+	{ "availability", 1 }, { "dbs", 1 }, { "dbs-checked", 1 },
+	{ "json", 0 }, { NULL, 0 } };
+
+static int
+cmd_volunteer(struct ctx *c, int argc, char **argv)
+{
+	static const char help[] =
+	    "usage: kith volunteer add --name TEXT --area DISTRICT[,DISTRICT..]\n"
+	    "           [--skills a,b] [--lang pl,ps] [--availability TEXT]\n"
+	    "           [--dbs none|basic|standard|enhanced --dbs-checked YYYY-MM-DD]\n"
+	    "       kith volunteer update ID [any option of add]\n"
+	    "       kith volunteer list [--area DISTRICT] [--json]\n"
+	    "       kith volunteer show ID [--json]\n"
+	    "\n"
+	    "The name is a personal field.  A DBS check other than none needs the\n"
+	    "date it was checked.  add prints the new volunteer's id; update\n"
+	    "prints the new record's id.\n";
+	static const char *const add_opts[] = { "name", "area", "skills",
+		"lang", "availability", "dbs", "dbs-checked", NULL };
+	static const char *const list_opts[] = { "area", "json", NULL };
+	static const char *const show_opts[] = { "json", NULL };
+	uint8_t id[KITH_ENTITY_LEN];
+	struct filter flt = { 0 };
+	struct state *s = NULL;
+	struct body *b = NULL;
+	const char *sub, *dbs, *checked;
+	char norm[8];
+	struct args a;
+	int rc, nset, add;
+
+	if (argc < 1 || strcmp(argv[0], "--help") == 0)
+		return argc < 1 ? fail(c, EX_USAGE, "which? add, update, list "
+		    "or show (see --help)") : usage(help);
+	sub = argv[0];
+	if ((rc = parse_args(c, volunteer_spec, 1, argc - 1, argv + 1, &a)) != 0)
+		return rc == HELP ? usage(help) : rc;
+	if (strcmp(sub, "list") == 0 || strcmp(sub, "show") == 0) {
+		int show = sub[0] == 's';
+
+		if ((rc = only(c, &a, volunteer_spec,
+		    show ? show_opts : list_opts)) != 0)
+			return rc;
+		if ((flt.areas = arg(volunteer_spec, &a, "area")) != NULL) {
+			if (!district_ok(flt.areas, strlen(flt.areas), norm))
+				return fail(c, EX_USAGE, "invalid --area '%s': "
+				    "expected a postcode district", flt.areas);
+			flt.areas = norm;
+		}
+		if (!show && a.npos != 0)
+			return fail(c, EX_USAGE, "list takes no id");
+		return list_or_show(c, KITH_KIND_VOLUNTEER, show, &a,
+		    volunteer_spec, &flt);
+	}
+	if (strcmp(sub, "add") != 0 && strcmp(sub, "update") != 0)
+		return fail(c, EX_USAGE, "unknown subcommand '%s' (see --help)",
+		    sub);
+	add = sub[0] == 'a';
+	if ((rc = only(c, &a, volunteer_spec, add_opts)) != 0)
+		return rc;
+	if (add && a.npos != 0)
+		return fail(c, EX_USAGE, "add takes no id");
+	if (!add && a.npos != 1)
+		return fail(c, EX_USAGE, "give the id of the volunteer");
+	if (add && (arg(volunteer_spec, &a, "name") == NULL ||
+	    arg(volunteer_spec, &a, "area") == NULL))
+		return fail(c, EX_USAGE, "--name and --area are required");
+	if ((b = body_new()) == NULL)
+		return fail(c, EX_SOFTWARE, "out of memory");
+	if ((rc = set_fields(c, b, volunteer_fields, volunteer_spec, &a,
+	    &nset)) != 0)
+		goto out;
+	if (!add && nset == 0) {
+		rc = fail(c, EX_USAGE, "nothing to update: give at least one "
+		    "field option");
+		goto out;
+	}
+	if ((rc = open_home(c, 1, 0)) != 0)
+		goto out;
+	if (add)
+		kcrypto_random(id, sizeof(id));
+	else if ((rc = find_entity(c, a.pos[0], KITH_KIND_VOLUNTEER, id,
+	    &s)) != 0)
+		goto out;
+	/* A DBS check needs its date, given now or already on record. */
+	dbs = arg(volunteer_spec, &a, "dbs");
+	checked = arg(volunteer_spec, &a, "dbs-checked");
+	if (dbs != NULL && strcmp(dbs, "none") != 0 && checked == NULL &&
+	    (s == NULL || state_get(s, "dbs_checked") == NULL)) {
+		rc = fail(c, EX_USAGE, "--dbs %s needs --dbs-checked "
+		    "YYYY-MM-DD", dbs);
+		goto out;
+	}
+	if (checked != NULL && dbs == NULL &&
+	    (s == NULL || state_get(s, "dbs") == NULL)) {
+		rc = fail(c, EX_USAGE, "--dbs-checked needs --dbs");
+		goto out;
+	}
+	rc = write_body(c, KITH_KIND_VOLUNTEER, id, b, add);
+out:
+	state_free(s);
+	body_free(b);
+	return rc;
+}
+
+static int
+cmd_history(struct ctx *c, int argc, char **argv)
+{
+	static const char help[] = "usage: kith [--home DIR] history ID "
+	    "[--json]\n\n"
+	    "Every version of an entity, oldest first: time, author, sequence\n"
+	    "number, record id and the fields it set.\n";
+	static const struct opt spec[] = { { "json", 0 }, { NULL, 0 } };
+	uint8_t id[KITH_ENTITY_LEN];
+	struct record **recs = NULL;
+	struct view *v = NULL;
+	struct args a;
+	size_t n = 0, i;
+	int rc;
+
+	if ((rc = parse_args(c, spec, 1, argc, argv, &a)) != 0)
+		return rc == HELP ? usage(help) : rc;
+	if (a.npos != 1)
+		return fail(c, EX_USAGE, "give one id (see --help)");
+	if ((rc = open_home(c, 0, 1)) != 0 ||
+	    (rc = find_entity(c, a.pos[0], 0, id, NULL)) != 0)
+		return rc;
+	if ((rc = store_entity(c->st, id, &recs, &n)) == 0) {
+		if ((v = view_new(a.val[0] ? VIEW_JSON : VIEW_TEXT, stdout, 0,
+		    1)) == NULL)
+			rc = KITH_ENOMEM;
+		for (i = 0; rc == 0 && i < n; i++)
+			rc = view_version(v, recs[i]);
+		if (rc == 0)
+			rc = view_finish(v);
+	}
+	view_free(v);
+	store_records_free(recs, n);
+	return rc == 0 ? 0 : fail(c, exit_for(rc), "%s", kith_strerror(rc));
+}
+
+static int
+conflict_one(void *arg, const struct state *s)
+{
+
+	return view_conflicts(arg, s);
+}
+
+static int
+cmd_conflicts(struct ctx *c, int argc, char **argv)
+{
+	static const char help[] = "usage: kith [--home DIR] conflicts "
+	    "[--json]\n\n"
+	    "List every field that concurrent edits left with competing values,\n"
+	    "the displayed winner first.  Settle one with 'kith resolve'.\n";
+	static const struct opt spec[] = { { "json", 0 }, { NULL, 0 } };
+	struct view *v;
+	struct args a;
+	int rc;
+
+	if ((rc = parse_args(c, spec, 0, argc, argv, &a)) != 0)
+		return rc == HELP ? usage(help) : rc;
+	if ((rc = open_home(c, 0, 1)) != 0)
+		return rc;
+	if ((v = view_new(a.val[0] ? VIEW_JSON : VIEW_TEXT, stdout, 0,
+	    1)) == NULL)
+		return fail(c, EX_SOFTWARE, "out of memory");
+	rc = store_states(c->st, 0, conflict_one, v);
+	if (rc == 0)
+		rc = view_finish(v);
+	view_free(v);
+	return rc == 0 ? 0 : fail(c, exit_for(rc), "%s", kith_strerror(rc));
+}
+
+static int
+cmd_resolve(struct ctx *c, int argc, char **argv)
+{
+	static const char help[] =
+	    "usage: kith [--home DIR] resolve ID --FIELD VALUE [--FIELD VALUE..]\n"
+	    "\n"
+	    "Settle conflicting fields of an entity: writes a version whose\n"
+	    "parents are all of the entity's current versions, setting each\n"
+	    "FIELD (an option of 'request update' or 'volunteer update', or\n"
+	    "--status for a request).  Prints the new record's id.\n";
+	static const struct opt vspec_status[] = { { "status", 1 }, { NULL, 0 } };
+	const struct fdef *defs;
+	const struct opt *spec;
+	const struct state_field *sf;
+	uint8_t id[KITH_ENTITY_LEN];
+	struct state *s = NULL;
+	struct body *b = NULL;
+	const char *status;
+	struct args a;
+	int rc, nset, conflicted = 0, k;
+
+	(void)vspec_status;
+	/* Parse once to find the id; the kind decides which fields apply. */
+	if ((rc = parse_args(c, request_spec, 1, argc, argv, &a)) == HELP)
+		return usage(help);
+	if (rc == 0 && a.npos == 1) {
+		if ((rc = open_home(c, 1, 0)) != 0 ||
+		    (rc = find_entity(c, a.pos[0], 0, id, &s)) != 0)
+			return rc;
+	} else if ((rc = parse_args(c, volunteer_spec, 1, argc, argv,
+	    &a)) == 0) {
+		if (a.npos != 1)
+			return fail(c, EX_USAGE, "give the id (see --help)");
+		if ((rc = open_home(c, 1, 0)) != 0 ||
+		    (rc = find_entity(c, a.pos[0], 0, id, &s)) != 0)
+			return rc;
+	} else
+		return rc;
+	if (state_kind(s) == KITH_KIND_VOLUNTEER) {
+		defs = volunteer_fields;
+		spec = volunteer_spec;
+	} else if (state_kind(s) == KITH_KIND_REQUEST) {
+		defs = request_fields;
+		spec = request_spec;
+	} else {
+		rc = fail(c, EX_USAGE, "%s has no editable fields", a.pos[0]);
+		goto out;
+	}
+	if ((rc = parse_args(c, spec, 1, argc, argv, &a)) != 0)
+		goto out;
+	if ((b = body_new()) == NULL) {
+		rc = fail(c, EX_SOFTWARE, "out of memory");
+		goto out;
+	}
+	if ((rc = set_fields(c, b, defs, spec, &a, &nset)) != 0)
+		goto out;
+	status = spec == request_spec ? arg(spec, &a, "status") : NULL;
+	if (status != NULL) {
+		if (!one_of(status, request_statuses)) {
+			rc = fail(c, EX_USAGE, "invalid --status '%s'", status);
+			goto out;
+		}
+		body_set_str(b, "status", 0, status);
+		nset++;
+	}
+	if (nset == 0) {
+		rc = fail(c, EX_USAGE, "give the value to keep for each "
+		    "conflicting field, e.g. --area TW3");
+		goto out;
+	}
+	for (k = 0; k < (int)body_nfields(b); k++) {
+		sf = state_get(s, body_field(b, (size_t)k)->name);
+		conflicted += sf != NULL && sf->nalts > 0;
+	}
+	if (conflicted == 0) {
+		rc = fail(c, EX_USAGE, "%s has no conflict on the fields given "
+		    "(see 'kith conflicts'); use update to change them",
+		    a.pos[0]);
+		goto out;
+	}
+	rc = write_body(c, state_kind(s), id, b, 0);
+out:
+	state_free(s);
+	body_free(b);
+	return rc;
+}
+
+static void
+report_bad(void *arg, const uint8_t id[KITH_ID_LEN], int rc)
+{
+	char hex[2 * KITH_ID_LEN + 1];
+
+	(void)arg;
+	kith_hex(hex, id, KITH_ID_LEN);
+	printf("bad record %s: %s\n", hex, kith_strerror(rc));
+}
+
+static int
+cmd_verify(struct ctx *c, int argc, char **argv)
+{
+	static const char help[] = "usage: kith [--home DIR] verify\n\n"
+	    "Re-check every stored record: its id, signature, body hash and\n"
+	    "indexes.  Exit 0 if all are good; 1, naming each bad record, if not.\n";
+	static const struct opt spec[] = { { NULL, 0 } };
+	size_t checked, nbad;
+	struct args a;
+	int rc;
+
+	if ((rc = parse_args(c, spec, 0, argc, argv, &a)) != 0)
+		return rc == HELP ? usage(help) : rc;
+	if ((rc = open_home(c, 0, 1)) != 0)
+		return rc;
+	if ((rc = store_verify(c->st, report_bad, NULL, &checked, &nbad)) != 0)
+		return fail(c, exit_for(rc), "the store could not be read: %s",
+		    kith_strerror(rc));
+	if (nbad == 0) {
+		printf("verified %zu records: ok\n", checked);
+		return EX_OK;
+	}
+	printf("verified %zu records: %zu bad\n", checked, nbad);
+	return EX_BAD;
+}
+
+static int
+cmd_digest(struct ctx *c, int argc, char **argv)
+{
+	static const char help[] = "usage: kith [--home DIR] digest\n\n"
+	    "Print the state digest: a hash of every entity's state.  Two nodes\n"
+	    "holding the same records print the same digest.\n";
+	static const struct opt spec[] = { { NULL, 0 } };
+	char hex[2 * KITH_HASH_LEN + 1];
+	uint8_t d[KITH_HASH_LEN];
+	struct args a;
+	int rc;
+
+	if ((rc = parse_args(c, spec, 0, argc, argv, &a)) != 0)
+		return rc == HELP ? usage(help) : rc;
+	if ((rc = open_home(c, 0, 1)) != 0)
+		return rc;
+	if ((rc = store_digest(c->st, d)) != 0)
+		return fail(c, exit_for(rc), "%s", kith_strerror(rc));
+	kith_hex(hex, d, sizeof(d));
+	printf("%s\n", hex);
+	return 0;
+}
+
+struct status_count {
+	size_t n[4];
+};
+
+static int
+count_status(void *arg, const struct state *s)
+{
+	struct status_count *sc = arg;
+	char *st = state_str(s, "status");
+	int r;
+
+	if (st != NULL) {
+		r = state_status_rank(KITH_KIND_REQUEST, st, strlen(st));
+		sc->n[r < 0 ? 0 : strcmp(st, "cancelled") == 0 ? 3 : r]++;
+	}
+	free(st);
+	return 0;
+}
+
+static int
+cmd_stats(struct ctx *c, int argc, char **argv)
+{
+	static const char help[] = "usage: kith [--home DIR] stats [--json]\n\n"
+	    "Counts of records and entities by kind and request status, and the\n"
+	    "store's size in bytes.\n";
+	static const struct opt spec[] = { { "json", 0 }, { NULL, 0 } };
+	struct status_count sc = { { 0 } };
+	struct store_stats ss;
+	struct view *v;
+	struct args a;
+	int rc;
+
+	if ((rc = parse_args(c, spec, 0, argc, argv, &a)) != 0)
+		return rc == HELP ? usage(help) : rc;
+	if ((rc = open_home(c, 0, 1)) != 0)
+		return rc;
+	if ((rc = store_stats(c->st, &ss)) != 0 ||
+	    (rc = store_states(c->st, KITH_KIND_REQUEST, count_status,
+	    &sc)) != 0)
+		return fail(c, exit_for(rc), "%s", kith_strerror(rc));
+	if ((v = view_new(a.val[0] ? VIEW_OBJECT : VIEW_TEXT, stdout, 0,
+	    0)) == NULL)
+		return fail(c, EX_SOFTWARE, "out of memory");
+	view_pair(v, "records", ss.records);
+	view_pair(v, "bodies", ss.bodies);
+	view_pair(v, "entities", ss.entities);
+	view_pair(v, "requests", ss.by_kind[0]);
+	view_pair(v, "requests_open", sc.n[0]);
+	view_pair(v, "requests_claimed", sc.n[1]);
+	view_pair(v, "requests_fulfilled", sc.n[2]);
+	view_pair(v, "requests_cancelled", sc.n[3]);
+	view_pair(v, "volunteers", ss.by_kind[1]);
+	view_pair(v, "referrals", ss.by_kind[2]);
+	view_pair(v, "forks", ss.forks);
+	view_pair(v, "store_bytes", ss.file_bytes);
+	view_pair(v, "store_used_bytes", ss.used_bytes);
+	rc = view_finish(v);
+	view_free(v);
+	return rc == 0 ? 0 : fail(c, EX_IOERR, "write failed");
+}
+
+static int
+export_one(void *arg, const struct state *s)
+{
+
+	return view_entity(arg, s);
+}
+
+static int
+cmd_export(struct ctx *c, int argc, char **argv)
+{
+	static const char help[] =
+	    "usage: kith [--home DIR] export --format ndjson|csv\n"
+	    "           [--kind request|volunteer] [--include-personal]\n"
+	    "\n"
+	    "Write entities to stdout: ndjson, one JSON object per line, or CSV\n"
+	    "(RFC 4180) with a header row.  Personal fields (names, phone\n"
+	    "numbers, addresses, notes) are left out unless --include-personal\n"
+	    "is given.\n";
+	static const struct opt spec[] = { { "format", 1 }, { "kind", 1 },
+		{ "include-personal", 0 }, { NULL, 0 } };
+	const char *fmt, *kname;
+	uint64_t kind = 0;
+	struct view *v;
+	struct args a;
+	int rc;
+
+	if ((rc = parse_args(c, spec, 0, argc, argv, &a)) != 0)
+		return rc == HELP ? usage(help) : rc;
+	fmt = arg(spec, &a, "format");
+	if (fmt == NULL || (strcmp(fmt, "ndjson") && strcmp(fmt, "csv")))
+		return fail(c, EX_USAGE, "--format must be ndjson or csv");
+	if ((kname = arg(spec, &a, "kind")) != NULL &&
+	    (kith_kind_parse(kname, &kind) != 0 ||
+	    (kind != KITH_KIND_REQUEST && kind != KITH_KIND_VOLUNTEER &&
+	    kind != KITH_KIND_REFERRAL)))
+		return fail(c, EX_USAGE, "--kind must be request, volunteer or "
+		    "referral");
+	if ((rc = open_home(c, 0, 1)) != 0)
+		return rc;
+	if ((v = view_new(fmt[0] == 'c' ? VIEW_CSV : VIEW_NDJSON, stdout, kind,
+	    arg(spec, &a, "include-personal") != NULL)) == NULL)
+		return fail(c, EX_SOFTWARE, "out of memory");
+	rc = store_states(c->st, kind, export_one, v);
+	if (rc == 0)
+		rc = view_finish(v);
+	view_free(v);
+	return rc == 0 ? 0 : fail(c, exit_for(rc), "%s", kith_strerror(rc));
+}
+
+struct export_state {
+	FILE *f;
+	size_t n;
+};
+
+static int
+export_record(void *arg, const struct record *rec)
+{
+	struct export_state *es = arg;
+
+	es->n++;
+	return recfile_write(es->f, rec);
+}
+
+static int
+cmd_export_records(struct ctx *c, int argc, char **argv)
+{
+	static const char help[] = "usage: kith [--home DIR] export-records "
+	    "FILE\n\n"
+	    "Write every record in the store, signed and with its body, to FILE\n"
+	    "(- for stdout) as a records file, for 'kith import-records' on\n"
+	    "another node of the same network.\n";
+	static const struct opt spec[] = { { NULL, 0 } };
+	static const uint8_t top[KITH_ID_LEN] = {
+		0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+		0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+		0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+		0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+	uint8_t net[KITH_NETWORK_LEN];
+	struct export_state es = { NULL, 0 };
+	struct args a;
+	int rc;
+
+	if ((rc = parse_args(c, spec, 1, argc, argv, &a)) != 0)
+		return rc == HELP ? usage(help) : rc;
+	if (a.npos != 1)
+		return fail(c, EX_USAGE, "give the file to write (see --help)");
+	if ((rc = open_home(c, 0, 1)) != 0)
+		return rc;
+	if ((rc = store_network(c->st, net)) != 0)
+		return fail(c, exit_for(rc), "%s", kith_strerror(rc));
+	if ((es.f = open_out(c, a.pos[0], &rc)) == NULL)
+		return rc;
+	rc = recfile_write_start(es.f, net);
+	if (rc == 0)
+		rc = store_range(c->st, 0, NULL, UINT64_MAX, top, export_record,
+		    &es);
+	if (rc != 0) {
+		if (es.f != stdout) {
+			fclose(es.f);
+			unlink(a.pos[0]);
+		}
+		return fail(c, exit_for(rc), "export failed: %s",
+		    kith_strerror(rc));
+	}
+	if ((rc = close_out(c, es.f, a.pos[0])) != 0)
+		return rc;
+	fprintf(stderr, "exported %zu records\n", es.n);
+	return 0;
+}
+
+static void
+report_reject(void *arg, const struct record *rec, int rc)
+{
+	char hex[2 * KITH_ID_LEN + 1];
+
+	(void)arg;
+	kith_hex(hex, record_id(rec), KITH_ID_LEN);
+	fprintf(stderr, "kith: rejected record %s: %s\n", hex,
+	    kith_strerror(rc));
+}
+
+/* Read a whole records file; an exit code after a message on failure. */
+static int
+read_records(struct ctx *c, const char *path, const uint8_t *net,
+    struct record ***out, size_t *count)
+{
+	static const uint8_t zero[KITH_NETWORK_LEN];
+	struct record **recs = NULL, **bigger, *rec;
+	const struct record_header *h;
+	uint8_t fnet[KITH_NETWORK_LEN];
+	char a[17], b[17];
+	size_t n = 0, cap = 0;
+	int rc, code = 0;
+	int *vr = NULL;
+	FILE *f;
+
+	if ((f = fopen(path, "rb")) == NULL)
+		return fail(c, errno == ENOENT ? EX_NOINPUT : EX_IOERR,
+		    "%s: %s", path, strerror(errno));
+	if ((rc = recfile_read_start(f, fnet)) != 0) {
+		code = fail(c, EX_DATAERR, "%s: corrupt records file: %s",
+		    path, rc == KITH_ETYPE ? "not a kith records file" :
+		    kith_strerror(rc));
+		goto out;
+	}
+	if (memcmp(fnet, net, KITH_NETWORK_LEN) != 0) {
+		kith_hex(a, fnet, 8);
+		kith_hex(b, net, 8);
+		code = fail(c, EX_DATAERR, "%s holds records of another "
+		    "network (%s..., this node's is %s...)", path, a, b);
+		goto out;
+	}
+	while ((rc = recfile_read(f, &rec)) == 0) {
+		h = record_header(rec);
+		if (h->kind == KITH_KIND_CHARTER ?
+		    memcmp(h->network, zero, sizeof(zero)) != 0 ||
+		    memcmp(record_id(rec), net, KITH_NETWORK_LEN) != 0 :
+		    memcmp(h->network, net, KITH_NETWORK_LEN) != 0) {
+			record_free(rec);
+			code = fail(c, EX_DATAERR, "%s: record %zu belongs to "
+			    "another network", path, n + 1);
+			goto out;
+		}
+		if (n == cap) {
+			cap = cap ? cap * 2 : 256;
+			if ((bigger = realloc(recs, cap * sizeof(*recs))) ==
+			    NULL) {
+				record_free(rec);
+				code = fail(c, EX_SOFTWARE, "out of memory");
+				goto out;
+			}
+			recs = bigger;
+		}
+		recs[n++] = rec;
+	}
+	if (rc != 1) {
+		code = fail(c, EX_DATAERR, "%s: corrupt records file: %s in "
+		    "record %zu", path, kith_strerror(rc), n + 1);
+		goto out;
+	}
+	/* Refuse the whole file for one forged record: it is not ours. */
+	if ((vr = calloc(n ? n : 1, sizeof(*vr))) == NULL) {
+		code = fail(c, EX_SOFTWARE, "out of memory");
+		goto out;
+	}
+	record_verify_batch(recs, n, vr);
+	for (cap = 0; cap < n; cap++)
+		if (vr[cap] != 0) {
+			code = fail(c, EX_DATAERR, "%s: corrupt records file: "
+			    "%s in record %zu", path, kith_strerror(vr[cap]),
+			    cap + 1);
+			goto out;
+		}
+	*out = recs;
+	*count = n;
+	recs = NULL;	/* transferred */
+out:
+	free(vr);
+	store_records_free(recs, n);
+	fclose(f);
+	return code;
+}
+
+static int
+cmd_import_records(struct ctx *c, int argc, char **argv)
+{
+	static const char help[] = "usage: kith [--home DIR] import-records "
+	    "FILE\n\n"
+	    "Apply a records file written by 'kith export-records' on another\n"
+	    "node of the same network.  The whole file is checked first (format,\n"
+	    "network, signatures); a corrupt or foreign file changes nothing.\n"
+	    "Then its new records are applied in one transaction.\n";
+	static const struct opt spec[] = { { NULL, 0 } };
+	uint8_t net[KITH_NETWORK_LEN];
+	struct store_result res;
+	struct record **recs = NULL;
+	struct args a;
+	size_t n = 0;
+	int rc;
+
+	if ((rc = parse_args(c, spec, 1, argc, argv, &a)) != 0)
+		return rc == HELP ? usage(help) : rc;
+	if (a.npos != 1)
+		return fail(c, EX_USAGE, "give the file to read (see --help)");
+	if ((rc = open_home(c, 0, 0)) != 0)
+		return rc;
+	if ((rc = store_network(c->st, net)) != 0)
+		return fail(c, exit_for(rc), "%s", kith_strerror(rc));
+	if ((rc = read_records(c, a.pos[0], net, &recs, &n)) != 0)
+		return rc;
+	rc = store_apply(c->st, recs, n, &res, report_reject, NULL);
+	store_records_free(recs, n);
+	if (rc != 0)
+		return fail(c, exit_for(rc), "nothing imported: %s",
+		    kith_strerror(rc));
+	printf("imported %zu records: %zu added, %zu duplicate, %zu rejected\n",
+	    n, res.added, res.duplicate, res.rejected);
+	return 0;
+}
+
+static int
+cmd_compact(struct ctx *c, int argc, char **argv)
+{
+	static const char help[] = "usage: kith [--home DIR] compact FILE\n\n"
+	    "Write a compacted copy of the store's data file to FILE (which must\n"
+	    "not exist).  To use it, stop the daemon and replace\n"
+	    "HOME/store/data.mdb with it.\n";
+	static const struct opt spec[] = { { NULL, 0 } };
+	struct args a;
+	struct stat sb;
+	int rc;
+
+	if ((rc = parse_args(c, spec, 1, argc, argv, &a)) != 0)
+		return rc == HELP ? usage(help) : rc;
+	if (a.npos != 1)
+		return fail(c, EX_USAGE, "give the file to write (see --help)");
+	if (stat(a.pos[0], &sb) == 0)
+		return fail(c, EX_CANTCREAT, "%s exists", a.pos[0]);
+	if ((rc = open_home(c, 0, 1)) != 0)
+		return rc;
+	if ((rc = store_compact(c->st, a.pos[0])) != 0)
+		return fail(c, exit_for(rc), "compact failed: %s",
+		    kith_strerror(rc));
+	return 0;
+}
+
+static const struct command {
+	const char *name;
+	int (*fn)(struct ctx *, int, char **);
+} commands[] = {
+	{ "init", cmd_init },
+	{ "id", cmd_id },
+	{ "network", cmd_network },
+	{ "request", cmd_request },
+	{ "volunteer", cmd_volunteer },
+	{ "history", cmd_history },
+	{ "conflicts", cmd_conflicts },
+	{ "resolve", cmd_resolve },
+	{ "verify", cmd_verify },
+	{ "digest", cmd_digest },
+	{ "stats", cmd_stats },
+	{ "export", cmd_export },
+	{ "export-records", cmd_export_records },
+	{ "import-records", cmd_import_records },
+	{ "compact", cmd_compact },
+};
+
+int
+main(int argc, char **argv)
+{
+	struct ctx c;
+	const char *home = NULL, *env;
+	char cmdname[64];
+	size_t i;
+	int ai = 1, rc;
+
+	memset(&c, 0, sizeof(c));
+	if (kcrypto_init() != 0) {
+		fprintf(stderr, "kith: cannot initialise libsodium\n");
+		return EX_SOFTWARE;
+	}
+	while (ai < argc && strncmp(argv[ai], "--", 2) == 0) {
+		if (strcmp(argv[ai], "--help") == 0)
+			return usage(usage_main);
+		if (strcmp(argv[ai], "--version") == 0) {
+			printf("kith %d (protocol version %d)\n", 1,
+			    KITH_PROTO_VERSION);
+			return EX_OK;
+		}
+		if (strcmp(argv[ai], "--home") == 0 && ai + 1 < argc)
+			home = argv[ai += 1];
+		else if (strncmp(argv[ai], "--home=", 7) == 0)
+			home = argv[ai] + 7;
+		else
+			return fail(&c, EX_USAGE, "unknown option %s (see "
+			    "kith --help)", argv[ai]);
+		ai++;
+	}
+	if (ai >= argc)
+		return fail(&c, EX_USAGE, "no command (see kith --help)");
+	if (home == NULL && (env = getenv("KITH_HOME")) != NULL && *env)
+		home = env;
+	if (home == NULL) {
+		if ((env = getenv("HOME")) == NULL || *env == '\0')
+			return fail(&c, EX_USAGE, "no home: give --home DIR "
+			    "or set KITH_HOME");
+		snprintf(c.home, sizeof(c.home), "%s/.local/share/kith", env);
+	} else if (*home == '\0' || strlen(home) >= sizeof(c.home) - 64)
+		return fail(&c, EX_USAGE, "invalid --home");
+	else
+		snprintf(c.home, sizeof(c.home), "%s", home);
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (strcmp(commands[i].name, argv[ai]) == 0)
+			break;
+	if (i == sizeof(commands) / sizeof(commands[0]))
+		return fail(&c, EX_USAGE, "unknown command '%s' (see kith "
+		    "--help)", argv[ai]);
+	/* Name the subcommand in messages: "request add". */
+	if (ai + 1 < argc && (strcmp(argv[ai], "request") == 0 ||
+	    strcmp(argv[ai], "volunteer") == 0) && argv[ai + 1][0] != '-')
+		snprintf(cmdname, sizeof(cmdname), "%s %s", argv[ai],
+		    argv[ai + 1]);
+	else
+		snprintf(cmdname, sizeof(cmdname), "%s", argv[ai]);
+	c.cmd = cmdname;
+	rc = commands[i].fn(&c, argc - ai - 1, argv + ai + 1);
+	store_close(c.st);
+	kcrypto_key_free(c.key);
+	return rc;
+}

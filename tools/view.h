@@ -1,0 +1,72 @@
+#ifndef VIEW_H
+#define VIEW_H
+
+/*
+ * How the `kith` command shows entities, versions and conflicts: as text,
+ * JSON, NDJSON or CSV.  The one module that uses jansson, so that --json
+ * output is always valid JSON.
+ */
+
+#include <stdint.h>
+#include <stdio.h>
+
+struct record;
+struct state;
+struct view;
+
+enum view_format {
+	VIEW_TEXT,		/* one line per item */
+	VIEW_DETAIL,		/* several lines per item (show) */
+	VIEW_JSON,		/* one JSON array, written by view_finish */
+	VIEW_OBJECT,		/* one pretty JSON object per item (show) */
+	VIEW_NDJSON,		/* one JSON object per line */
+	VIEW_CSV,		/* RFC 4180, header row first */
+};
+
+/**
+ * view_new(fmt, out, kind, personal):
+ * Return a view that writes to ${out} in ${fmt}; ${kind} (0 for any) picks
+ * the CSV columns; personal fields are shown only if ${personal}.  NULL if
+ * out of memory.
+ */
+struct view *view_new(enum view_format fmt, FILE *out, uint64_t kind,
+    int personal);
+
+/**
+ * view_entity(v, s):
+ * Show entity state ${s}.  Return 0 or KITH_ENOMEM / KITH_EIO.
+ */
+int view_entity(struct view *v, const struct state *s);
+
+/**
+ * view_version(v, rec):
+ * Show one version (record) of an entity, for `kith history`.
+ */
+int view_version(struct view *v, const struct record *rec);
+
+/**
+ * view_conflicts(v, s):
+ * Show each conflicting field of ${s}; nothing if it has none.
+ */
+int view_conflicts(struct view *v, const struct state *s);
+
+/**
+ * view_pair(v, key, n):
+ * Add "key: n" (text) or "key": n (a JSON object built across calls), for
+ * `kith stats`.
+ */
+int view_pair(struct view *v, const char *key, uint64_t n);
+
+/**
+ * view_finish(v):
+ * Write anything held back (a JSON array or object).  Return 0 or KITH_EIO.
+ */
+int view_finish(struct view *v);
+
+/**
+ * view_free(v):
+ * Free ${v}; nothing if NULL.
+ */
+void view_free(struct view *v);
+
+#endif
