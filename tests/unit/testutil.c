@@ -1,0 +1,133 @@
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "body.h"
+#include "hlc.h"
+#include "kcrypto.h"
+#include "kith.h"
+#include "record.h"
+#include "store.h"
+#include "testutil.h"
+
+void
+tu_tmpdir(char *buf, size_t len)
+{
+	const char *base = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
+
+	snprintf(buf, len, "%s/kith-test-XXXXXX", base);
+	assert_non_null(mkdtemp(buf));
+}
+
+static int
+rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)sb;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+void
+tu_rmrf(const char *path)
+{
+	nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+struct kcrypto_key *
+tu_key(uint8_t n)
+{
+	uint8_t seed[32];
+	struct kcrypto_key *k;
+
+	assert_int_equal(kcrypto_init(), 0);
+	memset(seed, n, sizeof(seed));
+	k = kcrypto_key_from_seed(seed);
+	assert_non_null(k);
+	return k;
+}
+
+uint8_t *
+tu_body(size_t *len, ...)
+{
+	struct body *b = body_new();
+	const char *name, *val;
+	uint8_t *out = NULL;
+	va_list ap;
+
+	assert_non_null(b);
+	va_start(ap, len);
+	while ((name = va_arg(ap, const char *)) != NULL) {
+		val = va_arg(ap, const char *);
+		if (name[0] == '*')
+			assert_int_equal(body_set_str(b, name + 1, 1, val), 0);
+		else
+			assert_int_equal(body_set_str(b, name, 0, val), 0);
+	}
+	va_end(ap);
+	assert_int_equal(body_encode(b, &out, len), 0);
+	body_free(b);
+	return out;
+}
+
+struct record *
+tu_record(const struct kcrypto_key *key, const uint8_t *network, uint64_t seq,
+    uint64_t hlc, uint64_t kind, const uint8_t *entity,
+    const uint8_t (*parents)[32], unsigned nparents, const uint8_t *body,
+    size_t blen)
+{
+	struct record_header h;
+	struct record *rec = NULL;
+
+	memset(&h, 0, sizeof(h));
+	if (network != NULL)
+		memcpy(h.network, network, KITH_NETWORK_LEN);
+	h.seq = seq;
+	h.hlc = hlc;
+	h.kind = kind;
+	memcpy(h.entity, entity, KITH_ENTITY_LEN);
+	h.nparents = nparents;
+	if (nparents > 0)
+		memcpy(h.parents, parents, (size_t)nparents * KITH_ID_LEN);
+	assert_int_equal(record_sign(&h, body, blen, key, &rec), 0);
+	return rec;
+}
+
+struct store *
+tu_store(const char *dir, const struct kcrypto_key *key, uint8_t *network)
+{
+	static const uint8_t ent[KITH_ENTITY_LEN] = { 0xc0 };
+	struct store *st;
+	struct record *ch;
+	uint8_t *b;
+	size_t blen;
+	int rc;
+
+	st = store_open(dir, STORE_CREATE | STORE_NOSYNC, 0, &rc);
+	assert_non_null(st);
+	b = tu_body(&blen, "name", "test network", "org", "test org", NULL);
+	ch = tu_record(key, NULL, 1, HLC_MAKE(hlc_wall_ms() - 60000, 0),
+	    KITH_KIND_CHARTER, ent, NULL, 0, b, blen);
+	assert_int_equal(store_init_network(st, ch), 0);
+	memcpy(network, record_id(ch), KITH_NETWORK_LEN);
+	record_free(ch);
+	free(b);
+	return st;
+}
+
+uint64_t
+tu_rng(uint64_t *s)
+{
+	uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}

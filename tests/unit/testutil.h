@@ -1,0 +1,69 @@
+#ifndef TESTUTIL_H
+#define TESTUTIL_H
+/*
+ * Helpers shared by the unit tests: throwaway directories, keys from fixed
+ * seeds, and records built field by field.  cmocka is included by each
+ * test file (it needs <stdarg.h>, <stddef.h>, <setjmp.h> first).
+ */
+#include <stddef.h>
+#include <stdint.h>
+
+struct kcrypto_key;
+struct record;
+struct store;
+
+/**
+ * tu_tmpdir(buf, len):
+ * Create a new empty directory (under /dev/shm when it exists, so LMDB
+ * tests do not wear a disk) and write its path to ${buf}.  Aborts the test
+ * on failure.
+ */
+void tu_tmpdir(char *buf, size_t len);
+
+/**
+ * tu_rmrf(path):
+ * Remove ${path} and everything under it.
+ */
+void tu_rmrf(const char *path);
+
+/**
+ * tu_key(n):
+ * Return the key whose seed is 32 bytes of value ${n}; the caller frees it
+ * with kcrypto_key_free.
+ */
+struct kcrypto_key *tu_key(uint8_t n);
+
+/**
+ * tu_body(kv...):
+ * Encode a body from NULL-terminated pairs of name and string value; a
+ * name starting with '*' is personal.  Returns malloc'd bytes, length in
+ * ${*len}.
+ */
+uint8_t *tu_body(size_t *len, ...);
+
+/**
+ * tu_record(key, network, seq, hlc, kind, entity, parents, nparents,
+ *     body, blen):
+ * Sign a record with the given header fields; ${parents} holds ${nparents}
+ * 32-byte ids.  Aborts the test on failure.
+ */
+struct record *tu_record(const struct kcrypto_key *key, const uint8_t *network,
+    uint64_t seq, uint64_t hlc, uint64_t kind, const uint8_t *entity,
+    const uint8_t (*parents)[32], unsigned nparents, const uint8_t *body,
+    size_t blen);
+
+/**
+ * tu_store(dir, key, network):
+ * Create a store in ${dir} (no fsync) with a new network chartered by
+ * ${key}; copy the network id to ${network}[32].
+ */
+struct store *tu_store(const char *dir, const struct kcrypto_key *key,
+    uint8_t *network);
+
+/**
+ * tu_rng(state):
+ * A small deterministic PRNG (splitmix64) so failures replay by seed.
+ */
+uint64_t tu_rng(uint64_t *state);
+
+#endif
