@@ -32,7 +32,7 @@ UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 
 .PHONY: all deps test unit cli fuzz-replay asan fuzz bench clean
-all: $(B)/kith
+all: $(B)/kith $(B)/kith-bench
 
 deps:
 	tools/install-deps
