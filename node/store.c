@@ -255,14 +255,24 @@ store_open(const char *dir, int flags, uint64_t max_map, int *rc)
 		}
 		sb.st_size = 0;
 	}
-	/* Start with room for what is there and as much again. */
+	/*
+	 * Room for what is there; the map grows when it fills.  (With
+	 * MDB_WRITEMAP the file is as large as the map, sparse.)
+	 */
 	map = STORE_MAP_INITIAL;
-	while (map < (uint64_t)sb.st_size * 2 && map < st->max_map)
+	while (map < (uint64_t)sb.st_size && map < st->max_map)
 		map *= 2;
 	if (map > st->max_map)
 		map = st->max_map;
+	/*
+	 * Writers change pages in the map itself rather than in malloc'd
+	 * copies: a large batch then costs no private memory, and commits
+	 * need no extra copy.
+	 */
 	if (st->rdonly)
 		eflags |= MDB_RDONLY;
+	else
+		eflags |= MDB_WRITEMAP;
 	if (flags & STORE_NOSYNC)
 		eflags |= MDB_NOSYNC;
 	if ((mrc = mdb_env_create(&st->env)) != 0 ||
@@ -785,47 +795,113 @@ heads_of(struct store *st, MDB_txn *txn, struct record_header *h)
 	return 0;
 }
 
+/* A draft's entity and position, sorted to find repeats. */
+struct draft_ix {
+	const uint8_t *entity;
+	size_t i;
+};
+
+static int
+draft_cmp(const void *pa, const void *pb)
+{
+	const struct draft_ix *a = pa, *b = pb;
+	int c = memcmp(a->entity, b->entity, KITH_ENTITY_LEN);
+
+	return c != 0 ? c : (a->i < b->i ? -1 : a->i > b->i);
+}
+
+/*
+ * Set ${prev}[i] to the index of the last draft before i with the same
+ * entity, or to ${n} if there is none.
+ */
+static int
+draft_repeats(const struct store_draft *d, size_t n, size_t *prev)
+{
+	struct draft_ix *ix;
+	size_t i;
+
+	if ((ix = malloc((n ? n : 1) * sizeof(*ix))) == NULL)
+		return KITH_ENOMEM;
+	for (i = 0; i < n; i++)
+		ix[i] = (struct draft_ix){ d[i].entity, i };
+	qsort(ix, n, sizeof(*ix), draft_cmp);
+	for (i = 0; i < n; i++)
+		prev[ix[i].i] = i > 0 && memcmp(ix[i].entity, ix[i - 1].entity,
+		    KITH_ENTITY_LEN) == 0 ? ix[i - 1].i : n;
+	free(ix);
+	return 0;
+}
+
+/*
+ * Sign and insert ${n} drafts in one transaction.  Signing is the costly
+ * step, so drafts are signed in parallel in waves: a wave ends before a
+ * draft whose entity an earlier draft of the wave also changes, since its
+ * parents are that draft's id.
+ */
 static int
 write_txn(struct store *st, const struct kcrypto_key *key,
     struct store_draft *d, size_t n)
 {
 	const uint8_t *author = kcrypto_key_public(key);
-	struct record_header h;
-	struct record *rec = NULL;
-	MDB_txn *txn;
+	struct record_header *h = NULL;
+	struct record **recs = NULL;
+	const uint8_t **bodies = NULL;
+	size_t *blens = NULL, *prev = NULL;
+	MDB_txn *txn = NULL;
 	uint64_t clock, seq, wall = hlc_wall_ms();
-	size_t i;
-	int rc, forked;
+	size_t i, k, end;
+	int rc = KITH_ENOMEM, forked;
 
-	if ((rc = txn_begin(st, 0, &txn)) != 0)
-		return rc;
+	if ((h = calloc(n, sizeof(*h))) == NULL ||
+	    (recs = calloc(n, sizeof(*recs))) == NULL ||
+	    (bodies = calloc(n, sizeof(*bodies))) == NULL ||
+	    (blens = calloc(n, sizeof(*blens))) == NULL ||
+	    (prev = calloc(n, sizeof(*prev))) == NULL ||
+	    (rc = draft_repeats(d, n, prev)) != 0 ||
+	    (rc = txn_begin(st, 0, &txn)) != 0)
+		goto out;
 	clock = clock_get(st, txn);
 	if ((rc = last_seq(st, txn, author, &seq)) != 0)
-		goto fail;
-	for (i = 0; i < n; i++) {
-		memset(&h, 0, sizeof(h));
-		memcpy(h.network, st->network, KITH_NETWORK_LEN);
-		h.seq = ++seq;
-		h.hlc = hlc_tick(&clock, wall);
-		h.kind = d[i].kind;
-		h.expiry = d[i].expiry;
-		memcpy(h.entity, d[i].entity, KITH_ENTITY_LEN);
-		if ((rc = heads_of(st, txn, &h)) != 0 ||
-		    (rc = record_sign(&h, d[i].body, d[i].blen, key, &rec)) != 0 ||
-		    (rc = insert(st, txn, rec, &forked)) != 0 ||
-		    (rc = recompute(st, txn, h.entity)) != 0)
-			goto fail;
-		memcpy(d[i].id, record_id(rec), KITH_ID_LEN);
-		d[i].hlc = h.hlc;
-		record_free(rec);
-		rec = NULL;
+		goto out;
+	for (i = 0; i < n; i = end) {
+		for (end = i; end < n && (prev[end] == n || prev[end] < i);
+		    end++) {
+			memcpy(h[end].network, st->network, KITH_NETWORK_LEN);
+			h[end].seq = ++seq;
+			h[end].hlc = hlc_tick(&clock, wall);
+			h[end].kind = d[end].kind;
+			h[end].expiry = d[end].expiry;
+			memcpy(h[end].entity, d[end].entity, KITH_ENTITY_LEN);
+			bodies[end] = d[end].body;
+			blens[end] = d[end].blen;
+			if ((rc = heads_of(st, txn, &h[end])) != 0)
+				goto out;
+		}
+		if ((rc = record_sign_batch(h + i, bodies + i, blens + i,
+		    end - i, key, recs + i)) != 0)
+			goto out;
+		for (k = i; k < end; k++) {
+			if ((rc = insert(st, txn, recs[k], &forked)) != 0 ||
+			    (rc = recompute(st, txn, h[k].entity)) != 0)
+				goto out;
+			memcpy(d[k].id, record_id(recs[k]), KITH_ID_LEN);
+			d[k].hlc = h[k].hlc;
+		}
 	}
 	if ((rc = clock_put(st, txn, clock)) != 0)
-		goto fail;
-	return mdb_err(mdb_txn_commit(txn));
-fail:
-	record_free(rec);
-	mdb_txn_abort(txn);
+		goto out;
+	rc = mdb_err(mdb_txn_commit(txn));
+	txn = NULL;	/* committed or freed by the commit */
+out:
+	if (txn != NULL)
+		mdb_txn_abort(txn);
+	for (i = 0; recs != NULL && i < n; i++)
+		record_free(recs[i]);
+	free(h);
+	free(recs);
+	free(bodies);
+	free(blens);
+	free(prev);
 	return rc;
 }
 
@@ -1307,8 +1383,9 @@ store_stats(struct store *st, struct store_stats *out)
 	out->map_bytes = info.me_mapsize;
 	out->used_bytes = (uint64_t)(info.me_last_pgno + 1) * ms.ms_psize;
 	snprintf(data, sizeof(data), "%s/data.mdb", st->path);
+	/* Blocks, not st_size: a WRITEMAP file is as large as the map. */
 	if (stat(data, &sb) == 0)
-		out->file_bytes = (uint64_t)sb.st_size;
+		out->file_bytes = (uint64_t)sb.st_blocks * 512;
 	return 0;
 }
 

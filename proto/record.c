@@ -271,26 +271,27 @@ record_verify(const struct record *rec)
 #define BATCH_PER_THREAD	64
 #define BATCH_THREADS_MAX	16
 
+/* A loop over [0, n) whose iterations are independent. */
 struct slice {
-	struct record *const *recs;
-	int *rcs;
+	void (*fn)(void *, size_t);
+	void *arg;
 	size_t n, first, step;
 };
 
 static void *
-verify_slice(void *arg)
+run_slice(void *p)
 {
-	struct slice *s = arg;
+	struct slice *s = p;
 	size_t i;
 
 	for (i = s->first; i < s->n; i += s->step)
-		if (s->recs[i] != NULL)
-			s->rcs[i] = record_verify(s->recs[i]);
+		s->fn(s->arg, i);
 	return NULL;
 }
 
-void
-record_verify_batch(struct record *const *recs, size_t n, int *rcs)
+/* Run ${fn}(${arg}, i) for each i < ${n}, on one thread per online CPU. */
+static void
+parallel(size_t n, void (*fn)(void *, size_t), void *arg)
 {
 	struct slice sl[BATCH_THREADS_MAX];
 	pthread_t tid[BATCH_THREADS_MAX];
@@ -307,17 +308,82 @@ record_verify_batch(struct record *const *recs, size_t n, int *rcs)
 		nt = 1;
 	/* Slice 0 runs on the calling thread; the others on new threads. */
 	for (i = 0; i < nt; i++) {
-		sl[i] = (struct slice){ recs, rcs, n, i, nt };
+		sl[i] = (struct slice){ fn, arg, n, i, nt };
 		started[i] = i > 0 &&
-		    pthread_create(&tid[i], NULL, verify_slice, &sl[i]) == 0;
+		    pthread_create(&tid[i], NULL, run_slice, &sl[i]) == 0;
 	}
-	verify_slice(&sl[0]);
+	run_slice(&sl[0]);
 	for (i = 1; i < nt; i++) {
 		if (started[i])
 			pthread_join(tid[i], NULL);
 		else
-			verify_slice(&sl[i]);	/* no thread: do it here */
+			run_slice(&sl[i]);	/* no thread: do it here */
 	}
+}
+
+struct verify_job {
+	struct record *const *recs;
+	int *rcs;
+};
+
+static void
+verify_one(void *arg, size_t i)
+{
+	struct verify_job *j = arg;
+
+	if (j->recs[i] != NULL)
+		j->rcs[i] = record_verify(j->recs[i]);
+}
+
+void
+record_verify_batch(struct record *const *recs, size_t n, int *rcs)
+{
+	struct verify_job j = { recs, rcs };
+
+	parallel(n, verify_one, &j);
+}
+
+struct sign_job {
+	const struct record_header *hdrs;
+	const uint8_t *const *bodies;
+	const size_t *blens;
+	const struct kcrypto_key *key;
+	struct record **out;
+	int *rcs;
+};
+
+static void
+sign_one(void *arg, size_t i)
+{
+	struct sign_job *j = arg;
+
+	j->rcs[i] = record_sign(&j->hdrs[i], j->bodies[i], j->blens[i],
+	    j->key, &j->out[i]);
+}
+
+int
+record_sign_batch(const struct record_header *hdrs,
+    const uint8_t *const *bodies, const size_t *blens, size_t n,
+    const struct kcrypto_key *key, struct record **out)
+{
+	struct sign_job j = { hdrs, bodies, blens, key, out, NULL };
+	size_t i;
+	int rc = 0;
+
+	if ((j.rcs = calloc(n ? n : 1, sizeof(*j.rcs))) == NULL)
+		return KITH_ENOMEM;
+	for (i = 0; i < n; i++)
+		out[i] = NULL;
+	parallel(n, sign_one, &j);
+	for (i = 0; i < n && rc == 0; i++)
+		rc = j.rcs[i];
+	if (rc != 0)
+		for (i = 0; i < n; i++) {
+			record_free(out[i]);
+			out[i] = NULL;
+		}
+	free(j.rcs);
+	return rc;
 }
 
 const struct record_header *

@@ -87,6 +87,18 @@ int record_verify(const struct record *rec);
 void record_verify_batch(struct record *const *recs, size_t n, int *rcs);
 
 /**
+ * record_sign_batch(hdrs, bodies, blens, n, key, out):
+ * Build and sign ${n} records as record_sign does, record i from ${hdrs}[i]
+ * and the ${blens}[i]-byte body ${bodies}[i], using one thread per online
+ * CPU when the batch is large enough.  On success fill ${out}[0..${n}) (the
+ * caller frees each) and return 0; on failure leave every ${out}[i] NULL and
+ * return the first record's error.
+ */
+int record_sign_batch(const struct record_header *hdrs,
+    const uint8_t *const *bodies, const size_t *blens, size_t n,
+    const struct kcrypto_key *key, struct record **out);
+
+/**
  * record_header(rec):
  * Return ${rec}'s decoded header; borrowed, valid while ${rec} lives.
  */

@@ -9,6 +9,7 @@
  *   --records N  records in the large ingest run (default 1000000)
  *   --dir DIR    where to put the benchmark stores (default $TMPDIR or /tmp);
  *                use a real disk: commits are durable, as in a node.
+ *   --keep       leave the stores there, for mdb_stat, and print where
  */
 #include <errno.h>
 #include <ftw.h>
@@ -336,6 +337,7 @@ main(int argc, char **argv)
 	const char *base = getenv("TMPDIR");
 	char top[4096], dir[4200];
 	size_t n = 1000000;
+	int keep = 0;
 	struct ingest ig;
 	double sign, verify, write;
 	uint8_t seed[32];
@@ -345,9 +347,11 @@ main(int argc, char **argv)
 			n = strtoul(argv[++i], NULL, 10);
 		} else if (strcmp(argv[i], "--dir") == 0 && i + 1 < argc) {
 			base = argv[++i];
+		} else if (strcmp(argv[i], "--keep") == 0) {
+			keep = 1;
 		} else {
 			fprintf(stderr, "usage: kith-bench [--records N] "
-			    "[--dir DIR]\n");
+			    "[--dir DIR] [--keep]\n");
 			return strcmp(argv[i], "--help") == 0 ? 0 : 64;
 		}
 	}
@@ -389,7 +393,10 @@ main(int argc, char **argv)
 	    "%d authors, batches of %d)\n", ig.records, VERSIONS, NAUTHORS,
 	    BATCH);
 
-	nftw(top, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	if (keep)
+		fprintf(stderr, "kith-bench: stores kept in %s\n", top);
+	else
+		nftw(top, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 	for (int i = 0; i < NAUTHORS; i++)
 		kcrypto_key_free(keys[i]);
 	return 0;
