@@ -31,7 +31,7 @@ LIB_OBJ := $(LIB_SRC:%.c=$(B)/%.o) $(B)/gen/config_default.o
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 
-.PHONY: all deps test unit cli fuzz-replay asan fuzz bench clean
+.PHONY: all deps test unit cli fuzz-replay asan fuzz bench vectors clean
 all: $(B)/kith $(B)/kith-bench
 
 deps:
@@ -99,6 +99,14 @@ fuzz:
 	  mkdir -p $(FB)/corpus-$$f; \
 	  $(FB)/$$f -max_total_time=$(FUZZ_SECONDS) -max_len=20000 $(FB)/corpus-$$f tests/fuzz/corpus/$${f#fuzz_}; \
 	done
+
+# Regenerate the known-answer vectors and the fuzz seeds (deterministic).
+$(B)/mkvectors: $(B)/tools/mkvectors.o $(B)/libkith.a
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+vectors: $(B)/mkvectors
+	$(B)/mkvectors tests/vectors/records.txt
+	$(B)/mkvectors --corpus tests/fuzz/corpus
 
 bench: $(B)/kith-bench
 	$(B)/kith-bench

@@ -1,0 +1,294 @@
+/*
+ * Known-answer vectors: decode and verify every record of
+ * tests/vectors/records.txt (or $KITH_VECTORS) and check the outcome, the
+ * id and the author exactly.  The format is in tests/vectors/README.md.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kcrypto.h"
+#include "kith.h"
+#include "record.h"
+
+/* Fewer than this means the file was cut short or is the wrong one. */
+#define VECTORS_MIN	10
+#define LINE_MAX_LEN	8192
+
+static const struct {
+	int rc;
+	const char *name;
+} codes[] = {
+	{ KITH_OK, "ok" }, { KITH_ENOMEM, "ENOMEM" }, { KITH_EINVAL, "EINVAL" },
+	{ KITH_ETRAILING, "ETRAILING" }, { KITH_ETYPE, "ETYPE" },
+	{ KITH_EVERSION, "EVERSION" }, { KITH_ETOOBIG, "ETOOBIG" },
+	{ KITH_EBODYHASH, "EBODYHASH" }, { KITH_EBADSIG, "EBADSIG" },
+	{ KITH_ETRUNC, "ETRUNC" }, { KITH_ENONCANON, "ENONCANON" },
+	{ KITH_ENETWORK, "ENETWORK" }, { KITH_EFUTURE, "EFUTURE" },
+	{ KITH_EBODYLEN, "EBODYLEN" }, { KITH_ERANGE, "ERANGE" },
+};
+
+/* One vector as read from the file. */
+struct vec {
+	char name[128];
+	int line;		/* where its block starts */
+	uint8_t seed[32];
+	int has_seed;
+	uint8_t *header;	/* NULL until the header line */
+	size_t hlen;
+	uint8_t *body;		/* NULL: "-" */
+	size_t blen;
+	int has_body;
+	int expect;
+	int has_expect;
+	uint8_t id[32], author[32];
+	int has_id, has_author;
+};
+
+static const char *
+code_name(int rc)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(codes) / sizeof(codes[0]); i++)
+		if (codes[i].rc == rc)
+			return codes[i].name;
+	return "unknown";
+}
+
+static int
+code_parse(const char *name, int *rc)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(codes) / sizeof(codes[0]); i++)
+		if (strcmp(codes[i].name, name) == 0) {
+			*rc = codes[i].rc;
+			return 0;
+		}
+	return -1;
+}
+
+/* Parse a hex string of any even length into a new buffer. */
+static uint8_t *
+unhex_alloc(const char *hex, size_t *n, const char *path, int line)
+{
+	size_t len = strlen(hex);
+	uint8_t *p;
+
+	if (len % 2 != 0)
+		fail_msg("%s:%d: odd hex length", path, line);
+	p = malloc(len / 2 + 1);
+	assert_non_null(p);
+	if (len > 0 && kith_unhex(p, len / 2, hex) != 0)
+		fail_msg("%s:%d: bad hex", path, line);
+	*n = len / 2;
+	return p;
+}
+
+static void
+unhex32(uint8_t out[32], const char *hex, const char *path, int line)
+{
+
+	if (strlen(hex) != 64 || kith_unhex(out, 32, hex) != 0)
+		fail_msg("%s:%d: want 64 hex digits", path, line);
+}
+
+/* Check that a block has what its expectation needs. */
+static void
+vec_complete(const struct vec *v, const char *path)
+{
+
+	if (!v->has_seed || v->header == NULL || !v->has_body ||
+	    !v->has_expect)
+		fail_msg("%s:%d: vector %s lacks seed, header, body or expect",
+		    path, v->line, v->name);
+	if (v->expect == 0 && (!v->has_id || !v->has_author))
+		fail_msg("%s:%d: ok vector %s lacks id or author", path,
+		    v->line, v->name);
+}
+
+/* Read every vector of ${path}; return how many, in ${*out}. */
+static size_t
+vec_load(const char *path, struct vec **out)
+{
+	char buf[LINE_MAX_LEN], *key, *val, *nl;
+	struct vec *v = NULL, *cur = NULL;
+	size_t n = 0, cap = 0, len;
+	int line = 0;
+	FILE *f;
+
+	if ((f = fopen(path, "r")) == NULL)
+		fail_msg("%s: cannot open (set KITH_VECTORS?)", path);
+	while (fgets(buf, sizeof(buf), f) != NULL) {
+		line++;
+		if ((nl = strchr(buf, '\n')) == NULL && !feof(f))
+			fail_msg("%s:%d: line too long", path, line);
+		if (nl != NULL)
+			*nl = '\0';
+		/* Trailing blanks (and a CR) are not part of a value. */
+		for (len = strlen(buf); len > 0 && (buf[len - 1] == ' ' ||
+		    buf[len - 1] == '\t' || buf[len - 1] == '\r'); len--)
+			buf[len - 1] = '\0';
+		if (buf[0] == '\0' || buf[0] == '#')
+			continue;
+		key = buf;
+		if ((val = strchr(buf, ':')) == NULL)
+			fail_msg("%s:%d: want \"key: value\"", path, line);
+		*val++ = '\0';
+		while (*val == ' ' || *val == '\t')
+			val++;
+		if (strcmp(key, "name") == 0) {
+			if (cur != NULL)
+				vec_complete(cur, path);
+			if (n == cap) {
+				cap = cap ? 2 * cap : 32;
+				v = realloc(v, cap * sizeof(*v));
+				assert_non_null(v);
+			}
+			cur = &v[n++];
+			memset(cur, 0, sizeof(*cur));
+			snprintf(cur->name, sizeof(cur->name), "%s", val);
+			cur->line = line;
+			continue;
+		}
+		if (cur == NULL)
+			fail_msg("%s:%d: %s before the first name", path, line,
+			    key);
+		if (strcmp(key, "seed") == 0) {
+			unhex32(cur->seed, val, path, line);
+			cur->has_seed = 1;
+		} else if (strcmp(key, "header") == 0) {
+			free(cur->header);
+			cur->header = unhex_alloc(val, &cur->hlen, path, line);
+		} else if (strcmp(key, "body") == 0) {
+			if (strcmp(val, "-") != 0)
+				cur->body = unhex_alloc(val, &cur->blen, path,
+				    line);
+			cur->has_body = 1;
+		} else if (strcmp(key, "expect") == 0) {
+			if (code_parse(val, &cur->expect) != 0)
+				fail_msg("%s:%d: unknown outcome %s", path,
+				    line, val);
+			cur->has_expect = 1;
+		} else if (strcmp(key, "id") == 0) {
+			unhex32(cur->id, val, path, line);
+			cur->has_id = 1;
+		} else if (strcmp(key, "author") == 0) {
+			unhex32(cur->author, val, path, line);
+			cur->has_author = 1;
+		} else
+			fail_msg("%s:%d: unknown key %s", path, line, key);
+	}
+	fclose(f);
+	if (cur != NULL)
+		vec_complete(cur, path);
+	*out = v;
+	return n;
+}
+
+/* Run one vector as a receiver would: decode, check the body, verify. */
+static void
+vec_check(const struct vec *v)
+{
+	struct kcrypto_key *key;
+	struct record *rec = NULL;
+	const uint8_t *p;
+	uint8_t id[32];
+	size_t len;
+	int rc;
+
+	rc = record_decode(v->header, v->hlen, v->body, v->blen, &rec);
+	if (rc == 0) {
+		rc = record_verify(rec);
+		/* The id does not depend on the signature being good. */
+		kcrypto_hash(id, v->header, v->hlen);
+		assert_memory_equal(record_id(rec), id, 32);
+	}
+	if (rc != v->expect)
+		fail_msg("vector %s (line %d): expected %s, got %s (%s)",
+		    v->name, v->line, code_name(v->expect), code_name(rc),
+		    kith_strerror(rc));
+	if (v->expect == 0) {
+		if (memcmp(record_id(rec), v->id, 32) != 0)
+			fail_msg("vector %s: record id differs", v->name);
+		if (memcmp(record_header(rec)->author, v->author, 32) != 0)
+			fail_msg("vector %s: author differs", v->name);
+		key = kcrypto_key_from_seed(v->seed);
+		assert_non_null(key);
+		if (memcmp(kcrypto_key_public(key), v->author, 32) != 0)
+			fail_msg("vector %s: seed does not give the author",
+			    v->name);
+		kcrypto_key_free(key);
+		p = record_signed(rec, &len);
+		assert_int_equal(len, v->hlen);
+		assert_memory_equal(p, v->header, len);
+		p = record_body(rec, &len);
+		assert_true((p == NULL) == (v->body == NULL));
+		if (p != NULL) {
+			assert_int_equal(len, v->blen);
+			assert_memory_equal(p, v->body, len);
+		}
+	}
+	record_free(rec);
+}
+
+static void
+test_vectors(void **state)
+{
+	const char *path = getenv("KITH_VECTORS");
+	struct vec *v = NULL;
+	size_t i, n, nok = 0;
+
+	(void)state;
+	assert_int_equal(kcrypto_init(), 0);
+	if (path == NULL || path[0] == '\0')
+		path = "tests/vectors/records.txt";
+	n = vec_load(path, &v);
+	if (n < VECTORS_MIN)
+		fail_msg("%s: %zu vectors, want at least %d", path, n,
+		    VECTORS_MIN);
+	for (i = 0; i < n; i++) {
+		vec_check(&v[i]);
+		nok += v[i].expect == 0;
+	}
+	/* Both outcomes must be exercised, or the file proves little. */
+	assert_true(nok > 0 && nok < n);
+	print_message("%zu vectors (%zu valid) from %s\n", n, nok, path);
+	for (i = 0; i < n; i++) {
+		free(v[i].header);
+		free(v[i].body);
+	}
+	free(v);
+}
+
+/* Each outcome name maps to one code, and back. */
+static void
+test_names_distinct(void **state)
+{
+	size_t i, j;
+
+	(void)state;
+	for (i = 0; i < sizeof(codes) / sizeof(codes[0]); i++)
+		for (j = i + 1; j < sizeof(codes) / sizeof(codes[0]); j++) {
+			assert_int_not_equal(codes[i].rc, codes[j].rc);
+			assert_string_not_equal(codes[i].name, codes[j].name);
+		}
+	assert_string_equal(code_name(KITH_ETRAILING), "ETRAILING");
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_vectors),
+		cmocka_unit_test(test_names_distinct),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
