@@ -429,32 +429,44 @@ kind_key(uint8_t key[KINDKEY_LEN], uint64_t kind, const uint8_t *entity)
 }
 
 /* Recompute and store ${entity}'s state from all its versions. */
+/* Store the state computed from ${recs}, all of one entity's records. */
 static int
-recompute(struct store *st, MDB_txn *txn, const uint8_t *entity)
+put_state(struct store *st, MDB_txn *txn, struct record *const *recs,
+    size_t n)
 {
-	struct record **recs = NULL;
 	struct state *s = NULL;
 	const uint8_t *enc;
 	uint8_t kk[KINDKEY_LEN];
-	MDB_val k = { KITH_ENTITY_LEN, (void *)entity }, v, empty = { 0, "" };
-	MDB_val kkv = { KINDKEY_LEN, kk };
-	size_t n = 0, len;
+	MDB_val k = { KITH_ENTITY_LEN, (void *)record_header(recs[0])->entity };
+	MDB_val v, empty = { 0, "" }, kkv = { KINDKEY_LEN, kk };
+	size_t len;
 	int rc;
 
-	if ((rc = load_entity(st, txn, entity, &recs, &n)) != 0)
-		goto out;
 	if ((rc = state_compute(recs, n, &s)) != 0)
-		goto out;
+		return rc;
 	enc = state_encoded(s, &len);
 	v.mv_size = len;
 	v.mv_data = (void *)enc;
 	if ((rc = mdb_err(mdb_put(txn, st->dbi[DB_STATE], &k, &v, 0))) != 0)
 		goto out;
 	/* An entity's kind never changes, so the index entry is written once. */
-	kind_key(kk, state_kind(s), entity);
+	kind_key(kk, state_kind(s), k.mv_data);
 	rc = mdb_err(mdb_put(txn, st->dbi[DB_KIND], &kkv, &empty, 0));
 out:
 	state_free(s);
+	return rc;
+}
+
+/* Recompute ${entity}'s state from all its stored records. */
+static int
+recompute(struct store *st, MDB_txn *txn, const uint8_t *entity)
+{
+	struct record **recs = NULL;
+	size_t n = 0;
+	int rc;
+
+	if ((rc = load_entity(st, txn, entity, &recs, &n)) == 0)
+		rc = put_state(st, txn, recs, n);
 	store_records_free(recs, n);
 	return rc;
 }
@@ -827,11 +839,39 @@ draft_repeats(const struct store_draft *d, size_t n, size_t *prev)
 	return 0;
 }
 
+/* One wave of store_write: records arrive signed, in draft order. */
+struct wave {
+	struct store *st;
+	MDB_txn *txn;
+	struct store_draft *d;		/* the wave's first draft */
+};
+
+static int
+wave_insert(void *arg, size_t i, const struct record *rec)
+{
+	struct wave *w = arg;
+	const struct record_header *h = record_header(rec);
+	int rc, forked;
+
+	/*
+	 * No parents means no state yet: a new entity, whose only record is
+	 * the one in hand, so its state needs no reading back.
+	 */
+	if ((rc = insert(w->st, w->txn, rec, &forked)) != 0 ||
+	    (rc = h->nparents == 0 ?
+	    put_state(w->st, w->txn, (struct record *const *)&rec, 1) :
+	    recompute(w->st, w->txn, h->entity)) != 0)
+		return rc;
+	memcpy(w->d[i].id, record_id(rec), KITH_ID_LEN);
+	w->d[i].hlc = h->hlc;
+	return 0;
+}
+
 /*
  * Sign and insert ${n} drafts in one transaction.  Signing is the costly
- * step, so drafts are signed in parallel in waves: a wave ends before a
- * draft whose entity an earlier draft of the wave also changes, since its
- * parents are that draft's id.
+ * step, so worker threads sign while this thread inserts, in waves: a wave
+ * ends before a draft whose entity an earlier draft of the wave changes,
+ * since its parents are that draft's id.
  */
 static int
 write_txn(struct store *st, const struct kcrypto_key *key,
@@ -839,24 +879,22 @@ write_txn(struct store *st, const struct kcrypto_key *key,
 {
 	const uint8_t *author = kcrypto_key_public(key);
 	struct record_header *h = NULL;
-	struct record **recs = NULL;
 	const uint8_t **bodies = NULL;
 	size_t *blens = NULL, *prev = NULL;
-	MDB_txn *txn = NULL;
+	struct wave w = { st, NULL, NULL };
 	uint64_t clock, seq, wall = hlc_wall_ms();
-	size_t i, k, end;
-	int rc = KITH_ENOMEM, forked;
+	size_t i, end;
+	int rc = KITH_ENOMEM;
 
 	if ((h = calloc(n, sizeof(*h))) == NULL ||
-	    (recs = calloc(n, sizeof(*recs))) == NULL ||
 	    (bodies = calloc(n, sizeof(*bodies))) == NULL ||
 	    (blens = calloc(n, sizeof(*blens))) == NULL ||
 	    (prev = calloc(n, sizeof(*prev))) == NULL ||
 	    (rc = draft_repeats(d, n, prev)) != 0 ||
-	    (rc = txn_begin(st, 0, &txn)) != 0)
+	    (rc = txn_begin(st, 0, &w.txn)) != 0)
 		goto out;
-	clock = clock_get(st, txn);
-	if ((rc = last_seq(st, txn, author, &seq)) != 0)
+	clock = clock_get(st, w.txn);
+	if ((rc = last_seq(st, w.txn, author, &seq)) != 0)
 		goto out;
 	for (i = 0; i < n; i = end) {
 		for (end = i; end < n && (prev[end] == n || prev[end] < i);
@@ -869,31 +907,22 @@ write_txn(struct store *st, const struct kcrypto_key *key,
 			memcpy(h[end].entity, d[end].entity, KITH_ENTITY_LEN);
 			bodies[end] = d[end].body;
 			blens[end] = d[end].blen;
-			if ((rc = heads_of(st, txn, &h[end])) != 0)
+			if ((rc = heads_of(st, w.txn, &h[end])) != 0)
 				goto out;
 		}
+		w.d = d + i;
 		if ((rc = record_sign_batch(h + i, bodies + i, blens + i,
-		    end - i, key, recs + i)) != 0)
+		    end - i, key, wave_insert, &w)) != 0)
 			goto out;
-		for (k = i; k < end; k++) {
-			if ((rc = insert(st, txn, recs[k], &forked)) != 0 ||
-			    (rc = recompute(st, txn, h[k].entity)) != 0)
-				goto out;
-			memcpy(d[k].id, record_id(recs[k]), KITH_ID_LEN);
-			d[k].hlc = h[k].hlc;
-		}
 	}
-	if ((rc = clock_put(st, txn, clock)) != 0)
+	if ((rc = clock_put(st, w.txn, clock)) != 0)
 		goto out;
-	rc = mdb_err(mdb_txn_commit(txn));
-	txn = NULL;	/* committed or freed by the commit */
+	rc = mdb_err(mdb_txn_commit(w.txn));
+	w.txn = NULL;	/* committed or freed by the commit */
 out:
-	if (txn != NULL)
-		mdb_txn_abort(txn);
-	for (i = 0; recs != NULL && i < n; i++)
-		record_free(recs[i]);
+	if (w.txn != NULL)
+		mdb_txn_abort(w.txn);
 	free(h);
-	free(recs);
 	free(bodies);
 	free(blens);
 	free(prev);

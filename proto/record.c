@@ -343,46 +343,106 @@ record_verify_batch(struct record *const *recs, size_t n, int *rcs)
 	parallel(n, verify_one, &j);
 }
 
-struct sign_job {
+/*
+ * A pipelined signing batch: worker threads sign records in index order
+ * while the calling thread hands each finished one, in order, to the
+ * caller's function, so signing overlaps with whatever that does.
+ */
+struct signer {
+	pthread_mutex_t lock;
+	pthread_cond_t ready;
 	const struct record_header *hdrs;
 	const uint8_t *const *bodies;
 	const size_t *blens;
 	const struct kcrypto_key *key;
-	struct record **out;
+	struct record **recs;
 	int *rcs;
+	unsigned char *done;
+	size_t n, next;		/* next index to claim */
+	int stop;
 };
 
-static void
-sign_one(void *arg, size_t i)
+static void *
+sign_worker(void *arg)
 {
-	struct sign_job *j = arg;
+	struct signer *s = arg;
+	size_t i;
+	int rc;
 
-	j->rcs[i] = record_sign(&j->hdrs[i], j->bodies[i], j->blens[i],
-	    j->key, &j->out[i]);
+	for (;;) {
+		pthread_mutex_lock(&s->lock);
+		if (s->stop || s->next == s->n) {
+			pthread_mutex_unlock(&s->lock);
+			return NULL;
+		}
+		i = s->next++;
+		pthread_mutex_unlock(&s->lock);
+		rc = record_sign(&s->hdrs[i], s->bodies[i], s->blens[i],
+		    s->key, &s->recs[i]);
+		pthread_mutex_lock(&s->lock);
+		s->rcs[i] = rc;
+		s->done[i] = 1;
+		pthread_cond_broadcast(&s->ready);
+		pthread_mutex_unlock(&s->lock);
+	}
 }
 
 int
 record_sign_batch(const struct record_header *hdrs,
     const uint8_t *const *bodies, const size_t *blens, size_t n,
-    const struct kcrypto_key *key, struct record **out)
+    const struct kcrypto_key *key, record_signed_fn *fn, void *arg)
 {
-	struct sign_job j = { hdrs, bodies, blens, key, out, NULL };
-	size_t i;
-	int rc = 0;
+	struct signer s = { .hdrs = hdrs, .bodies = bodies, .blens = blens,
+	    .key = key, .n = n };
+	pthread_t tid[BATCH_THREADS_MAX];
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	size_t i, nt = 0, want;
+	int rc = KITH_ENOMEM;
 
-	if ((j.rcs = calloc(n ? n : 1, sizeof(*j.rcs))) == NULL)
-		return KITH_ENOMEM;
-	for (i = 0; i < n; i++)
-		out[i] = NULL;
-	parallel(n, sign_one, &j);
-	for (i = 0; i < n && rc == 0; i++)
-		rc = j.rcs[i];
-	if (rc != 0)
-		for (i = 0; i < n; i++) {
-			record_free(out[i]);
-			out[i] = NULL;
+	want = cpus > 0 ? (size_t)cpus : 1;
+	if (want > BATCH_THREADS_MAX)
+		want = BATCH_THREADS_MAX;
+	if (want > n / BATCH_PER_THREAD)
+		want = n / BATCH_PER_THREAD;
+	if ((s.recs = calloc(n ? n : 1, sizeof(*s.recs))) == NULL ||
+	    (s.rcs = calloc(n ? n : 1, sizeof(*s.rcs))) == NULL ||
+	    (s.done = calloc(n ? n : 1, 1)) == NULL)
+		goto out;
+	pthread_mutex_init(&s.lock, NULL);
+	pthread_cond_init(&s.ready, NULL);
+	for (nt = 0; nt < want; nt++)
+		if (pthread_create(&tid[nt], NULL, sign_worker, &s) != 0)
+			break;
+	rc = 0;
+	for (i = 0; i < n && rc == 0; i++) {
+		if (nt == 0) {
+			/* No workers: sign here. */
+			s.rcs[i] = record_sign(&hdrs[i], bodies[i], blens[i],
+			    key, &s.recs[i]);
+		} else {
+			pthread_mutex_lock(&s.lock);
+			while (!s.done[i])
+				pthread_cond_wait(&s.ready, &s.lock);
+			pthread_mutex_unlock(&s.lock);
 		}
-	free(j.rcs);
+		if ((rc = s.rcs[i]) == 0)
+			rc = fn(arg, i, s.recs[i]);
+		record_free(s.recs[i]);
+		s.recs[i] = NULL;
+	}
+	pthread_mutex_lock(&s.lock);
+	s.stop = 1;
+	pthread_mutex_unlock(&s.lock);
+	while (nt > 0)
+		pthread_join(tid[--nt], NULL);
+	pthread_cond_destroy(&s.ready);
+	pthread_mutex_destroy(&s.lock);
+out:
+	for (i = 0; s.recs != NULL && i < n; i++)
+		record_free(s.recs[i]);
+	free(s.recs);
+	free(s.rcs);
+	free(s.done);
 	return rc;
 }
 

@@ -86,17 +86,22 @@ int record_verify(const struct record *rec);
  */
 void record_verify_batch(struct record *const *recs, size_t n, int *rcs);
 
+/* Called by record_sign_batch with each record, borrowed for the call. */
+typedef int record_signed_fn(void *arg, size_t i, const struct record *rec);
+
 /**
- * record_sign_batch(hdrs, bodies, blens, n, key, out):
+ * record_sign_batch(hdrs, bodies, blens, n, key, fn, arg):
  * Build and sign ${n} records as record_sign does, record i from ${hdrs}[i]
- * and the ${blens}[i]-byte body ${bodies}[i], using one thread per online
- * CPU when the batch is large enough.  On success fill ${out}[0..${n}) (the
- * caller frees each) and return 0; on failure leave every ${out}[i] NULL and
- * return the first record's error.
+ * and the ${blens}[i]-byte body ${bodies}[i], on one worker thread per
+ * online CPU when the batch is large enough.  Meanwhile, on the calling
+ * thread, call ${fn}(${arg}, i, record) for i = 0, 1, ... in order, as each
+ * record is ready; the record is freed when ${fn} returns.  Stop at the
+ * first failure.  Return 0, the first signing error, or ${fn}'s first
+ * non-zero result.
  */
 int record_sign_batch(const struct record_header *hdrs,
     const uint8_t *const *bodies, const size_t *blens, size_t n,
-    const struct kcrypto_key *key, struct record **out);
+    const struct kcrypto_key *key, record_signed_fn *fn, void *arg);
 
 /**
  * record_header(rec):

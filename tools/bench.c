@@ -32,7 +32,8 @@
 
 #define NAUTHORS	4
 #define VERSIONS	4	/* records per entity in the ingest run */
-#define BATCH		2000	/* records per apply/write transaction */
+#define BATCH		2000	/* records per apply transaction */
+#define WRITE_BATCH	10000	/* records per store_write call */
 #define RAW_MSG_LEN	220	/* about a signed header's size */
 
 static double
@@ -217,28 +218,28 @@ bench_write(const char *dir, const struct kcrypto_key *key, size_t n)
 	int rc;
 
 	st = bench_store(dir, key);
-	if ((d = calloc(BATCH, sizeof(*d))) == NULL ||
-	    (bodies = calloc(BATCH, sizeof(*bodies))) == NULL)
+	if ((d = calloc(WRITE_BATCH, sizeof(*d))) == NULL ||
+	    (bodies = calloc(WRITE_BATCH, sizeof(*bodies))) == NULL)
 		die("write", KITH_ENOMEM);
 	t = 0;
-	for (i = 0; i < n; i += BATCH) {
-		for (j = 0; j < BATCH; j++) {
+	for (i = 0; i < n; i += WRITE_BATCH) {
+		for (j = 0; j < WRITE_BATCH; j++) {
 			d[j].kind = KITH_KIND_REQUEST;
 			kcrypto_random(d[j].entity, KITH_ENTITY_LEN);
 			bodies[j] = request_body(i + j, 0, &d[j].blen);
 			d[j].body = bodies[j];
 		}
 		t0 = now_s();
-		if ((rc = store_write(st, key, d, BATCH)) != 0)
+		if ((rc = store_write(st, key, d, WRITE_BATCH)) != 0)
 			die("store_write", rc);
 		t += now_s() - t0;
-		for (j = 0; j < BATCH; j++)
+		for (j = 0; j < WRITE_BATCH; j++)
 			free(bodies[j]);
 	}
 	free(bodies);
 	free(d);
 	store_close(st);
-	return (double)(n / BATCH * BATCH) / t;
+	return (double)(n / WRITE_BATCH * WRITE_BATCH) / t;
 }
 
 /*
