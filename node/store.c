@@ -559,13 +559,6 @@ clock_put(struct store *st, MDB_txn *txn, uint64_t t)
 	return meta_put(st, txn, "hlc", b, 8);
 }
 
-static int
-cmp_entity(const void *a, const void *b)
-{
-
-	return memcmp(a, b, KITH_ENTITY_LEN);
-}
-
 /* Is ${h} addressed to this store's network? */
 static int
 network_ok(const struct store *st, const struct record *rec)
@@ -584,49 +577,140 @@ network_ok(const struct store *st, const struct record *rec)
  * 0, then recompute the entities touched.  ${rcs} entries become
  * KITH_EEXIST for records another writer stored first.
  */
-static int
-apply_txn(struct store *st, struct record *const *recs, size_t n, int *rcs,
-    uint8_t (*touched)[KITH_ENTITY_LEN], struct store_result *res)
-{
-	MDB_txn *txn;
-	uint64_t clock;
-	size_t i, nt = 0;
-	int rc, forked;
+/* An entity and its position in a batch, sorted to find repeats. */
+struct entity_ix {
+	const uint8_t *entity;
+	size_t i;
+};
 
-	if ((rc = txn_begin(st, 0, &txn)) != 0)
-		return rc;
-	clock = clock_get(st, txn);
+static int
+entity_ix_cmp(const void *pa, const void *pb)
+{
+	const struct entity_ix *a = pa, *b = pb;
+	int c = memcmp(a->entity, b->entity, KITH_ENTITY_LEN);
+
+	return c != 0 ? c : (a->i < b->i ? -1 : a->i > b->i);
+}
+
+/*
+ * For a batch of ${n} items whose entities are ${entity}(${ctx}, i) (NULL
+ * for items to leave out), set ${prev}[i] to the index of the last earlier
+ * item with the same entity, or to ${n} if there is none.
+ */
+static int
+entity_repeats(const uint8_t *(*entity)(const void *, size_t),
+    const void *ctx, size_t n, size_t *prev)
+{
+	struct entity_ix *ix;
+	size_t i, k = 0;
+
+	if ((ix = malloc((n ? n : 1) * sizeof(*ix))) == NULL)
+		return KITH_ENOMEM;
 	for (i = 0; i < n; i++) {
-		if (rcs[i] != 0)
-			continue;
-		rc = insert(st, txn, recs[i], &forked);
-		if (rc == KITH_EEXIST) {
-			rcs[i] = KITH_EEXIST;
-			res->duplicate++;
-			continue;
-		}
-		if (rc != 0)
-			goto fail;
-		res->added++;
-		res->forks += forked;
-		if (record_header(recs[i])->hlc > clock)
-			clock = record_header(recs[i])->hlc;
-		memcpy(touched[nt++], record_header(recs[i])->entity,
-		    KITH_ENTITY_LEN);
+		prev[i] = n;
+		if ((ix[k].entity = entity(ctx, i)) != NULL)
+			ix[k++].i = i;
 	}
-	qsort(touched, nt, KITH_ENTITY_LEN, cmp_entity);
-	for (i = 0; i < nt; i++) {
-		if (i > 0 && memcmp(touched[i], touched[i - 1],
+	qsort(ix, k, sizeof(*ix), entity_ix_cmp);
+	for (i = 1; i < k; i++)
+		if (memcmp(ix[i].entity, ix[i - 1].entity,
 		    KITH_ENTITY_LEN) == 0)
-			continue;
-		if ((rc = recompute(st, txn, touched[i])) != 0)
-			goto fail;
+			prev[ix[i].i] = ix[i - 1].i;
+	free(ix);
+	return 0;
+}
+
+/* One store_apply transaction in progress. */
+struct apply {
+	struct store *st;
+	MDB_txn *txn;
+	struct record *const *pending;
+	int *rcs;
+	size_t *first;		/* each record's first record of its entity */
+	unsigned char *last;	/* no later pending record of its entity */
+	unsigned char *dirty;	/* by first: a record of the entity was added */
+	uint64_t clock;
+	struct store_result *res;
+};
+
+/*
+ * Insert pending record ${i} if its signature verified (${rc} is 0); after
+ * the batch's last record of an entity, recompute the entity's state.
+ */
+static int
+apply_one(void *arg, size_t i, int rc)
+{
+	struct apply *a = arg;
+	const struct record_header *h = record_header(a->pending[i]);
+	int forked;
+
+	if ((a->rcs[i] = rc) == 0) {
+		rc = insert(a->st, a->txn, a->pending[i], &forked);
+		if (rc == KITH_EEXIST) {
+			a->rcs[i] = KITH_EEXIST;
+			a->res->duplicate++;
+		} else if (rc != 0) {
+			return rc;
+		} else {
+			a->res->added++;
+			a->res->forks += forked;
+			a->dirty[a->first[i]] = 1;
+			if (h->hlc > a->clock)
+				a->clock = h->hlc;
+		}
 	}
-	if ((rc = clock_put(st, txn, clock)) != 0)
-		goto fail;
-	return mdb_err(mdb_txn_commit(txn));
-fail:
-	mdb_txn_abort(txn);
+	if (a->last[i] && a->dirty[a->first[i]])
+		return recompute(a->st, a->txn, h->entity);
+	return 0;
+}
+
+static const uint8_t *
+pending_entity(const void *ctx, size_t i)
+{
+	struct record *const *pending = ctx;
+
+	return pending[i] != NULL ? record_header(pending[i])->entity : NULL;
+}
+
+/*
+ * Apply in one transaction the non-NULL records of ${pending}, which have
+ * passed every check but the signature: worker threads check signatures
+ * while this thread inserts, and recomputes each touched entity once.
+ * Each record's outcome goes to ${rcs}.
+ */
+static int
+apply_txn(struct store *st, struct record *const *pending, size_t n,
+    int *rcs, struct store_result *res)
+{
+	struct apply a = { st, NULL, pending, rcs, NULL, NULL, NULL, 0, res };
+	size_t *prev = NULL, i;
+	int rc = KITH_ENOMEM;
+
+	if ((prev = malloc((n ? n : 1) * sizeof(*prev))) == NULL ||
+	    (a.first = malloc((n ? n : 1) * sizeof(*a.first))) == NULL ||
+	    (a.last = malloc(n ? n : 1)) == NULL ||
+	    (a.dirty = calloc(n ? n : 1, 1)) == NULL ||
+	    (rc = entity_repeats(pending_entity, pending, n, prev)) != 0)
+		goto out;
+	memset(a.last, 1, n);
+	for (i = 0; i < n; i++) {
+		a.first[i] = prev[i] == n ? i : a.first[prev[i]];
+		if (prev[i] != n)
+			a.last[prev[i]] = 0;
+	}
+	if ((rc = txn_begin(st, 0, &a.txn)) != 0)
+		goto out;
+	a.clock = clock_get(st, a.txn);
+	if ((rc = record_verify_each(pending, n, apply_one, &a)) != 0 ||
+	    (rc = clock_put(st, a.txn, a.clock)) != 0)
+		mdb_txn_abort(a.txn);
+	else
+		rc = mdb_err(mdb_txn_commit(a.txn));
+out:
+	free(prev);
+	free(a.first);
+	free(a.last);
+	free(a.dirty);
 	return rc;
 }
 
@@ -686,7 +770,6 @@ int
 store_apply(struct store *st, struct record *const *recs, size_t n,
     struct store_result *res, store_reject_fn *reject, void *arg)
 {
-	uint8_t (*touched)[KITH_ENTITY_LEN] = NULL;
 	struct record **pending = NULL;
 	uint8_t net[KITH_NETWORK_LEN];
 	uint64_t wall = hlc_wall_ms();
@@ -702,8 +785,7 @@ store_apply(struct store *st, struct record *const *recs, size_t n,
 	if ((rc = store_network(st, net)) != 0)
 		return rc == KITH_ENOTFOUND ? KITH_ENETWORK : rc;
 	if ((rcs = calloc(n, sizeof(*rcs))) == NULL ||
-	    (pending = calloc(n, sizeof(*pending))) == NULL ||
-	    (touched = malloc(n * KITH_ENTITY_LEN)) == NULL) {
+	    (pending = calloc(n, sizeof(*pending))) == NULL) {
 		rc = KITH_ENOMEM;
 		goto out;
 	}
@@ -719,35 +801,34 @@ store_apply(struct store *st, struct record *const *recs, size_t n,
 		goto out;
 	for (i = 0; i < n; i++)
 		pending[i] = rcs[i] == 0 ? recs[i] : NULL;
-	record_verify_batch(pending, n, rcs);
-	for (i = 0; i < n; i++) {
-		if (rcs[i] == KITH_EEXIST)
-			res->duplicate++;
-		else if (rcs[i] != 0) {
-			res->rejected++;
-			if (reject != NULL)
-				reject(arg, recs[i], rcs[i]);
-		}
-	}
-	for (;;) {
-		size_t dup = res->duplicate;
-
-		rc = apply_txn(st, recs, n, rcs, touched, res);
-		if (rc != KITH_EMAPFULL || (rc = grow(st)) != 0)
-			break;
-		/* Retry the whole transaction in the larger map. */
-		for (i = 0; i < n; i++)
-			if (rcs[i] == KITH_EEXIST && pending[i] != NULL)
+	/*
+	 * Signatures are checked as the transaction inserts.  If the map
+	 * fills, grow it and run the whole transaction again: a failed one
+	 * may have stopped before some signatures were checked.
+	 */
+	do {
+		memset(res, 0, sizeof(*res));
+		for (i = 0; i < n; i++) {
+			if (pending[i] != NULL)
 				rcs[i] = 0;
-		res->duplicate = dup;
-		res->added = res->forks = 0;
+			res->duplicate += rcs[i] == KITH_EEXIST;
+		}
+		rc = apply_txn(st, pending, n, rcs, res);
+	} while (rc == KITH_EMAPFULL && (rc = grow(st)) == 0);
+	if (rc != 0) {
+		memset(res, 0, sizeof(*res));
+		goto out;
 	}
-	if (rc != 0)
-		res->added = res->forks = 0;
+	for (i = 0; i < n; i++) {
+		if (rcs[i] == 0 || rcs[i] == KITH_EEXIST)
+			continue;
+		res->rejected++;
+		if (reject != NULL)
+			reject(arg, recs[i], rcs[i]);
+	}
 out:
 	free(rcs);
 	free(pending);
-	free(touched);
 	return rc;
 }
 
@@ -802,43 +883,6 @@ heads_of(struct store *st, MDB_txn *txn, struct record_header *h)
 	return 0;
 }
 
-/* A draft's entity and position, sorted to find repeats. */
-struct draft_ix {
-	const uint8_t *entity;
-	size_t i;
-};
-
-static int
-draft_cmp(const void *pa, const void *pb)
-{
-	const struct draft_ix *a = pa, *b = pb;
-	int c = memcmp(a->entity, b->entity, KITH_ENTITY_LEN);
-
-	return c != 0 ? c : (a->i < b->i ? -1 : a->i > b->i);
-}
-
-/*
- * Set ${prev}[i] to the index of the last draft before i with the same
- * entity, or to ${n} if there is none.
- */
-static int
-draft_repeats(const struct store_draft *d, size_t n, size_t *prev)
-{
-	struct draft_ix *ix;
-	size_t i;
-
-	if ((ix = malloc((n ? n : 1) * sizeof(*ix))) == NULL)
-		return KITH_ENOMEM;
-	for (i = 0; i < n; i++)
-		ix[i] = (struct draft_ix){ d[i].entity, i };
-	qsort(ix, n, sizeof(*ix), draft_cmp);
-	for (i = 0; i < n; i++)
-		prev[ix[i].i] = i > 0 && memcmp(ix[i].entity, ix[i - 1].entity,
-		    KITH_ENTITY_LEN) == 0 ? ix[i - 1].i : n;
-	free(ix);
-	return 0;
-}
-
 /* One wave of store_write: records arrive signed, in draft order. */
 struct wave {
 	struct store *st;
@@ -867,6 +911,13 @@ wave_insert(void *arg, size_t i, const struct record *rec)
 	return 0;
 }
 
+static const uint8_t *
+draft_entity(const void *ctx, size_t i)
+{
+
+	return ((const struct store_draft *)ctx)[i].entity;
+}
+
 /*
  * Sign and insert ${n} drafts in one transaction.  Signing is the costly
  * step, so worker threads sign while this thread inserts, in waves: a wave
@@ -890,7 +941,7 @@ write_txn(struct store *st, const struct kcrypto_key *key,
 	    (bodies = calloc(n, sizeof(*bodies))) == NULL ||
 	    (blens = calloc(n, sizeof(*blens))) == NULL ||
 	    (prev = calloc(n, sizeof(*prev))) == NULL ||
-	    (rc = draft_repeats(d, n, prev)) != 0 ||
+	    (rc = entity_repeats(draft_entity, d, n, prev)) != 0 ||
 	    (rc = txn_begin(st, 0, &w.txn)) != 0)
 		goto out;
 	clock = clock_get(st, w.txn);

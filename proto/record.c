@@ -271,91 +271,17 @@ record_verify(const struct record *rec)
 #define BATCH_PER_THREAD	64
 #define BATCH_THREADS_MAX	16
 
-/* A loop over [0, n) whose iterations are independent. */
-struct slice {
-	void (*fn)(void *, size_t);
-	void *arg;
-	size_t n, first, step;
-};
-
-static void *
-run_slice(void *p)
-{
-	struct slice *s = p;
-	size_t i;
-
-	for (i = s->first; i < s->n; i += s->step)
-		s->fn(s->arg, i);
-	return NULL;
-}
-
-/* Run ${fn}(${arg}, i) for each i < ${n}, on one thread per online CPU. */
-static void
-parallel(size_t n, void (*fn)(void *, size_t), void *arg)
-{
-	struct slice sl[BATCH_THREADS_MAX];
-	pthread_t tid[BATCH_THREADS_MAX];
-	int started[BATCH_THREADS_MAX];
-	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-	size_t i, nt;
-
-	nt = cpus > 0 ? (size_t)cpus : 1;
-	if (nt > BATCH_THREADS_MAX)
-		nt = BATCH_THREADS_MAX;
-	if (nt > n / BATCH_PER_THREAD)
-		nt = n / BATCH_PER_THREAD;
-	if (nt < 1)
-		nt = 1;
-	/* Slice 0 runs on the calling thread; the others on new threads. */
-	for (i = 0; i < nt; i++) {
-		sl[i] = (struct slice){ fn, arg, n, i, nt };
-		started[i] = i > 0 &&
-		    pthread_create(&tid[i], NULL, run_slice, &sl[i]) == 0;
-	}
-	run_slice(&sl[0]);
-	for (i = 1; i < nt; i++) {
-		if (started[i])
-			pthread_join(tid[i], NULL);
-		else
-			run_slice(&sl[i]);	/* no thread: do it here */
-	}
-}
-
-struct verify_job {
-	struct record *const *recs;
-	int *rcs;
-};
-
-static void
-verify_one(void *arg, size_t i)
-{
-	struct verify_job *j = arg;
-
-	if (j->recs[i] != NULL)
-		j->rcs[i] = record_verify(j->recs[i]);
-}
-
-void
-record_verify_batch(struct record *const *recs, size_t n, int *rcs)
-{
-	struct verify_job j = { recs, rcs };
-
-	parallel(n, verify_one, &j);
-}
-
 /*
- * A pipelined signing batch: worker threads sign records in index order
- * while the calling thread hands each finished one, in order, to the
- * caller's function, so signing overlaps with whatever that does.
+ * A pipeline over [0, n): worker threads run work(ctx, i) in index order,
+ * while the calling thread hands each result, in order, to consume(ctx, i,
+ * rc).  So the caller's work (LMDB inserts) overlaps with the workers'
+ * (signing, verifying).
  */
-struct signer {
+struct pipeline {
 	pthread_mutex_t lock;
 	pthread_cond_t ready;
-	const struct record_header *hdrs;
-	const uint8_t *const *bodies;
-	const size_t *blens;
-	const struct kcrypto_key *key;
-	struct record **recs;
+	int (*work)(void *, size_t);
+	void *ctx;
 	int *rcs;
 	unsigned char *done;
 	size_t n, next;		/* next index to claim */
@@ -363,37 +289,39 @@ struct signer {
 };
 
 static void *
-sign_worker(void *arg)
+pipeline_worker(void *arg)
 {
-	struct signer *s = arg;
+	struct pipeline *p = arg;
 	size_t i;
 	int rc;
 
 	for (;;) {
-		pthread_mutex_lock(&s->lock);
-		if (s->stop || s->next == s->n) {
-			pthread_mutex_unlock(&s->lock);
+		pthread_mutex_lock(&p->lock);
+		if (p->stop || p->next == p->n) {
+			pthread_mutex_unlock(&p->lock);
 			return NULL;
 		}
-		i = s->next++;
-		pthread_mutex_unlock(&s->lock);
-		rc = record_sign(&s->hdrs[i], s->bodies[i], s->blens[i],
-		    s->key, &s->recs[i]);
-		pthread_mutex_lock(&s->lock);
-		s->rcs[i] = rc;
-		s->done[i] = 1;
-		pthread_cond_broadcast(&s->ready);
-		pthread_mutex_unlock(&s->lock);
+		i = p->next++;
+		pthread_mutex_unlock(&p->lock);
+		rc = p->work(p->ctx, i);
+		pthread_mutex_lock(&p->lock);
+		p->rcs[i] = rc;
+		p->done[i] = 1;
+		pthread_cond_broadcast(&p->ready);
+		pthread_mutex_unlock(&p->lock);
 	}
 }
 
-int
-record_sign_batch(const struct record_header *hdrs,
-    const uint8_t *const *bodies, const size_t *blens, size_t n,
-    const struct kcrypto_key *key, record_signed_fn *fn, void *arg)
+/*
+ * Run the pipeline; stop at the first non-zero result of ${consume} and
+ * return it (or KITH_ENOMEM).  With too little work for threads, or none
+ * to be had, everything runs on the calling thread.
+ */
+static int
+pipeline_run(size_t n, int (*work)(void *, size_t),
+    int (*consume)(void *, size_t, int), void *ctx)
 {
-	struct signer s = { .hdrs = hdrs, .bodies = bodies, .blens = blens,
-	    .key = key, .n = n };
+	struct pipeline p = { .work = work, .ctx = ctx, .n = n };
 	pthread_t tid[BATCH_THREADS_MAX];
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	size_t i, nt = 0, want;
@@ -404,45 +332,140 @@ record_sign_batch(const struct record_header *hdrs,
 		want = BATCH_THREADS_MAX;
 	if (want > n / BATCH_PER_THREAD)
 		want = n / BATCH_PER_THREAD;
-	if ((s.recs = calloc(n ? n : 1, sizeof(*s.recs))) == NULL ||
-	    (s.rcs = calloc(n ? n : 1, sizeof(*s.rcs))) == NULL ||
-	    (s.done = calloc(n ? n : 1, 1)) == NULL)
+	if ((p.rcs = calloc(n ? n : 1, sizeof(*p.rcs))) == NULL ||
+	    (p.done = calloc(n ? n : 1, 1)) == NULL)
 		goto out;
-	pthread_mutex_init(&s.lock, NULL);
-	pthread_cond_init(&s.ready, NULL);
+	pthread_mutex_init(&p.lock, NULL);
+	pthread_cond_init(&p.ready, NULL);
 	for (nt = 0; nt < want; nt++)
-		if (pthread_create(&tid[nt], NULL, sign_worker, &s) != 0)
+		if (pthread_create(&tid[nt], NULL, pipeline_worker, &p) != 0)
 			break;
 	rc = 0;
 	for (i = 0; i < n && rc == 0; i++) {
 		if (nt == 0) {
-			/* No workers: sign here. */
-			s.rcs[i] = record_sign(&hdrs[i], bodies[i], blens[i],
-			    key, &s.recs[i]);
+			p.rcs[i] = work(ctx, i);
 		} else {
-			pthread_mutex_lock(&s.lock);
-			while (!s.done[i])
-				pthread_cond_wait(&s.ready, &s.lock);
-			pthread_mutex_unlock(&s.lock);
+			pthread_mutex_lock(&p.lock);
+			while (!p.done[i])
+				pthread_cond_wait(&p.ready, &p.lock);
+			pthread_mutex_unlock(&p.lock);
 		}
-		if ((rc = s.rcs[i]) == 0)
-			rc = fn(arg, i, s.recs[i]);
-		record_free(s.recs[i]);
-		s.recs[i] = NULL;
+		rc = consume(ctx, i, p.rcs[i]);
 	}
-	pthread_mutex_lock(&s.lock);
-	s.stop = 1;
-	pthread_mutex_unlock(&s.lock);
+	pthread_mutex_lock(&p.lock);
+	p.stop = 1;
+	pthread_mutex_unlock(&p.lock);
 	while (nt > 0)
 		pthread_join(tid[--nt], NULL);
-	pthread_cond_destroy(&s.ready);
-	pthread_mutex_destroy(&s.lock);
+	pthread_cond_destroy(&p.ready);
+	pthread_mutex_destroy(&p.lock);
 out:
-	for (i = 0; s.recs != NULL && i < n; i++)
-		record_free(s.recs[i]);
-	free(s.recs);
-	free(s.rcs);
-	free(s.done);
+	free(p.rcs);
+	free(p.done);
+	return rc;
+}
+
+struct verify_job {
+	struct record *const *recs;
+	int *rcs;
+	record_verified_fn *fn;
+	void *arg;
+};
+
+static int
+verify_work(void *ctx, size_t i)
+{
+	struct verify_job *j = ctx;
+
+	return j->recs[i] != NULL ? record_verify(j->recs[i]) : 0;
+}
+
+static int
+verify_store(void *ctx, size_t i, int rc)
+{
+	struct verify_job *j = ctx;
+
+	if (j->recs[i] != NULL)
+		j->rcs[i] = rc;
+	return 0;
+}
+
+static int
+verify_consume(void *ctx, size_t i, int rc)
+{
+	struct verify_job *j = ctx;
+
+	return j->recs[i] != NULL ? j->fn(j->arg, i, rc) : 0;
+}
+
+void
+record_verify_batch(struct record *const *recs, size_t n, int *rcs)
+{
+	struct verify_job j = { recs, rcs, NULL, NULL };
+
+	/* Only allocation can fail; then check on this thread. */
+	if (pipeline_run(n, verify_work, verify_store, &j) != 0)
+		for (size_t i = 0; i < n; i++)
+			if (recs[i] != NULL)
+				rcs[i] = record_verify(recs[i]);
+}
+
+int
+record_verify_each(struct record *const *recs, size_t n,
+    record_verified_fn *fn, void *arg)
+{
+	struct verify_job j = { recs, NULL, fn, arg };
+
+	return pipeline_run(n, verify_work, verify_consume, &j);
+}
+
+struct sign_job {
+	const struct record_header *hdrs;
+	const uint8_t *const *bodies;
+	const size_t *blens;
+	const struct kcrypto_key *key;
+	struct record **recs;
+	record_signed_fn *fn;
+	void *arg;
+};
+
+static int
+sign_work(void *ctx, size_t i)
+{
+	struct sign_job *j = ctx;
+
+	return record_sign(&j->hdrs[i], j->bodies[i], j->blens[i], j->key,
+	    &j->recs[i]);
+}
+
+static int
+sign_consume(void *ctx, size_t i, int rc)
+{
+	struct sign_job *j = ctx;
+
+	if (rc == 0)
+		rc = j->fn(j->arg, i, j->recs[i]);
+	record_free(j->recs[i]);
+	j->recs[i] = NULL;
+	return rc;
+}
+
+int
+record_sign_batch(const struct record_header *hdrs,
+    const uint8_t *const *bodies, const size_t *blens, size_t n,
+    const struct kcrypto_key *key, record_signed_fn *fn, void *arg)
+{
+	struct sign_job j = { hdrs, bodies, blens, key, NULL, fn, arg };
+	size_t i;
+	int rc;
+
+	if ((j.recs = calloc(n ? n : 1, sizeof(*j.recs))) == NULL)
+		return KITH_ENOMEM;
+	rc = pipeline_run(n, sign_work, sign_consume, &j);
+	/* Records signed past a failure were never consumed. */
+	for (i = 0; i < n; i++)
+		record_free(j.recs[i]);
+	free(j.recs);
 	return rc;
 }
 

@@ -86,6 +86,20 @@ int record_verify(const struct record *rec);
  */
 void record_verify_batch(struct record *const *recs, size_t n, int *rcs);
 
+/* Called by record_verify_each with a record's index and result. */
+typedef int record_verified_fn(void *arg, size_t i, int rc);
+
+/**
+ * record_verify_each(recs, n, fn, arg):
+ * Verify the non-NULL entries of ${recs} on worker threads, and meanwhile,
+ * on the calling thread, call ${fn}(${arg}, i, rc) for each of them in
+ * index order as its result (0 or KITH_EBADSIG) is known.  Stop at the
+ * first non-zero result of ${fn} and return it; else return 0 (or
+ * KITH_ENOMEM if nothing could start).
+ */
+int record_verify_each(struct record *const *recs, size_t n,
+    record_verified_fn *fn, void *arg);
+
 /* Called by record_sign_batch with each record, borrowed for the call. */
 typedef int record_signed_fn(void *arg, size_t i, const struct record *rec);
 
