@@ -1,0 +1,464 @@
+/*
+ * Record bodies: the canonical map of "f" and "p" sections round-trips,
+ * and the decoder refuses everything body_encode would not write.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "body.h"
+#include "codec.h"
+#include "kith.h"
+#include "testutil.h"
+
+/* Decode ${n} bytes, free the body, return the code. */
+static int
+dec(const void *p, size_t n)
+{
+	struct body *b = NULL;
+	int rc;
+
+	rc = body_decode(p, n, &b);
+	if (rc == 0)
+		assert_non_null(b);
+	else
+		assert_null(b);
+	body_free(b);
+	return rc;
+}
+
+#define DEC(rc, ...) do {						\
+	static const uint8_t in_[] = { __VA_ARGS__ };			\
+	assert_int_equal(dec(in_, sizeof(in_)), (rc));			\
+} while (0)
+
+static void
+test_roundtrip(void **state)
+{
+	struct body *b = body_new(), *d = NULL;
+	const struct body_field *f;
+	struct codec_value nil = { .type = CODEC_NIL };
+	uint8_t *out, *again;
+	size_t len, len2, i;
+
+	(void)state;
+	assert_non_null(b);
+	/* Set out of order; the body keeps them sorted. */
+	assert_int_equal(body_set_str(b, "zone", 0, "north"), 0);
+	assert_int_equal(body_set_int(b, "count", 0, -42), 0);
+	assert_int_equal(body_set(b, "cleared", 0, &nil), 0);
+	assert_int_equal(body_set_str(b, "phone", 1, "+44 1234"), 0);
+	assert_int_equal(body_set_str(b, "name", 1, "Zoë"), 0);
+	assert_int_equal(body_set_int(b, "age", 1, 1LL << 40), 0);
+	assert_int_equal(body_set_str(b, "empty", 0, ""), 0);
+	assert_int_equal(body_nfields(b), 7);
+	assert_int_equal(body_encode(b, &out, &len), 0);
+
+	assert_int_equal(body_decode(out, len, &d), 0);
+	assert_int_equal(body_nfields(d), 7);
+	{
+		static const char *order[] = { "cleared", "count", "empty",
+		    "zone", "age", "name", "phone" };
+
+		for (i = 0; i < 7; i++) {
+			f = body_field(d, i);
+			assert_non_null(f);
+			assert_string_equal(f->name, order[i]);
+			assert_int_equal(f->personal, i >= 4);
+			assert_int_equal(codec_value_cmp(&f->v,
+			    &body_field(b, i)->v), 0);
+		}
+	}
+	assert_null(body_field(d, 7));
+	f = body_get(d, "count");
+	assert_int_equal(f->v.type, CODEC_INT);
+	assert_true(f->v.i == -42);
+	f = body_get(d, "name");
+	assert_int_equal(f->v.type, CODEC_STR);
+	assert_int_equal(f->v.len, strlen("Zoë"));
+	assert_memory_equal(f->v.s, "Zoë", f->v.len);
+	assert_int_equal(body_get(d, "cleared")->v.type, CODEC_NIL);
+	assert_int_equal(body_get(d, "empty")->v.len, 0);
+	assert_null(body_get(d, "nothere"));
+	/* Re-encoding gives the same bytes. */
+	assert_int_equal(body_encode(d, &again, &len2), 0);
+	assert_int_equal(len2, len);
+	assert_memory_equal(again, out, len);
+	free(again);
+	free(out);
+	body_free(d);
+	body_free(b);
+	body_free(NULL);
+}
+
+/* The exact bytes of a small body; and each section alone. */
+static void
+test_encoding_bytes(void **state)
+{
+	struct body *b = body_new();
+	uint8_t *out;
+	size_t len;
+
+	(void)state;
+	assert_non_null(b);
+	assert_int_equal(body_encode(b, &out, &len), 0);
+	assert_int_equal(len, 1);
+	assert_int_equal(out[0], 0x80);
+	assert_int_equal(dec(out, len), 0);
+	free(out);
+
+	assert_int_equal(body_set_str(b, "b", 1, "x"), 0);
+	assert_int_equal(body_encode(b, &out, &len), 0);
+	assert_int_equal(len, 8);
+	assert_memory_equal(out, "\x81\xa1p\x81\xa1" "b\xa1x", 8);
+	free(out);
+
+	assert_int_equal(body_set_int(b, "a", 0, 1), 0);
+	assert_int_equal(body_encode(b, &out, &len), 0);
+	assert_int_equal(len, 14);
+	assert_memory_equal(out, "\x82\xa1" "f\x81\xa1" "a\x01"
+	    "\xa1p\x81\xa1" "b\xa1x", 14);
+	free(out);
+	body_free(b);
+
+	/* tu_body agrees. */
+	out = tu_body(&len, "a", "y", "*b", "x", NULL);
+	assert_int_equal(len, 15);
+	assert_memory_equal(out, "\x82\xa1" "f\x81\xa1" "a\xa1y"
+	    "\xa1p\x81\xa1" "b\xa1x", 15);
+	free(out);
+}
+
+static void
+test_set_rules(void **state)
+{
+	struct body *b = body_new();
+	struct codec_value v;
+	char name[64], *big;
+	int i;
+
+	(void)state;
+	assert_non_null(b);
+	/* Names: [a-z0-9_], 1..32 bytes. */
+	assert_int_equal(body_set_str(b, "", 0, "x"), KITH_EINVAL);
+	assert_int_equal(body_set_str(b, "Name", 0, "x"), KITH_EINVAL);
+	assert_int_equal(body_set_str(b, "a-b", 0, "x"), KITH_EINVAL);
+	assert_int_equal(body_set_str(b, "a b", 0, "x"), KITH_EINVAL);
+	assert_int_equal(body_set_str(b, "caf\xc3\xa9", 0, "x"), KITH_EINVAL);
+	memset(name, 'a', sizeof(name));
+	name[33] = '\0';
+	assert_int_equal(body_set_str(b, name, 0, "x"), KITH_EINVAL);
+	name[32] = '\0';
+	assert_int_equal(body_set_str(b, name, 0, "x"), 0);
+	assert_int_equal(body_set_str(b, "a_0_9", 0, "x"), 0);
+	/* Values: UTF-8, at most KITH_VALUE_MAX bytes. */
+	assert_int_equal(body_set_str(b, "s", 0, "\xff"), KITH_EINVAL);
+	assert_int_equal(body_set_str(b, "s", 0, "\xc0\x80"), KITH_EINVAL);
+	assert_int_equal(body_set_str(b, "s", 0, "ab\xed\xa0\x80"),
+	    KITH_EINVAL);
+	assert_null(body_get(b, "s"));
+	assert_non_null(big = malloc(KITH_VALUE_MAX + 2));
+	memset(big, 'v', KITH_VALUE_MAX + 1);
+	big[KITH_VALUE_MAX + 1] = '\0';
+	assert_int_equal(body_set_str(b, "s", 0, big), KITH_ETOOBIG);
+	big[KITH_VALUE_MAX] = '\0';
+	assert_int_equal(body_set_str(b, "s", 0, big), 0);
+	free(big);
+	assert_int_equal(body_get(b, "s")->v.len, KITH_VALUE_MAX);
+	/* A value that holds a NUL is still UTF-8, and kept whole. */
+	v = (struct codec_value){ .type = CODEC_STR, .s = "a\0b", .len = 3 };
+	assert_int_equal(body_set(b, "nul", 0, &v), 0);
+	assert_int_equal(body_get(b, "nul")->v.len, 3);
+	/* Replacing a value keeps one field. */
+	assert_int_equal(body_set_str(b, "r", 0, "one"), 0);
+	i = (int)body_nfields(b);
+	assert_int_equal(body_set_int(b, "r", 0, 2), 0);
+	assert_int_equal((int)body_nfields(b), i);
+	assert_int_equal(body_get(b, "r")->v.type, CODEC_INT);
+	/* A name lives in one section only. */
+	assert_int_equal(body_set_str(b, "r", 1, "p"), KITH_EINVAL);
+	assert_int_equal(body_get(b, "r")->personal, 0);
+	body_free(b);
+
+	/* At most KITH_FIELDS_MAX per section. */
+	assert_non_null(b = body_new());
+	for (i = 0; i < KITH_FIELDS_MAX; i++) {
+		snprintf(name, sizeof(name), "f%03d", i);
+		assert_int_equal(body_set_int(b, name, 0, i), 0);
+	}
+	assert_int_equal(body_set_int(b, "one_more", 0, 1), KITH_ETOOBIG);
+	/* Replacing one is fine; so is the other section. */
+	assert_int_equal(body_set_int(b, "f000", 0, 99), 0);
+	assert_int_equal(body_set_int(b, "one_more", 1, 1), 0);
+	{
+		uint8_t *out;
+		size_t len;
+
+		assert_int_equal(body_encode(b, &out, &len), 0);
+		assert_int_equal(dec(out, len), 0);
+		free(out);
+	}
+	body_free(b);
+}
+
+static void
+test_name_ok(void **state)
+{
+
+	(void)state;
+	assert_int_equal(body_name_ok("a", 1), 1);
+	assert_int_equal(body_name_ok("abc_123", 7), 1);
+	assert_int_equal(body_name_ok("abc", 0), 0);
+	assert_int_equal(body_name_ok("a\0b", 3), 0);
+	assert_int_equal(body_name_ok("aB", 2), 0);
+	assert_int_equal(body_name_ok("a.b", 3), 0);
+	assert_int_equal(body_name_ok("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", 32),
+	    1);
+	assert_int_equal(body_name_ok("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", 33),
+	    0);
+}
+
+/* Well-formed bodies written by hand decode. */
+static void
+test_decode_ok(void **state)
+{
+
+	(void)state;
+	DEC(0, 0x80);
+	DEC(0, 0x81, 0xa1, 'f', 0x81, 0xa1, 'a', 0x01);
+	DEC(0, 0x81, 0xa1, 'p', 0x81, 0xa1, 'a', 0xc0);
+	DEC(0, 0x81, 0xa1, 'f', 0x82, 0xa1, 'a', 0xff, 0xa2, 'a', 'a', 0xa0);
+	DEC(0, 0x82, 0xa1, 'f', 0x81, 0xa1, 'a', 0x01,
+	    0xa1, 'p', 0x81, 0xa1, 'b', 0x02);
+	/* "a" < "a_" < "b": bytewise. */
+	DEC(0, 0x81, 0xa1, 'f', 0x83, 0xa1, 'a', 0x01, 0xa2, 'a', '_', 0x01,
+	    0xa1, 'b', 0x01);
+	DEC(0, 0x81, 0xa1, 'f', 0x82, 0xa1, '9', 0x01, 0xa1, '_', 0x01);
+}
+
+static void
+test_decode_order(void **state)
+{
+
+	(void)state;
+	/* Unsorted names. */
+	DEC(KITH_ENONCANON, 0x81, 0xa1, 'f', 0x82, 0xa1, 'b', 0x01,
+	    0xa1, 'a', 0x01);
+	DEC(KITH_ENONCANON, 0x81, 0xa1, 'p', 0x82, 0xa2, 'a', 'a', 0x01,
+	    0xa1, 'a', 0x01);
+	/* Duplicate names. */
+	DEC(KITH_ENONCANON, 0x81, 0xa1, 'f', 0x82, 0xa1, 'a', 0x01,
+	    0xa1, 'a', 0x02);
+	DEC(KITH_ENONCANON, 0x81, 0xa1, 'f', 0x82, 0xa1, 'a', 0x01,
+	    0xa1, 'a', 0x01);
+	/* Sections out of order, or twice. */
+	DEC(KITH_ENONCANON, 0x82, 0xa1, 'p', 0x81, 0xa1, 'a', 0x01,
+	    0xa1, 'f', 0x81, 0xa1, 'b', 0x01);
+	DEC(KITH_ENONCANON, 0x82, 0xa1, 'f', 0x81, 0xa1, 'a', 0x01,
+	    0xa1, 'f', 0x81, 0xa1, 'b', 0x01);
+	/* Empty sections are left out, not written empty. */
+	DEC(KITH_ENONCANON, 0x81, 0xa1, 'f', 0x80);
+	DEC(KITH_ENONCANON, 0x81, 0xa1, 'p', 0x80);
+	DEC(KITH_ENONCANON, 0x82, 0xa1, 'f', 0x81, 0xa1, 'a', 0x01,
+	    0xa1, 'p', 0x80);
+	/* A name in both sections. */
+	DEC(KITH_ETYPE, 0x82, 0xa1, 'f', 0x81, 0xa1, 'a', 0x01,
+	    0xa1, 'p', 0x81, 0xa1, 'a', 0x02);
+	/* Non-shortest forms. */
+	DEC(KITH_ENONCANON, 0x81, 0xa1, 'f', 0x81, 0xa1, 'a', 0xcc, 0x01);
+	DEC(KITH_ENONCANON, 0x81, 0xa1, 'f', 0x81, 0xd9, 0x01, 'a', 0x01);
+	DEC(KITH_ENONCANON, 0xde, 0x00, 0x01, 0xa1, 'f', 0x81, 0xa1, 'a', 0x01);
+	DEC(KITH_ENONCANON, 0x81, 0xa1, 'f', 0xde, 0x00, 0x01, 0xa1, 'a', 0x01);
+}
+
+static void
+test_decode_names(void **state)
+{
+
+	(void)state;
+	DEC(KITH_EINVAL, 0x81, 0xa1, 'f', 0x81, 0xa1, 'A', 0x01);
+	DEC(KITH_EINVAL, 0x81, 0xa1, 'f', 0x81, 0xa4, 'N', 'a', 'm', 'e',
+	    0x01);
+	DEC(KITH_EINVAL, 0x81, 0xa1, 'f', 0x81, 0xa0, 0x01);
+	DEC(KITH_EINVAL, 0x81, 0xa1, 'p', 0x81, 0xa3, 'a', '-', 'b', 0x01);
+	DEC(KITH_EINVAL, 0x81, 0xa1, 'f', 0x81, 0xa3, 'a', 0x00, 'b', 0x01);
+	/* 33 bytes. */
+	DEC(KITH_EINVAL, 0x81, 0xa1, 'f', 0x81, 0xd9, 33,
+	    'a', 'a', 'a', 'a', 'a', 'a', 'a', 'a', 'a', 'a', 'a', 'a', 'a',
+	    'a', 'a', 'a', 'a', 'a', 'a', 'a', 'a', 'a', 'a', 'a', 'a', 'a',
+	    'a', 'a', 'a', 'a', 'a', 'a', 'a', 0x01);
+	/* 32 bytes is fine. */
+	DEC(0, 0x81, 0xa1, 'f', 0x81, 0xd9, 32,
+	    'a', 'a', 'a', 'a', 'a', 'a', 'a', 'a', 'a', 'a', 'a', 'a', 'a',
+	    'a', 'a', 'a', 'a', 'a', 'a', 'a', 'a', 'a', 'a', 'a', 'a', 'a',
+	    'a', 'a', 'a', 'a', 'a', 'a', 0x01);
+	/* A name that is not a str; a name that is not UTF-8. */
+	DEC(KITH_ETYPE, 0x81, 0xa1, 'f', 0x81, 0x01, 0x01);
+	DEC(KITH_ETYPE, 0x81, 0xa1, 'f', 0x81, 0xc4, 0x01, 'a', 0x01);
+	DEC(KITH_ETYPE, 0x81, 0xa1, 'f', 0x81, 0xa1, 0xff, 0x01);
+}
+
+static void
+test_decode_types(void **state)
+{
+
+	(void)state;
+	/* Not a map. */
+	DEC(KITH_ETYPE, 0x90);
+	DEC(KITH_ETYPE, 0xc0);
+	DEC(KITH_ETYPE, 0xa1, 'f');
+	/* Unknown top-level keys. */
+	DEC(KITH_ETYPE, 0x81, 0xa1, 'x', 0x81, 0xa1, 'a', 0x01);
+	DEC(KITH_ETYPE, 0x81, 0xa1, 'F', 0x81, 0xa1, 'a', 0x01);
+	DEC(KITH_ETYPE, 0x81, 0xa2, 'f', 'f', 0x81, 0xa1, 'a', 0x01);
+	DEC(KITH_ETYPE, 0x81, 0xa0, 0x81, 0xa1, 'a', 0x01);
+	DEC(KITH_ETYPE, 0x81, 0x01, 0x81, 0xa1, 'a', 0x01);
+	DEC(KITH_ETYPE, 0x82, 0xa1, 'f', 0x81, 0xa1, 'a', 0x01,
+	    0xa1, 'q', 0x81, 0xa1, 'b', 0x01);
+	/* Three sections. */
+	DEC(KITH_ETYPE, 0x83, 0xa1, 'f', 0x81, 0xa1, 'a', 0x01,
+	    0xa1, 'p', 0x81, 0xa1, 'b', 0x01, 0xa1, 'q', 0x81, 0xa1, 'c', 0x01);
+	/* A section that is not a map. */
+	DEC(KITH_ETYPE, 0x81, 0xa1, 'f', 0x91, 0x01);
+	DEC(KITH_ETYPE, 0x81, 0xa1, 'f', 0xc0);
+	/* Values: no bin, bool, float, container or ext. */
+	DEC(KITH_ETYPE, 0x81, 0xa1, 'f', 0x81, 0xa1, 'a', 0xc4, 0x01, 'x');
+	DEC(KITH_ETYPE, 0x81, 0xa1, 'f', 0x81, 0xa1, 'a', 0xc3);
+	DEC(KITH_ETYPE, 0x81, 0xa1, 'f', 0x81, 0xa1, 'a', 0xca, 0, 0, 0, 0);
+	DEC(KITH_ETYPE, 0x81, 0xa1, 'f', 0x81, 0xa1, 'a', 0x91, 0x01);
+	DEC(KITH_ETYPE, 0x81, 0xa1, 'f', 0x81, 0xa1, 'a', 0x80, 0x00);
+	DEC(KITH_ETYPE, 0x81, 0xa1, 'f', 0x81, 0xa1, 'a', 0xd4, 0x01, 0x01);
+	/* Strings that are not UTF-8. */
+	DEC(KITH_ETYPE, 0x81, 0xa1, 'f', 0x81, 0xa1, 'a', 0xa1, 0xff);
+	DEC(KITH_ETYPE, 0x81, 0xa1, 'p', 0x81, 0xa1, 'a', 0xa2, 0xc0, 0x80);
+	DEC(KITH_ETYPE, 0x81, 0xa1, 'f', 0x81, 0xa1, 'a', 0xa3, 0xed, 0xa0,
+	    0x80);
+	DEC(KITH_ETYPE, 0x81, 0xa1, 'f', 0x81, 0xa1, 'a', 0xa2, 'x', 0xe2);
+	/* Integers out of range. */
+	DEC(KITH_ERANGE, 0x81, 0xa1, 'f', 0x81, 0xa1, 'a',
+	    0xcf, 0x80, 0, 0, 0, 0, 0, 0, 0);
+}
+
+static void
+test_decode_trailing(void **state)
+{
+
+	(void)state;
+	DEC(KITH_ETRAILING, 0x80, 0x00);
+	DEC(KITH_ETRAILING, 0x81, 0xa1, 'f', 0x81, 0xa1, 'a', 0x01, 0xc0);
+	DEC(KITH_ETRAILING, 0x81, 0xa1, 'f', 0x81, 0xa1, 'a', 0x01, 0x80);
+}
+
+/* Every prefix of a valid body is truncated; never a crash. */
+static void
+test_decode_truncated(void **state)
+{
+	uint8_t *p, *copy;
+	size_t len, cut;
+
+	(void)state;
+	p = tu_body(&len, "alpha", "one", "beta", "two", "*name", "Zoë",
+	    "*phone", "123", NULL);
+	for (cut = 0; cut < len; cut++) {
+		assert_non_null(copy = malloc(cut ? cut : 1));
+		memcpy(copy, p, cut);
+		assert_int_equal(dec(copy, cut), KITH_ETRUNC);
+		free(copy);
+	}
+	assert_int_equal(dec(p, len), 0);
+	free(p);
+	/* Counts that the bytes cannot back. */
+	DEC(KITH_ETRUNC, 0xdf, 0xff, 0xff, 0xff, 0xff);
+	DEC(KITH_ETRUNC, 0x81, 0xa1, 'f', 0xdf, 0xff, 0xff, 0xff, 0xff, 0, 0);
+	DEC(KITH_ETRUNC, 0x81, 0xa1, 'f', 0x81, 0xa1, 'a',
+	    0xdb, 0xff, 0xff, 0xff, 0xff, 'x');
+}
+
+static void
+test_decode_caps(void **state)
+{
+	struct codec_writer *w = codec_writer_new();
+	const uint8_t *p;
+	uint8_t *big;
+	char name[8];
+	size_t len;
+	int i;
+
+	(void)state;
+	assert_non_null(w);
+	/* 65 fields in one section. */
+	codec_put_map(w, 1);
+	codec_put_cstr(w, "f");
+	codec_put_map(w, KITH_FIELDS_MAX + 1);
+	for (i = 0; i <= KITH_FIELDS_MAX; i++) {
+		snprintf(name, sizeof(name), "f%03d", i);
+		codec_put_cstr(w, name);
+		codec_put_uint(w, (uint64_t)i);
+	}
+	p = codec_writer_data(w, &len);
+	assert_int_equal(dec(p, len), KITH_ETOOBIG);
+	/* 64 is fine. */
+	codec_writer_reset(w);
+	codec_put_map(w, 1);
+	codec_put_cstr(w, "f");
+	codec_put_map(w, KITH_FIELDS_MAX);
+	for (i = 0; i < KITH_FIELDS_MAX; i++) {
+		snprintf(name, sizeof(name), "f%03d", i);
+		codec_put_cstr(w, name);
+		codec_put_uint(w, (uint64_t)i);
+	}
+	p = codec_writer_data(w, &len);
+	assert_int_equal(dec(p, len), 0);
+
+	/* A value of KITH_VALUE_MAX + 1 bytes, and of exactly the cap. */
+	assert_non_null(big = malloc(KITH_BODY_MAX + 2));
+	memset(big, 'v', KITH_BODY_MAX + 2);
+	codec_writer_reset(w);
+	codec_put_map(w, 1);
+	codec_put_cstr(w, "f");
+	codec_put_map(w, 1);
+	codec_put_cstr(w, "a");
+	codec_put_str(w, big, KITH_VALUE_MAX + 1);
+	p = codec_writer_data(w, &len);
+	assert_int_equal(dec(p, len), KITH_ETOOBIG);
+	codec_writer_reset(w);
+	codec_put_map(w, 1);
+	codec_put_cstr(w, "f");
+	codec_put_map(w, 1);
+	codec_put_cstr(w, "a");
+	codec_put_str(w, big, KITH_VALUE_MAX);
+	p = codec_writer_data(w, &len);
+	assert_int_equal(dec(p, len), 0);
+
+	/* The whole body over KITH_BODY_MAX, before anything is parsed. */
+	big[0] = 0x80;
+	assert_int_equal(dec(big, KITH_BODY_MAX + 1), KITH_ETOOBIG);
+	assert_int_equal(dec(big, 1), 0);
+	free(big);
+	codec_writer_free(w);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_roundtrip),
+		cmocka_unit_test(test_encoding_bytes),
+		cmocka_unit_test(test_set_rules),
+		cmocka_unit_test(test_name_ok),
+		cmocka_unit_test(test_decode_ok),
+		cmocka_unit_test(test_decode_order),
+		cmocka_unit_test(test_decode_names),
+		cmocka_unit_test(test_decode_types),
+		cmocka_unit_test(test_decode_trailing),
+		cmocka_unit_test(test_decode_truncated),
+		cmocka_unit_test(test_decode_caps),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,385 @@
+/*
+ * The crypto module: BLAKE2b-256 and ed25519 against known answers, the
+ * prefix-joined signing used by records, and key files.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "kcrypto.h"
+#include "kith.h"
+#include "testutil.h"
+
+static void
+unhex(uint8_t *out, size_t n, const char *hex)
+{
+
+	assert_int_equal(kith_unhex(out, n, hex), 0);
+}
+
+/* Write ${n} bytes to a new file ${path}. */
+static void
+write_file(const char *path, const void *p, size_t n)
+{
+	FILE *f = fopen(path, "wb");
+
+	assert_non_null(f);
+	if (n > 0)
+		assert_int_equal(fwrite(p, 1, n, f), n);
+	assert_int_equal(fclose(f), 0);
+}
+
+static int
+setup(void **state)
+{
+
+	(void)state;
+	return kcrypto_init();
+}
+
+static void
+test_hash_known(void **state)
+{
+	uint8_t want[32], got[32];
+	struct kcrypto_hash h;
+
+	(void)state;
+	unhex(want, 32, "0e5751c026e543b2e8ab2eb06099daa1"
+	    "d1e5df47778f7787faab45cdf12fe3a8");
+	kcrypto_hash(got, NULL, 0);
+	assert_memory_equal(got, want, 32);
+	kcrypto_hash(got, (const uint8_t *)"", 0);
+	assert_memory_equal(got, want, 32);
+	kcrypto_hash_init(&h);
+	kcrypto_hash_final(&h, got);
+	assert_memory_equal(got, want, 32);
+	/* One byte changes it. */
+	kcrypto_hash(got, (const uint8_t *)"\0", 1);
+	assert_memory_not_equal(got, want, 32);
+}
+
+static void
+test_hash_incremental(void **state)
+{
+	uint8_t data[3000], one[32], inc[32];
+	struct kcrypto_hash h;
+	uint64_t seed = 7;
+	size_t i, cut, cut2;
+
+	(void)state;
+	for (i = 0; i < sizeof(data); i++)
+		data[i] = (uint8_t)tu_rng(&seed);
+	kcrypto_hash(one, data, sizeof(data));
+	for (cut = 0; cut <= sizeof(data); cut += 97) {
+		cut2 = cut + (sizeof(data) - cut) / 3;
+		kcrypto_hash_init(&h);
+		kcrypto_hash_update(&h, data, cut);
+		kcrypto_hash_update(&h, data + cut, 0);
+		kcrypto_hash_update(&h, data + cut, cut2 - cut);
+		kcrypto_hash_update(&h, data + cut2, sizeof(data) - cut2);
+		kcrypto_hash_final(&h, inc);
+		assert_memory_equal(inc, one, 32);
+	}
+	/* Byte by byte. */
+	kcrypto_hash_init(&h);
+	for (i = 0; i < sizeof(data); i++)
+		kcrypto_hash_update(&h, data + i, 1);
+	kcrypto_hash_final(&h, inc);
+	assert_memory_equal(inc, one, 32);
+	/* A missing byte gives another digest. */
+	kcrypto_hash_init(&h);
+	kcrypto_hash_update(&h, data, sizeof(data) - 1);
+	kcrypto_hash_final(&h, inc);
+	assert_memory_not_equal(inc, one, 32);
+}
+
+/* RFC 8032, section 7.1, TEST 1: the empty message. */
+static void
+test_ed25519_known(void **state)
+{
+	uint8_t seed[32], pk[32], sig[64], got[64];
+	struct kcrypto_key *k;
+
+	(void)state;
+	unhex(seed, 32, "9d61b19deffd5a60ba844af492ec2cc4"
+	    "4449c5697b326919703bac031cae7f60");
+	unhex(pk, 32, "d75a980182b10ab7d54bfed3c964073a"
+	    "0ee172f3daa62325af021a68f707511a");
+	unhex(sig, 64, "e5564300c360ac729086e2cc806e828a"
+	    "84877f1eb8e5d974d873e06522490155"
+	    "5fb8821590a33bacc61e39701cf9b46b"
+	    "d25bf5f0595bbe24655141438e7a100b");
+	assert_non_null(k = kcrypto_key_from_seed(seed));
+	assert_memory_equal(kcrypto_key_public(k), pk, 32);
+	kcrypto_sign_raw(got, (const uint8_t *)"", 0, k);
+	assert_memory_equal(got, sig, 64);
+	kcrypto_sign(got, k, NULL, 0, NULL, 0);
+	assert_memory_equal(got, sig, 64);
+	assert_int_equal(kcrypto_verify_raw(sig, (const uint8_t *)"", 0, pk),
+	    0);
+	sig[63] ^= 0x01;
+	assert_int_equal(kcrypto_verify_raw(sig, (const uint8_t *)"", 0, pk),
+	    KITH_EBADSIG);
+	kcrypto_key_free(k);
+}
+
+static void
+test_key_from_seed(void **state)
+{
+	struct kcrypto_key *a = tu_key(1), *b = tu_key(1), *c = tu_key(2);
+	struct kcrypto_key *g1, *g2;
+	uint8_t sa[64], sb[64];
+
+	(void)state;
+	assert_memory_equal(kcrypto_key_public(a), kcrypto_key_public(b), 32);
+	assert_memory_not_equal(kcrypto_key_public(a), kcrypto_key_public(c),
+	    32);
+	/* ed25519 is deterministic: same key, same message, same signature. */
+	kcrypto_sign(sa, a, (const uint8_t *)"p", 1, (const uint8_t *)"m", 1);
+	kcrypto_sign(sb, b, (const uint8_t *)"p", 1, (const uint8_t *)"m", 1);
+	assert_memory_equal(sa, sb, 64);
+	kcrypto_sign(sb, c, (const uint8_t *)"p", 1, (const uint8_t *)"m", 1);
+	assert_memory_not_equal(sa, sb, 64);
+	/* Generated keys differ from each other. */
+	assert_non_null(g1 = kcrypto_key_generate());
+	assert_non_null(g2 = kcrypto_key_generate());
+	assert_memory_not_equal(kcrypto_key_public(g1),
+	    kcrypto_key_public(g2), 32);
+	kcrypto_key_free(g1);
+	kcrypto_key_free(g2);
+	kcrypto_key_free(a);
+	kcrypto_key_free(b);
+	kcrypto_key_free(c);
+	kcrypto_key_free(NULL);
+}
+
+/* Sign and verify one (prefix, message), then every single-bit forgery. */
+static void
+check_sign_verify(size_t plen, size_t mlen)
+{
+	struct kcrypto_key *k = tu_key(3), *other = tu_key(4);
+	const uint8_t *pk = kcrypto_key_public(k);
+	uint8_t *prefix, *msg, *joined, sig[64], raw[64];
+	uint64_t seed = plen * 1000 + mlen;
+	size_t i;
+
+	assert_non_null(prefix = malloc(plen + 1));
+	assert_non_null(msg = malloc(mlen + 1));
+	assert_non_null(joined = malloc(plen + mlen + 1));
+	for (i = 0; i < plen; i++)
+		prefix[i] = (uint8_t)tu_rng(&seed);
+	for (i = 0; i < mlen; i++)
+		msg[i] = (uint8_t)tu_rng(&seed);
+	memcpy(joined, prefix, plen);
+	memcpy(joined + plen, msg, mlen);
+
+	kcrypto_sign(sig, k, prefix, plen, msg, mlen);
+	assert_int_equal(kcrypto_verify(sig, pk, prefix, plen, msg, mlen), 0);
+	/* The signed message is prefix || msg, however it is split. */
+	assert_int_equal(kcrypto_verify_raw(sig, joined, plen + mlen, pk), 0);
+	assert_int_equal(kcrypto_verify(sig, pk, NULL, 0, joined,
+	    plen + mlen), 0);
+	kcrypto_sign_raw(raw, joined, plen + mlen, k);
+	assert_memory_equal(raw, sig, 64);
+
+	/* Wrong key. */
+	assert_int_equal(kcrypto_verify(sig, kcrypto_key_public(other),
+	    prefix, plen, msg, mlen), KITH_EBADSIG);
+	/* Flipped signature bits. */
+	for (i = 0; i < 64; i += 7) {
+		sig[i] ^= 0x10;
+		assert_int_equal(kcrypto_verify(sig, pk, prefix, plen, msg,
+		    mlen), KITH_EBADSIG);
+		sig[i] ^= 0x10;
+	}
+	/* Flipped message and prefix bytes. */
+	if (mlen > 0) {
+		msg[mlen / 2] ^= 0x01;
+		assert_int_equal(kcrypto_verify(sig, pk, prefix, plen, msg,
+		    mlen), KITH_EBADSIG);
+		msg[mlen / 2] ^= 0x01;
+		/* One byte shorter. */
+		assert_int_equal(kcrypto_verify(sig, pk, prefix, plen, msg,
+		    mlen - 1), KITH_EBADSIG);
+	}
+	if (plen > 0) {
+		prefix[plen - 1] ^= 0x80;
+		assert_int_equal(kcrypto_verify(sig, pk, prefix, plen, msg,
+		    mlen), KITH_EBADSIG);
+		prefix[plen - 1] ^= 0x80;
+		/* Without the prefix. */
+		assert_int_equal(kcrypto_verify(sig, pk, NULL, 0, msg, mlen),
+		    KITH_EBADSIG);
+	}
+	/* A byte moved from the prefix to the message still verifies... */
+	if (plen > 0)
+		assert_int_equal(kcrypto_verify(sig, pk, prefix, plen - 1,
+		    joined + plen - 1, mlen + 1), 0);
+	/* ...and an appended byte does not. */
+	joined[plen + mlen] = 0;
+	assert_int_equal(kcrypto_verify(sig, pk, prefix, plen, joined + plen,
+	    mlen + 1), KITH_EBADSIG);
+	/* Still intact after all that. */
+	assert_int_equal(kcrypto_verify(sig, pk, prefix, plen, msg, mlen), 0);
+	free(prefix);
+	free(msg);
+	free(joined);
+	kcrypto_key_free(k);
+	kcrypto_key_free(other);
+}
+
+static void
+test_sign_verify(void **state)
+{
+
+	(void)state;
+	check_sign_verify(15, 200);		/* the record case, on the stack */
+	check_sign_verify(0, 1);
+	check_sign_verify(1, 0);
+	check_sign_verify(0, 0);
+	check_sign_verify(15, 1009);		/* exactly the stack buffer */
+	check_sign_verify(15, 1010);		/* one over: the heap */
+	check_sign_verify(2000, 70000);
+}
+
+static void
+test_key_file(void **state)
+{
+	char dir[256], path[300];
+	struct kcrypto_key *k = tu_key(9), *l;
+	uint8_t seed[32], buf[64];
+	struct stat st;
+	FILE *f;
+	int rc;
+
+	(void)state;
+	tu_tmpdir(dir, sizeof(dir));
+	snprintf(path, sizeof(path), "%s/id.key", dir);
+	assert_int_equal(kcrypto_key_save(k, path), 0);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0600);
+	assert_int_equal(st.st_size, 32);
+	/* The file holds the seed. */
+	memset(seed, 9, sizeof(seed));
+	assert_non_null(f = fopen(path, "rb"));
+	assert_int_equal(fread(buf, 1, sizeof(buf), f), 32);
+	fclose(f);
+	assert_memory_equal(buf, seed, 32);
+
+	rc = 12345;
+	assert_non_null(l = kcrypto_key_load(path, &rc));
+	assert_int_equal(rc, 0);
+	assert_memory_equal(kcrypto_key_public(l), kcrypto_key_public(k), 32);
+	kcrypto_key_free(l);
+
+	/* An existing file is never overwritten. */
+	kcrypto_key_free(k);
+	k = tu_key(10);
+	assert_int_equal(kcrypto_key_save(k, path), KITH_EEXIST);
+	assert_non_null(l = kcrypto_key_load(path, &rc));
+	assert_memory_not_equal(kcrypto_key_public(l), kcrypto_key_public(k),
+	    32);
+	kcrypto_key_free(l);
+	/* Nor is a directory. */
+	assert_int_equal(kcrypto_key_save(k, dir), KITH_EEXIST);
+	/* A directory that does not exist. */
+	snprintf(path, sizeof(path), "%s/no/such/id.key", dir);
+	assert_int_equal(kcrypto_key_save(k, path), KITH_EIO);
+	kcrypto_key_free(k);
+	tu_rmrf(dir);
+}
+
+static void
+test_key_load_bad(void **state)
+{
+	char dir[256], path[300];
+	uint8_t junk[33];
+	int rc;
+
+	(void)state;
+	memset(junk, 0x55, sizeof(junk));
+	tu_tmpdir(dir, sizeof(dir));
+
+	snprintf(path, sizeof(path), "%s/missing", dir);
+	rc = 0;
+	assert_null(kcrypto_key_load(path, &rc));
+	assert_int_equal(rc, KITH_ENOTFOUND);
+
+	snprintf(path, sizeof(path), "%s/empty", dir);
+	write_file(path, junk, 0);
+	rc = 0;
+	assert_null(kcrypto_key_load(path, &rc));
+	assert_int_equal(rc, KITH_ECORRUPT);
+
+	snprintf(path, sizeof(path), "%s/short", dir);
+	write_file(path, junk, 31);
+	rc = 0;
+	assert_null(kcrypto_key_load(path, &rc));
+	assert_int_equal(rc, KITH_ECORRUPT);
+
+	snprintf(path, sizeof(path), "%s/long", dir);
+	write_file(path, junk, 33);
+	rc = 0;
+	assert_null(kcrypto_key_load(path, &rc));
+	assert_int_equal(rc, KITH_ECORRUPT);
+
+	/* A directory opens but does not read. */
+	rc = 0;
+	assert_null(kcrypto_key_load(dir, &rc));
+	assert_int_equal(rc, KITH_EIO);
+
+	/* Exactly 32 bytes of anything is a key. */
+	snprintf(path, sizeof(path), "%s/ok", dir);
+	write_file(path, junk, 32);
+	{
+		struct kcrypto_key *k, *l;
+
+		rc = 1;
+		assert_non_null(k = kcrypto_key_load(path, &rc));
+		assert_int_equal(rc, 0);
+		assert_non_null(l = kcrypto_key_from_seed(junk));
+		assert_memory_equal(kcrypto_key_public(k),
+		    kcrypto_key_public(l), 32);
+		kcrypto_key_free(k);
+		kcrypto_key_free(l);
+	}
+	tu_rmrf(dir);
+}
+
+static void
+test_random(void **state)
+{
+	uint8_t a[32], b[32], z[32];
+
+	(void)state;
+	memset(z, 0, sizeof(z));
+	kcrypto_random(a, sizeof(a));
+	kcrypto_random(b, sizeof(b));
+	assert_memory_not_equal(a, b, 32);
+	assert_memory_not_equal(a, z, 32);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_hash_known),
+		cmocka_unit_test(test_hash_incremental),
+		cmocka_unit_test(test_ed25519_known),
+		cmocka_unit_test(test_key_from_seed),
+		cmocka_unit_test(test_sign_verify),
+		cmocka_unit_test(test_key_file),
+		cmocka_unit_test(test_key_load_bad),
+		cmocka_unit_test(test_random),
+	};
+
+	return cmocka_run_group_tests(tests, setup, NULL);
+}
