@@ -159,12 +159,14 @@ static unsigned char *
 join(unsigned char *stack, const uint8_t *prefix, size_t plen,
     const uint8_t *msg, size_t mlen)
 {
+	static const uint8_t none[1];
 	unsigned char *buf = stack;
 
 	if (plen + mlen > STACK_MSG && (buf = malloc(plen + mlen)) == NULL)
 		return NULL;
-	memcpy(buf, prefix, plen);
-	memcpy(buf + plen, msg, mlen);
+	/* Either part may be (NULL, 0), but memcpy must never see a NULL. */
+	memcpy(buf, prefix != NULL ? prefix : none, plen);
+	memcpy(buf + plen, msg != NULL ? msg : none, mlen);
 	return buf;
 }
 

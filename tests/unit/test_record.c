@@ -352,7 +352,7 @@ test_sign_rules(void **state)
 	kcrypto_key_free(k);
 }
 
-/* Copy ${n} bytes into a fresh buffer for a raw field. */
+/* Encode with ${fn}(w, ${arg}) and copy the bytes to ${out}; return the length. */
 static size_t
 enc(uint8_t *out, size_t cap, void (*fn)(struct codec_writer *, const void *),
     const void *arg)
