@@ -32,6 +32,8 @@ UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 
 .PHONY: all deps test unit cli fuzz-replay asan fuzz bench vectors clean
+# Keep object files between runs (make would delete the test objects).
+.SECONDARY:
 all: $(B)/kith $(B)/kith-bench
 
 deps:
