@@ -591,6 +591,27 @@ usage(const char *text)
 	return EX_OK;
 }
 
+/*
+ * Create the home directory (mode 0700) and any missing parents, as
+ * mkdir -p does: the default ~/.local/share/kith often has no parent yet.
+ */
+static int
+mkdir_home(const char *path)
+{
+	char buf[4096], *p;
+
+	snprintf(buf, sizeof(buf), "%s", path);
+	for (p = buf + 1; *p != '\0'; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, 0777) != 0 && errno != EEXIST)
+			return -1;
+		*p = '/';
+	}
+	return mkdir(buf, 0700) != 0 && errno != EEXIST ? -1 : 0;
+}
+
 static int
 cmd_init(struct ctx *c, int argc, char **argv)
 {
@@ -658,7 +679,7 @@ cmd_init(struct ctx *c, int argc, char **argv)
 			    join);
 		}
 	}
-	if (mkdir(c->home, 0700) != 0 && errno != EEXIST) {
+	if (mkdir_home(c->home) != 0) {
 		rc = fail(c, EX_CANTCREAT, "cannot create %s: %s", c->home,
 		    strerror(errno));
 		goto out;
@@ -1280,6 +1301,13 @@ cmd_resolve(struct ctx *c, int argc, char **argv)
 	    "FIELD (an option of 'request update' or 'volunteer update', or\n"
 	    "--status for a request).  Prints the new record's id.\n";
 	static const struct opt vspec_status[] = { { "status", 1 }, { NULL, 0 } };
+	static const struct opt any_spec[] = {
+		{ "category", 1 }, { "area", 1 }, { "urgency", 1 },
+		{ "needed-by", 1 }, { "lang", 1 }, { "access-needs", 1 },
+		{ "name", 1 }, { "phone", 1 }, { "address", 1 }, { "notes", 1 },
+		{ "volunteer", 1 }, { "status", 1 }, { "json", 0 },
+		{ "skills", 1 }, { "availability", 1 }, { "dbs", 1 },
+		{ "dbs-checked", 1 }, { NULL, 0 } };
 	const struct fdef *defs;
 	const struct opt *spec;
 	const struct state_field *sf;
@@ -1291,21 +1319,17 @@ cmd_resolve(struct ctx *c, int argc, char **argv)
 	int rc, nset, conflicted = 0, k;
 
 	(void)vspec_status;
-	/* Parse once to find the id; the kind decides which fields apply. */
-	if ((rc = parse_args(c, request_spec, 1, argc, argv, &a)) == HELP)
-		return usage(help);
-	if (rc == 0 && a.npos == 1) {
-		if ((rc = open_home(c, 1, 0)) != 0 ||
-		    (rc = find_entity(c, a.pos[0], 0, id, &s)) != 0)
-			return rc;
-	} else if ((rc = parse_args(c, volunteer_spec, 1, argc, argv,
-	    &a)) == 0) {
-		if (a.npos != 1)
-			return fail(c, EX_USAGE, "give the id (see --help)");
-		if ((rc = open_home(c, 1, 0)) != 0 ||
-		    (rc = find_entity(c, a.pos[0], 0, id, &s)) != 0)
-			return rc;
-	} else
+	/*
+	 * Parse once, against the options of every kind, to find the id; the
+	 * kind decides which fields apply.  (Parsing against one kind first
+	 * printed a spurious "unknown option" for the other kind's fields.)
+	 */
+	if ((rc = parse_args(c, any_spec, 1, argc, argv, &a)) != 0)
+		return rc == HELP ? usage(help) : rc;
+	if (a.npos != 1)
+		return fail(c, EX_USAGE, "give the id (see --help)");
+	if ((rc = open_home(c, 1, 0)) != 0 ||
+	    (rc = find_entity(c, a.pos[0], 0, id, &s)) != 0)
 		return rc;
 	if (state_kind(s) == KITH_KIND_VOLUNTEER) {
 		defs = volunteer_fields;
