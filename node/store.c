@@ -1,8 +1,10 @@
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <lmdb.h>
 
@@ -1467,10 +1469,21 @@ store_stats(struct store *st, struct store_stats *out)
 int
 store_compact(struct store *st, const char *path)
 {
-	int rc;
+	int fd, rc;
 
-	if ((rc = mdb_env_copy2(st->env, path, MDB_CP_COMPACT)) != 0)
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600)) < 0) {
+		fprintf(stderr, "kith: compact to %s: %s\n", path,
+		    strerror(errno));
+		return errno == EEXIST ? KITH_EEXIST : KITH_EIO;
+	}
+	if ((rc = mdb_env_copyfd2(st->env, fd, MDB_CP_COMPACT)) != 0)
 		fprintf(stderr, "kith: compact to %s: %s\n", path,
 		    mdb_strerror(rc));
-	return mdb_err(rc);
+	else if (fsync(fd) != 0)
+		rc = EIO;
+	if (close(fd) != 0 && rc == 0)
+		rc = EIO;
+	if (rc != 0)
+		unlink(path);
+	return rc == EIO ? KITH_EIO : mdb_err(rc);
 }

@@ -1,0 +1,800 @@
+/*
+ * The LMDB store: batch apply, dedup, rejection, forks, lookups, local
+ * writes, digest, verification, concurrent handles and a full map.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "body.h"
+#include "hlc.h"
+#include "kcrypto.h"
+#include "kith.h"
+#include "record.h"
+#include "state.h"
+#include "store.h"
+#include "testutil.h"
+
+struct fixture {
+	char dir[256];
+	struct kcrypto_key *admin, *a, *b;
+	uint8_t net[KITH_NETWORK_LEN];
+	struct store *st;
+	uint64_t t0;		/* a base clock an hour ago */
+};
+
+static int
+setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+
+	assert_non_null(f);
+	tu_tmpdir(f->dir, sizeof(f->dir));
+	f->admin = tu_key(1);
+	f->a = tu_key(2);
+	f->b = tu_key(3);
+	f->st = tu_store(f->dir, f->admin, f->net);
+	f->t0 = HLC_MAKE(hlc_wall_ms() - 3600000, 0);
+	*state = f;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	store_close(f->st);
+	tu_rmrf(f->dir);
+	kcrypto_key_free(f->admin);
+	kcrypto_key_free(f->a);
+	kcrypto_key_free(f->b);
+	free(f);
+	return 0;
+}
+
+static const uint8_t E1[KITH_ENTITY_LEN] = { 0x11, 1 };
+static const uint8_t E2[KITH_ENTITY_LEN] = { 0x22, 2 };
+static const uint8_t E3[KITH_ENTITY_LEN] = { 0x23, 3 };
+
+/* A request record with one public field. */
+static struct record *
+req(struct fixture *f, const struct kcrypto_key *k, uint64_t seq,
+    uint64_t dt, const uint8_t *ent, const uint8_t (*parents)[32],
+    unsigned np, const char *field, const char *value)
+{
+	struct record *r;
+	uint8_t *b;
+	size_t blen;
+
+	b = tu_body(&blen, field, value, NULL);
+	r = tu_record(k, f->net, seq, f->t0 + dt, KITH_KIND_REQUEST, ent,
+	    parents, np, b, blen);
+	free(b);
+	return r;
+}
+
+static void
+free_all(struct record **r, size_t n)
+{
+
+	for (size_t i = 0; i < n; i++)
+		record_free(r[i]);
+}
+
+/* Rejections seen by the reject callback. */
+struct rejects {
+	int rc[16];
+	size_t n;
+};
+
+static void
+on_reject(void *arg, const struct record *rec, int rc)
+{
+	struct rejects *r = arg;
+
+	(void)rec;
+	if (r->n < 16)
+		r->rc[r->n++] = rc;
+}
+
+static void
+test_open_missing(void **state)
+{
+	char dir[300];
+	int rc = 0;
+
+	(void)state;
+	snprintf(dir, sizeof(dir), "/nonexistent-kith-%d/store", getpid());
+	assert_null(store_open(dir, 0, 0, &rc));
+	assert_int_equal(rc, KITH_ENOTFOUND);
+}
+
+static void
+test_apply_and_dedup(void **state)
+{
+	struct fixture *f = *state;
+	struct record *r[3], *got;
+	struct store_result res;
+	const uint8_t *p1, *p2;
+	size_t l1, l2;
+
+	r[0] = req(f, f->a, 1, 1, E1, NULL, 0, "category", "food");
+	r[1] = req(f, f->a, 2, 2, E2, NULL, 0, "category", "advice");
+	r[2] = req(f, f->b, 1, 3, E3, NULL, 0, "category", "other");
+	assert_int_equal(store_apply(f->st, r, 3, &res, NULL, NULL), 0);
+	assert_int_equal(res.added, 3);
+	assert_int_equal(res.duplicate, 0);
+	assert_int_equal(res.rejected, 0);
+	/* Again: every record is a duplicate, nothing is added. */
+	assert_int_equal(store_apply(f->st, r, 3, &res, NULL, NULL), 0);
+	assert_int_equal(res.added, 0);
+	assert_int_equal(res.duplicate, 3);
+	/* A batch holding the same record twice adds it once. */
+	{
+		struct record *twice[2];
+
+		twice[0] = req(f, f->b, 2, 4, E3, NULL, 0, "area", "TW3");
+		twice[1] = twice[0];
+		assert_int_equal(store_apply(f->st, twice, 2, &res, NULL,
+		    NULL), 0);
+		assert_int_equal(res.added, 1);
+		assert_int_equal(res.duplicate, 1);
+		record_free(twice[0]);
+	}
+	/* Lookup by id gives back the exact bytes and body. */
+	assert_int_equal(store_get(f->st, record_id(r[1]), &got), 0);
+	p1 = record_signed(r[1], &l1);
+	p2 = record_signed(got, &l2);
+	assert_int_equal(l1, l2);
+	assert_memory_equal(p1, p2, l1);
+	p1 = record_body(r[1], &l1);
+	p2 = record_body(got, &l2);
+	assert_non_null(p2);
+	assert_int_equal(l1, l2);
+	assert_memory_equal(p1, p2, l1);
+	record_free(got);
+	/* An unknown id is not found. */
+	{
+		uint8_t id[KITH_ID_LEN];
+
+		memset(id, 0x5a, sizeof(id));
+		assert_int_equal(store_get(f->st, id, &got), KITH_ENOTFOUND);
+	}
+	free_all(r, 3);
+}
+
+static void
+test_apply_rejects(void **state)
+{
+	struct fixture *f = *state;
+	struct record *r[5], *forged;
+	struct store_result res;
+	struct rejects rj = { { 0 }, 0 };
+	uint8_t other[KITH_NETWORK_LEN], *sh;
+	const uint8_t *p, *body;
+	size_t len, blen;
+	int seen[3] = { 0, 0, 0 };
+
+	memset(other, 0x77, sizeof(other));
+	r[0] = req(f, f->a, 1, 1, E1, NULL, 0, "category", "food");
+	/* A forged signature: one byte of the signature flipped. */
+	forged = req(f, f->a, 2, 2, E1, NULL, 0, "urgency", "3");
+	p = record_signed(forged, &len);
+	body = record_body(forged, &blen);
+	sh = malloc(len);
+	memcpy(sh, p, len);
+	sh[len - 5] ^= 0x01;
+	assert_int_equal(record_decode(sh, len, body, blen, &r[1]), 0);
+	free(sh);
+	record_free(forged);
+	/* Another network's record. */
+	{
+		uint8_t *b;
+
+		b = tu_body(&blen, "category", "food", NULL);
+		r[2] = tu_record(f->b, other, 1, f->t0 + 3, KITH_KIND_REQUEST,
+		    E2, NULL, 0, b, blen);
+		free(b);
+	}
+	/* A timestamp 20 minutes ahead of this clock. */
+	{
+		uint8_t *b;
+
+		b = tu_body(&blen, "category", "food", NULL);
+		r[3] = tu_record(f->b, f->net, 2,
+		    HLC_MAKE(hlc_wall_ms() + 20 * 60000, 0),
+		    KITH_KIND_REQUEST, E3, NULL, 0, b, blen);
+		free(b);
+	}
+	r[4] = req(f, f->b, 3, 5, E3, NULL, 0, "category", "advice");
+	assert_int_equal(store_apply(f->st, r, 5, &res, on_reject, &rj), 0);
+	assert_int_equal(res.added, 2);
+	assert_int_equal(res.rejected, 3);
+	assert_int_equal(rj.n, 3);
+	for (size_t i = 0; i < rj.n; i++) {
+		seen[0] |= rj.rc[i] == KITH_EBADSIG;
+		seen[1] |= rj.rc[i] == KITH_ENETWORK;
+		seen[2] |= rj.rc[i] == KITH_EFUTURE;
+	}
+	assert_true(seen[0] && seen[1] && seen[2]);
+	/* None of the rejected is held. */
+	for (size_t i = 1; i < 4; i++) {
+		struct record *got;
+
+		assert_int_equal(store_get(f->st, record_id(r[i]), &got),
+		    KITH_ENOTFOUND);
+	}
+	free_all(r, 5);
+}
+
+static int
+count_rec(void *arg, const struct record *rec)
+{
+	(void)rec;
+	(*(size_t *)arg)++;
+	return 0;
+}
+
+static void
+test_fork(void **state)
+{
+	struct fixture *f = *state;
+	struct record *r[3], *got;
+	struct store_result res;
+	struct store_stats ss;
+	size_t n = 0;
+
+	r[0] = req(f, f->a, 1, 1, E1, NULL, 0, "category", "food");
+	r[1] = req(f, f->a, 2, 2, E1, NULL, 0, "urgency", "1");
+	assert_int_equal(store_apply(f->st, r, 2, &res, NULL, NULL), 0);
+	assert_int_equal(res.forks, 0);
+	assert_int_equal(store_author_forked(f->st, kcrypto_key_public(f->a)),
+	    0);
+	/* Same author and sequence number, different content: a fork. */
+	r[2] = req(f, f->a, 2, 3, E2, NULL, 0, "urgency", "3");
+	assert_int_equal(store_apply(f->st, &r[2], 1, &res, NULL, NULL), 0);
+	assert_int_equal(res.added, 1);
+	assert_int_equal(res.forks, 1);
+	/* Both are kept. */
+	assert_int_equal(store_get(f->st, record_id(r[1]), &got), 0);
+	record_free(got);
+	assert_int_equal(store_get(f->st, record_id(r[2]), &got), 0);
+	record_free(got);
+	assert_int_equal(store_by_author(f->st, kcrypto_key_public(f->a), 2,
+	    count_rec, &n), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(store_author_forked(f->st, kcrypto_key_public(f->a)),
+	    1);
+	assert_int_equal(store_author_forked(f->st, kcrypto_key_public(f->b)),
+	    0);
+	assert_int_equal(store_stats(f->st, &ss), 0);
+	assert_int_equal(ss.forks, 1);
+	/* No record under an unused sequence number. */
+	n = 0;
+	assert_int_equal(store_by_author(f->st, kcrypto_key_public(f->a), 9,
+	    count_rec, &n), KITH_ENOTFOUND);
+	assert_int_equal(n, 0);
+	free_all(r, 3);
+}
+
+/* Collect record ids seen by store_range. */
+struct seen {
+	uint8_t id[16][KITH_ID_LEN];
+	size_t n;
+};
+
+static int
+collect(void *arg, const struct record *rec)
+{
+	struct seen *s = arg;
+
+	if (s->n < 16)
+		memcpy(s->id[s->n++], record_id(rec), KITH_ID_LEN);
+	return 0;
+}
+
+static void
+test_lookups(void **state)
+{
+	struct fixture *f = *state;
+	struct record *r[4], **ver;
+	struct store_result res;
+	struct seen s = { .n = 0 };
+	uint8_t parent[1][32];
+	size_t n;
+
+	r[0] = req(f, f->a, 1, 10, E1, NULL, 0, "category", "food");
+	memcpy(parent[0], record_id(r[0]), 32);
+	r[1] = req(f, f->a, 2, 20, E1, parent, 1, "urgency", "1");
+	r[2] = req(f, f->b, 1, 30, E2, NULL, 0, "category", "advice");
+	r[3] = req(f, f->b, 2, 40, E1, parent, 1, "area", "N17");
+	/* Applied out of order. */
+	assert_int_equal(store_apply(f->st, (struct record *[]){ r[3], r[1],
+	    r[2], r[0] }, 4, &res, NULL, NULL), 0);
+	assert_int_equal(res.added, 4);
+	/* By entity: versions in (hlc, id) order. */
+	assert_int_equal(store_entity(f->st, E1, &ver, &n), 0);
+	assert_int_equal(n, 3);
+	assert_memory_equal(record_id(ver[0]), record_id(r[0]), 32);
+	assert_memory_equal(record_id(ver[1]), record_id(r[1]), 32);
+	assert_memory_equal(record_id(ver[2]), record_id(r[3]), 32);
+	store_records_free(ver, n);
+	{
+		uint8_t none[KITH_ENTITY_LEN];
+
+		memset(none, 0xee, sizeof(none));
+		assert_int_equal(store_entity(f->st, none, &ver, &n),
+		    KITH_ENOTFOUND);
+	}
+	/* By range: [lo, hi) in (hlc, id) order; lo inclusive, hi not. */
+	assert_int_equal(store_range(f->st, f->t0 + 20, NULL, f->t0 + 40, NULL,
+	    collect, &s), 0);
+	assert_int_equal(s.n, 2);
+	assert_memory_equal(s.id[0], record_id(r[1]), 32);
+	assert_memory_equal(s.id[1], record_id(r[2]), 32);
+	s.n = 0;
+	assert_int_equal(store_range(f->st, f->t0 + 21, NULL, f->t0 + 41, NULL,
+	    collect, &s), 0);
+	assert_int_equal(s.n, 2);
+	assert_memory_equal(s.id[0], record_id(r[2]), 32);
+	assert_memory_equal(s.id[1], record_id(r[3]), 32);
+	/* The exact key as an upper bound excludes that record. */
+	s.n = 0;
+	assert_int_equal(store_range(f->st, f->t0 + 10, record_id(r[0]),
+	    f->t0 + 10, record_id(r[0]), collect, &s), 0);
+	assert_int_equal(s.n, 0);
+	/* By author and sequence. */
+	s.n = 0;
+	assert_int_equal(store_by_author(f->st, kcrypto_key_public(f->b), 2,
+	    collect, &s), 0);
+	assert_int_equal(s.n, 1);
+	assert_memory_equal(s.id[0], record_id(r[3]), 32);
+	free_all(r, 4);
+}
+
+static void
+test_state_merge(void **state)
+{
+	struct fixture *f = *state;
+	struct record *r[4];
+	struct store_result res;
+	struct state *s;
+	const struct state_field *sf;
+	uint8_t p0[1][32], heads[2][32];
+
+	r[0] = req(f, f->a, 1, 10, E1, NULL, 0, "urgency", "1");
+	memcpy(p0[0], record_id(r[0]), 32);
+	/* Two concurrent edits of one field: a visible conflict. */
+	r[1] = req(f, f->a, 2, 20, E1, p0, 1, "urgency", "2");
+	r[2] = req(f, f->b, 1, 30, E1, p0, 1, "urgency", "3");
+	assert_int_equal(store_apply(f->st, r, 3, &res, NULL, NULL), 0);
+	assert_int_equal(store_state(f->st, E1, &s), 0);
+	assert_int_equal(state_nconflicts(s), 1);
+	sf = state_get(s, "urgency");
+	assert_non_null(sf);
+	/* The later (hlc, author) write shows; the other stays visible. */
+	assert_int_equal(sf->value.len, 1);
+	assert_memory_equal(sf->value.s, "3", 1);
+	assert_int_equal(sf->nalts, 1);
+	assert_memory_equal(sf->alts[0].s, "2", 1);
+	assert_int_equal(state_nheads(s), 2);
+	state_free(s);
+	/* A write whose parents cover both heads resolves it. */
+	memcpy(heads[0], record_id(r[1]), 32);
+	memcpy(heads[1], record_id(r[2]), 32);
+	r[3] = req(f, f->a, 3, 40, E1, heads, 2, "urgency", "2");
+	assert_int_equal(store_apply(f->st, &r[3], 1, &res, NULL, NULL), 0);
+	assert_int_equal(store_state(f->st, E1, &s), 0);
+	assert_int_equal(state_nconflicts(s), 0);
+	assert_int_equal(state_nheads(s), 1);
+	sf = state_get(s, "urgency");
+	assert_memory_equal(sf->value.s, "2", 1);
+	state_free(s);
+	{
+		uint8_t none[KITH_ENTITY_LEN] = { 0xab };
+
+		assert_int_equal(store_state(f->st, none, &s), KITH_ENOTFOUND);
+	}
+	free_all(r, 4);
+}
+
+static void
+test_write(void **state)
+{
+	struct fixture *f = *state;
+	struct store_draft d[3];
+	struct record *got;
+	struct state *s;
+	uint8_t *b[3];
+	size_t i;
+
+	memset(d, 0, sizeof(d));
+	for (i = 0; i < 3; i++) {
+		d[i].kind = KITH_KIND_REQUEST;
+		memcpy(d[i].entity, i == 1 ? E2 : E1, KITH_ENTITY_LEN);
+	}
+	b[0] = tu_body(&d[0].blen, "category", "food", "status", "open", NULL);
+	b[1] = tu_body(&d[1].blen, "category", "advice", NULL);
+	b[2] = tu_body(&d[2].blen, "status", "claimed", NULL);
+	for (i = 0; i < 3; i++)
+		d[i].body = b[i];
+	assert_int_equal(store_write(f->st, f->a, d, 3), 0);
+	/* Sequence numbers from 1, clocks increasing, parents = heads. */
+	for (i = 0; i < 3; i++) {
+		const struct record_header *h;
+
+		assert_int_equal(store_get(f->st, d[i].id, &got), 0);
+		h = record_header(got);
+		assert_int_equal(h->seq, i + 1);
+		assert_int_equal(h->hlc, d[i].hlc);
+		if (i > 0)
+			assert_true(d[i].hlc > d[i - 1].hlc);
+		if (i == 2) {
+			assert_int_equal(h->nparents, 1);
+			assert_memory_equal(h->parents[0], d[0].id, 32);
+		} else {
+			assert_int_equal(h->nparents, 0);
+		}
+		assert_int_equal(record_verify(got), 0);
+		record_free(got);
+	}
+	assert_int_equal(store_state(f->st, E1, &s), 0);
+	assert_memory_equal(state_get(s, "status")->value.s, "claimed", 7);
+	assert_memory_equal(state_get(s, "category")->value.s, "food", 4);
+	assert_int_equal(state_nversions(s), 2);
+	state_free(s);
+	/* The next write continues the sequence. */
+	d[0].body = b[1];
+	d[0].blen = d[1].blen;
+	assert_int_equal(store_write(f->st, f->a, d, 1), 0);
+	assert_int_equal(store_get(f->st, d[0].id, &got), 0);
+	assert_int_equal(record_header(got)->seq, 4);
+	record_free(got);
+	/* A store with no network refuses to write. */
+	{
+		char dir[256];
+		struct store *st;
+		int rc;
+
+		tu_tmpdir(dir, sizeof(dir));
+		st = store_open(dir, STORE_CREATE | STORE_NOSYNC, 0, &rc);
+		assert_non_null(st);
+		assert_int_equal(store_write(st, f->a, d, 1), KITH_ENETWORK);
+		store_close(st);
+		tu_rmrf(dir);
+	}
+	for (i = 0; i < 3; i++)
+		free(b[i]);
+}
+
+static void
+test_find_entity(void **state)
+{
+	struct fixture *f = *state;
+	const uint8_t e_a[KITH_ENTITY_LEN] = { 0xab, 0xcd, 0xef, 0x01 };
+	const uint8_t e_b[KITH_ENTITY_LEN] = { 0xab, 0xcd, 0xef, 0x02 };
+	struct record *r[2];
+	struct store_result res;
+	uint8_t out[KITH_ENTITY_LEN], pre[8];
+
+	r[0] = req(f, f->a, 1, 1, e_a, NULL, 0, "category", "food");
+	r[1] = req(f, f->a, 2, 2, e_b, NULL, 0, "category", "food");
+	assert_int_equal(store_apply(f->st, r, 2, &res, NULL, NULL), 0);
+	/* A unique prefix: 7 hex digits abcdef0 then 2. */
+	memcpy(pre, (uint8_t[]){ 0xab, 0xcd, 0xef, 0x02 }, 4);
+	assert_int_equal(store_find_entity(f->st, pre, 8, out), 0);
+	assert_memory_equal(out, e_b, KITH_ENTITY_LEN);
+	/* Shared by both: ambiguous. */
+	assert_int_equal(store_find_entity(f->st, pre, 6, out), KITH_EEXIST);
+	/* Matching nothing. */
+	memcpy(pre, (uint8_t[]){ 0x99, 0x99, 0x99 }, 3);
+	assert_int_equal(store_find_entity(f->st, pre, 6, out),
+	    KITH_ENOTFOUND);
+	free_all(r, 2);
+}
+
+/* A second store in the same network, for digest comparisons. */
+static struct store *
+twin(struct fixture *f, char *dir, size_t len)
+{
+	struct record *ch = NULL;
+	struct store *st;
+	int rc;
+
+	tu_tmpdir(dir, len);
+	st = store_open(dir, STORE_CREATE | STORE_NOSYNC, 0, &rc);
+	assert_non_null(st);
+	assert_int_equal(store_charter(f->st, &ch), 0);
+	assert_int_equal(store_init_network(st, ch), 0);
+	/* A store belongs to one network only. */
+	assert_int_equal(store_init_network(st, ch), KITH_EEXIST);
+	record_free(ch);
+	return st;
+}
+
+static void
+test_digest(void **state)
+{
+	struct fixture *f = *state;
+	struct record *r[4];
+	struct store_result res;
+	struct store *st2;
+	char dir[256];
+	uint8_t d1[32], d2[32], d0[32], p[1][32];
+
+	r[0] = req(f, f->a, 1, 1, E1, NULL, 0, "category", "food");
+	memcpy(p[0], record_id(r[0]), 32);
+	r[1] = req(f, f->a, 2, 2, E1, p, 1, "urgency", "1");
+	r[2] = req(f, f->b, 1, 3, E1, p, 1, "urgency", "2");
+	r[3] = req(f, f->b, 2, 4, E2, NULL, 0, "category", "advice");
+	st2 = twin(f, dir, sizeof(dir));
+	assert_int_equal(store_digest(f->st, d0), 0);
+	assert_int_equal(store_digest(st2, d2), 0);
+	assert_memory_equal(d0, d2, 32);
+	/* One store in one batch, the other one record at a time, reversed. */
+	assert_int_equal(store_apply(f->st, r, 4, &res, NULL, NULL), 0);
+	for (size_t i = 4; i-- > 0;)
+		assert_int_equal(store_apply(st2, &r[i], 1, &res, NULL, NULL),
+		    0);
+	assert_int_equal(store_digest(f->st, d1), 0);
+	assert_int_equal(store_digest(st2, d2), 0);
+	assert_memory_equal(d1, d2, 32);
+	assert_memory_not_equal(d0, d1, 32);
+	/* One more record on one side: the digests differ. */
+	{
+		struct record *extra = req(f, f->b, 3, 5, E2, NULL, 0, "area",
+		    "N17");
+
+		assert_int_equal(store_apply(st2, &extra, 1, &res, NULL, NULL),
+		    0);
+		assert_int_equal(store_digest(st2, d2), 0);
+		assert_memory_not_equal(d1, d2, 32);
+		record_free(extra);
+	}
+	store_close(st2);
+	tu_rmrf(dir);
+	free_all(r, 4);
+}
+
+struct bad {
+	uint8_t id[KITH_ID_LEN];
+	int rc;
+	size_t n;
+};
+
+static void
+on_bad(void *arg, const uint8_t id[KITH_ID_LEN], int rc)
+{
+	struct bad *b = arg;
+
+	memcpy(b->id, id, KITH_ID_LEN);
+	b->rc = rc;
+	b->n++;
+}
+
+/* Flip one byte of the stored copy of ${rec}'s signature on disk. */
+static void
+corrupt(const char *dir, const struct record *rec)
+{
+	char path[300];
+	const uint8_t *sig = record_signature(rec);
+	uint8_t *data, *hit;
+	size_t len;
+	FILE *fp;
+
+	snprintf(path, sizeof(path), "%s/data.mdb", dir);
+	assert_non_null(fp = fopen(path, "r+b"));
+	fseek(fp, 0, SEEK_END);
+	len = (size_t)ftell(fp);
+	rewind(fp);
+	data = malloc(len);
+	assert_int_equal(fread(data, 1, len, fp), len);
+	hit = memmem(data, len, sig, KITH_SIG_LEN);
+	assert_non_null(hit);
+	fseek(fp, (long)(hit - data) + 7, SEEK_SET);
+	fputc(hit[7] ^ 0x40, fp);
+	fclose(fp);
+	free(data);
+}
+
+static void
+test_verify(void **state)
+{
+	struct fixture *f = *state;
+	struct record *r[3];
+	struct store_result res;
+	struct bad b = { .n = 0 };
+	size_t checked, nbad;
+	int rc;
+
+	r[0] = req(f, f->a, 1, 1, E1, NULL, 0, "category", "food");
+	r[1] = req(f, f->a, 2, 2, E2, NULL, 0, "category", "advice");
+	r[2] = req(f, f->b, 1, 3, E3, NULL, 0, "category", "other");
+	assert_int_equal(store_apply(f->st, r, 3, &res, NULL, NULL), 0);
+	assert_int_equal(store_verify(f->st, on_bad, &b, &checked, &nbad), 0);
+	assert_int_equal(checked, 4);	/* with the charter */
+	assert_int_equal(nbad, 0);
+	assert_int_equal(b.n, 0);
+	/* Change one byte on disk: verify names that record. */
+	store_close(f->st);
+	corrupt(f->dir, r[1]);
+	f->st = store_open(f->dir, STORE_NOSYNC, 0, &rc);
+	assert_non_null(f->st);
+	assert_int_equal(store_verify(f->st, on_bad, &b, &checked, &nbad), 0);
+	assert_int_equal(checked, 4);
+	assert_int_equal(nbad, 1);
+	assert_int_equal(b.n, 1);
+	assert_memory_equal(b.id, record_id(r[1]), KITH_ID_LEN);
+	/* The signature is part of the id, so the id check fails first. */
+	assert_int_equal(b.rc, KITH_ECORRUPT);
+	free_all(r, 3);
+}
+
+static void
+test_two_handles(void **state)
+{
+	struct fixture *f = *state;
+	struct record *r[1], *got;
+	struct store_result res;
+	struct store *ro, *rw;
+	int rc;
+
+	/* A reader and a second writer beside the first handle. */
+	ro = store_open(f->dir, STORE_RDONLY, 0, &rc);
+	assert_non_null(ro);
+	rw = store_open(f->dir, STORE_NOSYNC, 0, &rc);
+	assert_non_null(rw);
+	r[0] = req(f, f->a, 1, 1, E1, NULL, 0, "category", "food");
+	assert_int_equal(store_apply(rw, r, 1, &res, NULL, NULL), 0);
+	assert_int_equal(res.added, 1);
+	assert_int_equal(store_get(ro, record_id(r[0]), &got), 0);
+	record_free(got);
+	assert_int_equal(store_get(f->st, record_id(r[0]), &got), 0);
+	record_free(got);
+	/* The read-only handle refuses writes. */
+	assert_int_equal(store_apply(ro, r, 1, &res, NULL, NULL), KITH_EINVAL);
+	store_close(ro);
+	store_close(rw);
+	record_free(r[0]);
+}
+
+static void
+test_map_full(void **state)
+{
+	struct fixture *f = *state;
+	struct record *r[20], *got, *first = NULL;
+	struct store_result res;
+	struct store *st;
+	char dir[256], big[1000];
+	uint8_t ent[KITH_ENTITY_LEN], net[KITH_NETWORK_LEN];
+	uint64_t seq = 1;
+	int rc = 0, i, rounds = 0;
+
+	/* A store whose map may not grow past 1 MiB. */
+	tu_tmpdir(dir, sizeof(dir));
+	st = store_open(dir, STORE_CREATE | STORE_NOSYNC, 1 << 20, &rc);
+	assert_non_null(st);
+	store_close(st);
+	(void)net;
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	{
+		struct record *ch;
+
+		st = store_open(dir, STORE_NOSYNC, 1 << 20, &rc);
+		assert_non_null(st);
+		assert_int_equal(store_charter(f->st, &ch), 0);
+		assert_int_equal(store_init_network(st, ch), 0);
+		record_free(ch);
+	}
+	while (rounds++ < 1000) {
+		for (i = 0; i < 20; i++) {
+			memset(ent, 0, sizeof(ent));
+			memcpy(ent, &seq, sizeof(seq));
+			r[i] = req(f, f->a, seq, seq, ent, NULL, 0, "notes",
+			    big);
+			seq++;
+		}
+		rc = store_apply(st, r, 20, &res, NULL, NULL);
+		if (rc == 0 && first == NULL)
+			first = r[0], r[0] = NULL;
+		free_all(r, 20);
+		if (rc != 0)
+			break;
+	}
+	/* The map fills with a clear error, and what was stored stays. */
+	assert_int_equal(rc, KITH_EMAPFULL);
+	assert_non_null(first);
+	assert_int_equal(store_get(st, record_id(first), &got), 0);
+	record_free(got);
+	record_free(first);
+	store_close(st);
+	tu_rmrf(dir);
+}
+
+static void
+test_stats_compact(void **state)
+{
+	struct fixture *f = *state;
+	struct record *r[3];
+	struct store_result res;
+	struct store_stats ss;
+	struct store *st;
+	char path[400], dir[300];
+	size_t checked, nbad;
+	int rc;
+
+	r[0] = req(f, f->a, 1, 1, E1, NULL, 0, "category", "food");
+	r[1] = req(f, f->a, 2, 2, E2, NULL, 0, "category", "advice");
+	{
+		uint8_t *b;
+		size_t blen;
+
+		b = tu_body(&blen, "name", "Vol", NULL);
+		r[2] = tu_record(f->b, f->net, 1, f->t0 + 3,
+		    KITH_KIND_VOLUNTEER, E3, NULL, 0, b, blen);
+		free(b);
+	}
+	assert_int_equal(store_apply(f->st, r, 3, &res, NULL, NULL), 0);
+	assert_int_equal(store_stats(f->st, &ss), 0);
+	assert_int_equal(ss.records, 4);
+	assert_int_equal(ss.bodies, 4);
+	assert_int_equal(ss.entities, 4);
+	assert_int_equal(ss.by_kind[0], 2);	/* requests */
+	assert_int_equal(ss.by_kind[1], 1);	/* volunteers */
+	assert_int_equal(ss.by_kind[2], 0);	/* referrals */
+	assert_int_equal(ss.by_kind[3], 1);	/* the charter */
+	assert_true(ss.used_bytes > 0 && ss.used_bytes <= ss.map_bytes);
+	/* A compacted copy opens and verifies. */
+	snprintf(dir, sizeof(dir), "%s/copy", f->dir);
+	assert_int_equal(mkdir(dir, 0700), 0);
+	snprintf(path, sizeof(path), "%s/data.mdb", dir);
+	assert_int_equal(store_compact(f->st, path), 0);
+	st = store_open(dir, STORE_RDONLY, 0, &rc);
+	assert_non_null(st);
+	assert_int_equal(store_verify(st, on_bad, &(struct bad){ .n = 0 },
+	    &checked, &nbad), 0);
+	assert_int_equal(checked, 4);
+	assert_int_equal(nbad, 0);
+	store_close(st);
+	/* Compacting onto an existing file is refused. */
+	assert_int_not_equal(store_compact(f->st, path), 0);
+	free_all(r, 3);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_open_missing),
+		cmocka_unit_test_setup_teardown(test_apply_and_dedup, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_apply_rejects, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_fork, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lookups, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_state_merge, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_write, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_find_entity, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_digest, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_verify, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_two_handles, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_map_full, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_stats_compact, setup,
+		    teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
