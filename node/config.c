@@ -18,6 +18,7 @@ struct load {
 	int failed;
 	FILE *f;
 	int line;	/* the line inih is handling */
+	int toolong;	/* the first line longer than inih's buffer */
 };
 
 void
@@ -45,15 +46,29 @@ number(const char *s, uint64_t lo, uint64_t hi, uint64_t *out)
 	return 0;
 }
 
-/* inih's reader: fgets that counts lines, as Debian's inih passes none. */
+/*
+ * inih's reader: fgets that counts lines, as Debian's inih passes none.  A
+ * line longer than inih's buffer would come back in pieces (and wrong line
+ * numbers); the rest of it is skipped and the line reported instead.
+ */
 static char *
 reader(char *buf, int size, void *arg)
 {
 	struct load *l = arg;
+	size_t len;
 	char *s;
+	int ch;
 
-	if ((s = fgets(buf, size, l->f)) != NULL)
-		l->line++;
+	if ((s = fgets(buf, size, l->f)) == NULL)
+		return NULL;
+	l->line++;
+	len = strlen(buf);
+	if (len > 0 && buf[len - 1] != '\n' && !feof(l->f)) {
+		while ((ch = fgetc(l->f)) != EOF && ch != '\n')
+			;
+		if (l->toolong == 0)
+			l->toolong = l->line;
+	}
 	return s;
 }
 
@@ -87,7 +102,7 @@ on_entry(void *arg, const char *section, const char *key, const char *value)
 int
 config_load(const char *path, struct config *c, char *err, size_t errlen)
 {
-	struct load l = { c, path, err, errlen, 0, NULL, 0 };
+	struct load l = { c, path, err, errlen, 0, NULL, 0, 0 };
 	int rc;
 
 	if ((l.f = fopen(path, "r")) == NULL) {
@@ -96,6 +111,10 @@ config_load(const char *path, struct config *c, char *err, size_t errlen)
 	}
 	rc = ini_parse_stream(reader, &l, on_entry, &l);
 	fclose(l.f);
+	if (l.toolong != 0 && (l.toolong <= rc || rc == 0)) {
+		snprintf(err, errlen, "%s:%d: line too long", path, l.toolong);
+		return KITH_EINVAL;
+	}
 	if (rc == 0)
 		return 0;
 	if (!l.failed)

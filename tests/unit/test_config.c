@@ -1,0 +1,177 @@
+/*
+ * The INI config: the built-in default, values, and every kind of mistake
+ * reported as FILE:LINE.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "kith.h"
+#include "testutil.h"
+
+struct fixture {
+	char dir[256];
+	char path[300];
+};
+
+static int
+setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+
+	assert_non_null(f);
+	tu_tmpdir(f->dir, sizeof(f->dir));
+	snprintf(f->path, sizeof(f->path), "%s/kith.conf", f->dir);
+	*state = f;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	tu_rmrf(f->dir);
+	free(f);
+	return 0;
+}
+
+static void
+put(const char *path, const char *text)
+{
+	FILE *fp = fopen(path, "w");
+
+	assert_non_null(fp);
+	fputs(text, fp);
+	fclose(fp);
+}
+
+static int
+load(struct fixture *f, const char *text, struct config *c, char *err)
+{
+	put(f->path, text);
+	config_defaults(c);
+	err[0] = '\0';
+	return config_load(f->path, c, err, 256);
+}
+
+static void
+test_default(void **state)
+{
+	struct fixture *f = *state;
+	struct config c;
+	char err[256];
+
+	/* The built-in text is itself a valid config. */
+	assert_int_equal(load(f, config_default, &c, err), 0);
+	assert_string_equal(c.name, "");
+	assert_int_equal(c.max_size_mb, 65536);
+}
+
+static void
+test_values(void **state)
+{
+	struct fixture *f = *state;
+	struct config c;
+	char err[256];
+
+	assert_int_equal(load(f, "# comment\n[node]\nname = Feltham Foodbank\n"
+	    "[store]\nmax_size_mb = 1024\n", &c, err), 0);
+	assert_string_equal(c.name, "Feltham Foodbank");
+	assert_int_equal(c.max_size_mb, 1024);
+}
+
+static void
+test_write_default(void **state)
+{
+	struct fixture *f = *state;
+	struct config c;
+	char err[256];
+
+	assert_int_equal(config_write_default(f->path, "St Mary's Aid"), 0);
+	config_defaults(&c);
+	assert_int_equal(config_load(f->path, &c, err, sizeof(err)), 0);
+	assert_string_equal(c.name, "St Mary's Aid");
+	/* It never overwrites. */
+	assert_int_equal(config_write_default(f->path, "Other"), KITH_EEXIST);
+	config_defaults(&c);
+	assert_int_equal(config_load(f->path, &c, err, sizeof(err)), 0);
+	assert_string_equal(c.name, "St Mary's Aid");
+}
+
+static void
+test_mistakes(void **state)
+{
+	static const struct {
+		const char *text;
+		const char *where;	/* expected ":LINE:" */
+		const char *what;	/* expected in the message */
+	} bad[] = {
+		{ "[node]\nname = x\nnmae = y\n", ":3:", "nmae" },
+		{ "[nodes]\nname = x\n", ":2:", "unknown" },
+		{ "[store]\nmax_size_mb = 0\n", ":2:", "max_size_mb" },
+		{ "[store]\nmax_size_mb = -5\n", ":2:", "max_size_mb" },
+		{ "[store]\nmax_size_mb = lots\n", ":2:", "max_size_mb" },
+		{ "[store]\nmax_size_mb = 12x\n", ":2:", "max_size_mb" },
+		{ "[store]\nmax_size_mb = 99999999999999999999\n", ":2:",
+		    "max_size_mb" },
+		{ "[store]\n\n\nmax_size_mb = 16777217\n", ":4:",
+		    "max_size_mb" },
+		{ "[node]\nthis line has no equals sign\n", ":2:", "syntax" },
+	};
+	struct fixture *f = *state;
+	struct config c;
+	char err[256];
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(load(f, bad[i].text, &c, err), KITH_EINVAL);
+		if (strstr(err, f->path) == NULL ||
+		    strstr(err, bad[i].where) == NULL ||
+		    strstr(err, bad[i].what) == NULL)
+			fail_msg("case %zu: message '%s'", i, err);
+	}
+	/* A name longer than the field holds. */
+	{
+		char text[600] = "[node]\nname = ";
+
+		memset(text + strlen(text), 'n', 300);
+		strcat(text, "\n");
+		assert_int_equal(load(f, text, &c, err), KITH_EINVAL);
+		assert_non_null(strstr(err, ":2:"));
+	}
+}
+
+static void
+test_missing(void **state)
+{
+	struct fixture *f = *state;
+	struct config c;
+	char err[256], path[400];
+
+	snprintf(path, sizeof(path), "%s/none.conf", f->dir);
+	config_defaults(&c);
+	assert_int_equal(config_load(path, &c, err, sizeof(err)),
+	    KITH_ENOTFOUND);
+	assert_non_null(strstr(err, path));
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_default, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_values, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_write_default, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_mistakes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_missing, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

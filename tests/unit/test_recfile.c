@@ -1,0 +1,221 @@
+/*
+ * Records files: what export-records writes and import-records reads.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hlc.h"
+#include "kcrypto.h"
+#include "kith.h"
+#include "recfile.h"
+#include "record.h"
+#include "testutil.h"
+
+static const uint8_t NET[KITH_NETWORK_LEN] = { 0x4e, 0x45, 0x54 };
+static const uint8_t ENT[KITH_ENTITY_LEN] = { 0xe0 };
+
+/* A file of three records, the second without its body. */
+static uint8_t *
+make_file(size_t *len, struct record **recs)
+{
+	struct kcrypto_key *k = tu_key(7);
+	uint8_t *b, *buf = NULL;
+	size_t blen;
+	FILE *f;
+
+	for (int i = 0; i < 3; i++) {
+		b = tu_body(&blen, "category", i == 2 ? "advice" : "food",
+		    NULL);
+		recs[i] = tu_record(k, NET, (uint64_t)i + 1,
+		    HLC_MAKE(1767225600000ULL + (uint64_t)i, 0),
+		    KITH_KIND_REQUEST, ENT, NULL, 0, b, blen);
+		free(b);
+	}
+	{
+		const uint8_t *sh;
+		size_t shlen;
+		struct record *bare;
+
+		sh = record_signed(recs[1], &shlen);
+		assert_int_equal(record_decode(sh, shlen, NULL, 0, &bare), 0);
+		record_free(recs[1]);
+		recs[1] = bare;
+	}
+	assert_non_null(f = open_memstream((char **)&buf, len));
+	assert_int_equal(recfile_write_start(f, NET), 0);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(recfile_write(f, recs[i]), 0);
+	fclose(f);
+	kcrypto_key_free(k);
+	return buf;
+}
+
+/* Read a whole file image; return the first error or 1 at a clean end. */
+static int
+read_all(const uint8_t *p, size_t len, struct record **got, size_t *n)
+{
+	uint8_t net[KITH_NETWORK_LEN];
+	struct record *rec;
+	FILE *f;
+	int rc;
+
+	*n = 0;
+	assert_non_null(f = fmemopen((void *)p, len, "rb"));
+	if ((rc = recfile_read_start(f, net)) == 0) {
+		assert_memory_equal(net, NET, sizeof(net));
+		while ((rc = recfile_read(f, &rec)) == 0) {
+			if (got != NULL && *n < 3)
+				got[*n] = rec;
+			else
+				record_free(rec);
+			(*n)++;
+		}
+	}
+	fclose(f);
+	return rc;
+}
+
+static void
+test_round_trip(void **state)
+{
+	struct record *recs[3], *got[3];
+	const uint8_t *a, *b;
+	uint8_t *file;
+	size_t len, n, la, lb;
+
+	(void)state;
+	file = make_file(&len, recs);
+	assert_int_equal(read_all(file, len, got, &n), 1);
+	assert_int_equal(n, 3);
+	for (int i = 0; i < 3; i++) {
+		a = record_signed(recs[i], &la);
+		b = record_signed(got[i], &lb);
+		assert_int_equal(la, lb);
+		assert_memory_equal(a, b, la);
+		a = record_body(recs[i], &la);
+		b = record_body(got[i], &lb);
+		if (i == 1) {
+			assert_null(b);
+		} else {
+			assert_non_null(b);
+			assert_int_equal(la, lb);
+			assert_memory_equal(a, b, la);
+		}
+		record_free(recs[i]);
+		record_free(got[i]);
+	}
+	free(file);
+}
+
+static void
+test_bad_start(void **state)
+{
+	struct record *recs[3];
+	uint8_t *file, *copy;
+	size_t len, n;
+
+	(void)state;
+	file = make_file(&len, recs);
+	copy = malloc(len);
+	/* Another magic. */
+	memcpy(copy, file, len);
+	copy[0] = 'X';
+	assert_int_equal(read_all(copy, len, NULL, &n), KITH_ETYPE);
+	/* Another format version. */
+	memcpy(copy, file, len);
+	copy[8] = 2;
+	assert_int_equal(read_all(copy, len, NULL, &n), KITH_EVERSION);
+	/* Empty, and cut inside the file header. */
+	assert_int_equal(read_all(copy, 0, NULL, &n), KITH_ETRUNC);
+	assert_int_equal(read_all(file, 20, NULL, &n), KITH_ETRUNC);
+	for (int i = 0; i < 3; i++)
+		record_free(recs[i]);
+	free(copy);
+	free(file);
+}
+
+static void
+test_truncated_everywhere(void **state)
+{
+	struct record *recs[3];
+	uint8_t *file;
+	size_t len, cut, n, ends = 0;
+	int rc;
+
+	(void)state;
+	file = make_file(&len, recs);
+	/*
+	 * Cut at every length: an error, or a clean end exactly at an entry
+	 * boundary (and then fewer records).  Never a crash.
+	 */
+	for (cut = 0; cut < len; cut++) {
+		rc = read_all(file, cut, NULL, &n);
+		if (rc == 1) {
+			ends++;
+			assert_true(n < 3);
+		} else {
+			assert_true(rc == KITH_ETRUNC);
+		}
+	}
+	/* The header end plus two entry boundaries. */
+	assert_int_equal(ends, 3);
+	for (int i = 0; i < 3; i++)
+		record_free(recs[i]);
+	free(file);
+}
+
+static void
+test_bad_lengths(void **state)
+{
+	struct record *recs[3];
+	uint8_t *file, *copy;
+	size_t len, n, off = 8 + 1 + KITH_NETWORK_LEN, shlen;
+
+	(void)state;
+	file = make_file(&len, recs);
+	copy = malloc(len + 1);
+	/* A header length over the cap: refused before reading it. */
+	memcpy(copy, file, len);
+	memset(copy + off, 0xff, 4);
+	assert_int_equal(read_all(copy, len, NULL, &n), KITH_ETOOBIG);
+	/* A body length over the cap. */
+	memcpy(copy, file, len);
+	record_signed(recs[0], &shlen);
+	copy[off + 4 + shlen] = 0x7f;
+	assert_int_equal(read_all(copy, len, NULL, &n), KITH_ETOOBIG);
+	/* A header length one short: the header no longer parses. */
+	memcpy(copy, file, len);
+	copy[off + 3]--;
+	assert_true(read_all(copy, len, NULL, &n) < 0);
+	/* A changed body byte: the hash no longer matches. */
+	memcpy(copy, file, len);
+	copy[off + 4 + shlen + 4 + 3] ^= 1;
+	assert_int_equal(read_all(copy, len, NULL, &n), KITH_EBODYHASH);
+	/* One trailing byte: a truncated next entry. */
+	memcpy(copy, file, len);
+	copy[len] = 0;
+	assert_int_equal(read_all(copy, len + 1, NULL, &n), KITH_ETRUNC);
+	for (int i = 0; i < 3; i++)
+		record_free(recs[i]);
+	free(copy);
+	free(file);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_round_trip),
+		cmocka_unit_test(test_bad_start),
+		cmocka_unit_test(test_truncated_everywhere),
+		cmocka_unit_test(test_bad_lengths),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
