@@ -103,14 +103,26 @@ jtime(uint64_t hlc)
 	return json_string(buf);
 }
 
-/* Print a value as text: strings as they are, integers in decimal. */
+/*
+ * Print a value as text: integers in decimal, strings as they are except
+ * control characters, shown as \xNN: a peer's record must not be able to
+ * send escape sequences to a coordinator's terminal.
+ */
 static void
 tvalue(FILE *out, const struct codec_value *cv)
 {
+	size_t i;
+	unsigned char ch;
 
-	if (cv->type == CODEC_STR)
-		fwrite(cv->s, 1, cv->len, out);
-	else if (cv->type == CODEC_INT)
+	if (cv->type == CODEC_STR) {
+		for (i = 0; i < cv->len; i++) {
+			ch = (unsigned char)cv->s[i];
+			if (ch < 0x20 || ch == 0x7f)
+				fprintf(out, "\\x%02x", ch);
+			else
+				fputc(ch, out);
+		}
+	} else if (cv->type == CODEC_INT)
 		fprintf(out, "%lld", (long long)cv->i);
 	else
 		fputs("-", out);
@@ -190,7 +202,10 @@ csv_cell(FILE *out, const char *s, size_t n)
 {
 	size_t i;
 
-	if (strcspn(s, ",\"\r\n") >= n) {
+	/* ${s} is not NUL-terminated: it points into the state's bytes. */
+	for (i = 0; i < n && strchr(",\"\r\n", s[i]) == NULL; i++)
+		;
+	if (i == n) {
 		fwrite(s, 1, n, out);
 		return;
 	}
