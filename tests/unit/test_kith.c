@@ -1,0 +1,93 @@
+/*
+ * proto/kith: error texts, kind names, hex.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <string.h>
+
+#include "kith.h"
+
+static void
+test_strerror(void **state)
+{
+	const char *seen[23];
+
+	(void)state;
+	/* Every code has its own text; unknown codes still get one. */
+	for (int rc = 0; rc >= KITH_EBUSY; rc--) {
+		const char *s = kith_strerror(rc);
+
+		assert_non_null(s);
+		assert_true(strlen(s) > 0);
+		for (int k = 0; k < -rc; k++)
+			assert_string_not_equal(s, seen[k]);
+		seen[-rc] = s;
+	}
+	assert_non_null(kith_strerror(-999));
+	assert_non_null(kith_strerror(5));
+}
+
+static void
+test_kinds(void **state)
+{
+	static const struct {
+		const char *name;
+		uint64_t kind;
+	} known[] = {
+		{ "charter", KITH_KIND_CHARTER }, { "member", KITH_KIND_MEMBER },
+		{ "revoke", KITH_KIND_REVOKE }, { "request", KITH_KIND_REQUEST },
+		{ "volunteer", KITH_KIND_VOLUNTEER },
+		{ "referral", KITH_KIND_REFERRAL }, { "erase", KITH_KIND_ERASE },
+	};
+	uint64_t k;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++) {
+		assert_string_equal(kith_kind_name(known[i].kind),
+		    known[i].name);
+		assert_int_equal(kith_kind_parse(known[i].name, &k), 0);
+		assert_int_equal(k, known[i].kind);
+	}
+	assert_null(kith_kind_name(0));
+	assert_null(kith_kind_name(999));
+	assert_int_equal(kith_kind_parse("Request", &k), KITH_EINVAL);
+	assert_int_equal(kith_kind_parse("", &k), KITH_EINVAL);
+	assert_int_equal(kith_kind_parse("requests", &k), KITH_EINVAL);
+}
+
+static void
+test_hex(void **state)
+{
+	const uint8_t in[4] = { 0x00, 0xab, 0x7f, 0xff };
+	uint8_t out[4];
+	char hex[9];
+
+	(void)state;
+	kith_hex(hex, in, 4);
+	assert_string_equal(hex, "00ab7fff");
+	assert_int_equal(kith_unhex(out, 4, hex), 0);
+	assert_memory_equal(out, in, 4);
+	assert_int_equal(kith_unhex(out, 4, "00AB7FFF"), 0);
+	assert_memory_equal(out, in, 4);
+	/* Exactly 2n digits, all hex. */
+	assert_int_equal(kith_unhex(out, 4, "00ab7ff"), KITH_EINVAL);
+	assert_int_equal(kith_unhex(out, 4, "00ab7fff0"), KITH_EINVAL);
+	assert_int_equal(kith_unhex(out, 4, "00ab7fgf"), KITH_EINVAL);
+	assert_int_equal(kith_unhex(out, 4, ""), KITH_EINVAL);
+	assert_int_equal(kith_unhex(out, 4, "00 b7fff"), KITH_EINVAL);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_strerror),
+		cmocka_unit_test(test_kinds),
+		cmocka_unit_test(test_hex),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
