@@ -32,7 +32,7 @@
 
 #define NAUTHORS	4
 #define VERSIONS	4	/* records per entity in the ingest run */
-#define BATCH		2000	/* records per apply transaction */
+#define BATCH		4000	/* records per apply transaction */
 #define WRITE_BATCH	10000	/* records per store_write call */
 #define RAW_MSG_LEN	220	/* about a signed header's size */
 
