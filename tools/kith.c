@@ -1300,7 +1300,6 @@ cmd_resolve(struct ctx *c, int argc, char **argv)
 	    "parents are all of the entity's current versions, setting each\n"
 	    "FIELD (an option of 'request update' or 'volunteer update', or\n"
 	    "--status for a request).  Prints the new record's id.\n";
-	static const struct opt vspec_status[] = { { "status", 1 }, { NULL, 0 } };
 	static const struct opt any_spec[] = {
 		{ "category", 1 }, { "area", 1 }, { "urgency", 1 },
 		{ "needed-by", 1 }, { "lang", 1 }, { "access-needs", 1 },
@@ -1318,7 +1317,6 @@ cmd_resolve(struct ctx *c, int argc, char **argv)
 	struct args a;
 	int rc, nset, conflicted = 0, k;
 
-	(void)vspec_status;
 	/*
 	 * Parse once, against the options of every kind, to find the id; the
 	 * kind decides which fields apply.  (Parsing against one kind first
