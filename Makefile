@@ -10,7 +10,7 @@ DEPS_OK := $(shell pkg-config --exists $(PKGS) cmocka && echo yes)
 
 ifneq ($(DEPS_OK),yes)
 ifeq ($(filter deps clean,$(MAKECMDGOALS)),)
-$(error missing development libraries: run `sudo tools/install-deps` (or `make deps`) first)
+$(error missing development libraries: run `tools/install-deps` (or `make deps`) first)
 endif
 endif
 
