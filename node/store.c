@@ -136,8 +136,6 @@ txn_begin(struct store *st, unsigned flags, MDB_txn **txn)
 		if ((rc = mdb_env_set_mapsize(st->env, 0)) == 0)
 			rc = mdb_txn_begin(st->env, NULL, flags, txn);
 	}
-	if (rc != 0)
-		fprintf(stderr, "kith: store: %s\n", mdb_strerror(rc));
 	return mdb_err(rc);
 }
 
@@ -149,12 +147,8 @@ grow(struct store *st)
 	uint64_t next;
 
 	mdb_env_info(st->env, &info);
-	if (info.me_mapsize >= st->max_map) {
-		fprintf(stderr, "kith: store %s reached its size limit of %llu "
-		    "MiB; raise max_size_mb or compact it\n", st->path,
-		    (unsigned long long)(st->max_map >> 20));
+	if (info.me_mapsize >= st->max_map)
 		return KITH_EMAPFULL;
-	}
 	next = info.me_mapsize * 2;
 	if (next > st->max_map)
 		next = st->max_map;
@@ -276,7 +270,6 @@ store_open(const char *dir, int flags, uint64_t max_map, int *rc)
 	    (mrc = mdb_env_set_maxdbs(st->env, DB_COUNT)) != 0 ||
 	    (mrc = mdb_env_set_mapsize(st->env, map)) != 0 ||
 	    (mrc = mdb_env_open(st->env, dir, eflags, 0600)) != 0) {
-		fprintf(stderr, "kith: store %s: %s\n", dir, mdb_strerror(mrc));
 		*rc = mdb_err(mrc);
 		goto fail;
 	}
@@ -1471,19 +1464,14 @@ store_compact(struct store *st, const char *path)
 {
 	int fd, rc;
 
-	if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600)) < 0) {
-		fprintf(stderr, "kith: compact to %s: %s\n", path,
-		    strerror(errno));
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600)) < 0)
 		return errno == EEXIST ? KITH_EEXIST : KITH_EIO;
-	}
-	if ((rc = mdb_env_copyfd2(st->env, fd, MDB_CP_COMPACT)) != 0)
-		fprintf(stderr, "kith: compact to %s: %s\n", path,
-		    mdb_strerror(rc));
-	else if (fsync(fd) != 0)
-		rc = EIO;
+	rc = mdb_err(mdb_env_copyfd2(st->env, fd, MDB_CP_COMPACT));
+	if (rc == 0 && fsync(fd) != 0)
+		rc = KITH_EIO;
 	if (close(fd) != 0 && rc == 0)
-		rc = EIO;
+		rc = KITH_EIO;
 	if (rc != 0)
 		unlink(path);
-	return rc == EIO ? KITH_EIO : mdb_err(rc);
+	return rc;
 }

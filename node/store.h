@@ -232,7 +232,8 @@ int store_stats(struct store *st, struct store_stats *out);
 
 /**
  * store_compact(st, path):
- * Write a compacted copy of the store to the new file ${path}.
+ * Write a compacted copy of the store's data file to ${path}, which must
+ * not exist (KITH_EEXIST).  On failure nothing is left at ${path}.
  */
 int store_compact(struct store *st, const char *path);
 

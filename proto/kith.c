@@ -23,7 +23,7 @@ kith_strerror(int rc)
 	case KITH_ENOTFOUND: return "not found";
 	case KITH_EEXIST: return "already exists";
 	case KITH_ESTORE: return "store error";
-	case KITH_EMAPFULL: return "store is full (map size limit reached)";
+	case KITH_EMAPFULL: return "the store reached its size limit (max_size_mb)";
 	case KITH_EIO: return "I/O error";
 	case KITH_ECORRUPT: return "corrupt data";
 	case KITH_EBODYLEN: return "body length mismatch";
