@@ -110,6 +110,12 @@ config_load(const char *path, struct config *c, char *err, size_t errlen)
 		return errno == ENOENT ? KITH_ENOTFOUND : KITH_EIO;
 	}
 	rc = ini_parse_stream(reader, &l, on_entry, &l);
+	/* inih takes a read error for the end: a directory would load. */
+	if (ferror(l.f)) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		fclose(l.f);
+		return KITH_EIO;
+	}
 	fclose(l.f);
 	if (l.toolong != 0 && (l.toolong <= rc || rc == 0)) {
 		snprintf(err, errlen, "%s:%d: line too long", path, l.toolong);

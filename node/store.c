@@ -429,24 +429,47 @@ static int
 put_state(struct store *st, MDB_txn *txn, struct record *const *recs,
     size_t n)
 {
-	struct state *s = NULL;
+	struct state *s = NULL, *old;
 	const uint8_t *enc;
 	uint8_t kk[KINDKEY_LEN];
 	MDB_val k = { KITH_ENTITY_LEN, (void *)record_header(recs[0])->entity };
 	MDB_val v, empty = { 0, "" }, kkv = { KINDKEY_LEN, kk };
 	size_t len;
-	int rc;
+	int rc, need_kind = 0;
 
 	if ((rc = state_compute(recs, n, &s)) != 0)
 		return rc;
+	/*
+	 * The kind is the earliest record's, so a late-arriving earlier
+	 * record of another kind moves the entity: drop its old index entry.
+	 * An entity has one entry, so if the new one is there, all is well,
+	 * and it is not written again (which would dirty its page).
+	 */
+	kind_key(kk, state_kind(s), k.mv_data);
+	if ((rc = mdb_get(txn, st->dbi[DB_KIND], &kkv, &v)) == MDB_NOTFOUND) {
+		if (mdb_get(txn, st->dbi[DB_STATE], &k, &v) == 0 &&
+		    state_decode(v.mv_data, v.mv_size, &old) == 0) {
+			kind_key(kk, state_kind(old), k.mv_data);
+			rc = mdb_del(txn, st->dbi[DB_KIND], &kkv, NULL);
+			state_free(old);
+			if (rc != 0 && rc != MDB_NOTFOUND) {
+				rc = mdb_err(rc);
+				goto out;
+			}
+			kind_key(kk, state_kind(s), k.mv_data);
+		}
+		need_kind = 1;
+	} else if (rc != 0) {
+		rc = mdb_err(rc);
+		goto out;
+	}
 	enc = state_encoded(s, &len);
 	v.mv_size = len;
 	v.mv_data = (void *)enc;
 	if ((rc = mdb_err(mdb_put(txn, st->dbi[DB_STATE], &k, &v, 0))) != 0)
 		goto out;
-	/* An entity's kind never changes, so the index entry is written once. */
-	kind_key(kk, state_kind(s), k.mv_data);
-	rc = mdb_err(mdb_put(txn, st->dbi[DB_KIND], &kkv, &empty, 0));
+	if (need_kind)
+		rc = mdb_err(mdb_put(txn, st->dbi[DB_KIND], &kkv, &empty, 0));
 out:
 	state_free(s);
 	return rc;
