@@ -85,6 +85,24 @@ test_values(void **state)
 	    "[store]\nmax_size_mb = 1024\n", &c, err), 0);
 	assert_string_equal(c.name, "Feltham Foodbank");
 	assert_int_equal(c.max_size_mb, 1024);
+	/* The bounds themselves, with spaces around the value. */
+	assert_int_equal(load(f, "[store]\nmax_size_mb =   16  \n", &c, err),
+	    0);
+	assert_int_equal(c.max_size_mb, 16);
+	assert_int_equal(load(f, "[store]\nmax_size_mb=16777216\n", &c, err),
+	    0);
+	assert_int_equal(c.max_size_mb, 16777216);
+	/* A file read over values already there changes only its own. */
+	assert_int_equal(load(f, "[store]\nmax_size_mb = 32\n", &c, err), 0);
+	put(f->path, "[node]\nname = Hounslow\n");
+	assert_int_equal(config_load(f->path, &c, err, sizeof(err)), 0);
+	assert_string_equal(c.name, "Hounslow");
+	assert_int_equal(c.max_size_mb, 32);
+	/* An empty file, and one of comments only, change nothing. */
+	assert_int_equal(load(f, "", &c, err), 0);
+	assert_int_equal(c.max_size_mb, 65536);
+	assert_int_equal(load(f, "; a comment\n# another\n\n", &c, err), 0);
+	assert_string_equal(c.name, "");
 }
 
 static void
@@ -124,6 +142,19 @@ test_mistakes(void **state)
 		{ "[store]\n\n\nmax_size_mb = 16777217\n", ":4:",
 		    "max_size_mb" },
 		{ "[node]\nthis line has no equals sign\n", ":2:", "syntax" },
+		{ "[store]\nmax_size_mb = 15\n", ":2:", "max_size_mb" },
+		{ "[store]\nmax_size_mb = +64\n", ":2:", "max_size_mb" },
+		{ "[store]\nmax_size_mb = 0x40\n", ":2:", "max_size_mb" },
+		{ "[store]\nmax_size_mb = 64 MB\n", ":2:", "max_size_mb" },
+		{ "[store]\nmax_size_mb =\n", ":2:", "max_size_mb" },
+		{ "[store]\nmax_size_mb = 18446744073709551616\n", ":2:",
+		    "max_size_mb" },
+		{ "name = outside any section\n", ":1:", "unknown" },
+		{ "[store]\nname = x\n", ":2:", "unknown" },
+		{ "[node]\nname = a\n[store]\nmax_size_mb = 64\nextra = 1\n",
+		    ":5:", "extra" },
+		/* The first mistake is the one reported. */
+		{ "[node]\n\nbad1 = 1\nbad2 = 2\n", ":3:", "bad1" },
 	};
 	struct fixture *f = *state;
 	struct config c;
@@ -145,6 +176,25 @@ test_mistakes(void **state)
 		assert_int_equal(load(f, text, &c, err), KITH_EINVAL);
 		assert_non_null(strstr(err, ":2:"));
 	}
+	/* A line longer than the parser's buffer, even a comment. */
+	{
+		char text[3000] = "[node]\nname = x\n# ";
+
+		memset(text + strlen(text), 'c', 2000);
+		strcat(text, "\nname = y\n");
+		assert_int_equal(load(f, text, &c, err), KITH_EINVAL);
+		if (strstr(err, ":3:") == NULL || strstr(err, "long") == NULL)
+			fail_msg("long line: message '%s'", err);
+	}
+	/* A long line does not shift the line numbers after it. */
+	{
+		char text[3000] = "[node]\n# ";
+
+		memset(text + strlen(text), 'c', 2000);
+		strcat(text, "\n\nbogus = 1\n");
+		assert_int_equal(load(f, text, &c, err), KITH_EINVAL);
+		assert_non_null(strstr(err, f->path));
+	}
 }
 
 static void
@@ -159,6 +209,10 @@ test_missing(void **state)
 	assert_int_equal(config_load(path, &c, err, sizeof(err)),
 	    KITH_ENOTFOUND);
 	assert_non_null(strstr(err, path));
+	/* A path that is not a readable file. */
+	config_defaults(&c);
+	assert_int_equal(config_load(f->dir, &c, err, sizeof(err)), KITH_EIO);
+	assert_non_null(strstr(err, f->dir));
 }
 
 int

@@ -2,15 +2,23 @@
  * The merge property: any store holding the same set of records has the
  * same state digest, whatever order and batches the records came in.
  *
- * Each seed makes a random record set over three authors and four
- * entities: concurrent edits of the same fields, status changes (valid and
- * invalid, forward and backward), forks (an author reusing a sequence
- * number), clock ties, records of another kind in an entity, and records
- * whose body was not carried.  Each set is applied to fresh stores in many
- * random orders and batch sizes; every digest must equal the first.
+ * Each seed makes a random record set of 20 to 40 records over three or
+ * four authors and three to five entities: sequential edits (parents are
+ * the entity's heads), concurrent edits (parents are one branch, a stale
+ * record or none), merges whose parents cover several heads, status
+ * changes (valid and invalid, forward and backward), forks (an author
+ * reusing a sequence number), clock ties and skewed clocks, records of
+ * another kind in an entity (which can change the entity's kind when its
+ * clock is earliest), and records whose body was not carried.
+ *
+ * Each set is applied to fresh stores in many random orders and random
+ * batch sizes (1..n, with repeats of records already held); the digest,
+ * the per-kind listings and the counts must equal the first store's, and
+ * the digest must equal one computed from proto's state_compute alone.
+ * One level down, state_compute is run over many more permutations.
  *
  * KITH_PROPERTY_SEEDS and KITH_PROPERTY_ORDERS scale the run (defaults 50
- * and 25: 1,250 orders).
+ * and 25: 1,250 store orders).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -30,22 +38,34 @@
 #include "store.h"
 #include "testutil.h"
 
-#define NAUTHORS	3
-#define NENTITIES	4
-#define NRECORDS	28
+#define MAXAUTHORS	4
+#define MAXENTITIES	5
+#define MAXRECORDS	40
 
 static const char *const statuses[] = { "open", "claimed", "fulfilled",
     "cancelled", "reopened" };
 static const char *const fields[] = { "urgency", "area", "notes", "status" };
 
 struct world {
-	struct kcrypto_key *admin, *authors[NAUTHORS];
+	struct kcrypto_key *admin, *authors[MAXAUTHORS];
 	struct record *charter;
 	uint8_t net[KITH_NETWORK_LEN];
 	char dir[256];
 	/* Over all seeds: did the sets exercise what they claim to? */
-	size_t conflicts, forks, bodiless, orders;
+	size_t conflicts, forks, bodiless, merges, mixed, orders;
+	size_t records, stateorders;
 };
+
+/* What a store holds, beyond its digest, that must not depend on order. */
+struct summary {
+	uint8_t digest[KITH_HASH_LEN];
+	uint8_t listing[4][KITH_HASH_LEN];	/* per-kind entity lists */
+	size_t count[4];
+	struct store_stats ss;
+};
+
+static const uint64_t listed_kinds[4] = { KITH_KIND_REQUEST,
+    KITH_KIND_VOLUNTEER, KITH_KIND_REFERRAL, 0 };
 
 static unsigned
 env_count(const char *name, unsigned def)
@@ -66,7 +86,7 @@ setup(void **state)
 
 	assert_non_null(w);
 	w->admin = tu_key(1);
-	for (int i = 0; i < NAUTHORS; i++)
+	for (int i = 0; i < MAXAUTHORS; i++)
 		w->authors[i] = tu_key((uint8_t)(10 + i));
 	tu_tmpdir(w->dir, sizeof(w->dir));
 	/* Make the network once; every store then starts from its charter. */
@@ -85,78 +105,162 @@ teardown(void **state)
 
 	record_free(w->charter);
 	kcrypto_key_free(w->admin);
-	for (int i = 0; i < NAUTHORS; i++)
+	for (int i = 0; i < MAXAUTHORS; i++)
 		kcrypto_key_free(w->authors[i]);
 	free(w);
 	return 0;
 }
 
-/* One random record set. */
+/* A random body of one or two fields. */
+static void
+make_body(uint64_t *rng, uint8_t **enc, size_t *blen)
+{
+	struct body *b = body_new();
+	unsigned nf = 1 + (unsigned)(tu_rng(rng) % 2), k;
+
+	assert_non_null(b);
+	for (k = 0; k < nf; k++) {
+		const char *f = fields[tu_rng(rng) % 4];
+		char v[16];
+
+		if (strcmp(f, "status") == 0)
+			snprintf(v, sizeof(v), "%s", statuses[tu_rng(rng) % 5]);
+		else
+			snprintf(v, sizeof(v), "v%u",
+			    (unsigned)(tu_rng(rng) % 3));
+		if (body_get(b, f) != NULL)
+			continue;
+		if (strcmp(f, "notes") == 0)
+			assert_int_equal(body_set_str(b, f, 1, v), 0);
+		else if (strcmp(f, "urgency") == 0)
+			assert_int_equal(body_set_int(b, f, 0, v[1] - '0' + 1),
+			    0);
+		else
+			assert_int_equal(body_set_str(b, f, 0, v), 0);
+	}
+	assert_int_equal(body_encode(b, enc, blen), 0);
+	body_free(b);
+}
+
+/*
+ * One random record set in ${recs}; return its size.  Heads are tracked
+ * while the set grows, so that parents can be chosen to make sequential
+ * edits, concurrent edits and merges on purpose.
+ */
 static size_t
 make_set(struct world *w, uint64_t seed, struct record **recs)
 {
-	uint64_t rng = seed, seq[NAUTHORS] = { 0 }, t;
-	uint8_t ents[NENTITIES][KITH_ENTITY_LEN];
-	size_t n = 0, i;
+	uint64_t rng = seed * 0x9e3779b97f4a7c15ULL, seq[MAXAUTHORS] = { 0 };
+	uint64_t t, hlc;
+	uint8_t ents[MAXENTITIES][KITH_ENTITY_LEN];
+	unsigned ofent[MAXRECORDS], ishead[MAXRECORDS];
+	unsigned nauthors = 3 + (unsigned)(tu_rng(&rng) % 2);
+	unsigned nent = 3 + (unsigned)(tu_rng(&rng) % 3);
+	size_t nrec = 20 + (size_t)(tu_rng(&rng) % 21), n, i;
 
 	t = HLC_MAKE(hlc_wall_ms() - 86400000ULL, 0);
-	for (i = 0; i < NENTITIES; i++) {
+	for (i = 0; i < nent; i++) {
 		memset(ents[i], 0, KITH_ENTITY_LEN);
 		ents[i][0] = (uint8_t)(0x40 + i);
 		ents[i][1] = (uint8_t)seed;
+		ents[i][2] = (uint8_t)(seed >> 8);
 	}
-	while (n < NRECORDS) {
-		unsigned a = (unsigned)(tu_rng(&rng) % NAUTHORS);
-		unsigned e = (unsigned)(tu_rng(&rng) % NENTITIES);
+	for (n = 0; n < nrec; n++) {
+		unsigned a = (unsigned)(tu_rng(&rng) % nauthors);
+		unsigned e = (unsigned)(tu_rng(&rng) % nent);
 		uint8_t parents[KITH_PARENTS_MAX][32];
-		unsigned np = 0, nf, k;
+		size_t cand[MAXRECORDS], nc = 0, nh = 0;
+		unsigned np = 0, mode;
 		uint64_t kind = KITH_KIND_REQUEST, s;
-		struct body *b = body_new();
 		uint8_t *enc;
 		size_t blen;
-		const struct record_header *h;
 
-		/* Parents: up to three earlier records of the entity. */
-		for (i = 0; i < n && np < 3; i++) {
-			h = record_header(recs[i]);
-			if (memcmp(h->entity, ents[e], KITH_ENTITY_LEN) == 0 &&
-			    tu_rng(&rng) % 3 == 0)
+		/* The last record merges an entity with several heads. */
+		if (n == nrec - 1) {
+			size_t heads[MAXENTITIES] = { 0 };
+
+			for (i = 0; i < n; i++)
+				heads[ofent[i]] += ishead[i];
+			for (i = 0; i < nent; i++)
+				if (heads[i] > heads[e])
+					e = (unsigned)i;
+		}
+		for (i = 0; i < n; i++)
+			if (ofent[i] == e) {
+				cand[nc++] = i;
+				nh += ishead[i];
+			}
+		mode = (unsigned)(tu_rng(&rng) % 20);
+		if (n == nrec - 1)
+			mode = 0;
+		if (nc == 0) {
+			/* A new entity. */
+		} else if (mode < 8) {
+			/* Sequential, or a merge if there are several heads. */
+			for (i = 0; i < nc && np < KITH_PARENTS_MAX; i++)
+				if (ishead[cand[i]])
+					memcpy(parents[np++],
+					    record_id(recs[cand[i]]), 32);
+			if (np > 1)
+				w->merges++;
+		} else if (mode < 13) {
+			/* One branch only: concurrent with the others. */
+			size_t pick = (size_t)(tu_rng(&rng) % nh), k = 0;
+
+			for (i = 0; i < nc; i++)
+				if (ishead[cand[i]] && k++ == pick)
+					memcpy(parents[np++],
+					    record_id(recs[cand[i]]), 32);
+		} else if (mode < 18) {
+			/* A stale view: one or two earlier records. */
+			unsigned want = 1 + (unsigned)(tu_rng(&rng) % 2);
+
+			while (np < want) {
+				i = cand[tu_rng(&rng) % nc];
+				if (np == 1 && memcmp(parents[0],
+				    record_id(recs[i]), 32) == 0)
+					break;
 				memcpy(parents[np++], record_id(recs[i]), 32);
+			}
 		}
+		/* else no parents: concurrent with everything. */
+		for (unsigned k = 0; k < np; k++)
+			for (i = 0; i < n; i++)
+				if (memcmp(parents[k], record_id(recs[i]),
+				    32) == 0)
+					ishead[i] = 0;
 		/* Now and then a record of another kind in the entity. */
-		if (tu_rng(&rng) % 16 == 0)
+		if (tu_rng(&rng) % 14 == 0)
 			kind = KITH_KIND_VOLUNTEER;
-		/* Clocks: ties between authors happen. */
+		/* Clocks: ties happen, and now and then one runs behind. */
 		t += tu_rng(&rng) % 3;
-		/* Forks: now and then an author reuses its last number. */
-		s = seq[a] > 0 && tu_rng(&rng) % 10 == 0 ? seq[a] : ++seq[a];
-		nf = 1 + (unsigned)(tu_rng(&rng) % 2);
-		assert_non_null(b);
-		for (k = 0; k < nf; k++) {
-			const char *f = fields[tu_rng(&rng) % 4];
-			char v[16];
-
-			if (strcmp(f, "status") == 0)
-				snprintf(v, sizeof(v), "%s",
-				    statuses[tu_rng(&rng) % 5]);
-			else
-				snprintf(v, sizeof(v), "v%u",
-				    (unsigned)(tu_rng(&rng) % 3));
-			if (body_get(b, f) != NULL)
-				continue;
-			if (strcmp(f, "notes") == 0)
-				assert_int_equal(body_set_str(b, f, 1, v), 0);
-			else if (strcmp(f, "urgency") == 0)
-				assert_int_equal(body_set_int(b, f, 0,
-				    v[1] - '0' + 1), 0);
-			else
-				assert_int_equal(body_set_str(b, f, 0, v), 0);
-		}
-		assert_int_equal(body_encode(b, &enc, &blen), 0);
-		body_free(b);
-		recs[n] = tu_record(w->authors[a], w->net, s, t, kind, ents[e],
-		    (const uint8_t (*)[32])parents, np, enc, blen);
+		hlc = t;
+		if (tu_rng(&rng) % 8 == 0)
+			hlc = t - tu_rng(&rng) % 40;
+		/* Forks: now and then, and always once, a number reused. */
+		if (n == nrec / 2)
+			while (seq[a] == 0)
+				a = (a + 1) % nauthors;
+		if (seq[a] > 0 && (tu_rng(&rng) % 10 == 0 || n == nrec / 2))
+			s = seq[a];
+		else
+			s = ++seq[a];
+		make_body(&rng, &enc, &blen);
+		recs[n] = tu_record(w->authors[a], w->net, s, hlc, kind,
+		    ents[e], (const uint8_t (*)[32])parents, np, enc, blen);
 		free(enc);
+		/* A fork that came out identical is no fork: draw again. */
+		for (i = 0; i < n; i++)
+			if (memcmp(record_id(recs[i]), record_id(recs[n]),
+			    KITH_ID_LEN) == 0)
+				break;
+		if (i < n) {
+			record_free(recs[n]);
+			n--;
+			continue;
+		}
+		ofent[n] = e;
+		ishead[n] = 1;
 		/* Now and then the body is not carried (erased, not sent). */
 		if (tu_rng(&rng) % 12 == 0) {
 			struct record *bare;
@@ -170,29 +274,149 @@ make_set(struct world *w, uint64_t seed, struct record **recs)
 			recs[n] = bare;
 			w->bodiless++;
 		}
-		n++;
 	}
+	w->records += n;
 	return n;
 }
 
-/* Apply ${recs} in the order ${ord}, in random batches; return digest. */
-static void
-digest_of(struct world *w, struct record **recs, const size_t *ord,
-    size_t n, uint64_t *rng, uint8_t out[32], size_t *forks)
+static int
+ent_cmp(const void *pa, const void *pb)
 {
-	struct record *batch[NRECORDS + 1];
-	struct store_result res;
+	const struct record *const *a = pa, *const *b = pb;
+
+	return memcmp(record_header(*a)->entity, record_header(*b)->entity,
+	    KITH_ENTITY_LEN);
+}
+
+/*
+ * The digest a store must show for ${recs} plus the charter, from proto's
+ * state_compute alone: each entity's state encoding in entity-id order.
+ * Counts entities whose records are of more than one kind.
+ */
+static void
+oracle_digest(struct world *w, struct record **recs, size_t n,
+    uint8_t out[KITH_HASH_LEN])
+{
+	struct record *all[MAXRECORDS + 1];
+	struct kcrypto_hash hs;
+	struct state *s;
+	const uint8_t *p;
+	size_t i, j, len;
+
+	memcpy(all, recs, n * sizeof(*all));
+	all[n] = w->charter;
+	qsort(all, n + 1, sizeof(*all), ent_cmp);
+	kcrypto_hash_init(&hs);
+	for (i = 0; i <= n; i = j) {
+		size_t nvol = 0;
+
+		for (j = i; j <= n && ent_cmp(&all[i], &all[j]) == 0; j++)
+			nvol += record_header(all[j])->kind ==
+			    KITH_KIND_VOLUNTEER;
+		assert_int_equal(state_compute(all + i, j - i, &s), 0);
+		/* The kind a later, earlier-clocked record can change. */
+		if (nvol > 0 && nvol < j - i)
+			w->mixed++;
+		p = state_encoded(s, &len);
+		kcrypto_hash_update(&hs, p, len);
+		state_free(s);
+	}
+	kcrypto_hash_final(&hs, out);
+}
+
+struct listing {
+	struct kcrypto_hash hs;
+	size_t n;
+	uint64_t kind;
+};
+
+static int
+list_state(void *arg, const struct state *s)
+{
+	struct listing *l = arg;
+
+	/* Every entity listed under a kind is of that kind. */
+	if (l->kind != 0 && state_kind(s) != l->kind)
+		return -1;
+	kcrypto_hash_update(&l->hs, state_entity(s), KITH_ENTITY_LEN);
+	l->n++;
+	return 0;
+}
+
+static void
+summarise(struct store *st, struct summary *sum)
+{
+	memset(sum, 0, sizeof(*sum));
+	assert_int_equal(store_digest(st, sum->digest), 0);
+	for (int k = 0; k < 4; k++) {
+		struct listing l;
+
+		kcrypto_hash_init(&l.hs);
+		l.n = 0;
+		l.kind = listed_kinds[k];
+		assert_int_equal(store_states(st, l.kind, list_state, &l), 0);
+		kcrypto_hash_final(&l.hs, sum->listing[k]);
+		sum->count[k] = l.n;
+	}
+	assert_int_equal(store_stats(st, &sum->ss), 0);
+}
+
+static void
+compare(const struct summary *a, const struct summary *b, uint64_t seed,
+    unsigned o)
+{
+	if (memcmp(a->digest, b->digest, KITH_HASH_LEN) != 0)
+		fail_msg("seed %llu order %u: digest differs",
+		    (unsigned long long)seed, o);
+	for (int k = 0; k < 4; k++)
+		if (a->count[k] != b->count[k] ||
+		    memcmp(a->listing[k], b->listing[k], KITH_HASH_LEN) != 0)
+			fail_msg("seed %llu order %u: kind %llu listing "
+			    "differs (%zu, %zu entities)",
+			    (unsigned long long)seed, o,
+			    (unsigned long long)listed_kinds[k], a->count[k],
+			    b->count[k]);
+	assert_int_equal(a->ss.records, b->ss.records);
+	assert_int_equal(a->ss.bodies, b->ss.bodies);
+	assert_int_equal(a->ss.entities, b->ss.entities);
+	assert_int_equal(a->ss.forks, b->ss.forks);
+	for (int k = 0; k < 4; k++)
+		assert_int_equal(a->ss.by_kind[k], b->ss.by_kind[k]);
+	/* The kind index agrees with the states themselves. */
+	assert_int_equal(a->ss.by_kind[0], a->count[0]);
+	assert_int_equal(a->ss.by_kind[1], a->count[1]);
+	assert_int_equal(a->ss.by_kind[2], a->count[2]);
+	assert_int_equal(a->ss.entities, a->count[3]);
+}
+
+static struct store *
+fresh_store(struct world *w)
+{
 	struct store *st;
-	size_t i = 0, k, m, dup;
 	int rc;
 
 	tu_tmpdir(w->dir, sizeof(w->dir));
 	st = store_open(w->dir, STORE_CREATE | STORE_NOSYNC, 0, &rc);
 	assert_non_null(st);
 	assert_int_equal(store_init_network(st, w->charter), 0);
+	return st;
+}
+
+/* Apply ${recs} in the order ${ord}, in random batches; summarise. */
+static void
+apply_order(struct world *w, struct record **recs, const size_t *ord,
+    size_t n, uint64_t *rng, struct summary *sum, size_t *forks)
+{
+	struct record *batch[MAXRECORDS + 1];
+	struct store_result res;
+	struct store *st = fresh_store(w);
+	size_t i = 0, k, m, dup, cap;
+
 	*forks = 0;
+	/* Some orders come in small batches, some in large ones. */
+	cap = tu_rng(rng) % 2 ? 8 : n;
 	while (i < n) {
-		m = 1 + (size_t)(tu_rng(rng) % 8);
+		m = 1 + (size_t)(tu_rng(rng) % cap);
 		if (m > n - i)
 			m = n - i;
 		for (k = 0; k < m; k++)
@@ -213,7 +437,7 @@ digest_of(struct world *w, struct record **recs, const size_t *ord,
 		*forks += res.forks;
 		i += m;
 	}
-	assert_int_equal(store_digest(st, out), 0);
+	summarise(st, sum);
 	store_close(st);
 	tu_rmrf(w->dir);
 }
@@ -226,14 +450,28 @@ count_conflicts(void *arg, const struct state *s)
 }
 
 static void
+shuffle(size_t *ord, size_t n, uint64_t *rng)
+{
+	size_t i, j, tmp;
+
+	for (i = n - 1; i > 0; i--) {
+		j = (size_t)(tu_rng(rng) % (i + 1));
+		tmp = ord[i];
+		ord[i] = ord[j];
+		ord[j] = tmp;
+	}
+}
+
+static void
 test_digest_order_independent(void **state)
 {
 	struct world *w = *state;
 	unsigned seeds = env_count("KITH_PROPERTY_SEEDS", 50);
 	unsigned orders = env_count("KITH_PROPERTY_ORDERS", 25);
-	struct record *recs[NRECORDS];
-	size_t ord[NRECORDS], n, i, j, tmp, forks, forks0;
-	uint8_t ref[32], d[32];
+	struct record *recs[MAXRECORDS];
+	struct summary ref, sum;
+	size_t ord[MAXRECORDS], n, i, forks, forks0;
+	uint8_t oracle[KITH_HASH_LEN];
 
 	for (uint64_t seed = 1; seed <= seeds; seed++) {
 		uint64_t rng = seed * 7919;
@@ -244,38 +482,31 @@ test_digest_order_independent(void **state)
 		/* The reference: every record in one batch, in order. */
 		{
 			struct store_result res;
-			struct store *st;
-			int rc;
+			struct store *st = fresh_store(w);
 
-			tu_tmpdir(w->dir, sizeof(w->dir));
-			st = store_open(w->dir, STORE_CREATE | STORE_NOSYNC, 0,
-			    &rc);
-			assert_non_null(st);
-			assert_int_equal(store_init_network(st, w->charter),
-			    0);
 			assert_int_equal(store_apply(st, recs, n, &res, NULL,
 			    NULL), 0);
 			assert_int_equal(res.added, n);
 			forks0 = res.forks;
-			assert_int_equal(store_digest(st, ref), 0);
+			summarise(st, &ref);
 			assert_int_equal(store_states(st, KITH_KIND_REQUEST,
 			    count_conflicts, &w->conflicts), 0);
 			store_close(st);
 			tu_rmrf(w->dir);
 		}
+		compare(&ref, &ref, seed, 0);
+		assert_true(forks0 > 0);
+		assert_int_equal(ref.ss.records, n + 1);
+		/* The store agrees with proto's merge on its own. */
+		oracle_digest(w, recs, n, oracle);
+		if (memcmp(oracle, ref.digest, KITH_HASH_LEN) != 0)
+			fail_msg("seed %llu: store digest differs from "
+			    "state_compute's", (unsigned long long)seed);
 		w->forks += forks0;
 		for (unsigned o = 0; o < orders; o++) {
-			/* Fisher-Yates shuffle. */
-			for (i = n - 1; i > 0; i--) {
-				j = (size_t)(tu_rng(&rng) % (i + 1));
-				tmp = ord[i];
-				ord[i] = ord[j];
-				ord[j] = tmp;
-			}
-			digest_of(w, recs, ord, n, &rng, d, &forks);
-			if (memcmp(d, ref, 32) != 0)
-				fail_msg("seed %llu order %u: digest differs",
-				    (unsigned long long)seed, o);
+			shuffle(ord, n, &rng);
+			apply_order(w, recs, ord, n, &rng, &sum, &forks);
+			compare(&ref, &sum, seed, o + 1);
 			/* A fork is found whichever record came first. */
 			assert_int_equal(forks, forks0);
 			w->orders++;
@@ -283,60 +514,75 @@ test_digest_order_independent(void **state)
 		for (i = 0; i < n; i++)
 			record_free(recs[i]);
 	}
-	printf("property: %u seeds, %zu orders, %zu conflicts, %zu forks, "
-	    "%zu records without body: digests equal\n", seeds, w->orders,
-	    w->conflicts, w->forks, w->bodiless);
+	printf("property: %u seeds, %zu records, %zu store orders; %zu "
+	    "conflicts, %zu forks, %zu merges, %zu mixed-kind entities, "
+	    "%zu records without body: digests equal\n", seeds, w->records,
+	    w->orders,
+	    w->conflicts, w->forks, w->merges, w->mixed, w->bodiless);
 	/* The sets must have exercised what the test claims. */
 	assert_true(w->orders >= (size_t)seeds * orders);
 	assert_true(w->conflicts > 0);
-	assert_true(w->forks > 0);
+	assert_true(w->forks >= seeds);
+	assert_true(w->merges > 0);
 	assert_true(w->bodiless > 0);
+	if (seeds >= 20)
+		assert_true(w->mixed > 0);
 }
 
-/* The same property one level down, without the store, over more orders. */
+/*
+ * The same property one level down, without the store, over more orders:
+ * every entity's state_compute over permuted arrays of its records.
+ */
 static void
 test_state_order_independent(void **state)
 {
 	struct world *w = *state;
-	struct record *recs[NRECORDS], *ent[NRECORDS];
+	unsigned perms = 10 * env_count("KITH_PROPERTY_ORDERS", 25);
+	struct record *recs[MAXRECORDS], *ent[MAXRECORDS];
 	struct state *s;
 	uint8_t *ref;
 	const uint8_t *p;
-	size_t n, i, j, k, m, len, reflen;
+	size_t n, i, m, len, reflen, total = 0;
 	uint64_t rng = 4242;
 
-	for (uint64_t seed = 100; seed < 120; seed++) {
+	for (uint64_t seed = 1000; seed < 1020; seed++) {
 		n = make_set(w, seed, recs);
-		/* The first entity's records. */
-		for (i = 0, m = 0; i < n; i++)
-			if (memcmp(record_header(recs[i])->entity,
-			    record_header(recs[0])->entity,
-			    KITH_ENTITY_LEN) == 0)
-				ent[m++] = recs[i];
-		assert_int_equal(state_compute(ent, m, &s), 0);
-		p = state_encoded(s, &reflen);
-		ref = malloc(reflen);
-		memcpy(ref, p, reflen);
-		state_free(s);
-		for (k = 0; k < 200; k++) {
-			for (i = m - 1; i > 0; i--) {
-				struct record *t;
-
-				j = (size_t)(tu_rng(&rng) % (i + 1));
-				t = ent[i];
-				ent[i] = ent[j];
-				ent[j] = t;
-			}
+		qsort(recs, n, sizeof(*recs), ent_cmp);
+		for (size_t first = 0; first < n; first += m) {
+			for (m = 0; first + m < n && ent_cmp(&recs[first],
+			    &recs[first + m]) == 0; m++)
+				ent[m] = recs[first + m];
 			assert_int_equal(state_compute(ent, m, &s), 0);
-			p = state_encoded(s, &len);
-			assert_int_equal(len, reflen);
-			assert_memory_equal(p, ref, len);
+			p = state_encoded(s, &reflen);
+			ref = malloc(reflen);
+			assert_non_null(ref);
+			memcpy(ref, p, reflen);
 			state_free(s);
+			for (unsigned k = 0; k < perms && m > 1; k++) {
+				for (i = m - 1; i > 0; i--) {
+					size_t j = (size_t)(tu_rng(&rng) %
+					    (i + 1));
+					struct record *t = ent[i];
+
+					ent[i] = ent[j];
+					ent[j] = t;
+				}
+				assert_int_equal(state_compute(ent, m, &s), 0);
+				p = state_encoded(s, &len);
+				if (len != reflen ||
+				    memcmp(p, ref, len) != 0)
+					fail_msg("seed %llu: state differs",
+					    (unsigned long long)seed);
+				state_free(s);
+				total++;
+			}
+			free(ref);
 		}
-		free(ref);
 		for (i = 0; i < n; i++)
 			record_free(recs[i]);
 	}
+	printf("property: %zu state_compute permutations equal\n", total);
+	assert_true(total >= 1000);
 }
 
 int

@@ -201,9 +201,89 @@ test_bad_lengths(void **state)
 	memcpy(copy, file, len);
 	copy[len] = 0;
 	assert_int_equal(read_all(copy, len + 1, NULL, &n), KITH_ETRUNC);
+	/* The largest body length that is not "no body". */
+	memcpy(copy, file, len);
+	memset(copy + off + 4 + shlen, 0xff, 4);
+	copy[off + 4 + shlen + 3] = 0xfe;
+	assert_int_equal(read_all(copy, len, NULL, &n), KITH_ETOOBIG);
+	/* A header length exactly at the cap, with too little behind it. */
+	memcpy(copy, file, len);
+	copy[off] = 0;
+	copy[off + 1] = 0;
+	copy[off + 2] = (uint8_t)(KITH_SIGNED_MAX >> 8);
+	copy[off + 3] = (uint8_t)KITH_SIGNED_MAX;
+	assert_int_equal(read_all(copy, len, NULL, &n), KITH_ETRUNC);
+	/* An empty signed header: a decode error, not a record. */
+	memcpy(copy, file, len);
+	memset(copy + off, 0, 4);
+	assert_true(read_all(copy, len, NULL, &n) < 0);
 	for (int i = 0; i < 3; i++)
 		record_free(recs[i]);
 	free(copy);
+	free(file);
+}
+
+/* Garbage after the last entry is an error, never a record or an end. */
+static void
+test_trailing_garbage(void **state)
+{
+	static const char *const junk[] = {
+		"\0\0\0\0",			/* an empty header, then EOF */
+		"\0\0\0\0\0\0\0\0",		/* an empty header and body */
+		"garbage!",			/* a huge header length */
+		("\0\0\0\x10" "0123456789abcdef\xff\xff\xff\xff"),
+	};
+	static const size_t jlen[] = { 4, 8, 8, 24 };
+	struct record *recs[3];
+	uint8_t *file, *copy;
+	size_t len, n;
+	int rc;
+
+	(void)state;
+	file = make_file(&len, recs);
+	copy = malloc(len + 32);
+	for (size_t j = 0; j < sizeof(jlen) / sizeof(jlen[0]); j++) {
+		memcpy(copy, file, len);
+		memcpy(copy + len, junk[j], jlen[j]);
+		rc = read_all(copy, len + jlen[j], NULL, &n);
+		assert_true(rc < 0);
+		/* The good entries before it were read. */
+		assert_int_equal(n, 3);
+	}
+	/* A header with no entries is an empty file, not an error. */
+	assert_int_equal(read_all(file, 8 + 1 + KITH_NETWORK_LEN, NULL, &n),
+	    1);
+	assert_int_equal(n, 0);
+	for (int i = 0; i < 3; i++)
+		record_free(recs[i]);
+	free(copy);
+	free(file);
+}
+
+/* A stream that cannot be written or read: KITH_EIO. */
+static void
+test_io_errors(void **state)
+{
+	struct record *recs[3], *rec = NULL;
+	uint8_t *file, net[KITH_NETWORK_LEN];
+	size_t len;
+	FILE *f;
+
+	(void)state;
+	file = make_file(&len, recs);
+	if ((f = fopen("/dev/full", "w")) != NULL) {
+		setvbuf(f, NULL, _IONBF, 0);
+		assert_int_equal(recfile_write_start(f, NET), KITH_EIO);
+		assert_int_equal(recfile_write(f, recs[0]), KITH_EIO);
+		fclose(f);
+	}
+	assert_non_null(f = fopen("/dev/null", "w"));
+	assert_int_equal(recfile_read_start(f, net), KITH_EIO);
+	assert_int_equal(recfile_read(f, &rec), KITH_EIO);
+	assert_null(rec);
+	fclose(f);
+	for (int i = 0; i < 3; i++)
+		record_free(recs[i]);
 	free(file);
 }
 
@@ -215,6 +295,8 @@ main(void)
 		cmocka_unit_test(test_bad_start),
 		cmocka_unit_test(test_truncated_everywhere),
 		cmocka_unit_test(test_bad_lengths),
+		cmocka_unit_test(test_trailing_garbage),
+		cmocka_unit_test(test_io_errors),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

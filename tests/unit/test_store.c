@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "body.h"
@@ -161,6 +162,33 @@ test_apply_and_dedup(void **state)
 	assert_int_equal(l1, l2);
 	assert_memory_equal(p1, p2, l1);
 	record_free(got);
+	/* An empty batch commits nothing. */
+	assert_int_equal(store_apply(f->st, r, 0, &res, NULL, NULL), 0);
+	assert_int_equal(res.added + res.duplicate + res.rejected, 0);
+	/* A record whose body was not carried is kept as a bare header. */
+	{
+		struct record *full, *bare;
+
+		full = req(f, f->b, 3, 5, E2, NULL, 0, "area", "N17");
+		p1 = record_signed(full, &l1);
+		assert_int_equal(record_decode(p1, l1, NULL, 0, &bare), 0);
+		assert_int_equal(store_apply(f->st, &bare, 1, &res, NULL,
+		    NULL), 0);
+		assert_int_equal(res.added, 1);
+		assert_int_equal(store_get(f->st, record_id(full), &got), 0);
+		assert_null(record_body(got, &l2));
+		p2 = record_signed(got, &l2);
+		assert_int_equal(l1, l2);
+		assert_memory_equal(p1, p2, l1);
+		record_free(got);
+		/* The same id with its body is still the same record. */
+		assert_int_equal(store_apply(f->st, &full, 1, &res, NULL,
+		    NULL), 0);
+		assert_int_equal(res.added, 0);
+		assert_int_equal(res.duplicate, 1);
+		record_free(bare);
+		record_free(full);
+	}
 	/* An unknown id is not found. */
 	{
 		uint8_t id[KITH_ID_LEN];
@@ -194,6 +222,19 @@ test_apply_rejects(void **state)
 	sh[len - 5] ^= 0x01;
 	assert_int_equal(record_decode(sh, len, body, blen, &r[1]), 0);
 	free(sh);
+	/* A tampered body cannot even be made into a record. */
+	{
+		uint8_t *tb = malloc(blen);
+		struct record *bad = NULL;
+
+		memcpy(tb, body, blen);
+		tb[blen - 1] ^= 0x01;
+		p = record_signed(forged, &len);
+		assert_int_equal(record_decode(p, len, tb, blen, &bad),
+		    KITH_EBODYHASH);
+		assert_null(bad);
+		free(tb);
+	}
 	record_free(forged);
 	/* Another network's record. */
 	{
@@ -277,6 +318,27 @@ test_fork(void **state)
 	    0);
 	assert_int_equal(store_stats(f->st, &ss), 0);
 	assert_int_equal(ss.forks, 1);
+	/* The fork again is a duplicate, not a second fork. */
+	assert_int_equal(store_apply(f->st, &r[2], 1, &res, NULL, NULL), 0);
+	assert_int_equal(res.added, 0);
+	assert_int_equal(res.duplicate, 1);
+	assert_int_equal(res.forks, 0);
+	/* A third record under the same number: both authors still count 1. */
+	{
+		struct record *third = req(f, f->a, 2, 4, E3, NULL, 0,
+		    "urgency", "2");
+
+		assert_int_equal(store_apply(f->st, &third, 1, &res, NULL,
+		    NULL), 0);
+		assert_int_equal(res.forks, 1);
+		n = 0;
+		assert_int_equal(store_by_author(f->st,
+		    kcrypto_key_public(f->a), 2, count_rec, &n), 0);
+		assert_int_equal(n, 3);
+		assert_int_equal(store_stats(f->st, &ss), 0);
+		assert_int_equal(ss.forks, 1);
+		record_free(third);
+	}
 	/* No record under an unused sequence number. */
 	n = 0;
 	assert_int_equal(store_by_author(f->st, kcrypto_key_public(f->a), 9,
@@ -299,6 +361,14 @@ collect(void *arg, const struct record *rec)
 	if (s->n < 16)
 		memcpy(s->id[s->n++], record_id(rec), KITH_ID_LEN);
 	return 0;
+}
+
+static int
+collect_one(void *arg, const struct record *rec)
+{
+
+	collect(arg, rec);
+	return 7;
 }
 
 static void
@@ -351,6 +421,27 @@ test_lookups(void **state)
 	assert_int_equal(store_range(f->st, f->t0 + 10, record_id(r[0]),
 	    f->t0 + 10, record_id(r[0]), collect, &s), 0);
 	assert_int_equal(s.n, 0);
+	/* The exact key as a lower bound includes that record. */
+	s.n = 0;
+	assert_int_equal(store_range(f->st, f->t0 + 20, record_id(r[1]),
+	    f->t0 + 40, NULL, collect, &s), 0);
+	assert_int_equal(s.n, 2);
+	assert_memory_equal(s.id[0], record_id(r[1]), 32);
+	assert_memory_equal(s.id[1], record_id(r[2]), 32);
+	/* Everything, and an upper bound below the lower: nothing. */
+	s.n = 0;
+	assert_int_equal(store_range(f->st, 0, NULL, UINT64_MAX, NULL,
+	    collect, &s), 0);
+	assert_int_equal(s.n, 5);	/* with the charter */
+	s.n = 0;
+	assert_int_equal(store_range(f->st, f->t0 + 40, NULL, f->t0 + 20,
+	    NULL, collect, &s), 0);
+	assert_int_equal(s.n, 0);
+	/* A non-zero result from the callback stops the walk. */
+	s.n = 0;
+	assert_int_equal(store_range(f->st, 0, NULL, UINT64_MAX, NULL,
+	    collect_one, &s), 7);
+	assert_int_equal(s.n, 1);
 	/* By author and sequence. */
 	s.n = 0;
 	assert_int_equal(store_by_author(f->st, kcrypto_key_public(f->b), 2,
@@ -404,6 +495,59 @@ test_state_merge(void **state)
 		assert_int_equal(store_state(f->st, none, &s), KITH_ENOTFOUND);
 	}
 	free_all(r, 4);
+}
+
+static int
+count_state(void *arg, const struct state *s)
+{
+	(void)s;
+	(*(size_t *)arg)++;
+	return 0;
+}
+
+/*
+ * An entity's kind is its earliest record's.  When an earlier record of
+ * another kind arrives later, the entity moves to that kind: it must not
+ * stay listed under the kind it had before.
+ */
+static void
+test_kind_changes(void **state)
+{
+	struct fixture *f = *state;
+	struct record *r[2];
+	struct store_result res;
+	struct store_stats ss;
+	struct state *s;
+	size_t nreq = 0, nvol = 0;
+	uint8_t *b;
+	size_t blen;
+
+	r[0] = req(f, f->a, 1, 20, E1, NULL, 0, "category", "food");
+	b = tu_body(&blen, "name", "Vol", NULL);
+	r[1] = tu_record(f->b, f->net, 1, f->t0 + 10, KITH_KIND_VOLUNTEER, E1,
+	    NULL, 0, b, blen);
+	free(b);
+	assert_int_equal(store_apply(f->st, &r[0], 1, &res, NULL, NULL), 0);
+	assert_int_equal(store_states(f->st, KITH_KIND_REQUEST, count_state,
+	    &nreq), 0);
+	assert_int_equal(nreq, 1);
+	assert_int_equal(store_apply(f->st, &r[1], 1, &res, NULL, NULL), 0);
+	assert_int_equal(store_state(f->st, E1, &s), 0);
+	assert_int_equal(state_kind(s), KITH_KIND_VOLUNTEER);
+	state_free(s);
+	nreq = 0;
+	assert_int_equal(store_states(f->st, KITH_KIND_REQUEST, count_state,
+	    &nreq), 0);
+	assert_int_equal(store_states(f->st, KITH_KIND_VOLUNTEER, count_state,
+	    &nvol), 0);
+	assert_int_equal(nreq, 0);
+	assert_int_equal(nvol, 1);
+	assert_int_equal(store_stats(f->st, &ss), 0);
+	assert_int_equal(ss.entities, 2);	/* with the charter */
+	assert_int_equal(ss.by_kind[0], 0);
+	assert_int_equal(ss.by_kind[1], 1);
+	assert_int_equal(ss.by_kind[3], 1);
+	free_all(r, 2);
 }
 
 static void
@@ -473,6 +617,64 @@ test_write(void **state)
 	}
 	for (i = 0; i < 3; i++)
 		free(b[i]);
+}
+
+/*
+ * A local write after records arrived from elsewhere: the author's other
+ * device's numbers are skipped, the clock ticks past every stored record,
+ * and the parents cover every head, which resolves a conflict.
+ */
+static void
+test_write_after_apply(void **state)
+{
+	struct fixture *f = *state;
+	struct record *r[3], *got;
+	struct store_result res;
+	struct store_draft d;
+	struct state *s;
+	const struct record_header *h;
+	uint8_t p0[1][32], *b;
+	uint64_t ahead = HLC_MAKE(hlc_wall_ms() + 5 * 60000, 0);
+	size_t blen;
+
+	r[0] = req(f, f->a, 1, 10, E1, NULL, 0, "urgency", "1");
+	memcpy(p0[0], record_id(r[0]), 32);
+	r[1] = req(f, f->a, 2, 20, E1, p0, 1, "urgency", "2");
+	/* Five minutes ahead: accepted, and the clock must pass it. */
+	b = tu_body(&blen, "urgency", "3", NULL);
+	r[2] = tu_record(f->b, f->net, 1, ahead, KITH_KIND_REQUEST, E1, p0, 1,
+	    b, blen);
+	free(b);
+	assert_int_equal(store_apply(f->st, r, 3, &res, NULL, NULL), 0);
+	assert_int_equal(res.added, 3);
+	assert_int_equal(store_state(f->st, E1, &s), 0);
+	assert_int_equal(state_nconflicts(s), 1);
+	assert_int_equal(state_nheads(s), 2);
+	state_free(s);
+	memset(&d, 0, sizeof(d));
+	d.kind = KITH_KIND_REQUEST;
+	memcpy(d.entity, E1, KITH_ENTITY_LEN);
+	b = tu_body(&d.blen, "urgency", "2", NULL);
+	d.body = b;
+	assert_int_equal(store_write(f->st, f->a, &d, 1), 0);
+	free(b);
+	assert_int_equal(store_get(f->st, d.id, &got), 0);
+	h = record_header(got);
+	assert_int_equal(h->seq, 3);
+	assert_true(h->hlc > ahead);
+	assert_int_equal(h->nparents, 2);
+	assert_true((memcmp(h->parents[0], record_id(r[1]), 32) == 0 &&
+	    memcmp(h->parents[1], record_id(r[2]), 32) == 0) ||
+	    (memcmp(h->parents[0], record_id(r[2]), 32) == 0 &&
+	    memcmp(h->parents[1], record_id(r[1]), 32) == 0));
+	record_free(got);
+	assert_int_equal(store_state(f->st, E1, &s), 0);
+	assert_int_equal(state_nconflicts(s), 0);
+	assert_int_equal(state_nheads(s), 1);
+	assert_memory_equal(state_head(s, 0), d.id, 32);
+	assert_int_equal(state_get(s, "urgency")->nalts, 0);
+	state_free(s);
+	free_all(r, 3);
 }
 
 static void
@@ -638,6 +840,128 @@ test_verify(void **state)
 	free_all(r, 3);
 }
 
+/* A changed body byte on disk: verify reports the body's hash. */
+static void
+test_verify_body(void **state)
+{
+	struct fixture *f = *state;
+	struct record *r[2];
+	struct store_result res;
+	struct bad b = { .n = 0 };
+	size_t checked, nbad;
+	char path[300];
+	uint8_t *data, *hit;
+	size_t len;
+	FILE *fp;
+	int rc;
+
+	r[0] = req(f, f->a, 1, 1, E1, NULL, 0, "notes", "marker-aaaa");
+	r[1] = req(f, f->a, 2, 2, E2, NULL, 0, "notes", "marker-bbbb");
+	assert_int_equal(store_apply(f->st, r, 2, &res, NULL, NULL), 0);
+	store_close(f->st);
+	snprintf(path, sizeof(path), "%s/data.mdb", f->dir);
+	assert_non_null(fp = fopen(path, "r+b"));
+	fseek(fp, 0, SEEK_END);
+	len = (size_t)ftell(fp);
+	rewind(fp);
+	data = malloc(len);
+	assert_int_equal(fread(data, 1, len, fp), len);
+	/* Every copy: the entity's state holds the value too. */
+	hit = memmem(data, len, "marker-bbbb", 11);
+	assert_non_null(hit);
+	for (; hit != NULL; hit = memmem(hit + 11, len - (size_t)(hit + 11 -
+	    data), "marker-bbbb", 11)) {
+		fseek(fp, (long)(hit - data) + 7, SEEK_SET);
+		fputc('X', fp);
+	}
+	fclose(fp);
+	free(data);
+	f->st = store_open(f->dir, STORE_NOSYNC, 0, &rc);
+	assert_non_null(f->st);
+	assert_int_equal(store_verify(f->st, on_bad, &b, &checked, &nbad), 0);
+	assert_int_equal(checked, 3);
+	assert_int_equal(nbad, 1);
+	assert_memory_equal(b.id, record_id(r[1]), KITH_ID_LEN);
+	assert_int_equal(b.rc, KITH_EBODYHASH);
+	free_all(r, 2);
+}
+
+/*
+ * Two processes writing one store at once, as the CLI beside a running
+ * daemon: every write of each lands, in one unbroken sequence per author.
+ */
+#define NWRITES	200
+
+static void
+test_two_processes(void **state)
+{
+	struct fixture *f = *state;
+	struct kcrypto_key *keys[2] = { f->a, f->b };
+	struct store_stats ss;
+	size_t n;
+	pid_t pid;
+	int status;
+
+	fflush(NULL);
+	pid = fork();
+	assert_true(pid >= 0);
+	for (int side = 0; side < 2; side++) {
+		struct store *st;
+		struct store_draft d;
+		uint8_t *b;
+		size_t blen;
+		int rc, ok;
+
+		if ((pid == 0) != (side == 1))
+			continue;
+		/* Each process opens its own handle, after the fork. */
+		st = store_open(f->dir, STORE_NOSYNC, 0, &rc);
+		ok = st != NULL;
+		b = tu_body(&blen, "status", "open", NULL);
+		for (int i = 0; ok && i < NWRITES; i++) {
+			memset(&d, 0, sizeof(d));
+			d.kind = KITH_KIND_REQUEST;
+			/* Both write the same four entities. */
+			d.entity[0] = 0x70;
+			d.entity[2] = (uint8_t)(i % 4);
+			d.body = b;
+			d.blen = blen;
+			ok = store_write(st, keys[side], &d, 1) == 0;
+		}
+		free(b);
+		store_close(st);
+		if (pid == 0)
+			_exit(ok ? 0 : 1);
+		assert_true(ok);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	assert_int_equal(store_stats(f->st, &ss), 0);
+	assert_int_equal(ss.records, 2 * NWRITES + 1);
+	assert_int_equal(ss.forks, 0);
+	assert_int_equal(ss.entities, 5);
+	for (int side = 0; side < 2; side++) {
+		n = 0;
+		assert_int_equal(store_by_author(f->st,
+		    kcrypto_key_public(keys[side]), NWRITES, count_rec, &n),
+		    0);
+		assert_int_equal(n, 1);
+		assert_int_equal(store_by_author(f->st,
+		    kcrypto_key_public(keys[side]), NWRITES + 1, count_rec, &n),
+		    KITH_ENOTFOUND);
+	}
+	/* Each shared entity ends with one head: every write saw the last. */
+	for (uint8_t e = 0; e < 4; e++) {
+		uint8_t ent[KITH_ENTITY_LEN] = { 0x70, 0, e };
+		struct state *s;
+
+		assert_int_equal(store_state(f->st, ent, &s), 0);
+		assert_int_equal(state_nversions(s), NWRITES / 2);
+		assert_int_equal(state_nheads(s), 1);
+		state_free(s);
+	}
+}
+
 static void
 test_two_handles(void **state)
 {
@@ -661,6 +985,35 @@ test_two_handles(void **state)
 	record_free(got);
 	/* The read-only handle refuses writes. */
 	assert_int_equal(store_apply(ro, r, 1, &res, NULL, NULL), KITH_EINVAL);
+	/* Local writes through either handle continue one sequence. */
+	{
+		struct store_draft d[2];
+		const struct record_header *h;
+		uint8_t *b;
+
+		memset(d, 0, sizeof(d));
+		b = tu_body(&d[0].blen, "status", "claimed", NULL);
+		for (int i = 0; i < 2; i++) {
+			d[i].kind = KITH_KIND_REQUEST;
+			memcpy(d[i].entity, E1, KITH_ENTITY_LEN);
+			d[i].body = b;
+			d[i].blen = d[0].blen;
+		}
+		assert_int_equal(store_write(f->st, f->b, &d[0], 1), 0);
+		assert_int_equal(store_write(rw, f->b, &d[1], 1), 0);
+		assert_true(d[1].hlc > d[0].hlc);
+		assert_int_equal(store_get(ro, d[1].id, &got), 0);
+		h = record_header(got);
+		assert_int_equal(h->seq, 2);
+		assert_int_equal(h->nparents, 1);
+		assert_memory_equal(h->parents[0], d[0].id, 32);
+		record_free(got);
+		assert_int_equal(store_get(f->st, d[1].id, &got), 0);
+		record_free(got);
+		assert_int_equal(store_author_forked(ro, kcrypto_key_public(
+		    f->b)), 0);
+		free(b);
+	}
 	store_close(ro);
 	store_close(rw);
 	record_free(r[0]);
@@ -712,7 +1065,28 @@ test_map_full(void **state)
 	}
 	/* The map fills with a clear error, and what was stored stays. */
 	assert_int_equal(rc, KITH_EMAPFULL);
+	assert_int_equal(res.added, 0);
 	assert_non_null(first);
+	assert_int_equal(store_get(st, record_id(first), &got), 0);
+	record_free(got);
+	/* Nothing of the failed batch was committed. */
+	{
+		size_t checked, nbad;
+		struct store_stats ss;
+		struct bad b = { .n = 0 };
+
+		assert_int_equal(store_stats(st, &ss), 0);
+		assert_int_equal(ss.records, (size_t)(rounds - 1) * 20 + 1);
+		assert_true(ss.map_bytes <= 1 << 20);
+		assert_int_equal(store_verify(st, on_bad, &b, &checked, &nbad),
+		    0);
+		assert_int_equal(checked, ss.records);
+		assert_int_equal(nbad, 0);
+	}
+	/* A small record may still fit; a reopened store reads the rest. */
+	store_close(st);
+	st = store_open(dir, STORE_NOSYNC, 1 << 20, &rc);
+	assert_non_null(st);
 	assert_int_equal(store_get(st, record_id(first), &got), 0);
 	record_free(got);
 	record_free(first);
@@ -758,6 +1132,17 @@ test_stats_compact(void **state)
 	assert_int_equal(mkdir(dir, 0700), 0);
 	snprintf(path, sizeof(path), "%s/data.mdb", dir);
 	assert_int_equal(store_compact(f->st, path), 0);
+	{
+		struct stat a, b;
+		char orig[400];
+
+		snprintf(orig, sizeof(orig), "%s/data.mdb", f->dir);
+		assert_int_equal(stat(orig, &a), 0);
+		assert_int_equal(stat(path, &b), 0);
+		assert_true(b.st_size > 0);
+		assert_true(b.st_size <= a.st_size);
+		assert_true((uint64_t)b.st_size <= ss.used_bytes + 4096 * 4);
+	}
 	st = store_open(dir, STORE_RDONLY, 0, &rc);
 	assert_non_null(st);
 	assert_int_equal(store_verify(st, on_bad, &(struct bad){ .n = 0 },
@@ -783,11 +1168,19 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_lookups, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_state_merge, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_kind_changes, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_write, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_write_after_apply, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_find_entity, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_digest, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_verify, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_verify_body, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_two_processes, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_two_handles, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_map_full, setup,
