@@ -94,10 +94,12 @@ asan:
 FUZZ_SECONDS ?= 60
 FB := build-fuzz
 FUZZ_CFLAGS := -O1 -g -fsanitize=fuzzer-no-link,address,undefined -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE -Iproto -Inode -pthread
-fuzz:
+# The harnesses need proto/ and the config reader (with its built-in text).
+FUZZ_LIB_SRC := $(PROTO_SRC) node/config.c $(B)/gen/config_default.c
+fuzz: $(B)/gen/config_default.c
 	@mkdir -p $(FB)
 	@set -e; for f in $(FUZZ_NAMES); do \
-	  clang $(FUZZ_CFLAGS) -fsanitize=fuzzer $(PKG_CFLAGS) -o $(FB)/$$f tests/fuzz/$$f.c $(PROTO_SRC) $(LDLIBS); \
+	  clang $(FUZZ_CFLAGS) -fsanitize=fuzzer $(PKG_CFLAGS) -o $(FB)/$$f tests/fuzz/$$f.c $(FUZZ_LIB_SRC) $(LDLIBS); \
 	  mkdir -p $(FB)/corpus-$$f; \
 	  $(FB)/$$f -max_total_time=$(FUZZ_SECONDS) -max_len=20000 $(FB)/corpus-$$f tests/fuzz/corpus/$${f#fuzz_}; \
 	done

@@ -100,23 +100,18 @@ on_entry(void *arg, const char *section, const char *key, const char *value)
 }
 
 int
-config_load(const char *path, struct config *c, char *err, size_t errlen)
+config_read(FILE *f, const char *path, struct config *c, char *err,
+    size_t errlen)
 {
-	struct load l = { c, path, err, errlen, 0, NULL, 0, 0 };
+	struct load l = { c, path, err, errlen, 0, f, 0, 0 };
 	int rc;
 
-	if ((l.f = fopen(path, "r")) == NULL) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		return errno == ENOENT ? KITH_ENOTFOUND : KITH_EIO;
-	}
 	rc = ini_parse_stream(reader, &l, on_entry, &l);
 	/* inih takes a read error for the end: a directory would load. */
-	if (ferror(l.f)) {
+	if (ferror(f)) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		fclose(l.f);
 		return KITH_EIO;
 	}
-	fclose(l.f);
 	if (l.toolong != 0 && (l.toolong <= rc || rc == 0)) {
 		snprintf(err, errlen, "%s:%d: line too long", path, l.toolong);
 		return KITH_EINVAL;
@@ -126,6 +121,21 @@ config_load(const char *path, struct config *c, char *err, size_t errlen)
 	if (!l.failed)
 		snprintf(err, errlen, "%s:%d: syntax error", path, rc);
 	return KITH_EINVAL;
+}
+
+int
+config_load(const char *path, struct config *c, char *err, size_t errlen)
+{
+	FILE *f;
+	int rc;
+
+	if ((f = fopen(path, "r")) == NULL) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return errno == ENOENT ? KITH_ENOTFOUND : KITH_EIO;
+	}
+	rc = config_read(f, path, c, err, errlen);
+	fclose(f);
+	return rc;
 }
 
 int

@@ -6,6 +6,7 @@
  */
 
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 
 struct config {
@@ -21,6 +22,15 @@ extern const char config_default[];
  * Fill ${c} with the built-in defaults.
  */
 void config_defaults(struct config *c);
+
+/**
+ * config_read(f, path, c, err, errlen):
+ * Read a config from the open stream ${f} over the values already in ${c};
+ * ${path} names it in messages.  Returns as config_load does (KITH_EIO if
+ * reading fails).
+ */
+int config_read(FILE *f, const char *path, struct config *c, char *err,
+    size_t errlen);
 
 /**
  * config_load(path, c, err, errlen):
