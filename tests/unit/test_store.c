@@ -1019,6 +1019,64 @@ test_two_handles(void **state)
 	record_free(r[0]);
 }
 
+/*
+ * A store past its initial map size: batches that hit the end of the map
+ * are retried in a grown map with nothing lost, and a handle opened before
+ * the growth still reads.
+ */
+static void
+test_map_grows(void **state)
+{
+	struct fixture *f = *state;
+	struct record *r[100], *got;
+	struct store_result res;
+	struct store_stats ss;
+	struct store *other;
+	char big[4000];
+	uint8_t ent[KITH_ENTITY_LEN], first[KITH_ID_LEN], last[KITH_ID_LEN];
+	uint64_t seq = 1;
+	size_t checked, nbad, total = 0;
+	int rc, i, round;
+
+	other = store_open(f->dir, STORE_NOSYNC, 0, &rc);
+	assert_non_null(other);
+	memset(big, 'g', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	for (round = 0; round < 400; round++) {
+		for (i = 0; i < 100; i++, seq++) {
+			memset(ent, 0x6e, sizeof(ent));
+			memcpy(ent, &seq, sizeof(seq));
+			r[i] = req(f, f->a, seq, seq, ent, NULL, 0, "notes",
+			    big);
+		}
+		assert_int_equal(store_apply(f->st, r, 100, &res, NULL, NULL),
+		    0);
+		assert_int_equal(res.added, 100);
+		assert_int_equal(res.duplicate, 0);
+		total += res.added;
+		if (round == 0)
+			memcpy(first, record_id(r[0]), KITH_ID_LEN);
+		memcpy(last, record_id(r[99]), KITH_ID_LEN);
+		for (i = 0; i < 100; i++)
+			record_free(r[i]);
+		assert_int_equal(store_stats(f->st, &ss), 0);
+		if (ss.map_bytes > STORE_MAP_INITIAL)
+			break;
+	}
+	assert_true(ss.map_bytes > STORE_MAP_INITIAL);
+	assert_int_equal(ss.records, total + 1);
+	/* The other handle adopts the larger map and sees everything. */
+	assert_int_equal(store_get(other, first, &got), 0);
+	record_free(got);
+	assert_int_equal(store_get(other, last, &got), 0);
+	record_free(got);
+	assert_int_equal(store_verify(other, on_bad, &(struct bad){ .n = 0 },
+	    &checked, &nbad), 0);
+	assert_int_equal(checked, total + 1);
+	assert_int_equal(nbad, 0);
+	store_close(other);
+}
+
 static void
 test_map_full(void **state)
 {
@@ -1182,6 +1240,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_two_processes, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_two_handles, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_map_grows, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_map_full, setup,
 		    teardown),
