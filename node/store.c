@@ -692,13 +692,14 @@ pending_entity(const void *ctx, size_t i)
 
 /*
  * Apply in one transaction the non-NULL records of ${pending}, which have
- * passed every check but the signature: worker threads check signatures
- * while this thread inserts, and recomputes each touched entity once.
- * Each record's outcome goes to ${rcs}.
+ * passed every check but the signature.  If ${verified} is NULL, worker
+ * threads check signatures while this thread inserts; else ${verified}[i]
+ * is the caller's result for record i.  Each touched entity is recomputed
+ * once.  Each record's outcome goes to ${rcs}.
  */
 static int
 apply_txn(struct store *st, struct record *const *pending, size_t n,
-    int *rcs, struct store_result *res)
+    const int *verified, int *rcs, struct store_result *res)
 {
 	struct apply a = { st, NULL, pending, rcs, NULL, NULL, NULL, 0, res };
 	size_t *prev = NULL, i;
@@ -719,8 +720,13 @@ apply_txn(struct store *st, struct record *const *pending, size_t n,
 	if ((rc = txn_begin(st, 0, &a.txn)) != 0)
 		goto out;
 	a.clock = clock_get(st, a.txn);
-	if ((rc = record_verify_each(pending, n, apply_one, &a)) != 0 ||
-	    (rc = clock_put(st, a.txn, a.clock)) != 0)
+	if (verified == NULL)
+		rc = record_verify_each(pending, n, apply_one, &a);
+	else
+		for (i = 0, rc = 0; i < n && rc == 0; i++)
+			if (pending[i] != NULL)
+				rc = apply_one(&a, i, verified[i]);
+	if (rc != 0 || (rc = clock_put(st, a.txn, a.clock)) != 0)
 		mdb_txn_abort(a.txn);
 	else
 		rc = mdb_err(mdb_txn_commit(a.txn));
@@ -784,9 +790,11 @@ dedup(struct store *st, struct record *const *recs, size_t n, int *rcs)
 	return mdb_err(rc);
 }
 
-int
-store_apply(struct store *st, struct record *const *recs, size_t n,
-    struct store_result *res, store_reject_fn *reject, void *arg)
+/* store_apply and store_apply_verified: ${verified} NULL for the former. */
+static int
+apply(struct store *st, struct record *const *recs, size_t n,
+    const int *verified, struct store_result *res, store_reject_fn *reject,
+    void *arg)
 {
 	struct record **pending = NULL;
 	uint8_t net[KITH_NETWORK_LEN];
@@ -831,7 +839,7 @@ store_apply(struct store *st, struct record *const *recs, size_t n,
 				rcs[i] = 0;
 			res->duplicate += rcs[i] == KITH_EEXIST;
 		}
-		rc = apply_txn(st, pending, n, rcs, res);
+		rc = apply_txn(st, pending, n, verified, rcs, res);
 	} while (rc == KITH_EMAPFULL && (rc = grow(st)) == 0);
 	if (rc != 0) {
 		memset(res, 0, sizeof(*res));
@@ -848,6 +856,23 @@ out:
 	free(rcs);
 	free(pending);
 	return rc;
+}
+
+int
+store_apply(struct store *st, struct record *const *recs, size_t n,
+    struct store_result *res, store_reject_fn *reject, void *arg)
+{
+
+	return apply(st, recs, n, NULL, res, reject, arg);
+}
+
+int
+store_apply_verified(struct store *st, struct record *const *recs, size_t n,
+    const int *verified, struct store_result *res, store_reject_fn *reject,
+    void *arg)
+{
+
+	return apply(st, recs, n, verified, res, reject, arg);
 }
 
 /* The author's highest sequence number held, or 0. */

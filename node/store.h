@@ -117,6 +117,18 @@ int store_apply(struct store *st, struct record *const *recs, size_t n,
     struct store_result *res, store_reject_fn *reject, void *arg);
 
 /**
+ * store_apply_verified(st, recs, n, verified, res, reject, arg):
+ * As store_apply, for records whose signatures the caller has checked
+ * already: ${verified}[i] must be record_verify's result for ${recs}[i]
+ * (from record_verify_batch, typically run on the next batch while this
+ * one commits).  Every other check is the store's own.  A record whose
+ * entry is not 0 is rejected with that code.
+ */
+int store_apply_verified(struct store *st, struct record *const *recs,
+    size_t n, const int *verified, struct store_result *res,
+    store_reject_fn *reject, void *arg);
+
+/**
  * store_write(st, key, drafts, n):
  * Sign and commit ${n} local changes in one write transaction.  Each gets
  * the author's next sequence number, a fresh clock tick and, as parents,

@@ -276,6 +276,56 @@ test_apply_rejects(void **state)
 	free_all(r, 5);
 }
 
+/*
+ * Records checked by the caller: its results decide the signatures, the
+ * store still does every other check, and duplicates are still skipped.
+ */
+static void
+test_apply_verified(void **state)
+{
+	struct fixture *f = *state;
+	struct record *r[4], *got;
+	struct store_result res;
+	struct rejects rj = { { 0 }, 0 };
+	uint8_t other[KITH_NETWORK_LEN];
+	int verified[4] = { 0, KITH_EBADSIG, 0, 0 };
+
+	memset(other, 0x77, sizeof(other));
+	r[0] = req(f, f->a, 1, 1, E1, NULL, 0, "category", "food");
+	r[1] = req(f, f->a, 2, 2, E2, NULL, 0, "category", "advice");
+	{
+		uint8_t *b;
+		size_t blen;
+
+		b = tu_body(&blen, "category", "food", NULL);
+		/* Another network: refused whatever the caller says. */
+		r[2] = tu_record(f->b, other, 1, f->t0 + 3, KITH_KIND_REQUEST,
+		    E3, NULL, 0, b, blen);
+		free(b);
+	}
+	r[3] = req(f, f->b, 2, 4, E3, NULL, 0, "category", "other");
+	assert_int_equal(store_apply_verified(f->st, r, 4, verified, &res,
+	    on_reject, &rj), 0);
+	assert_int_equal(res.added, 2);
+	assert_int_equal(res.rejected, 2);
+	assert_int_equal(rj.n, 2);
+	assert_true((rj.rc[0] == KITH_EBADSIG && rj.rc[1] == KITH_ENETWORK) ||
+	    (rj.rc[0] == KITH_ENETWORK && rj.rc[1] == KITH_EBADSIG));
+	assert_int_equal(store_get(f->st, record_id(r[0]), &got), 0);
+	record_free(got);
+	assert_int_equal(store_get(f->st, record_id(r[1]), &got),
+	    KITH_ENOTFOUND);
+	assert_int_equal(store_get(f->st, record_id(r[2]), &got),
+	    KITH_ENOTFOUND);
+	/* Again: held records are duplicates before any result is read. */
+	verified[0] = KITH_EBADSIG;
+	assert_int_equal(store_apply_verified(f->st, r, 1, verified, &res, NULL,
+	    NULL), 0);
+	assert_int_equal(res.duplicate, 1);
+	assert_int_equal(res.rejected, 0);
+	free_all(r, 4);
+}
+
 static int
 count_rec(void *arg, const struct record *rec)
 {
@@ -1221,6 +1271,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_apply_and_dedup, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_apply_rejects, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_apply_verified, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_fork, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lookups, setup, teardown),
