@@ -283,17 +283,19 @@ struct pipeline {
 	int (*work)(void *, size_t);
 	void *ctx;
 	int *rcs;
-	unsigned char *done;
-	size_t n, next;		/* next index to claim */
-	int stop;
+	unsigned char *done;	/* under lock */
+	size_t n, next;		/* next index to claim, under lock */
+	int stop, waiting;	/* under lock */
 };
+
+/* Indexes a worker claims at once: fewer lock round trips and wake-ups. */
+#define PIPELINE_CHUNK	32
 
 static void *
 pipeline_worker(void *arg)
 {
 	struct pipeline *p = arg;
-	size_t i;
-	int rc;
+	size_t i, first, end;
 
 	for (;;) {
 		pthread_mutex_lock(&p->lock);
@@ -301,13 +303,19 @@ pipeline_worker(void *arg)
 			pthread_mutex_unlock(&p->lock);
 			return NULL;
 		}
-		i = p->next++;
+		first = p->next;
+		end = first + PIPELINE_CHUNK < p->n ? first + PIPELINE_CHUNK :
+		    p->n;
+		p->next = end;
 		pthread_mutex_unlock(&p->lock);
-		rc = p->work(p->ctx, i);
+		/* Each worker writes only its own claimed entries of rcs. */
+		for (i = first; i < end; i++)
+			p->rcs[i] = p->work(p->ctx, i);
 		pthread_mutex_lock(&p->lock);
-		p->rcs[i] = rc;
-		p->done[i] = 1;
-		pthread_cond_broadcast(&p->ready);
+		for (i = first; i < end; i++)
+			p->done[i] = 1;
+		if (p->waiting)
+			pthread_cond_broadcast(&p->ready);
 		pthread_mutex_unlock(&p->lock);
 	}
 }
@@ -324,7 +332,7 @@ pipeline_run(size_t n, int (*work)(void *, size_t),
 	struct pipeline p = { .work = work, .ctx = ctx, .n = n };
 	pthread_t tid[BATCH_THREADS_MAX];
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-	size_t i, nt = 0, want;
+	size_t i, nt = 0, want, ready = 0;
 	int rc = KITH_ENOMEM;
 
 	want = cpus > 0 ? (size_t)cpus : 1;
@@ -344,10 +352,15 @@ pipeline_run(size_t n, int (*work)(void *, size_t),
 	for (i = 0; i < n && rc == 0; i++) {
 		if (nt == 0) {
 			p.rcs[i] = work(ctx, i);
-		} else {
+		} else if (i >= ready) {
+			/* Wait for i, then take every finished index after. */
 			pthread_mutex_lock(&p.lock);
+			p.waiting = 1;
 			while (!p.done[i])
 				pthread_cond_wait(&p.ready, &p.lock);
+			p.waiting = 0;
+			for (ready = i + 1; ready < n && p.done[ready]; ready++)
+				;
 			pthread_mutex_unlock(&p.lock);
 		}
 		rc = consume(ctx, i, p.rcs[i]);
