@@ -37,6 +37,13 @@ kcrypto_hash(uint8_t out[32], const uint8_t *in, size_t n)
 }
 
 void
+kcrypto_sha256(uint8_t out[32], const uint8_t *in, size_t n)
+{
+
+	crypto_hash_sha256(out, in, n);
+}
+
+void
 kcrypto_hash_init(struct kcrypto_hash *h)
 {
 

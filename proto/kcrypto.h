@@ -31,6 +31,14 @@ int kcrypto_init(void);
 void kcrypto_hash(uint8_t out[32], const uint8_t *in, size_t n);
 
 /**
+ * kcrypto_sha256(out, in, n):
+ * Write the SHA-256 digest of ${n} bytes at ${in} to ${out}[32].  For
+ * protocols that fix SHA-256 (Negentropy fingerprints); kith's own hashes
+ * use kcrypto_hash.
+ */
+void kcrypto_sha256(uint8_t out[32], const uint8_t *in, size_t n);
+
+/**
  * kcrypto_hash_init(h), kcrypto_hash_update(h, in, n), kcrypto_hash_final(h, out):
  * Incremental BLAKE2b-256 over a sequence of byte runs.
  */

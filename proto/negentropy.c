@@ -1,0 +1,722 @@
+/*
+ * Negentropy protocol V1: range-based set reconciliation.  The algorithm
+ * follows the reference implementation (hoytech/negentropy, cpp/): a range
+ * whose fingerprints differ is split into 16 buckets, or sent as an IdList
+ * when it holds fewer than 32 items.  Every incoming message is validated
+ * in full before any of it is acted on.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "kcrypto.h"
+#include "kith.h"
+#include "negentropy.h"
+
+#define MODE_SKIP	0
+#define MODE_FP		1
+#define MODE_IDLIST	2
+
+#define BUCKETS		16	/* a differing range splits into this many */
+#define IDLIST_BELOW	(2 * BUCKETS)	/* smaller ranges go as IdLists */
+#define FRAME_SLACK	200	/* room kept for the closing fingerprint */
+
+struct negentropy {
+	const struct negentropy_item *items;
+	size_t n;
+	size_t limit;
+	int initiated;		/* 1 once negentropy_initiate ran: a client */
+	int used;		/* 1 once any message was made or processed */
+};
+
+/* A growable output buffer; the first failure sticks in ${err}. */
+struct buf {
+	uint8_t *p;
+	size_t len, cap;
+	int err;
+};
+
+/* A growable array of ids. */
+struct idvec {
+	uint8_t (*v)[NEGENTROPY_ID_LEN];
+	size_t n, cap;
+};
+
+/* A range bound: timestamp and an id prefix, zero-padded to 32 bytes. */
+struct bound {
+	uint64_t ts;
+	size_t idlen;
+	uint8_t id[NEGENTROPY_ID_LEN];
+};
+
+/* One decoded range; ${fp} and ${ids} point into the message. */
+struct range {
+	struct bound b;
+	uint64_t mode;
+	const uint8_t *fp;
+	const uint8_t *ids;
+	size_t nids;
+};
+
+/* Reading state over one message. */
+struct reader {
+	const uint8_t *p;
+	size_t len, off;
+	uint64_t last_ts;
+	struct bound prev;
+	int at_inf;
+};
+
+static void
+buf_put(struct buf *b, const void *p, size_t n)
+{
+	size_t cap;
+	uint8_t *np;
+
+	if (b->err != 0 || n == 0)
+		return;
+	if (n > b->cap - b->len) {
+		cap = b->cap ? b->cap : 256;
+		while (cap - b->len < n) {
+			if (cap > SIZE_MAX / 2) {
+				b->err = KITH_ENOMEM;
+				return;
+			}
+			cap *= 2;
+		}
+		if ((np = realloc(b->p, cap)) == NULL) {
+			b->err = KITH_ENOMEM;
+			return;
+		}
+		b->p = np;
+		b->cap = cap;
+	}
+	memcpy(b->p + b->len, p, n);
+	b->len += n;
+}
+
+static void
+buf_varint(struct buf *b, uint64_t v)
+{
+	uint8_t tmp[NEGENTROPY_VARINT_MAX];
+
+	buf_put(b, tmp, negentropy_varint_encode(v, tmp));
+}
+
+static int
+idvec_push(struct idvec *iv, const uint8_t *id)
+{
+	size_t cap;
+	void *np;
+
+	if (iv->n == iv->cap) {
+		cap = iv->cap ? 2 * iv->cap : 16;
+		if (cap > SIZE_MAX / NEGENTROPY_ID_LEN ||
+		    (np = realloc(iv->v, cap * NEGENTROPY_ID_LEN)) == NULL)
+			return KITH_ENOMEM;
+		iv->v = np;
+		iv->cap = cap;
+	}
+	memcpy(iv->v[iv->n++], id, NEGENTROPY_ID_LEN);
+	return 0;
+}
+
+size_t
+negentropy_varint_encode(uint64_t v, uint8_t *out)
+{
+	uint8_t tmp[NEGENTROPY_VARINT_MAX];
+	size_t n = 0, i;
+
+	do {
+		tmp[n++] = v & 0x7f;
+		v >>= 7;
+	} while (v != 0);
+	for (i = 0; i < n; i++)
+		out[i] = tmp[n - 1 - i] | (i + 1 < n ? 0x80 : 0);
+	return n;
+}
+
+int
+negentropy_varint_decode(const uint8_t *in, size_t len, uint64_t *v,
+    size_t *used)
+{
+	uint64_t r = 0;
+	size_t i;
+	int rc;
+
+	for (i = 0; ; i++) {
+		if (i == len) {
+			rc = KITH_ETRUNC;
+			goto out;
+		}
+		if (i == 0 && in[0] == 0x80) {
+			rc = KITH_ENONCANON;
+			goto out;
+		}
+		if (r >> 57 != 0) {
+			rc = KITH_ERANGE;
+			goto out;
+		}
+		r = (r << 7) | (in[i] & 0x7f);
+		if ((in[i] & 0x80) == 0)
+			break;
+	}
+	*v = r;
+	*used = i + 1;
+	rc = 0;
+out:
+	return rc;
+}
+
+void
+negentropy_fingerprint(const struct negentropy_item *items, size_t n,
+    uint8_t *out)
+{
+	uint8_t in[32 + NEGENTROPY_VARINT_MAX], h[32];
+	uint64_t acc[4] = { 0, 0, 0, 0 };
+	uint64_t x, s, c, c2;
+	size_t i, len;
+	int k, j;
+
+	/* Add each id as a 256-bit little-endian integer, mod 2^256. */
+	for (i = 0; i < n; i++) {
+		c = 0;
+		for (k = 0; k < 4; k++) {
+			x = 0;
+			for (j = 7; j >= 0; j--)
+				x = (x << 8) | items[i].id[8 * k + j];
+			s = acc[k] + x;
+			c2 = s < x;
+			acc[k] = s + c;
+			c = c2 | (acc[k] < s);
+		}
+	}
+	for (k = 0; k < 4; k++)
+		for (j = 0; j < 8; j++)
+			in[8 * k + j] = (uint8_t)(acc[k] >> (8 * j));
+	len = 32 + negentropy_varint_encode(n, in + 32);
+	kcrypto_sha256(h, in, len);
+	memcpy(out, h, NEGENTROPY_FP_LEN);
+}
+
+/* Compare item ${it} with bound ${b}, both as (timestamp, 32-byte id). */
+static int
+cmp_item_bound(const struct negentropy_item *it, const struct bound *b)
+{
+
+	if (it->timestamp != b->ts)
+		return it->timestamp < b->ts ? -1 : 1;
+	return memcmp(it->id, b->id, NEGENTROPY_ID_LEN);
+}
+
+static int
+cmp_bound(const struct bound *a, const struct bound *b)
+{
+
+	if (a->ts != b->ts)
+		return a->ts < b->ts ? -1 : 1;
+	return memcmp(a->id, b->id, NEGENTROPY_ID_LEN);
+}
+
+/* First index in [lo, hi) whose item is >= ${b}, else ${hi}. */
+static size_t
+lower_bound(const struct negentropy *ng, size_t lo, size_t hi,
+    const struct bound *b)
+{
+	size_t mid;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (cmp_item_bound(&ng->items[mid], b) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static int
+rd_varint(struct reader *r, uint64_t *v)
+{
+	size_t used;
+	int rc;
+
+	if ((rc = negentropy_varint_decode(r->p + r->off, r->len - r->off, v,
+	    &used)) == 0)
+		r->off += used;
+	return rc;
+}
+
+/* Read the next range of ${r} into ${rg}, checking it against the last. */
+static int
+rd_range(struct reader *r, struct range *rg)
+{
+	uint64_t v, len;
+	int rc;
+
+	memset(rg, 0, sizeof(*rg));
+	if (r->at_inf) {
+		rc = KITH_ENONCANON;
+		goto out;
+	}
+	if ((rc = rd_varint(r, &v)) != 0)
+		goto out;
+	if (v == 0)
+		rg->b.ts = UINT64_MAX;
+	else if (v - 1 >= UINT64_MAX - r->last_ts) {
+		rc = KITH_ERANGE;
+		goto out;
+	} else
+		rg->b.ts = r->last_ts + (v - 1);
+	r->last_ts = rg->b.ts;
+	if ((rc = rd_varint(r, &len)) != 0)
+		goto out;
+	if (len > NEGENTROPY_ID_LEN) {
+		rc = KITH_ERANGE;
+		goto out;
+	}
+	if (len > r->len - r->off) {
+		rc = KITH_ETRUNC;
+		goto out;
+	}
+	rg->b.idlen = len;
+	memcpy(rg->b.id, r->p + r->off, len);
+	r->off += len;
+	if (cmp_bound(&rg->b, &r->prev) <= 0) {
+		rc = KITH_ENONCANON;
+		goto out;
+	}
+	if ((rc = rd_varint(r, &rg->mode)) != 0)
+		goto out;
+	switch (rg->mode) {
+	case MODE_SKIP:
+		break;
+	case MODE_FP:
+		if (r->len - r->off < NEGENTROPY_FP_LEN) {
+			rc = KITH_ETRUNC;
+			goto out;
+		}
+		rg->fp = r->p + r->off;
+		r->off += NEGENTROPY_FP_LEN;
+		break;
+	case MODE_IDLIST:
+		if ((rc = rd_varint(r, &v)) != 0)
+			goto out;
+		if (v > (r->len - r->off) / NEGENTROPY_ID_LEN) {
+			rc = KITH_ETRUNC;
+			goto out;
+		}
+		rg->ids = r->p + r->off;
+		rg->nids = v;
+		r->off += v * NEGENTROPY_ID_LEN;
+		break;
+	default:
+		rc = KITH_ETYPE;
+		goto out;
+	}
+	r->prev = rg->b;
+	r->at_inf = rg->b.ts == UINT64_MAX;
+	rc = 0;
+out:
+	return rc;
+}
+
+/* Start reading ${msg}: check and skip the version byte. */
+static int
+rd_start(struct reader *r, const uint8_t *msg, size_t len)
+{
+
+	memset(r, 0, sizeof(*r));
+	r->p = msg;
+	r->len = len;
+	if (len == 0)
+		return KITH_ETRUNC;
+	if (msg[0] != NEGENTROPY_VERSION)
+		return KITH_EVERSION;
+	r->off = 1;
+	return 0;
+}
+
+int
+negentropy_message_check(const uint8_t *msg, size_t len, size_t *nranges)
+{
+	struct reader r;
+	struct range rg;
+	size_t n = 0;
+	int rc;
+
+	if ((rc = rd_start(&r, msg, len)) != 0)
+		goto out;
+	while (r.off < r.len) {
+		if ((rc = rd_range(&r, &rg)) != 0)
+			goto out;
+		n++;
+	}
+	if (nranges != NULL)
+		*nranges = n;
+	rc = 0;
+out:
+	return rc;
+}
+
+/* Encode bound ${b} to ${o}, timestamps as deltas from ${*last}. */
+static void
+put_bound(struct buf *o, uint64_t *last, const struct bound *b)
+{
+
+	if (b->ts == UINT64_MAX) {
+		buf_varint(o, 0);
+		*last = UINT64_MAX;
+	} else {
+		buf_varint(o, b->ts - *last + 1);
+		*last = b->ts;
+	}
+	buf_varint(o, b->idlen);
+	buf_put(o, b->id, b->idlen);
+}
+
+static void
+bound_inf(struct bound *b)
+{
+
+	memset(b, 0, sizeof(*b));
+	b->ts = UINT64_MAX;
+}
+
+/* The shortest bound above ${prev} that does not exceed ${curr}. */
+static void
+minimal_bound(struct bound *b, const struct negentropy_item *prev,
+    const struct negentropy_item *curr)
+{
+	size_t i;
+
+	memset(b, 0, sizeof(*b));
+	b->ts = curr->timestamp;
+	if (curr->timestamp != prev->timestamp)
+		return;
+	for (i = 0; i < NEGENTROPY_ID_LEN && curr->id[i] == prev->id[i]; i++)
+		;
+	b->idlen = i < NEGENTROPY_ID_LEN ? i + 1 : NEGENTROPY_ID_LEN;
+	memcpy(b->id, curr->id, b->idlen);
+}
+
+/* Describe items [lo, hi) up to ${ub}: an IdList, or 16 fingerprints. */
+static void
+split_range(const struct negentropy *ng, struct buf *o, uint64_t *last,
+    size_t lo, size_t hi, const struct bound *ub)
+{
+	uint8_t fp[NEGENTROPY_FP_LEN];
+	struct bound nb;
+	size_t n = hi - lo, per, extra, cur, sz, i;
+
+	if (n < IDLIST_BELOW) {
+		put_bound(o, last, ub);
+		buf_varint(o, MODE_IDLIST);
+		buf_varint(o, n);
+		for (i = lo; i < hi; i++)
+			buf_put(o, ng->items[i].id, NEGENTROPY_ID_LEN);
+		return;
+	}
+	per = n / BUCKETS;
+	extra = n % BUCKETS;
+	cur = lo;
+	for (i = 0; i < BUCKETS; i++) {
+		sz = per + (i < extra ? 1 : 0);
+		negentropy_fingerprint(ng->items + cur, sz, fp);
+		cur += sz;
+		if (cur == hi)
+			nb = *ub;
+		else
+			minimal_bound(&nb, &ng->items[cur - 1], &ng->items[cur]);
+		put_bound(o, last, &nb);
+		buf_varint(o, MODE_FP);
+		buf_put(o, fp, NEGENTROPY_FP_LEN);
+	}
+}
+
+static int
+over_limit(const struct negentropy *ng, size_t n)
+{
+
+	return ng->limit != 0 && n > ng->limit - FRAME_SLACK;
+}
+
+static int
+cmp_id(const void *a, const void *b)
+{
+
+	return memcmp(a, b, NEGENTROPY_ID_LEN);
+}
+
+/* Client: compare our items [lo, hi) with the server's IdList in ${rg}. */
+static int
+diff_idlist(const struct negentropy *ng, size_t lo, size_t hi,
+    const struct range *rg, struct idvec *have, struct idvec *need)
+{
+	uint8_t (*theirs)[NEGENTROPY_ID_LEN] = NULL;
+	uint8_t *seen = NULL;
+	uint8_t (*hit)[NEGENTROPY_ID_LEN];
+	size_t i, n = rg->nids;
+	int rc;
+
+	if (n > 0) {
+		if ((theirs = malloc(n * NEGENTROPY_ID_LEN)) == NULL ||
+		    (seen = calloc(n, 1)) == NULL) {
+			rc = KITH_ENOMEM;
+			goto out;
+		}
+		memcpy(theirs, rg->ids, n * NEGENTROPY_ID_LEN);
+		qsort(theirs, n, NEGENTROPY_ID_LEN, cmp_id);
+	}
+	for (i = lo; i < hi; i++) {
+		hit = n > 0 ? bsearch(ng->items[i].id, theirs, n,
+		    NEGENTROPY_ID_LEN, cmp_id) : NULL;
+		if (hit != NULL)
+			seen[hit - theirs] = 1;
+		else if ((rc = idvec_push(have, ng->items[i].id)) != 0)
+			goto out;
+	}
+	for (i = 0; i < n; i++) {
+		/* A repeated id in their list is reported once. */
+		if (seen[i] || (i > 0 && memcmp(theirs[i], theirs[i - 1],
+		    NEGENTROPY_ID_LEN) == 0))
+			continue;
+		if ((rc = idvec_push(need, theirs[i])) != 0)
+			goto out;
+	}
+	rc = 0;
+out:
+	free(seen);
+	free(theirs);
+	return rc;
+}
+
+/*
+ * Answer message ${in}.  ${have} and ${need} are NULL on the server.  The
+ * ranges are processed as in the reference; when the frame limit nears,
+ * the rest of the space is closed with one fingerprint to infinity.
+ */
+static int
+reconcile_aux(struct negentropy *ng, const uint8_t *in, size_t inlen,
+    struct buf *full, struct idvec *have, struct idvec *need)
+{
+	uint8_t fp[NEGENTROPY_FP_LEN];
+	struct buf o = { NULL, 0, 0, 0 };
+	struct bound prevb, endb, inf;
+	struct reader r;
+	struct range rg;
+	uint64_t last_out = 0;
+	size_t prev_idx = 0, lo, hi, emitted = 0, i, nresp;
+	int skip = 0, client = have != NULL, rc;
+	uint8_t ver = NEGENTROPY_VERSION;
+
+	if ((rc = negentropy_message_check(in, inlen, NULL)) != 0)
+		goto out;
+	if ((rc = rd_start(&r, in, inlen)) != 0)
+		goto out;
+	memset(&prevb, 0, sizeof(prevb));
+	bound_inf(&inf);
+	buf_put(full, &ver, 1);
+	while (r.off < r.len) {
+		o.len = 0;
+		if ((rc = rd_range(&r, &rg)) != 0)
+			goto out;
+		lo = prev_idx;
+		hi = lower_bound(ng, prev_idx, ng->n, &rg.b);
+		if (rg.mode == MODE_SKIP) {
+			skip = 1;
+		} else if (rg.mode == MODE_FP) {
+			negentropy_fingerprint(ng->items + lo, hi - lo, fp);
+			if (memcmp(fp, rg.fp, NEGENTROPY_FP_LEN) != 0) {
+				if (skip) {
+					skip = 0;
+					put_bound(&o, &last_out, &prevb);
+					buf_varint(&o, MODE_SKIP);
+				}
+				split_range(ng, &o, &last_out, lo, hi, &rg.b);
+			} else
+				skip = 1;
+		} else if (client) {
+			if ((rc = diff_idlist(ng, lo, hi, &rg, have, need)) != 0)
+				goto out;
+			skip = 1;
+		} else {
+			/* Server: answer with all our ids in the range. */
+			if (skip) {
+				skip = 0;
+				put_bound(&o, &last_out, &prevb);
+				buf_varint(&o, MODE_SKIP);
+			}
+			endb = rg.b;
+			nresp = 0;
+			for (i = lo; i < hi; i++) {
+				if (over_limit(ng, full->len + o.len +
+				    nresp * NEGENTROPY_ID_LEN)) {
+					memset(&endb, 0, sizeof(endb));
+					endb.ts = ng->items[i].timestamp;
+					endb.idlen = NEGENTROPY_ID_LEN;
+					memcpy(endb.id, ng->items[i].id,
+					    NEGENTROPY_ID_LEN);
+					hi = i;
+					break;
+				}
+				nresp++;
+			}
+			put_bound(&o, &last_out, &endb);
+			buf_varint(&o, MODE_IDLIST);
+			buf_varint(&o, nresp);
+			for (i = lo; i < hi; i++)
+				buf_put(&o, ng->items[i].id, NEGENTROPY_ID_LEN);
+			buf_put(full, o.p, o.len);
+			o.len = 0;
+			emitted = hi;
+		}
+		if ((rc = o.err) != 0 || (rc = full->err) != 0)
+			goto out;
+		if (over_limit(ng, full->len + o.len)) {
+			/* Close everything after the last bound sent. */
+			negentropy_fingerprint(ng->items + emitted,
+			    ng->n - emitted, fp);
+			put_bound(full, &last_out, &inf);
+			buf_varint(full, MODE_FP);
+			buf_put(full, fp, NEGENTROPY_FP_LEN);
+			break;
+		}
+		if (o.len > 0) {
+			buf_put(full, o.p, o.len);
+			emitted = hi;
+		}
+		prev_idx = hi;
+		prevb = rg.b;
+	}
+	rc = full->err;
+out:
+	free(o.p);
+	return rc;
+}
+
+struct negentropy *
+negentropy_new(const struct negentropy_item *items, size_t n,
+    size_t frame_size_limit)
+{
+	struct negentropy *ng = NULL;
+	size_t i;
+
+	if (frame_size_limit != 0 && frame_size_limit < NEGENTROPY_FRAME_MIN)
+		goto out;
+	if (n > 0 && items == NULL)
+		goto out;
+	for (i = 0; i < n; i++) {
+		if (items[i].timestamp == UINT64_MAX)
+			goto out;
+		if (i > 0 && (items[i - 1].timestamp > items[i].timestamp ||
+		    (items[i - 1].timestamp == items[i].timestamp &&
+		    memcmp(items[i - 1].id, items[i].id,
+		    NEGENTROPY_ID_LEN) >= 0)))
+			goto out;
+	}
+	if ((ng = calloc(1, sizeof(*ng))) == NULL)
+		goto out;
+	ng->items = items;
+	ng->n = n;
+	ng->limit = frame_size_limit;
+out:
+	return ng;
+}
+
+int
+negentropy_initiate(struct negentropy *ng, uint8_t **msg, size_t *len)
+{
+	struct buf o = { NULL, 0, 0, 0 };
+	struct bound inf;
+	uint64_t last = 0;
+	uint8_t ver = NEGENTROPY_VERSION;
+	int rc;
+
+	*msg = NULL;
+	*len = 0;
+	if (ng->used) {
+		rc = KITH_EINVAL;
+		goto out;
+	}
+	bound_inf(&inf);
+	buf_put(&o, &ver, 1);
+	split_range(ng, &o, &last, 0, ng->n, &inf);
+	if ((rc = o.err) != 0)
+		goto out;
+	ng->used = ng->initiated = 1;
+	*msg = o.p;
+	*len = o.len;
+	o.p = NULL;	/* transferred */
+out:
+	free(o.p);
+	return rc;
+}
+
+int
+negentropy_reconcile(struct negentropy *ng, const uint8_t *in,
+    size_t inlen, uint8_t **out, size_t *outlen)
+{
+	struct buf full = { NULL, 0, 0, 0 };
+	int rc;
+
+	*out = NULL;
+	*outlen = 0;
+	if (ng->initiated) {
+		rc = KITH_EINVAL;
+		goto out;
+	}
+	ng->used = 1;
+	if ((rc = reconcile_aux(ng, in, inlen, &full, NULL, NULL)) != 0)
+		goto out;
+	*out = full.p;
+	*outlen = full.len;
+	full.p = NULL;	/* transferred */
+out:
+	free(full.p);
+	return rc;
+}
+
+int
+negentropy_reconcile_client(struct negentropy *ng, const uint8_t *in,
+    size_t inlen, uint8_t **out, size_t *outlen,
+    uint8_t (**have)[NEGENTROPY_ID_LEN], size_t *nhave,
+    uint8_t (**need)[NEGENTROPY_ID_LEN], size_t *nneed)
+{
+	struct buf full = { NULL, 0, 0, 0 };
+	struct idvec h = { NULL, 0, 0 }, nd = { NULL, 0, 0 };
+	int rc;
+
+	*out = NULL;
+	*outlen = 0;
+	*have = *need = NULL;
+	*nhave = *nneed = 0;
+	if (!ng->initiated) {
+		rc = KITH_EINVAL;
+		goto out;
+	}
+	if ((rc = reconcile_aux(ng, in, inlen, &full, &h, &nd)) != 0)
+		goto out;
+	if (full.len > 1) {
+		*out = full.p;
+		*outlen = full.len;
+		full.p = NULL;	/* transferred */
+	}
+	*have = h.v;
+	*nhave = h.n;
+	h.v = NULL;	/* transferred */
+	*need = nd.v;
+	*nneed = nd.n;
+	nd.v = NULL;	/* transferred */
+out:
+	free(nd.v);
+	free(h.v);
+	free(full.p);
+	return rc;
+}
+
+void
+negentropy_free(struct negentropy *ng)
+{
+
+	free(ng);
+}

@@ -1,0 +1,830 @@
+/*
+ * The Negentropy V1 module: varints, fingerprints against an independent
+ * computation, full client/server reconciliation of random sets (with and
+ * without a frame size limit), and the strict message decoder.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kcrypto.h"
+#include "kith.h"
+#include "negentropy.h"
+#include "testutil.h"
+
+#define MAX_ROUNDS	400
+
+static int
+setup(void **state)
+{
+
+	(void)state;
+	return kcrypto_init();
+}
+
+static int
+cmp_item(const void *a, const void *b)
+{
+	const struct negentropy_item *x = a, *y = b;
+
+	if (x->timestamp != y->timestamp)
+		return x->timestamp < y->timestamp ? -1 : 1;
+	return memcmp(x->id, y->id, 32);
+}
+
+static int
+cmp_id(const void *a, const void *b)
+{
+
+	return memcmp(a, b, 32);
+}
+
+/* Fill ${it} with ${n} random items, timestamps in [base, base+span). */
+static void
+rand_items(struct negentropy_item *it, size_t n, uint64_t *rng,
+    uint64_t base, uint64_t span)
+{
+	uint64_t x;
+	size_t i, j;
+
+	for (i = 0; i < n; i++) {
+		it[i].timestamp = base + tu_rng(rng) % span;
+		for (j = 0; j < 32; j += 8) {
+			x = tu_rng(rng);
+			memcpy(it[i].id + j, &x, 8);
+		}
+	}
+}
+
+static void
+test_varint(void **state)
+{
+	static const uint64_t vals[] = { 0, 1, 127, 128, 255, 300, 16383,
+	    16384, 1ULL << 32, (1ULL << 63) - 1, 1ULL << 63, UINT64_MAX };
+	uint8_t buf[NEGENTROPY_VARINT_MAX], big[16];
+	uint64_t v, rng = 1;
+	size_t i, n, used;
+
+	(void)state;
+	n = negentropy_varint_encode(0, buf);
+	assert_int_equal(n, 1);
+	assert_int_equal(buf[0], 0);
+	n = negentropy_varint_encode(300, buf);
+	assert_int_equal(n, 2);
+	assert_int_equal(buf[0], 0x82);
+	assert_int_equal(buf[1], 0x2c);
+	n = negentropy_varint_encode(UINT64_MAX, buf);
+	assert_int_equal(n, 10);
+	assert_int_equal(buf[0], 0x81);
+	for (i = 0; i < sizeof(vals) / sizeof(vals[0]) + 1000; i++) {
+		v = i < sizeof(vals) / sizeof(vals[0]) ? vals[i] :
+		    tu_rng(&rng) >> (tu_rng(&rng) % 64);
+		n = negentropy_varint_encode(v, buf);
+		assert_in_range(n, 1, NEGENTROPY_VARINT_MAX);
+		assert_int_equal(negentropy_varint_decode(buf, n, &v, &used), 0);
+		assert_int_equal(used, n);
+		assert_true(v == (i < sizeof(vals) / sizeof(vals[0]) ? vals[i] :
+		    v));
+		/* Every proper prefix is truncated. */
+		while (n-- > 0)
+			assert_int_equal(negentropy_varint_decode(buf, n, &v,
+			    &used), KITH_ETRUNC);
+	}
+
+	/* Negatives. */
+	assert_int_equal(negentropy_varint_decode(buf, 0, &v, &used),
+	    KITH_ETRUNC);
+	big[0] = 0x81;
+	assert_int_equal(negentropy_varint_decode(big, 1, &v, &used),
+	    KITH_ETRUNC);
+	big[0] = 0x80;
+	big[1] = 0x01;
+	assert_int_equal(negentropy_varint_decode(big, 2, &v, &used),
+	    KITH_ENONCANON);
+	/* 2^64: one past the largest value. */
+	big[0] = 0x82;
+	memset(big + 1, 0x80, 8);
+	big[9] = 0x00;
+	assert_int_equal(negentropy_varint_decode(big, 10, &v, &used),
+	    KITH_ERANGE);
+	/* Eleven digits. */
+	memset(big, 0xff, 10);
+	big[10] = 0x7f;
+	assert_int_equal(negentropy_varint_decode(big, 11, &v, &used),
+	    KITH_ERANGE);
+}
+
+/* Independent fingerprint: bytewise little-endian add, then SHA-256. */
+static void
+slow_fp(const struct negentropy_item *it, size_t n, uint8_t out[16])
+{
+	uint8_t acc[32 + NEGENTROPY_VARINT_MAX], h[32];
+	unsigned carry, s;
+	size_t i, j, len;
+	uint64_t c;
+
+	memset(acc, 0, sizeof(acc));
+	for (i = 0; i < n; i++) {
+		carry = 0;
+		for (j = 0; j < 32; j++) {
+			s = acc[j] + it[i].id[j] + carry;
+			acc[j] = s & 0xff;
+			carry = s >> 8;
+		}
+	}
+	/* Hand-written varint, independent of the module's encoder. */
+	len = 0;
+	for (c = n; c >= 128; c >>= 7)
+		len++;
+	for (i = 0, c = n; i <= len; i++, c >>= 7)
+		acc[32 + len - i] = (c & 0x7f) | (i > 0 ? 0x80 : 0);
+	kcrypto_sha256(h, acc, 32 + len + 1);
+	memcpy(out, h, 16);
+}
+
+static void
+test_fingerprint(void **state)
+{
+	struct negentropy_item it[300];
+	uint8_t want[16], got[16], h[32], zero[33];
+	uint64_t rng = 7;
+	size_t n;
+
+	(void)state;
+	/* The empty range: SHA-256 of 32 zero bytes and varint 0. */
+	memset(zero, 0, sizeof(zero));
+	kcrypto_sha256(h, zero, 33);
+	negentropy_fingerprint(NULL, 0, got);
+	assert_memory_equal(got, h, 16);
+
+	/* Ids of all 0xff bytes carry through every limb. */
+	memset(it, 0, sizeof(it));
+	memset(it[0].id, 0xff, 32);
+	memset(it[1].id, 0xff, 32);
+	it[2].id[0] = 1;
+	it[2].id[31] = 0x80;
+	slow_fp(it, 3, want);
+	negentropy_fingerprint(it, 3, got);
+	assert_memory_equal(got, want, 16);
+
+	rand_items(it, 300, &rng, 0, 1000);
+	for (n = 0; n <= 300; n += 37) {
+		slow_fp(it, n, want);
+		negentropy_fingerprint(it, n, got);
+		assert_memory_equal(got, want, 16);
+	}
+	slow_fp(it, 300, want);
+	negentropy_fingerprint(it, 300, got);
+	assert_memory_equal(got, want, 16);
+}
+
+struct syncres {
+	uint8_t (*have)[32];
+	size_t nhave;
+	uint8_t (*need)[32];
+	size_t nneed;
+	unsigned rounds;
+	size_t maxmsg;
+};
+
+static void
+append_ids(uint8_t (**dst)[32], size_t *n, uint8_t (*src)[32], size_t ns)
+{
+
+	if (ns == 0)
+		return;
+	*dst = realloc(*dst, (*n + ns) * 32);
+	assert_non_null(*dst);
+	memcpy(*dst + *n, src, ns * 32);
+	*n += ns;
+}
+
+/* Reconcile ${c} (client) with ${s} (server) in process. */
+static void
+run_sync(const struct negentropy_item *c, size_t nc,
+    const struct negentropy_item *s, size_t ns, size_t limit,
+    struct syncres *res)
+{
+	struct negentropy *cl, *sv;
+	uint8_t *msg = NULL, *reply = NULL;
+	uint8_t (*h)[32], (*nd)[32];
+	size_t len, rlen, nh, nn;
+
+	memset(res, 0, sizeof(*res));
+	cl = negentropy_new(c, nc, limit);
+	sv = negentropy_new(s, ns, limit);
+	assert_non_null(cl);
+	assert_non_null(sv);
+	assert_int_equal(negentropy_initiate(cl, &msg, &len), 0);
+	for (;;) {
+		assert_true(res->rounds < MAX_ROUNDS);
+		if (len > res->maxmsg)
+			res->maxmsg = len;
+		assert_int_equal(negentropy_message_check(msg, len, NULL), 0);
+		assert_int_equal(negentropy_reconcile(sv, msg, len, &reply,
+		    &rlen), 0);
+		free(msg);
+		msg = NULL;
+		res->rounds++;
+		if (rlen > res->maxmsg)
+			res->maxmsg = rlen;
+		assert_int_equal(negentropy_reconcile_client(cl, reply, rlen,
+		    &msg, &len, &h, &nh, &nd, &nn), 0);
+		free(reply);
+		reply = NULL;
+		append_ids(&res->have, &res->nhave, h, nh);
+		append_ids(&res->need, &res->nneed, nd, nn);
+		free(h);
+		free(nd);
+		if (msg == NULL) {
+			assert_int_equal(len, 0);
+			break;
+		}
+	}
+	negentropy_free(cl);
+	negentropy_free(sv);
+}
+
+/* Assert the ${n} ids in ${got} are exactly the ${nw} items of ${want}. */
+static void
+assert_same_ids(uint8_t (*got)[32], size_t n,
+    const struct negentropy_item *want, size_t nw)
+{
+	uint8_t (*w)[32] = NULL;
+	size_t i;
+
+	assert_int_equal(n, nw);
+	if (n == 0)
+		return;
+	w = malloc(nw * 32);
+	assert_non_null(w);
+	for (i = 0; i < nw; i++)
+		memcpy(w[i], want[i].id, 32);
+	qsort(w, nw, 32, cmp_id);
+	qsort(got, n, 32, cmp_id);
+	assert_memory_equal(got, w, n * 32);
+	free(w);
+}
+
+/*
+ * Build ${common} shared items plus ${conly} only on the client and
+ * ${sonly} only on the server, reconcile them, and check have/need.
+ * Return the number of round trips.
+ */
+static unsigned
+sync_case(uint64_t seed, size_t common, size_t conly, size_t sonly,
+    size_t limit)
+{
+	struct negentropy_item *all, *c, *s;
+	struct syncres res;
+	size_t total = common + conly + sonly, nc = 0, ns = 0, i;
+	uint64_t rng = seed;
+	unsigned rounds;
+
+	all = malloc((total + 1) * sizeof(*all));
+	c = malloc((total + 1) * sizeof(*c));
+	s = malloc((total + 1) * sizeof(*s));
+	assert_non_null(all);
+	assert_non_null(c);
+	assert_non_null(s);
+	/* Few distinct timestamps, so id-prefix bounds get exercised. */
+	rand_items(all, total, &rng, 1000, total / 8 + 1);
+	for (i = 0; i < total; i++) {
+		if (i < common + conly)
+			c[nc++] = all[i];
+		if (i < common || i >= common + conly)
+			s[ns++] = all[i];
+	}
+	qsort(c, nc, sizeof(*c), cmp_item);
+	qsort(s, ns, sizeof(*s), cmp_item);
+	run_sync(c, nc, s, ns, limit, &res);
+	assert_same_ids(res.have, res.nhave, all + common, conly);
+	assert_same_ids(res.need, res.nneed, all + common + conly, sonly);
+	if (limit != 0)
+		assert_true(res.maxmsg <= limit);
+	rounds = res.rounds;
+	free(res.have);
+	free(res.need);
+	free(all);
+	free(c);
+	free(s);
+	return rounds;
+}
+
+static void
+test_sync_identical(void **state)
+{
+	static const size_t sizes[] = { 0, 1, 100, 10000 };
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++)
+		assert_int_equal(sync_case(100 + i, sizes[i], 0, 0, 0), 1);
+}
+
+static void
+test_sync_identical_reply_is_empty(void **state)
+{
+	struct negentropy_item it[100];
+	struct negentropy *cl, *sv;
+	uint8_t *msg, *reply, *out;
+	uint8_t (*h)[32], (*nd)[32];
+	size_t len, rlen, olen, nh, nn;
+	uint64_t rng = 3;
+
+	(void)state;
+	rand_items(it, 100, &rng, 0, 1ULL << 40);
+	qsort(it, 100, sizeof(it[0]), cmp_item);
+	cl = negentropy_new(it, 100, 0);
+	sv = negentropy_new(it, 100, 0);
+	assert_int_equal(negentropy_initiate(cl, &msg, &len), 0);
+	assert_int_equal(negentropy_reconcile(sv, msg, len, &reply, &rlen), 0);
+	assert_int_equal(rlen, 1);
+	assert_int_equal(reply[0], NEGENTROPY_VERSION);
+	assert_int_equal(negentropy_reconcile_client(cl, reply, rlen, &out,
+	    &olen, &h, &nh, &nd, &nn), 0);
+	assert_null(out);
+	assert_int_equal(nh + nn, 0);
+	/* Roles are fixed. */
+	assert_int_equal(negentropy_reconcile(cl, reply, rlen, &out, &olen),
+	    KITH_EINVAL);
+	assert_int_equal(negentropy_reconcile_client(sv, reply, rlen, &out,
+	    &olen, &h, &nh, &nd, &nn), KITH_EINVAL);
+	assert_int_equal(negentropy_initiate(sv, &out, &olen), KITH_EINVAL);
+	free(msg);
+	free(reply);
+	negentropy_free(cl);
+	negentropy_free(sv);
+}
+
+static void
+test_sync_differences(void **state)
+{
+	static const size_t sizes[] = { 1, 100, 10000 };
+	static const size_t diffs[] = { 1, 10, 1000 };
+	size_t i, j;
+	unsigned r;
+
+	(void)state;
+	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++)
+		for (j = 0; j < sizeof(diffs) / sizeof(diffs[0]); j++) {
+			/* Split the difference between both sides. */
+			r = sync_case(1000 * i + j, sizes[i], diffs[j] / 2,
+			    diffs[j] - diffs[j] / 2, 0);
+			assert_in_range(r, 1, MAX_ROUNDS);
+			r = sync_case(2000 * i + j, sizes[i], diffs[j], 0, 0);
+			assert_in_range(r, 1, MAX_ROUNDS);
+			r = sync_case(3000 * i + j, sizes[i], 0, diffs[j], 0);
+			assert_in_range(r, 1, MAX_ROUNDS);
+			if (getenv("NEG_VERBOSE") != NULL)
+				printf("size %zu diff %zu: %u rounds\n",
+				    sizes[i], diffs[j], r);
+		}
+	/* One side empty. */
+	assert_int_equal(sync_case(5, 0, 10000, 0, 0), 1);
+	assert_int_equal(sync_case(6, 0, 0, 10000, 0), 1);
+	assert_int_equal(sync_case(7, 0, 100, 0, 0), 1);
+}
+
+static void
+test_sync_frame_limit(void **state)
+{
+	unsigned r;
+
+	(void)state;
+	static const size_t cases[][3] = {
+		{ 10000, 500, 500 }, { 0, 0, 10000 }, { 0, 10000, 0 },
+		{ 10000, 0, 0 }, { 3000, 3000, 3000 }, { 10000, 1, 0 },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		r = sync_case(11 + i, cases[i][0], cases[i][1], cases[i][2],
+		    4096);
+		assert_in_range(r, 1, MAX_ROUNDS);
+		if (cases[i][1] + cases[i][2] == 0)
+			assert_int_equal(r, 1);
+		if (getenv("NEG_VERBOSE") != NULL)
+			printf("limit 4096, common %zu client-only %zu "
+			    "server-only %zu: %u rounds\n", cases[i][0],
+			    cases[i][1], cases[i][2], r);
+	}
+}
+
+static void
+test_new_rejects(void **state)
+{
+	struct negentropy_item it[2];
+
+	(void)state;
+	memset(it, 0, sizeof(it));
+	it[0].timestamp = 5;
+	it[1].timestamp = 4;
+	assert_null(negentropy_new(it, 2, 0));		/* unsorted */
+	it[1].timestamp = 5;
+	assert_null(negentropy_new(it, 2, 0));		/* duplicate */
+	it[1].id[31] = 1;
+	assert_null(negentropy_new(it, 2, 4095));	/* limit too small */
+	it[1].timestamp = UINT64_MAX;
+	assert_null(negentropy_new(it, 2, 0));		/* reserved */
+	it[1].timestamp = 5;
+	negentropy_free(negentropy_new(it, 2, 4096));
+	negentropy_free(NULL);
+}
+
+/* Run ${msg} through the checker and a fresh server; both give ${want}. */
+static void
+expect_bad(const uint8_t *msg, size_t len, int want)
+{
+	struct negentropy_item it[1];
+	struct negentropy *sv;
+	uint8_t *out = (uint8_t *)"x";
+	size_t olen = 1;
+
+	memset(it, 0, sizeof(it));
+	it[0].timestamp = 10;
+	assert_int_equal(negentropy_message_check(msg, len, NULL), want);
+	sv = negentropy_new(it, 1, 0);
+	assert_non_null(sv);
+	assert_int_equal(negentropy_reconcile(sv, msg, len, &out, &olen),
+	    want);
+	assert_null(out);
+	assert_int_equal(olen, 0);
+	negentropy_free(sv);
+}
+
+static void
+test_malformed(void **state)
+{
+	uint8_t m[128];
+	size_t n;
+
+	(void)state;
+	memset(m, 0, sizeof(m));
+	expect_bad(m, 0, KITH_ETRUNC);
+	m[0] = 0x62;
+	expect_bad(m, 1, KITH_EVERSION);
+	m[0] = 0x60;
+	expect_bad(m, 1, KITH_EVERSION);
+
+	/* A lone version byte is a valid (empty) message. */
+	m[0] = NEGENTROPY_VERSION;
+	assert_int_equal(negentropy_message_check(m, 1, &n), 0);
+	assert_int_equal(n, 0);
+
+	/* Truncated: a bound with no mode. */
+	m[1] = 0x00;
+	m[2] = 0x00;
+	expect_bad(m, 3, KITH_ETRUNC);
+	/* Bad mode. */
+	m[3] = 0x03;
+	expect_bad(m, 4, KITH_ETYPE);
+	/* Fingerprint cut short. */
+	m[3] = 0x01;
+	memset(m + 4, 0, 16);
+	assert_int_equal(negentropy_message_check(m, 20, &n), 0);
+	assert_int_equal(n, 1);
+	expect_bad(m, 19, KITH_ETRUNC);
+	/* Varint too long in the timestamp. */
+	memset(m + 1, 0xff, 10);
+	m[11] = 0x00;
+	expect_bad(m, 12, KITH_ERANGE);
+	/* Non-minimal varint. */
+	m[1] = 0x80;
+	m[2] = 0x05;
+	expect_bad(m, 12, KITH_ENONCANON);
+	/* Id prefix over 32 bytes. */
+	m[1] = 0x02;
+	m[2] = 33;
+	memset(m + 3, 1, 40);
+	expect_bad(m, 40, KITH_ERANGE);
+	/* Id prefix longer than the rest. */
+	m[2] = 10;
+	expect_bad(m, 8, KITH_ETRUNC);
+	/* IdList claiming more ids than the bytes can hold. */
+	m[1] = 0x00;
+	m[2] = 0x00;
+	m[3] = 0x02;
+	m[4] = 0x03;
+	memset(m + 5, 7, 64);
+	expect_bad(m, 5 + 64, KITH_ETRUNC);
+	m[4] = 0x81;			/* 2^63-ish count, 10 digits */
+	memset(m + 5, 0xff, 8);
+	m[13] = 0x7f;
+	expect_bad(m, 14, KITH_ETRUNC);
+	m[4] = 0x02;
+	assert_int_equal(negentropy_message_check(m, 5 + 64, NULL), 0);
+
+	/* Bounds not ascending: timestamp 5 then 5 (delta 0). */
+	m[1] = 0x06; m[2] = 0x00; m[3] = 0x00;
+	m[4] = 0x01; m[5] = 0x00; m[6] = 0x00;
+	expect_bad(m, 7, KITH_ENONCANON);
+	/* Equal timestamp but longer, larger prefix: ascending. */
+	m[4] = 0x01; m[5] = 0x01; m[6] = 0x09; m[7] = 0x00;
+	assert_int_equal(negentropy_message_check(m, 8, &n), 0);
+	assert_int_equal(n, 2);
+	/* Equal timestamp, prefix of zeros equals the previous bound. */
+	m[6] = 0x00;
+	expect_bad(m, 8, KITH_ENONCANON);
+	/* First bound equal to the implicit lower bound (0, zeros). */
+	m[1] = 0x01; m[2] = 0x00; m[3] = 0x00;
+	expect_bad(m, 4, KITH_ENONCANON);
+	/* A range after the infinity bound. */
+	m[1] = 0x00; m[2] = 0x00; m[3] = 0x00;
+	m[4] = 0x00; m[5] = 0x00; m[6] = 0x00;
+	expect_bad(m, 7, KITH_ENONCANON);
+	/* A timestamp that reaches the reserved maximum. */
+	m[1] = 0x06; m[2] = 0x00; m[3] = 0x00;	/* timestamp 5, Skip */
+	m[4] = 0x81;				/* 5 + UINT64_MAX - 1 */
+	memset(m + 5, 0xff, 8);
+	m[13] = 0x7f;
+	m[14] = 0x00; m[15] = 0x00;
+	expect_bad(m, 16, KITH_ERANGE);
+	m[13] = 0x7b;				/* 5 + UINT64_MAX - 5 */
+	expect_bad(m, 16, KITH_ERANGE);
+	m[13] = 0x7a;				/* UINT64_MAX - 1: allowed */
+	assert_int_equal(negentropy_message_check(m, 16, NULL), 0);
+}
+
+/* Every prefix of a valid message is handled without a crash. */
+static void
+truncate_all(const uint8_t *msg, size_t len,
+    const struct negentropy_item *it, size_t n, int client)
+{
+	struct negentropy *ng;
+	uint8_t *out, *init;
+	uint8_t (*h)[32], (*nd)[32];
+	size_t i, olen, ilen, nh, nn;
+	int rc;
+
+	for (i = 0; i <= len; i++) {
+		ng = negentropy_new(it, n, 0);
+		assert_non_null(ng);
+		if (client) {
+			assert_int_equal(negentropy_initiate(ng, &init, &ilen),
+			    0);
+			free(init);
+			rc = negentropy_reconcile_client(ng, msg, i, &out,
+			    &olen, &h, &nh, &nd, &nn);
+			free(h);
+			free(nd);
+		} else
+			rc = negentropy_reconcile(ng, msg, i, &out, &olen);
+		assert_int_equal(rc, negentropy_message_check(msg, i, NULL));
+		if (rc != 0)
+			assert_null(out);
+		free(out);
+		negentropy_free(ng);
+	}
+}
+
+static void
+test_truncation(void **state)
+{
+	struct negentropy_item a[200], b[200];
+	struct negentropy *cl, *sv;
+	uint8_t *msg, *reply;
+	size_t len, rlen;
+	uint64_t rng = 99;
+
+	(void)state;
+	rand_items(a, 200, &rng, 0, 50);
+	qsort(a, 200, sizeof(a[0]), cmp_item);
+	memcpy(b, a, sizeof(a));
+	b[17].id[3] ^= 1;
+	b[150].id[0] ^= 0x80;
+	qsort(b, 200, sizeof(b[0]), cmp_item);
+	cl = negentropy_new(a, 200, 0);
+	sv = negentropy_new(b, 200, 0);
+	assert_int_equal(negentropy_initiate(cl, &msg, &len), 0);
+	assert_int_equal(negentropy_reconcile(sv, msg, len, &reply, &rlen), 0);
+	assert_true(rlen > 1);
+	truncate_all(msg, len, b, 200, 0);
+	truncate_all(reply, rlen, a, 200, 1);
+	free(msg);
+	free(reply);
+	negentropy_free(cl);
+	negentropy_free(sv);
+}
+
+/* Item ${i} of vector seed ${seed}: see tests/vectors/negentropy.txt. */
+static void
+vec_item(struct negentropy_item *it, unsigned seed, uint64_t span, size_t i)
+{
+	char name[64];
+	int n;
+
+	n = snprintf(name, sizeof(name), "%u:%zu", seed, i);
+	kcrypto_sha256(it->id, (const uint8_t *)name, (size_t)n);
+	it->timestamp = 1000 + ((uint64_t)it->id[0] << 24 |
+	    (uint64_t)it->id[1] << 16 | (uint64_t)it->id[2] << 8 |
+	    it->id[3]) % span;
+}
+
+static struct negentropy_item *
+vec_set(unsigned seed, uint64_t span, size_t from, size_t to)
+{
+	struct negentropy_item *it;
+	size_t i;
+
+	it = malloc((to - from + 1) * sizeof(*it));
+	assert_non_null(it);
+	for (i = from; i < to; i++)
+		vec_item(&it[i - from], seed, span, i);
+	qsort(it, to - from, sizeof(*it), cmp_item);
+	return it;
+}
+
+static uint8_t *
+vec_unhex(const char *hex, size_t *len)
+{
+	uint8_t *p;
+
+	*len = strlen(hex) / 2;
+	p = malloc(*len + 1);
+	assert_non_null(p);
+	assert_int_equal(kith_unhex(p, *len, hex), 0);
+	return p;
+}
+
+/*
+ * Rewrite the valid message ${m} with every bound's id prefix stripped of
+ * trailing zero bytes; the meaning is unchanged (omitted bytes are zero).
+ * The JS port pads decoded bounds to 32 bytes where the C++ reference
+ * keeps the sender's length, so replies are compared in this form.
+ */
+static uint8_t *
+normalize(const uint8_t *m, size_t len, size_t *olen)
+{
+	uint8_t *o;
+	uint64_t v, plen, mode;
+	size_t off = 1, n = 1, used, start;
+
+	assert_int_equal(negentropy_message_check(m, len, NULL), 0);
+	o = malloc(len);
+	assert_non_null(o);
+	o[0] = m[0];
+	while (off < len) {
+		/* The timestamp is copied; the prefix loses trailing zeros. */
+		assert_int_equal(negentropy_varint_decode(m + off, len - off,
+		    &v, &used), 0);
+		memcpy(o + n, m + off, used);
+		n += used;
+		off += used;
+		assert_int_equal(negentropy_varint_decode(m + off, len - off,
+		    &plen, &used), 0);
+		off += used;
+		for (v = plen; v > 0 && m[off + v - 1] == 0; v--)
+			;
+		n += negentropy_varint_encode(v, o + n);
+		memcpy(o + n, m + off, v);
+		n += v;
+		off += plen;
+		/* Mode and payload are copied. */
+		start = off;
+		assert_int_equal(negentropy_varint_decode(m + off, len - off,
+		    &mode, &used), 0);
+		off += used;
+		if (mode == 1)
+			off += 16;
+		else if (mode == 2) {
+			assert_int_equal(negentropy_varint_decode(m + off,
+			    len - off, &v, &used), 0);
+			off += used + 32 * v;
+		}
+		memcpy(o + n, m + start, off - start);
+		n += off - start;
+	}
+	*olen = n;
+	return o;
+}
+
+/* Assert ${a} and ${b} are the same message up to prefix padding. */
+static void
+assert_same_msg(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
+{
+	uint8_t *na, *nb;
+	size_t nalen, nblen;
+
+	na = normalize(a, alen, &nalen);
+	nb = normalize(b, blen, &nblen);
+	assert_int_equal(nalen, nblen);
+	assert_memory_equal(na, nb, nalen);
+	free(na);
+	free(nb);
+}
+
+/*
+ * Interop with @nostr-dev-kit/sync: our initial message must equal theirs
+ * byte for byte; our server's reply, and our client's answer to their
+ * server's reply and to ours, must equal theirs up to bound padding.
+ */
+static void
+test_vectors(void **state)
+{
+	const char *path = getenv("NEGENTROPY_VECTORS");
+	char *line = NULL, *tok[9], *save;
+	size_t cap = 0, n, len = 0, ilen, rlen, olen, mlen, nh, nn, cases = 0;
+	struct negentropy_item *c, *s;
+	struct negentropy *cl, *sv, *cl2;
+	uint8_t *init, *reply, *next, *msg, *mine, *out, *o2;
+	uint8_t (*h)[32], (*nd)[32];
+	unsigned seed, span, c0, c1, s0, s1;
+	FILE *fp;
+
+	(void)state;
+	if (path == NULL)
+		path = "tests/vectors/negentropy.txt";
+	fp = fopen(path, "r");
+	assert_non_null(fp);
+	while (getline(&line, &cap, fp) > 0) {
+		if (line[0] == '#' || line[0] == '\n')
+			continue;
+		line[strcspn(line, "\n")] = '\0';
+		for (n = 0, save = NULL; n < 9; n++)
+			assert_non_null(tok[n] = strtok_r(n ? NULL : line, " ",
+			    &save));
+		assert_int_equal(sscanf(tok[0], "%u", &seed) +
+		    sscanf(tok[1], "%u", &span) + sscanf(tok[2], "%u", &c0) +
+		    sscanf(tok[3], "%u", &c1) + sscanf(tok[4], "%u", &s0) +
+		    sscanf(tok[5], "%u", &s1), 6);
+		c = vec_set(seed, span, c0, c1);
+		s = vec_set(seed, span, s0, s1);
+		init = vec_unhex(tok[6], &ilen);
+		reply = vec_unhex(tok[7], &rlen);
+		next = strcmp(tok[8], "-") == 0 ? NULL : vec_unhex(tok[8], &len);
+
+		cl = negentropy_new(c, c1 - c0, 0);
+		sv = negentropy_new(s, s1 - s0, 0);
+		assert_int_equal(negentropy_initiate(cl, &msg, &mlen), 0);
+		assert_int_equal(mlen, ilen);
+		assert_memory_equal(msg, init, ilen);
+
+		/* Their reply, our client. */
+		assert_int_equal(negentropy_reconcile_client(cl, reply, rlen,
+		    &out, &olen, &h, &nh, &nd, &nn), 0);
+		if (next == NULL)
+			assert_null(out);
+		else
+			assert_same_msg(out, olen, next, len);
+		free(out);
+		free(h);
+		free(nd);
+
+		/* Our reply, our (fresh) client: the same next message. */
+		assert_int_equal(negentropy_reconcile(sv, init, ilen, &mine,
+		    &olen), 0);
+		assert_same_msg(mine, olen, reply, rlen);
+		cl2 = negentropy_new(c, c1 - c0, 0);
+		assert_int_equal(negentropy_initiate(cl2, &o2, &mlen), 0);
+		free(o2);
+		assert_int_equal(negentropy_reconcile_client(cl2, mine, olen,
+		    &out, &olen, &h, &nh, &nd, &nn), 0);
+		if (next == NULL)
+			assert_null(out);
+		else
+			assert_same_msg(out, olen, next, len);
+		free(out);
+		free(h);
+		free(nd);
+		free(mine);
+		negentropy_free(cl2);
+
+		negentropy_free(cl);
+		negentropy_free(sv);
+		free(msg);
+		free(init);
+		free(reply);
+		free(next);
+		free(c);
+		free(s);
+		cases++;
+	}
+	free(line);
+	fclose(fp);
+	assert_true(cases >= 10);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_varint),
+		cmocka_unit_test(test_fingerprint),
+		cmocka_unit_test(test_sync_identical),
+		cmocka_unit_test(test_sync_identical_reply_is_empty),
+		cmocka_unit_test(test_sync_differences),
+		cmocka_unit_test(test_sync_frame_limit),
+		cmocka_unit_test(test_new_rejects),
+		cmocka_unit_test(test_malformed),
+		cmocka_unit_test(test_truncation),
+		cmocka_unit_test(test_vectors),
+	};
+
+	return cmocka_run_group_tests(tests, setup, NULL);
+}
