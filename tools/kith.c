@@ -637,7 +637,9 @@ cmd_init(struct ctx *c, int argc, char **argv)
 	uint8_t net[KITH_NETWORK_LEN], *enc = NULL;
 	uint64_t clock = 0;
 	size_t len;
-	int rc, created = 0;
+	enum { MADE_HOME = 1, MADE_KEY = 2, MADE_CONF = 4, MADE_STORE = 8 };
+	char err[512];
+	int rc, made = MADE_HOME;
 	FILE *f;
 
 	if ((rc = parse_args(c, spec, 0, argc, argv, &a)) != 0)
@@ -679,18 +681,30 @@ cmd_init(struct ctx *c, int argc, char **argv)
 			    join);
 		}
 	}
+	if (stat(c->home, &sb) == 0)
+		made &= ~MADE_HOME;	/* the user's directory: never removed */
 	if (mkdir_home(c->home) != 0) {
 		rc = fail(c, EX_CANTCREAT, "cannot create %s: %s", c->home,
 		    strerror(errno));
 		goto out;
 	}
-	created = 1;
 	if ((c->key = kcrypto_key_generate()) == NULL ||
 	    (rc = kcrypto_key_save(c->key, home_path(c, "key"))) != 0) {
 		rc = fail(c, EX_CANTCREAT, "cannot write %s", c->path);
 		goto out;
 	}
-	if ((rc = config_write_default(home_path(c, "kith.conf"), name)) != 0) {
+	made |= MADE_KEY;
+	/* A kith.conf placed in the home beforehand is kept, if it is valid. */
+	rc = config_write_default(home_path(c, "kith.conf"), name);
+	if (rc == 0) {
+		made |= MADE_CONF;
+	} else if (rc == KITH_EEXIST) {
+		config_defaults(&c->cfg);
+		if (config_load(c->path, &c->cfg, err, sizeof(err)) != 0) {
+			rc = fail(c, EX_CONFIG, "%s", err);
+			goto out;
+		}
+	} else {
 		rc = fail(c, EX_CANTCREAT, "cannot write %s: %s", c->path,
 		    kith_strerror(rc));
 		goto out;
@@ -701,6 +715,7 @@ cmd_init(struct ctx *c, int argc, char **argv)
 		    kith_strerror(rc));
 		goto out;
 	}
+	made |= MADE_STORE;
 	if (charter == NULL) {
 		/* A new network whose only admin is this node. */
 		snprintf(label, sizeof(label), "%s network", name);
@@ -733,16 +748,21 @@ cmd_init(struct ctx *c, int argc, char **argv)
 	printf("network: %s\n", hex);
 	rc = 0;
 out:
-	if (rc != 0 && created) {
-		/* Leave nothing half made behind. */
+	if (rc != 0) {
+		/* Leave nothing half made behind, and nothing else touched. */
 		store_close(c->st);
 		c->st = NULL;
-		unlink(home_path(c, "store/data.mdb"));
-		unlink(home_path(c, "store/lock.mdb"));
-		rmdir(home_path(c, "store"));
-		unlink(home_path(c, "kith.conf"));
-		unlink(home_path(c, "key"));
-		rmdir(c->home);
+		if (made & MADE_STORE) {
+			unlink(home_path(c, "store/data.mdb"));
+			unlink(home_path(c, "store/lock.mdb"));
+			rmdir(home_path(c, "store"));
+		}
+		if (made & MADE_CONF)
+			unlink(home_path(c, "kith.conf"));
+		if (made & MADE_KEY)
+			unlink(home_path(c, "key"));
+		if (made & MADE_HOME)
+			rmdir(c->home);	/* only if empty */
 	}
 	record_free(charter);
 	body_free(b);
