@@ -1,3 +1,4 @@
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -139,6 +140,22 @@ config_load(const char *path, struct config *c, char *err, size_t errlen)
 }
 
 int
+config_name_ok(const char *name)
+{
+	size_t i, n = strlen(name);
+
+	if (n == 0 || n >= sizeof(((struct config *)0)->name) ||
+	    isspace((unsigned char)name[0]) ||
+	    isspace((unsigned char)name[n - 1]))
+		return 0;
+	for (i = 0; i < n; i++)
+		if ((unsigned char)name[i] < 0x20 || (name[i] == ';' &&
+		    isspace((unsigned char)name[i - 1])))
+			return 0;
+	return 1;
+}
+
+int
 config_write_default(const char *path, const char *name)
 {
 	const char *at = strstr(config_default, "\nname =\n");
@@ -146,6 +163,8 @@ config_write_default(const char *path, const char *name)
 	FILE *f;
 	int fd, rc = 0;
 
+	if (!config_name_ok(name))
+		return KITH_EINVAL;
 	if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644)) < 0)
 		return errno == EEXIST ? KITH_EEXIST : KITH_EIO;
 	if ((f = fdopen(fd, "w")) == NULL) {

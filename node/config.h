@@ -42,9 +42,17 @@ int config_read(FILE *f, const char *path, struct config *c, char *err,
 int config_load(const char *path, struct config *c, char *err, size_t errlen);
 
 /**
+ * config_name_ok(name):
+ * Return 1 if ${name} survives a trip through the INI file as [node] name
+ * (inih strips outer blanks and cuts at " ;"), else 0.
+ */
+int config_name_ok(const char *name);
+
+/**
  * config_write_default(path, name):
  * Create ${path} (which must not exist) from the built-in default text, with
- * "name =" in [node] set to ${name}.  Return 0, KITH_EEXIST or KITH_EIO.
+ * "name =" in [node] set to ${name}.  Return 0, KITH_EINVAL if
+ * !config_name_ok(${name}), KITH_EEXIST or KITH_EIO.
  */
 int config_write_default(const char *path, const char *name);
 

@@ -649,9 +649,10 @@ cmd_init(struct ctx *c, int argc, char **argv)
 	netname = arg(spec, &a, "network-name");
 	if (name == NULL)
 		return fail(c, EX_USAGE, "--name ORG is required");
-	if (!text_ok(name) || strlen(name) > 200)
+	if (!text_ok(name) || strlen(name) > 200 || !config_name_ok(name))
 		return fail(c, EX_USAGE, "invalid --name: expected up to 200 "
-		    "characters of text");
+		    "characters of text, with no blanks at either end and no "
+		    "';' after a blank");
 	if (join != NULL && netname != NULL)
 		return fail(c, EX_USAGE, "--network-name cannot be used with "
 		    "--join: the charter names the network");

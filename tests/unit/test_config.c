@@ -123,6 +123,35 @@ test_write_default(void **state)
 	assert_string_equal(c.name, "St Mary's Aid");
 }
 
+/* Names written into the file must read back the same. */
+static void
+test_names(void **state)
+{
+	static const char *const good[] = { "St Mary's Aid", "A;B",
+	    "Caf\xc3\xa9 & Co #1", "x" };
+	static const char *const bad[] = { "", " Lead", "Trail ", "A ;B",
+	    "A\t;B", "tab\there" };
+	struct fixture *f = *state;
+	struct config c;
+	char err[256];
+
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		assert_true(config_name_ok(good[i]));
+		remove(f->path);
+		assert_int_equal(config_write_default(f->path, good[i]), 0);
+		config_defaults(&c);
+		assert_int_equal(config_load(f->path, &c, err, sizeof(err)),
+		    0);
+		assert_string_equal(c.name, good[i]);
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_false(config_name_ok(bad[i]));
+		remove(f->path);
+		assert_int_equal(config_write_default(f->path, bad[i]),
+		    KITH_EINVAL);
+	}
+}
+
 static void
 test_mistakes(void **state)
 {
@@ -223,6 +252,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_values, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_write_default, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_names, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mistakes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_missing, setup, teardown),
 	};
