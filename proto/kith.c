@@ -35,6 +35,47 @@ kith_strerror(int rc)
 }
 
 static const struct {
+	int rc;
+	const char *name;
+} errnames[] = {
+	{ KITH_OK, "ok" }, { KITH_ENOMEM, "ENOMEM" }, { KITH_EINVAL, "EINVAL" },
+	{ KITH_ETRAILING, "ETRAILING" }, { KITH_ETYPE, "ETYPE" },
+	{ KITH_EVERSION, "EVERSION" }, { KITH_ETOOBIG, "ETOOBIG" },
+	{ KITH_EBODYHASH, "EBODYHASH" }, { KITH_EBADSIG, "EBADSIG" },
+	{ KITH_ETRUNC, "ETRUNC" }, { KITH_ENONCANON, "ENONCANON" },
+	{ KITH_ENETWORK, "ENETWORK" }, { KITH_EFUTURE, "EFUTURE" },
+	{ KITH_ENOTFOUND, "ENOTFOUND" }, { KITH_EEXIST, "EEXIST" },
+	{ KITH_ESTORE, "ESTORE" }, { KITH_EMAPFULL, "EMAPFULL" },
+	{ KITH_EIO, "EIO" }, { KITH_ECORRUPT, "ECORRUPT" },
+	{ KITH_EBODYLEN, "EBODYLEN" }, { KITH_ERANGE, "ERANGE" },
+	{ KITH_ECRYPTO, "ECRYPTO" }, { KITH_EBUSY, "EBUSY" },
+};
+
+const char *
+kith_errname(int rc)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(errnames) / sizeof(errnames[0]); i++)
+		if (errnames[i].rc == rc)
+			return errnames[i].name;
+	return NULL;
+}
+
+int
+kith_errparse(const char *name, int *rc)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(errnames) / sizeof(errnames[0]); i++)
+		if (strcmp(errnames[i].name, name) == 0) {
+			*rc = errnames[i].rc;
+			return 0;
+		}
+	return KITH_EINVAL;
+}
+
+static const struct {
 	uint64_t kind;
 	const char *name;
 } kinds[] = {

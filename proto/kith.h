@@ -77,6 +77,21 @@ enum {
 const char *kith_strerror(int rc);
 
 /**
+ * kith_errname(rc):
+ * Return the symbolic name of code ${rc} without its KITH_ prefix
+ * ("ETRAILING"), or "ok" for 0: the names tests/vectors uses.  NULL if
+ * ${rc} is not a code.
+ */
+const char *kith_errname(int rc);
+
+/**
+ * kith_errparse(name, rc):
+ * Set ${*rc} to the code kith_errname calls ${name}; return 0, or
+ * KITH_EINVAL.
+ */
+int kith_errparse(const char *name, int *rc);
+
+/**
  * kith_kind_name(kind):
  * Return the lower-case name of record ${kind} ("request", ...), or NULL if
  * the kind is unknown.

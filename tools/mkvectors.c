@@ -36,28 +36,12 @@
 
 static const uint8_t domain[] = RECORD_SIG_DOMAIN;	/* with its NUL */
 
-static const struct {
-	int rc;
-	const char *name;
-} errnames[] = {
-	{ KITH_OK, "ok" }, { KITH_ENOMEM, "ENOMEM" }, { KITH_EINVAL, "EINVAL" },
-	{ KITH_ETRAILING, "ETRAILING" }, { KITH_ETYPE, "ETYPE" },
-	{ KITH_EVERSION, "EVERSION" }, { KITH_ETOOBIG, "ETOOBIG" },
-	{ KITH_EBODYHASH, "EBODYHASH" }, { KITH_EBADSIG, "EBADSIG" },
-	{ KITH_ETRUNC, "ETRUNC" }, { KITH_ENONCANON, "ENONCANON" },
-	{ KITH_ENETWORK, "ENETWORK" }, { KITH_EFUTURE, "EFUTURE" },
-	{ KITH_EBODYLEN, "EBODYLEN" }, { KITH_ERANGE, "ERANGE" },
-};
-
 static const char *
 errname(int rc)
 {
-	size_t i;
+	const char *name = kith_errname(rc);
 
-	for (i = 0; i < sizeof(errnames) / sizeof(errnames[0]); i++)
-		if (errnames[i].rc == rc)
-			return errnames[i].name;
-	return "?";
+	return name != NULL ? name : "?";
 }
 
 static void

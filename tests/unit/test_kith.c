@@ -31,6 +31,29 @@ test_strerror(void **state)
 }
 
 static void
+test_errnames(void **state)
+{
+	int rc;
+
+	(void)state;
+	/* Every code has a name that parses back to it. */
+	for (int code = 0; code >= KITH_EBUSY; code--) {
+		const char *name = kith_errname(code);
+
+		assert_non_null(name);
+		assert_int_equal(kith_errparse(name, &rc), 0);
+		assert_int_equal(rc, code);
+	}
+	assert_string_equal(kith_errname(KITH_OK), "ok");
+	assert_string_equal(kith_errname(KITH_ETRAILING), "ETRAILING");
+	assert_null(kith_errname(-999));
+	assert_null(kith_errname(1));
+	assert_int_equal(kith_errparse("KITH_ETRAILING", &rc), KITH_EINVAL);
+	assert_int_equal(kith_errparse("etrailing", &rc), KITH_EINVAL);
+	assert_int_equal(kith_errparse("", &rc), KITH_EINVAL);
+}
+
+static void
 test_kinds(void **state)
 {
 	static const struct {
@@ -85,6 +108,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_strerror),
+		cmocka_unit_test(test_errnames),
 		cmocka_unit_test(test_kinds),
 		cmocka_unit_test(test_hex),
 	};
