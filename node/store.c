@@ -251,8 +251,12 @@ store_open(const char *dir, int flags, uint64_t max_map, int *rc)
 		}
 		sb.st_size = 0;
 	}
-	/* Room for what is there; the map grows when it fills. */
-	map = STORE_MAP_INITIAL;
+	/*
+	 * Room for what is there; the map grows when it fills.  A handle
+	 * shared by threads maps its cap at once: LMDB may only resize a map
+	 * while no transaction of the process is open.
+	 */
+	map = (flags & STORE_SHARED) ? st->max_map : STORE_MAP_INITIAL;
 	while (map < (uint64_t)sb.st_size && map < st->max_map)
 		map *= 2;
 	if (map > st->max_map)
@@ -746,9 +750,8 @@ cmp_recid(const void *a, const void *b)
 	return memcmp(record_id(*ra), record_id(*rb), KITH_ID_LEN);
 }
 
-/* Mark as duplicates records already held, or repeated within the batch. */
-static int
-dedup(struct store *st, struct record *const *recs, size_t n, int *rcs)
+int
+store_dedup(struct store *st, struct record *const *recs, size_t n, int *rcs)
 {
 	struct record **sorted;
 	MDB_txn *txn;
@@ -790,11 +793,14 @@ dedup(struct store *st, struct record *const *recs, size_t n, int *rcs)
 	return mdb_err(rc);
 }
 
-/* store_apply and store_apply_verified: ${verified} NULL for the former. */
+/*
+ * store_apply and store_apply_verified: ${verified} NULL for the former.
+ * If ${outcome} is not NULL, it gets each record's outcome.
+ */
 static int
 apply(struct store *st, struct record *const *recs, size_t n,
-    const int *verified, struct store_result *res, store_reject_fn *reject,
-    void *arg)
+    const int *verified, int *outcome, struct store_result *res,
+    store_reject_fn *reject, void *arg)
 {
 	struct record **pending = NULL;
 	uint8_t net[KITH_NETWORK_LEN];
@@ -823,7 +829,7 @@ apply(struct store *st, struct record *const *recs, size_t n,
 			rcs[i] = KITH_EFUTURE;
 	}
 	/* Then duplicates, before any signature is checked. */
-	if ((rc = dedup(st, recs, n, rcs)) != 0)
+	if ((rc = store_dedup(st, recs, n, rcs)) != 0)
 		goto out;
 	for (i = 0; i < n; i++)
 		pending[i] = rcs[i] == 0 ? recs[i] : NULL;
@@ -846,6 +852,8 @@ apply(struct store *st, struct record *const *recs, size_t n,
 		goto out;
 	}
 	for (i = 0; i < n; i++) {
+		if (outcome != NULL)
+			outcome[i] = rcs[i];
 		if (rcs[i] == 0 || rcs[i] == KITH_EEXIST)
 			continue;
 		res->rejected++;
@@ -863,16 +871,135 @@ store_apply(struct store *st, struct record *const *recs, size_t n,
     struct store_result *res, store_reject_fn *reject, void *arg)
 {
 
-	return apply(st, recs, n, NULL, res, reject, arg);
+	return apply(st, recs, n, NULL, NULL, res, reject, arg);
 }
 
 int
 store_apply_verified(struct store *st, struct record *const *recs, size_t n,
-    const int *verified, struct store_result *res, store_reject_fn *reject,
-    void *arg)
+    int *rcs, struct store_result *res)
 {
+	int *verified;
+	int rc;
 
-	return apply(st, recs, n, verified, res, reject, arg);
+	if ((verified = malloc((n ? n : 1) * sizeof(*verified))) == NULL)
+		return KITH_ENOMEM;
+	memcpy(verified, rcs, n * sizeof(*verified));
+	rc = apply(st, recs, n, verified, rcs, res, NULL, NULL);
+	free(verified);
+	return rc;
+}
+
+int
+store_order_scan(struct store *st, store_order_fn *fn, void *arg)
+{
+	MDB_val k, v;
+	MDB_cursor *cur;
+	MDB_txn *txn;
+	int rc, op;
+
+	if ((rc = txn_begin(st, MDB_RDONLY, &txn)) != 0)
+		return rc;
+	if ((rc = mdb_err(mdb_cursor_open(txn, st->dbi[DB_REC], &cur))) != 0)
+		goto out;
+	for (op = MDB_FIRST; ; op = MDB_NEXT) {
+		if ((rc = mdb_err(mdb_cursor_get(cur, &k, &v, op))) != 0) {
+			if (rc == KITH_ENOTFOUND)
+				rc = 0;
+			break;
+		}
+		if (k.mv_size != KEY_LEN) {
+			rc = KITH_ECORRUPT;
+			break;
+		}
+		if ((rc = fn(arg, get_be64(k.mv_data),
+		    (const uint8_t *)k.mv_data + 8)) != 0)
+			break;
+	}
+	mdb_cursor_close(cur);
+out:
+	mdb_txn_abort(txn);
+	return rc;
+}
+
+int
+store_txnid(struct store *st, uint64_t *out)
+{
+	MDB_envinfo info;
+	int rc;
+
+	if ((rc = mdb_err(mdb_env_info(st->env, &info))) == 0)
+		*out = info.me_last_txnid;
+	return rc;
+}
+
+#define PEER_LEN	(5 * 8)
+
+int
+store_peer_put(struct store *st, const char *endpoint,
+    const struct store_peer *p)
+{
+	uint8_t buf[PEER_LEN];
+	MDB_val k = { strlen(endpoint), (void *)endpoint }, v = { PEER_LEN, buf };
+	MDB_txn *txn;
+	int rc;
+
+	if (k.mv_size == 0 || k.mv_size > STORE_ENDPOINT_MAX)
+		return KITH_EINVAL;
+	put_be64(buf, p->last_ok_ms);
+	put_be64(buf + 8, p->last_try_ms);
+	put_be64(buf + 16, (uint64_t)(int64_t)p->last_rc);
+	put_be64(buf + 24, p->received);
+	put_be64(buf + 32, p->sent);
+	if ((rc = txn_begin(st, 0, &txn)) != 0)
+		return rc;
+	if ((rc = mdb_err(mdb_put(txn, st->dbi[DB_PEERS], &k, &v, 0))) != 0)
+		mdb_txn_abort(txn);
+	else
+		rc = mdb_err(mdb_txn_commit(txn));
+	return rc;
+}
+
+int
+store_peers(struct store *st, store_peer_fn *fn, void *arg)
+{
+	char ep[STORE_ENDPOINT_MAX + 1];
+	struct store_peer p;
+	const uint8_t *b;
+	MDB_val k, v;
+	MDB_cursor *cur;
+	MDB_txn *txn;
+	int rc, op;
+
+	if ((rc = txn_begin(st, MDB_RDONLY, &txn)) != 0)
+		return rc;
+	if ((rc = mdb_err(mdb_cursor_open(txn, st->dbi[DB_PEERS], &cur))) != 0)
+		goto out;
+	for (op = MDB_FIRST; ; op = MDB_NEXT) {
+		if ((rc = mdb_err(mdb_cursor_get(cur, &k, &v, op))) != 0) {
+			if (rc == KITH_ENOTFOUND)
+				rc = 0;
+			break;
+		}
+		if (k.mv_size == 0 || k.mv_size > STORE_ENDPOINT_MAX ||
+		    v.mv_size != PEER_LEN) {
+			rc = KITH_ECORRUPT;
+			break;
+		}
+		memcpy(ep, k.mv_data, k.mv_size);
+		ep[k.mv_size] = '\0';
+		b = v.mv_data;
+		p.last_ok_ms = get_be64(b);
+		p.last_try_ms = get_be64(b + 8);
+		p.last_rc = (int)(int64_t)get_be64(b + 16);
+		p.received = get_be64(b + 24);
+		p.sent = get_be64(b + 32);
+		if ((rc = fn(arg, ep, &p)) != 0)
+			break;
+	}
+	mdb_cursor_close(cur);
+out:
+	mdb_txn_abort(txn);
+	return rc;
 }
 
 /* The author's highest sequence number held, or 0. */

@@ -27,6 +27,9 @@ struct store;
 #define STORE_CREATE	0x1	/* create the directory and files if absent */
 #define STORE_RDONLY	0x2	/* no writes through this handle */
 #define STORE_NOSYNC	0x4	/* tests and benchmarks only: commits skip fsync */
+#define STORE_SHARED	0x8	/* used from several threads: map the cap at once */
+
+#define STORE_ENDPOINT_MAX	256	/* bytes of a peer endpoint */
 
 /* Size defaults; the map grows in steps up to the maximum. */
 #define STORE_MAP_INITIAL	(64ULL << 20)
@@ -117,16 +120,71 @@ int store_apply(struct store *st, struct record *const *recs, size_t n,
     struct store_result *res, store_reject_fn *reject, void *arg);
 
 /**
- * store_apply_verified(st, recs, n, verified, res, reject, arg):
+ * store_dedup(st, recs, n, rcs):
+ * Set ${rcs}[i] to KITH_EEXIST for each record held already, or repeated
+ * earlier in ${recs}, among those whose ${rcs}[i] is 0.  Return 0 or a
+ * store error.  No signature is checked.
+ */
+int store_dedup(struct store *st, struct record *const *recs, size_t n,
+    int *rcs);
+
+/**
+ * store_apply_verified(st, recs, n, rcs, res):
  * As store_apply, for records whose signatures the caller has checked
- * already: ${verified}[i] must be record_verify's result for ${recs}[i]
+ * already: on entry ${rcs}[i] is record_verify's result for ${recs}[i]
  * (from record_verify_batch, typically run on the next batch while this
- * one commits).  Every other check is the store's own.  A record whose
- * entry is not 0 is rejected with that code.
+ * one commits), or KITH_EEXIST for a record store_dedup found.  Every other
+ * check is the store's own.  On return ${rcs}[i] is the record's outcome:
+ * 0 (added), KITH_EEXIST (duplicate) or why it was rejected.
  */
 int store_apply_verified(struct store *st, struct record *const *recs,
-    size_t n, const int *verified, struct store_result *res,
-    store_reject_fn *reject, void *arg);
+    size_t n, int *rcs, struct store_result *res);
+
+/* Called for each held record, in (hlc, id) order; non-zero stops. */
+typedef int store_order_fn(void *arg, uint64_t hlc,
+    const uint8_t id[KITH_ID_LEN]);
+
+/**
+ * store_order_scan(st, fn, arg):
+ * Call ${fn} with the (hlc, id) of every held record in reconciliation
+ * order, reading keys only, in one read transaction.  Return 0, ${fn}'s
+ * non-zero result, or a store error.
+ */
+int store_order_scan(struct store *st, store_order_fn *fn, void *arg);
+
+/**
+ * store_txnid(st, out):
+ * Set ${*out} to the id of the store's last committed write transaction,
+ * by any process: when it moves, the store changed.
+ */
+int store_txnid(struct store *st, uint64_t *out);
+
+/* What the daemon remembers of a peer. */
+struct store_peer {
+	uint64_t last_ok_ms;	/* end of the last successful sync; 0: never */
+	uint64_t last_try_ms;	/* start of the last attempt */
+	int last_rc;		/* its outcome: 0 or a KITH_E* code */
+	uint64_t received;	/* records it gave us in the last sync */
+	uint64_t sent;		/* records we gave it in the last sync */
+};
+
+/**
+ * store_peer_put(st, endpoint, p):
+ * Record ${*p} for the peer at ${endpoint}.  Return 0, KITH_EINVAL (empty
+ * or over STORE_ENDPOINT_MAX bytes) or a store error.
+ */
+int store_peer_put(struct store *st, const char *endpoint,
+    const struct store_peer *p);
+
+/* Called for each remembered peer; both arguments borrowed for the call. */
+typedef int store_peer_fn(void *arg, const char *endpoint,
+    const struct store_peer *p);
+
+/**
+ * store_peers(st, fn, arg):
+ * Call ${fn} for each remembered peer in endpoint order.
+ */
+int store_peers(struct store *st, store_peer_fn *fn, void *arg);
 
 /**
  * store_write(st, key, drafts, n):

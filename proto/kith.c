@@ -30,6 +30,9 @@ kith_strerror(int rc)
 	case KITH_ERANGE: return "value out of range";
 	case KITH_ECRYPTO: return "crypto library failure";
 	case KITH_EBUSY: return "store is busy";
+	case KITH_EPROTO: return "peer broke the sync protocol";
+	case KITH_ETIMEDOUT: return "peer did not answer in time";
+	case KITH_EPEER: return "peer reported an error";
 	}
 	return "unknown error";
 }
@@ -49,6 +52,8 @@ static const struct {
 	{ KITH_EIO, "EIO" }, { KITH_ECORRUPT, "ECORRUPT" },
 	{ KITH_EBODYLEN, "EBODYLEN" }, { KITH_ERANGE, "ERANGE" },
 	{ KITH_ECRYPTO, "ECRYPTO" }, { KITH_EBUSY, "EBUSY" },
+	{ KITH_EPROTO, "EPROTO" }, { KITH_ETIMEDOUT, "ETIMEDOUT" },
+	{ KITH_EPEER, "EPEER" },
 };
 
 const char *

@@ -68,6 +68,10 @@ enum {
 	KITH_ERANGE = -20,	/* a value is outside its allowed range */
 	KITH_ECRYPTO = -21,	/* the crypto library failed */
 	KITH_EBUSY = -22,	/* the store is locked by another writer */
+	KITH_EPROTO = -23,	/* a peer broke the sync protocol */
+	KITH_ETIMEDOUT = -24,	/* a peer did not answer in time */
+	KITH_EPEER = -25,	/* a peer reported an error */
+	KITH_ELAST = KITH_EPEER	/* the lowest code */
 };
 
 /**

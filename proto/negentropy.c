@@ -20,12 +20,21 @@
 #define IDLIST_BELOW	(2 * BUCKETS)	/* smaller ranges go as IdLists */
 #define FRAME_SLACK	200	/* room kept for the closing fingerprint */
 
+/* A growable array of bounds, in pairs: pull ranges [lo, hi). */
+struct pullvec {
+	struct negentropy_item *v;
+	size_t n, cap;
+};
+
 struct negentropy {
 	const struct negentropy_item *items;
 	size_t n;
 	size_t limit;
+	size_t idlist_below;	/* smaller ranges go as IdLists */
+	int bulk;		/* client: pull ranges we hold nothing in */
 	int initiated;		/* 1 once negentropy_initiate ran: a client */
 	int used;		/* 1 once any message was made or processed */
+	struct pullvec pulls;	/* bulk ranges found, not yet taken */
 };
 
 /* A growable output buffer; the first failure sticks in ${err}. */
@@ -117,6 +126,29 @@ idvec_push(struct idvec *iv, const uint8_t *id)
 		iv->cap = cap;
 	}
 	memcpy(iv->v[iv->n++], id, NEGENTROPY_ID_LEN);
+	return 0;
+}
+
+/* Record the bulk range [${lo}, ${hi}) as bounds. */
+static int
+pull_push(struct pullvec *pv, const struct bound *lo, const struct bound *hi)
+{
+	const struct bound *b[2] = { lo, hi };
+	size_t cap, i;
+	void *np;
+
+	if (pv->n + 2 > pv->cap) {
+		cap = pv->cap ? 2 * pv->cap : 16;
+		if ((np = realloc(pv->v, cap * sizeof(*pv->v))) == NULL)
+			return KITH_ENOMEM;
+		pv->v = np;
+		pv->cap = cap;
+	}
+	for (i = 0; i < 2; i++) {
+		pv->v[pv->n].timestamp = b[i]->ts;
+		memcpy(pv->v[pv->n].id, b[i]->id, NEGENTROPY_ID_LEN);
+		pv->n++;
+	}
 	return 0;
 }
 
@@ -408,7 +440,7 @@ split_range(const struct negentropy *ng, struct buf *o, uint64_t *last,
 	struct bound nb;
 	size_t n = hi - lo, per, extra, cur, sz, i;
 
-	if (n < IDLIST_BELOW) {
+	if (n < ng->idlist_below) {
 		put_bound(o, last, ub);
 		buf_varint(o, MODE_IDLIST);
 		buf_varint(o, n);
@@ -526,15 +558,22 @@ reconcile_aux(struct negentropy *ng, const uint8_t *in, size_t inlen,
 			skip = 1;
 		} else if (rg.mode == MODE_FP) {
 			negentropy_fingerprint(ng->items + lo, hi - lo, fp);
-			if (memcmp(fp, rg.fp, NEGENTROPY_FP_LEN) != 0) {
+			if (memcmp(fp, rg.fp, NEGENTROPY_FP_LEN) == 0) {
+				skip = 1;
+			} else if (client && ng->bulk && hi == lo) {
+				/* We hold nothing here: pull it whole. */
+				if ((rc = pull_push(&ng->pulls, &prevb,
+				    &rg.b)) != 0)
+					goto out;
+				skip = 1;
+			} else {
 				if (skip) {
 					skip = 0;
 					put_bound(&o, &last_out, &prevb);
 					buf_varint(&o, MODE_SKIP);
 				}
 				split_range(ng, &o, &last_out, lo, hi, &rg.b);
-			} else
-				skip = 1;
+			}
 		} else if (client) {
 			if ((rc = diff_idlist(ng, lo, hi, &rg, have, need)) != 0)
 				goto out;
@@ -594,33 +633,72 @@ out:
 	return rc;
 }
 
+static int
+sorted(const struct negentropy_item *items, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (items[i].timestamp == UINT64_MAX)
+			return 0;
+		if (i > 0 && (items[i - 1].timestamp > items[i].timestamp ||
+		    (items[i - 1].timestamp == items[i].timestamp &&
+		    memcmp(items[i - 1].id, items[i].id,
+		    NEGENTROPY_ID_LEN) >= 0)))
+			return 0;
+	}
+	return 1;
+}
+
 struct negentropy *
 negentropy_new(const struct negentropy_item *items, size_t n,
     size_t frame_size_limit)
 {
 	struct negentropy *ng = NULL;
-	size_t i;
 
 	if (frame_size_limit != 0 && frame_size_limit < NEGENTROPY_FRAME_MIN)
 		goto out;
-	if (n > 0 && items == NULL)
+	if ((n > 0 && items == NULL) || !sorted(items, n))
 		goto out;
-	for (i = 0; i < n; i++) {
-		if (items[i].timestamp == UINT64_MAX)
-			goto out;
-		if (i > 0 && (items[i - 1].timestamp > items[i].timestamp ||
-		    (items[i - 1].timestamp == items[i].timestamp &&
-		    memcmp(items[i - 1].id, items[i].id,
-		    NEGENTROPY_ID_LEN) >= 0)))
-			goto out;
-	}
 	if ((ng = calloc(1, sizeof(*ng))) == NULL)
 		goto out;
 	ng->items = items;
 	ng->n = n;
 	ng->limit = frame_size_limit;
+	ng->idlist_below = IDLIST_BELOW;
 out:
 	return ng;
+}
+
+int
+negentropy_set_items(struct negentropy *ng,
+    const struct negentropy_item *items, size_t n)
+{
+
+	if ((n > 0 && items == NULL) || !sorted(items, n))
+		return KITH_EINVAL;
+	ng->items = items;
+	ng->n = n;
+	return 0;
+}
+
+void
+negentropy_set_policy(struct negentropy *ng, size_t idlist_below, int bulk)
+{
+
+	ng->idlist_below = idlist_below > 0 ? idlist_below : IDLIST_BELOW;
+	ng->bulk = bulk;
+}
+
+int
+negentropy_take_pulls(struct negentropy *ng, struct negentropy_item **out,
+    size_t *n)
+{
+
+	*out = ng->pulls.v;
+	*n = ng->pulls.n / 2;
+	memset(&ng->pulls, 0, sizeof(ng->pulls));
+	return 0;
 }
 
 int
@@ -638,12 +716,24 @@ negentropy_initiate(struct negentropy *ng, uint8_t **msg, size_t *len)
 		rc = KITH_EINVAL;
 		goto out;
 	}
+	struct bound zero;
+
 	bound_inf(&inf);
+	memset(&zero, 0, sizeof(zero));
 	buf_put(&o, &ver, 1);
-	split_range(ng, &o, &last, 0, ng->n, &inf);
-	if ((rc = o.err) != 0)
+	ng->initiated = 1;
+	if (ng->n == 0 && ng->bulk) {
+		/* Nothing to describe: pull everything, send no range. */
+		if (pull_push(&ng->pulls, &zero, &inf) != 0)
+			o.err = KITH_ENOMEM;
+	} else {
+		split_range(ng, &o, &last, 0, ng->n, &inf);
+	}
+	if ((rc = o.err) != 0) {
+		ng->initiated = 0;
 		goto out;
-	ng->used = ng->initiated = 1;
+	}
+	ng->used = 1;
 	*msg = o.p;
 	*len = o.len;
 	o.p = NULL;	/* transferred */
@@ -718,5 +808,8 @@ void
 negentropy_free(struct negentropy *ng)
 {
 
+	if (ng == NULL)
+		return;
+	free(ng->pulls.v);
 	free(ng);
 }

@@ -82,6 +82,37 @@ struct negentropy *negentropy_new(const struct negentropy_item *items,
     size_t n, size_t frame_size_limit);
 
 /**
+ * negentropy_set_items(ng, items, n):
+ * Point ${ng} at a new item array (the set changed between messages; V1
+ * keeps no other state across them), on the terms of negentropy_new.
+ * Return 0, or KITH_EINVAL if ${items} is not strictly sorted.
+ */
+int negentropy_set_items(struct negentropy *ng,
+    const struct negentropy_item *items, size_t n);
+
+/**
+ * negentropy_set_policy(ng, idlist_below, bulk):
+ * Send ranges of fewer than ${idlist_below} items as IdLists (0 for the
+ * reference's 32); more means fewer round trips and more bytes.  If
+ * ${bulk}, a client that holds nothing in a range the server describes
+ * answers with a Skip and keeps the range for negentropy_take_pulls, so
+ * the caller can fetch it whole instead of id by id.  Both are choices of
+ * one side; the messages stay V1.
+ */
+void negentropy_set_policy(struct negentropy *ng, size_t idlist_below,
+    int bulk);
+
+/**
+ * negentropy_take_pulls(ng, out, n):
+ * Hand over the ranges a bulk client found since the last call: ${*n}
+ * pairs of bounds [${*out}[2i], ${*out}[2i+1]) in a malloc'd array (NULL
+ * if none), the caller's to free.  A bound is a timestamp and an id
+ * zero-padded after its prefix; timestamp UINT64_MAX is infinity.
+ */
+int negentropy_take_pulls(struct negentropy *ng,
+    struct negentropy_item **out, size_t *n);
+
+/**
  * negentropy_initiate(ng, msg, len):
  * Make ${ng} the client and write its first message to ${*msg}, ${*len}
  * bytes, malloc'd and the caller's to free.  Return 0, KITH_ENOMEM, or

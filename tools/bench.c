@@ -25,6 +25,7 @@
 
 #include "body.h"
 #include "hlc.h"
+#include "ingest.h"
 #include "kcrypto.h"
 #include "kith.h"
 #include "recfile.h"
@@ -33,7 +34,6 @@
 
 #define NAUTHORS	4
 #define VERSIONS	4	/* records per entity in the ingest run */
-#define BATCH		4000	/* records per apply transaction */
 #define WRITE_BATCH	10000	/* records per store_write call */
 #define RAW_MSG_LEN	220	/* about a signed header's size */
 
@@ -153,7 +153,7 @@ bench_store(const char *dir, const struct kcrypto_key *admin)
 	size_t blen;
 	int rc;
 
-	if ((st = store_open(dir, STORE_CREATE, 0, &rc)) == NULL)
+	if ((st = store_open(dir, STORE_CREATE | STORE_SHARED, 0, &rc)) == NULL)
 		die(dir, rc);
 	b = request_body(0, 3, &blen);
 	memset(&h, 0, sizeof(h));
@@ -247,12 +247,12 @@ bench_write(const char *dir, const struct kcrypto_key *key, size_t n)
  * The ingest run.  First, untimed, ${n} records by ${NAUTHORS} authors,
  * ${VERSIONS} per entity (create, edit, claim, fulfil), are written to a
  * records file, as a peer or an import would deliver them.  Then, timed,
- * a two-stage pipeline ingests the file as a node does: a reader thread
- * decodes a batch and checks its signatures (record_verify_batch, on
- * every core) while this thread applies the previous batch in one durable
- * transaction (store_apply_verified).
+ * the node's ingest pipeline (node/ingest.c) takes them as from a peer:
+ * this thread decodes, one thread checks a batch's signatures on every
+ * core while another commits the batch before it in one durable
+ * transaction.
  */
-struct ingest {
+struct ingest_run {
 	double rate;		/* records/s, file to committed store */
 	double bytes_per_record;
 	long peak_kb;
@@ -302,111 +302,51 @@ make_records(const char *path, const uint8_t *network,
 		die(path, KITH_EIO);
 }
 
-/* The hand-off between the reader stage and the applying stage. */
-struct stage {
-	pthread_mutex_t lock;
-	pthread_cond_t cond;
-	FILE *f;
-	struct record **recs;	/* a verified batch waiting, or NULL */
-	int *rcs;
-	size_t n;		/* 0 with recs set: the end */
-};
-
-static void *
-reader(void *arg)
-{
-	struct stage *sg = arg;
-	struct record **recs;
-	size_t n;
-	int *rcs, rc;
-
-	do {
-		if ((recs = calloc(BATCH, sizeof(*recs))) == NULL ||
-		    (rcs = calloc(BATCH, sizeof(*rcs))) == NULL)
-			die("ingest", KITH_ENOMEM);
-		for (n = 0; n < BATCH; n++)
-			if ((rc = recfile_read(sg->f, &recs[n])) != 0)
-				break;
-		if (n < BATCH && rc != 1)
-			die("records file", rc);
-		record_verify_batch(recs, n, rcs);
-		pthread_mutex_lock(&sg->lock);
-		while (sg->recs != NULL)
-			pthread_cond_wait(&sg->cond, &sg->lock);
-		sg->recs = recs;
-		sg->rcs = rcs;
-		sg->n = n;
-		pthread_cond_broadcast(&sg->cond);
-		pthread_mutex_unlock(&sg->lock);
-	} while (n > 0);
-	return NULL;
-}
-
 static void
 ingest(const char *dir, struct kcrypto_key *const *keys, size_t n,
-    struct ingest *out)
+    struct ingest_run *out)
 {
-	struct stage sg = { .recs = NULL };
 	struct store_result res;
 	struct store_stats ss;
 	struct sampler smp = { 0 };
-	struct record **recs;
+	struct ingest *ig;
+	struct record *rec;
 	struct store *st;
-	pthread_t rt;
 	uint8_t net[KITH_NETWORK_LEN], hdr[8 + 1 + KITH_NETWORK_LEN];
 	char path[4300];
 	double t0;
-	size_t k, got, added = 0;
-	int *rcs, rc;
+	FILE *f;
+	int rc;
 
 	st = bench_store(dir, keys[0]);
 	if ((rc = store_network(st, net)) != 0)
 		die("network", rc);
 	snprintf(path, sizeof(path), "%s.kith", dir);
 	make_records(path, net, keys, n);
-	if ((sg.f = fopen(path, "rb")) == NULL ||
-	    recfile_read_start(sg.f, hdr) != 0)
+	if ((f = fopen(path, "rb")) == NULL ||
+	    recfile_read_start(f, hdr) != 0)
 		die(path, KITH_EIO);
-	pthread_mutex_init(&sg.lock, NULL);
-	pthread_cond_init(&sg.cond, NULL);
 	smp.peak_kb = rss_anon_kb();
 	t0 = now_s();
 	if (pthread_create(&smp.thread, NULL, sample, &smp) != 0 ||
-	    pthread_create(&rt, NULL, reader, &sg) != 0)
+	    (ig = ingest_new(st, 0)) == NULL)
 		die("threads", KITH_ENOMEM);
-	for (;;) {
-		pthread_mutex_lock(&sg.lock);
-		while (sg.recs == NULL)
-			pthread_cond_wait(&sg.cond, &sg.lock);
-		recs = sg.recs;
-		rcs = sg.rcs;
-		got = sg.n;
-		sg.recs = NULL;
-		pthread_cond_broadcast(&sg.cond);
-		pthread_mutex_unlock(&sg.lock);
-		if (got > 0) {
-			if ((rc = store_apply_verified(st, recs, got, rcs,
-			    &res, NULL, NULL)) != 0)
-				die("store_apply_verified", rc);
-			if (res.added != got)
-				die("records rejected", KITH_EINVAL);
-			added += res.added;
-		}
-		for (k = 0; k < got; k++)
-			record_free(recs[k]);
-		free(recs);
-		free(rcs);
-		if (got == 0)
-			break;
-	}
-	out->rate = (double)added / (now_s() - t0);
-	pthread_join(rt, NULL);
+	while ((rc = recfile_read(f, &rec)) == 0)
+		if ((rc = ingest_add(ig, rec)) != 0)
+			die("ingest", rc);
+	if (rc != 1)
+		die("records file", rc);
+	if ((rc = ingest_flush(ig)) != 0)
+		die("ingest", rc);
+	ingest_totals(ig, &res);
+	if (res.added != n)
+		die("records rejected", KITH_EINVAL);
+	out->rate = (double)res.added / (now_s() - t0);
+	ingest_free(ig);
 	smp.stop = 1;
 	pthread_join(smp.thread, NULL);
-	fclose(sg.f);
+	fclose(f);
 	unlink(path);
-	pthread_cond_destroy(&sg.cond);
-	pthread_mutex_destroy(&sg.lock);
 	if ((rc = store_stats(st, &ss)) != 0)
 		die("stats", rc);
 	out->records = ss.records;
@@ -432,7 +372,7 @@ main(int argc, char **argv)
 	char top[4096], dir[4200];
 	size_t n = 1000000;
 	int keep = 0;
-	struct ingest ig;
+	struct ingest_run ig;
 	double sign, verify, write;
 	uint8_t seed[32];
 
@@ -449,9 +389,9 @@ main(int argc, char **argv)
 			return strcmp(argv[i], "--help") == 0 ? 0 : 64;
 		}
 	}
-	if (n < BATCH) {
+	if (n < INGEST_BATCH) {
 		fprintf(stderr, "kith-bench: --records must be at least %d\n",
-		    BATCH);
+		    INGEST_BATCH);
 		return 64;
 	}
 	if (kcrypto_init() != 0)
@@ -485,7 +425,7 @@ main(int argc, char **argv)
 	    64);
 	fprintf(stderr, "kith-bench: ingest of %zu records (%d per entity, "
 	    "%d authors, batches of %d)\n", ig.records, VERSIONS, NAUTHORS,
-	    BATCH);
+	    INGEST_BATCH);
 
 	if (keep)
 		fprintf(stderr, "kith-bench: stores kept in %s\n", top);

@@ -286,7 +286,6 @@ test_apply_verified(void **state)
 	struct fixture *f = *state;
 	struct record *r[4], *got;
 	struct store_result res;
-	struct rejects rj = { { 0 }, 0 };
 	uint8_t other[KITH_NETWORK_LEN];
 	int verified[4] = { 0, KITH_EBADSIG, 0, 0 };
 
@@ -304,13 +303,14 @@ test_apply_verified(void **state)
 		free(b);
 	}
 	r[3] = req(f, f->b, 2, 4, E3, NULL, 0, "category", "other");
-	assert_int_equal(store_apply_verified(f->st, r, 4, verified, &res,
-	    on_reject, &rj), 0);
+	assert_int_equal(store_apply_verified(f->st, r, 4, verified, &res), 0);
 	assert_int_equal(res.added, 2);
 	assert_int_equal(res.rejected, 2);
-	assert_int_equal(rj.n, 2);
-	assert_true((rj.rc[0] == KITH_EBADSIG && rj.rc[1] == KITH_ENETWORK) ||
-	    (rj.rc[0] == KITH_ENETWORK && rj.rc[1] == KITH_EBADSIG));
+	/* Each record's outcome comes back in place of its verify result. */
+	assert_int_equal(verified[0], 0);
+	assert_int_equal(verified[1], KITH_EBADSIG);
+	assert_int_equal(verified[2], KITH_ENETWORK);
+	assert_int_equal(verified[3], 0);
 	assert_int_equal(store_get(f->st, record_id(r[0]), &got), 0);
 	record_free(got);
 	assert_int_equal(store_get(f->st, record_id(r[1]), &got),
@@ -319,9 +319,9 @@ test_apply_verified(void **state)
 	    KITH_ENOTFOUND);
 	/* Again: held records are duplicates before any result is read. */
 	verified[0] = KITH_EBADSIG;
-	assert_int_equal(store_apply_verified(f->st, r, 1, verified, &res, NULL,
-	    NULL), 0);
+	assert_int_equal(store_apply_verified(f->st, r, 1, verified, &res), 0);
 	assert_int_equal(res.duplicate, 1);
+	assert_int_equal(verified[0], KITH_EEXIST);
 	assert_int_equal(res.rejected, 0);
 	free_all(r, 4);
 }
