@@ -25,7 +25,7 @@ LDLIBS += $(PKG_LIBS) -pthread
 
 B ?= build
 PROTO_SRC := $(wildcard proto/*.c)
-NODE_SRC := $(wildcard node/*.c)
+NODE_SRC := $(filter-out node/kithd.c,$(wildcard node/*.c))
 LIB_SRC := $(PROTO_SRC) $(NODE_SRC)
 LIB_OBJ := $(LIB_SRC:%.c=$(B)/%.o) $(B)/gen/config_default.o
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
@@ -34,7 +34,7 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 .PHONY: all deps test unit cli fuzz-replay asan fuzz bench vectors clean
 # Keep object files between runs (make would delete the test objects).
 .SECONDARY:
-all: $(B)/kith $(B)/kith-bench
+all: $(B)/kith $(B)/kithd $(B)/kith-bench
 
 deps:
 	tools/install-deps
@@ -57,6 +57,9 @@ $(B)/libkith.a: $(LIB_OBJ)
 	ar rcs $@ $^
 
 $(B)/kith: $(B)/tools/kith.o $(B)/tools/view.o $(B)/libkith.a
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(B)/kithd: $(B)/node/kithd.o $(B)/libkith.a
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
 $(B)/kith-bench: $(B)/tools/bench.o $(B)/libkith.a

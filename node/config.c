@@ -22,12 +22,49 @@ struct load {
 	int toolong;	/* the first line longer than inih's buffer */
 };
 
+static int number(const char *s, uint64_t lo, uint64_t hi, uint64_t *out);
+
 void
 config_defaults(struct config *c)
 {
 
 	memset(c, 0, sizeof(*c));
 	c->max_size_mb = 65536;
+	c->interval_s = 30;
+}
+
+int
+config_endpoint_ok(const char *ep, int bind)
+{
+	const char *host, *colon, *p;
+	uint64_t port;
+
+	if (strlen(ep) > CONFIG_ENDPOINT_MAX)
+		return 0;
+	if (strncmp(ep, "ipc://", 6) == 0)
+		return ep[6] != '\0' && strlen(ep) < 100;
+	if (strncmp(ep, "tcp://", 6) != 0)
+		return 0;
+	host = ep + 6;
+	if ((colon = strrchr(host, ':')) == NULL || colon == host)
+		return 0;
+	if (!bind && colon - host == 1 && host[0] == '*')
+		return 0;
+	for (p = host; p < colon; p++)
+		if ((unsigned char)*p <= ' ' || *p == '/' || *p == 0x7f)
+			return 0;
+	return number(colon + 1, 1, 65535, &port) == 0;
+}
+
+/* Set endpoint ${dst} from ${value}; a problem or NULL. */
+static const char *
+endpoint(char *dst, const char *value, int bind)
+{
+
+	if (value[0] != '\0' && !config_endpoint_ok(value, bind))
+		return "not an endpoint (tcp://HOST:PORT or ipc://PATH)";
+	strcpy(dst, value);
+	return NULL;
 }
 
 /* Parse a whole decimal number in [lo, hi]. */
@@ -90,6 +127,25 @@ on_entry(void *arg, const char *section, const char *key, const char *value)
 		if (number(value, 16, 1 << 24, &l->c->max_size_mb) != 0)
 			problem = "max_size_mb must be a number from 16 to "
 			    "16777216";
+	} else if (strcmp(section, "sync") == 0 && strcmp(key, "listen") == 0) {
+		if ((problem = endpoint(l->c->listen, value, 1)) == NULL)
+			l->c->listen_line = line;
+	} else if (strcmp(section, "sync") == 0 && strcmp(key, "feed") == 0) {
+		if ((problem = endpoint(l->c->feed, value, 1)) == NULL)
+			l->c->feed_line = line;
+	} else if (strcmp(section, "sync") == 0 && strcmp(key, "peer") == 0) {
+		if (l->c->npeers == CONFIG_PEERS_MAX)
+			problem = "too many peers (at most 32)";
+		else if (value[0] == '\0')
+			problem = "empty peer";
+		else if ((problem = endpoint(l->c->peers[l->c->npeers], value,
+		    0)) == NULL)
+			l->c->peer_line[l->c->npeers++] = line;
+	} else if (strcmp(section, "sync") == 0 &&
+	    strcmp(key, "interval") == 0) {
+		if (number(value, 1, 86400, &l->c->interval_s) != 0)
+			problem = "interval must be a number of seconds from 1 "
+			    "to 86400";
 	} else
 		problem = "unknown section or key";
 	if (problem != NULL && !l->failed) {

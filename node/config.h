@@ -9,9 +9,19 @@
 #include <stdio.h>
 #include <stdint.h>
 
+#define CONFIG_PEERS_MAX	32	/* [sync] peer lines */
+#define CONFIG_ENDPOINT_MAX	256	/* bytes of an endpoint */
+
 struct config {
 	char name[256];		/* [node] name */
 	uint64_t max_size_mb;	/* [store] max_size_mb */
+	char listen[CONFIG_ENDPOINT_MAX + 1];	/* [sync] listen; "" for none */
+	char feed[CONFIG_ENDPOINT_MAX + 1];	/* [sync] feed; "" for none */
+	char peers[CONFIG_PEERS_MAX][CONFIG_ENDPOINT_MAX + 1];	/* [sync] peer */
+	size_t npeers;
+	uint64_t interval_s;	/* [sync] interval: seconds between rounds */
+	/* The line each came from (0: a default or a flag), for messages. */
+	int listen_line, feed_line, peer_line[CONFIG_PEERS_MAX];
 };
 
 /* The default configuration file's text (configs/kith.conf), built in. */
@@ -47,6 +57,13 @@ int config_load(const char *path, struct config *c, char *err, size_t errlen);
  * (inih strips outer blanks and cuts at " ;"), else 0.
  */
 int config_name_ok(const char *name);
+
+/**
+ * config_endpoint_ok(ep, bind):
+ * Return 1 if ${ep} is an endpoint kith accepts: tcp://HOST:PORT with a
+ * port of 1-65535 (HOST may be * if ${bind}), or ipc://PATH; else 0.
+ */
+int config_endpoint_ok(const char *ep, int bind);
 
 /**
  * config_write_default(path, name):

@@ -65,14 +65,15 @@ syncmsg_parse(const uint8_t *frame, size_t len, struct syncmsg *out)
 	return 0;
 }
 
-/* A node name: UTF-8 with no control characters. */
+/* A node name: UTF-8 with no control characters (C0, DEL or C1). */
 static int
 name_ok(const uint8_t *p, size_t n)
 {
 	size_t i;
 
 	for (i = 0; i < n; i++)
-		if (p[i] < 0x20 || p[i] == 0x7f)
+		if (p[i] < 0x20 || p[i] == 0x7f ||
+		    (p[i] == 0xc2 && i + 1 < n && p[i + 1] < 0xa0))
 			return 0;
 	return codec_utf8_valid(p, n);
 }
@@ -178,6 +179,8 @@ syncmsg_error_parse(const struct syncmsg *m, int *code, char *text,
 	if (n > SYNCMSG_TEXT_MAX)
 		return KITH_ETOOBIG;
 	*code = -(int)get_be(m->payload, 2);
+	if (*code >= 0 || *code < KITH_ELAST)
+		*code = KITH_EPEER;	/* not a code we know: still an error */
 	if (size == 0)
 		return 0;
 	if (n > size - 1)
@@ -185,7 +188,8 @@ syncmsg_error_parse(const struct syncmsg *m, int *code, char *text,
 	for (i = 0; i < n; i++) {
 		uint8_t c = m->payload[2 + i];
 
-		text[i] = c < 0x20 || c == 0x7f ? '?' : (char)c;
+		/* ASCII only: a peer's bytes never reach a terminal raw. */
+		text[i] = c < 0x20 || c >= 0x7f ? '?' : (char)c;
 	}
 	text[n] = '\0';
 	return 0;
@@ -375,4 +379,41 @@ syncmsg_buf_free(struct syncmsg_buf *b)
 
 	free(b->p);
 	memset(b, 0, sizeof(*b));
+}
+
+#define RECORDS_AT	(SYNCMSG_HDR_LEN + 1 + BOUND_LEN)	/* first entry */
+
+void
+syncmsg_records_begin(struct syncmsg_buf *b, uint32_t reqid)
+{
+	uint8_t room[1 + BOUND_LEN] = { 0 };
+
+	syncmsg_begin(b, SYNCMSG_RECORDS, reqid);
+	syncmsg_put(b, room, sizeof(room));
+}
+
+size_t
+syncmsg_records_len(const struct syncmsg_buf *b)
+{
+
+	return b->len > RECORDS_AT ? b->len - RECORDS_AT : 0;
+}
+
+void
+syncmsg_records_finish(struct syncmsg_buf *b, uint8_t flags,
+    const struct syncmsg_bound *resume)
+{
+
+	if (b->err != 0 || b->len < RECORDS_AT)
+		return;
+	b->p[SYNCMSG_HDR_LEN] = flags;
+	if (flags & SYNCMSG_RESUME) {
+		put_be(b->p + SYNCMSG_HDR_LEN + 1, resume->hlc, 8);
+		memcpy(b->p + SYNCMSG_HDR_LEN + 1 + 8, resume->id,
+		    KITH_ID_LEN);
+	} else {
+		memmove(b->p + SYNCMSG_HDR_LEN + 1, b->p + RECORDS_AT,
+		    b->len - RECORDS_AT);
+		b->len -= BOUND_LEN;
+	}
 }

@@ -119,7 +119,7 @@ int syncmsg_pushed_parse(const struct syncmsg *m, uint32_t *added,
 /**
  * syncmsg_error_parse(m, code, text, size):
  * Parse an ERROR: set ${*code} to its (negative) KITH_E* code and copy its
- * text, control characters replaced by '?', to ${text} (${size} bytes,
+ * text, bytes outside printable ASCII replaced by '?', to ${text} (${size} bytes,
  * NUL-terminated).  Return 0, KITH_ETRUNC or KITH_ETOOBIG.
  */
 int syncmsg_error_parse(const struct syncmsg *m, int *code, char *text,
@@ -200,6 +200,27 @@ size_t syncmsg_entry_len(const struct record *rec);
  * Append ${rec} as an entry, with its body if it has one.
  */
 void syncmsg_put_record(struct syncmsg_buf *b, const struct record *rec);
+
+/**
+ * syncmsg_records_begin(b, reqid):
+ * Start a RECORDS frame answering ${reqid}; append entries with
+ * syncmsg_put_record, then call syncmsg_records_finish.
+ */
+void syncmsg_records_begin(struct syncmsg_buf *b, uint32_t reqid);
+
+/**
+ * syncmsg_records_len(b):
+ * Return the entry bytes in the RECORDS frame being built in ${b}.
+ */
+size_t syncmsg_records_len(const struct syncmsg_buf *b);
+
+/**
+ * syncmsg_records_finish(b, flags, resume):
+ * Complete the RECORDS frame in ${b} with ${flags}, and ${resume} if they
+ * include SYNCMSG_RESUME.
+ */
+void syncmsg_records_finish(struct syncmsg_buf *b, uint8_t flags,
+    const struct syncmsg_bound *resume);
 
 /**
  * syncmsg_buf_reset(b):

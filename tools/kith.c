@@ -9,7 +9,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "body.h"
@@ -17,10 +21,14 @@
 #include "hlc.h"
 #include "kcrypto.h"
 #include "kith.h"
+#include "order.h"
 #include "recfile.h"
 #include "record.h"
 #include "state.h"
 #include "store.h"
+#include "sync.h"
+#include "syncmsg.h"
+#include "transport.h"
 #include "view.h"
 
 /* Exit codes, from sysexits(3); see README.md. */
@@ -32,6 +40,8 @@
 #define EX_SOFTWARE	70
 #define EX_CANTCREAT	73
 #define EX_IOERR	74
+#define EX_UNAVAILABLE	69
+#define EX_PROTOCOL	76
 #define EX_CONFIG	78
 
 #define HELP		(-1)	/* parse_args: --help was given */
@@ -86,6 +96,12 @@ exit_for(int rc)
 		return EX_USAGE;
 	case KITH_ENOMEM:
 		return EX_SOFTWARE;
+	case KITH_ETIMEDOUT:
+		return EX_UNAVAILABLE;
+	case KITH_EPROTO:
+	case KITH_EPEER:
+	case KITH_ENETWORK:
+		return EX_PROTOCOL;
 	}
 	return EX_IOERR;
 }
@@ -442,7 +458,10 @@ home_path(struct ctx *c, const char *leaf)
 	return c->path;
 }
 
-/* Open the store (and the key, if ${need_key}); an exit code on failure. */
+/*
+ * Open the store (and the key, if ${need_key}); an exit code on failure.
+ * ${rdonly}: 0 read-write, 1 read-only, 2 read-write from several threads.
+ */
 static int
 open_home(struct ctx *c, int need_key, int rdonly)
 {
@@ -454,8 +473,8 @@ open_home(struct ctx *c, int need_key, int rdonly)
 	if (rc == KITH_EINVAL)
 		return fail(c, EX_CONFIG, "%s", err);
 	/* A home without kith.conf runs on the built-in defaults. */
-	c->st = store_open(home_path(c, "store"), rdonly ? STORE_RDONLY : 0,
-	    c->cfg.max_size_mb << 20, &rc);
+	c->st = store_open(home_path(c, "store"), rdonly == 1 ? STORE_RDONLY :
+	    rdonly == 2 ? STORE_SHARED : 0, c->cfg.max_size_mb << 20, &rc);
 	if (c->st == NULL) {
 		if (rc == KITH_ENOTFOUND)
 			return fail(c, EX_NOINPUT, "no kith store in %s; "
@@ -577,11 +596,15 @@ static const char usage_main[] =
 "  export-records    write raw signed records to a file\n"
 "  import-records    apply a records file from another store\n"
 "  compact           write a compacted copy of the store\n"
+"  sync ENDPOINT     reconcile with a node now, both ways\n"
+"  tail ENDPOINT     print records as a node's feed publishes them\n"
+"  peers             the daemon's peers and how their last sync went\n"
+"  status            whether kithd runs, store counts, digest\n"
 "\n"
 "Run 'kith COMMAND --help' for a command's options.  Exit codes: 0 ok,\n"
 "1 verify found bad records, 64 bad command line, 65 bad input data,\n"
-"66 no such store/id/file, 73 cannot create, 74 store or I/O error,\n"
-"78 bad config.\n";
+"66 no such store/id/file, 69 peer unreachable, 73 cannot create,\n"
+"74 store or I/O error, 76 peer broke the protocol, 78 bad config.\n";
 
 static int
 usage(const char *text)
@@ -1785,6 +1808,360 @@ cmd_compact(struct ctx *c, int argc, char **argv)
 	return 0;
 }
 
+/* ---- Sync commands. ---- */
+
+static void
+progress(const struct sync_stats *st, uint64_t now, int final)
+{
+	double secs = (double)(now - st->start_ms) / 1000.0;
+
+	fprintf(stderr, "\r%llu records in, %llu out, %.1f MiB, %.0f records/s%s",
+	    (unsigned long long)st->received, (unsigned long long)st->sent,
+	    (double)(st->bytes_in + st->bytes_out) / 1048576.0,
+	    secs > 0 ? (double)st->received / secs : 0.0,
+	    final ? "\n" : "   ");
+}
+
+static int
+cmd_sync(struct ctx *c, int argc, char **argv)
+{
+	static const char help[] = "usage: kith [--home DIR] sync ENDPOINT\n\n"
+	    "Reconcile with the node at ENDPOINT (tcp://HOST:PORT, its kithd\n"
+	    "listen endpoint) now, both ways: afterwards both hold the union of\n"
+	    "their records.  Works with or without a local kithd.  On a terminal\n"
+	    "it shows progress; it always ends with one summary line.\n";
+	static const struct opt spec[] = { { NULL, 0 } };
+	const struct sync_stats *st;
+	struct sync_node nd;
+	struct sync_client *sc = NULL;
+	struct tpoll items[2];
+	struct args a;
+	uint64_t now, shown = 0;
+	int rc, tty = isatty(2);
+
+	if ((rc = parse_args(c, spec, 1, argc, argv, &a)) != 0)
+		return rc == HELP ? usage(help) : rc;
+	if (a.npos != 1)
+		return fail(c, EX_USAGE, "give the peer's endpoint (see kith "
+		    "sync --help)");
+	if (!config_endpoint_ok(a.pos[0], 0))
+		return fail(c, EX_USAGE, "'%s' is not an endpoint "
+		    "(tcp://HOST:PORT or ipc://PATH)", a.pos[0]);
+	if ((rc = open_home(c, 0, 2)) != 0)
+		return rc;
+	memset(&nd, 0, sizeof(nd));
+	nd.st = c->st;
+	snprintf(nd.name, sizeof(nd.name), "%.64s", c->cfg.name);
+	if ((rc = store_network(c->st, nd.network)) != 0)
+		return fail(c, exit_for(rc), "%s", kith_strerror(rc));
+	if ((nd.t = transport_new()) == NULL ||
+	    (nd.order = order_new()) == NULL) {
+		rc = fail(c, EX_SOFTWARE, "out of memory");
+		goto out;
+	}
+	if ((rc = order_refresh(nd.order, c->st, NULL, NULL)) != 0 ||
+	    (sc = sync_client_new(&nd, a.pos[0], &rc)) == NULL) {
+		rc = fail(c, exit_for(rc), "cannot sync with %s: %s", a.pos[0],
+		    kith_strerror(rc));
+		goto out;
+	}
+	do {
+		sync_client_poll(sc, items);
+		if ((rc = transport_poll(items, 2, 100)) < 0)
+			break;
+		now = sync_now_ms();
+		rc = sync_client_step(sc, now);
+		if (tty && now - shown >= 200) {
+			progress(sync_client_stats(sc), now, 0);
+			shown = now;
+		}
+	} while (rc == 0);
+	st = sync_client_stats(sc);
+	if (tty && shown != 0)
+		progress(st, st->end_ms, 1);
+	if (rc < 0) {
+		rc = fail(c, exit_for(rc), "sync with %s failed: %s%s%s",
+		    a.pos[0], kith_strerror(rc),
+		    *sync_client_error(sc) ? ": " : "", sync_client_error(sc));
+		goto out;
+	}
+	printf("received %llu records (%llu new, %llu rejected), sent %llu "
+	    "(%llu new to the peer), %llu bytes, %llu round trips, %.3f s\n",
+	    (unsigned long long)st->received, (unsigned long long)st->added,
+	    (unsigned long long)st->rejected, (unsigned long long)st->sent,
+	    (unsigned long long)st->peer_added,
+	    (unsigned long long)(st->bytes_in + st->bytes_out),
+	    (unsigned long long)st->round_trips,
+	    (double)(st->end_ms - st->start_ms) / 1000.0);
+	rc = st->rejected > 0 ? EX_DATAERR : 0;
+out:
+	sync_client_free(sc);
+	order_free(nd.order);
+	transport_free(nd.t);
+	return rc;
+}
+
+static volatile sig_atomic_t tail_stop;
+
+static void
+on_tail_signal(int sig)
+{
+
+	(void)sig;
+	tail_stop = 1;
+}
+
+static int
+cmd_tail(struct ctx *c, int argc, char **argv)
+{
+	static const char help[] = "usage: kith tail ENDPOINT [--kind KIND] "
+	    "[--json] [--count N]\n\n"
+	    "Subscribe to a node's live feed (its kithd feed endpoint) and print\n"
+	    "each record as it is published: a line of text, or with --json one\n"
+	    "JSON object per line.  --kind takes request, volunteer, referral,\n"
+	    "member, charter or erase.  Personal fields are not shown.  Runs\n"
+	    "until interrupted, or until N records with --count.  A subscriber\n"
+	    "that was away misses records: kith sync catches up.\n";
+	static const struct opt spec[] = { { "kind", 1 }, { "json", 0 },
+	    { "count", 1 }, { NULL, 0 } };
+	struct syncmsg m = { SYNCMSG_PUSH, 0, NULL, 0 };
+	struct syncmsg_records it;
+	struct transport *t = NULL;
+	struct tsock *sub = NULL;
+	struct record *rec;
+	struct view *v = NULL;
+	struct tpoll item;
+	struct sigaction sa;
+	struct args a;
+	const char *topic = "";
+	unsigned long long want = 0, seen = 0;
+	uint64_t kind;
+	char *end;
+	int rc;
+
+	if ((rc = parse_args(c, spec, 1, argc, argv, &a)) != 0)
+		return rc == HELP ? usage(help) : rc;
+	if (a.npos != 1)
+		return fail(c, EX_USAGE, "give the feed's endpoint (see kith "
+		    "tail --help)");
+	if (!config_endpoint_ok(a.pos[0], 0))
+		return fail(c, EX_USAGE, "'%s' is not an endpoint "
+		    "(tcp://HOST:PORT or ipc://PATH)", a.pos[0]);
+	if (a.val[0] != NULL) {
+		if (kith_kind_parse(a.val[0], &kind) != 0)
+			return fail(c, EX_USAGE, "--kind: unknown kind '%s'",
+			    a.val[0]);
+		topic = kith_kind_name(kind);
+	}
+	if (a.val[2] != NULL) {
+		errno = 0;
+		want = strtoull(a.val[2], &end, 10);
+		if (errno != 0 || *end != '\0' || want == 0 ||
+		    a.val[2][0] == '-')
+			return fail(c, EX_USAGE, "--count must be a positive "
+			    "number");
+	}
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_tail_signal;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	if ((t = transport_new()) == NULL ||
+	    (v = view_new(a.val[1] ? VIEW_NDJSON : VIEW_TEXT, stdout, 0,
+	    0)) == NULL) {
+		rc = fail(c, EX_SOFTWARE, "out of memory");
+		goto out;
+	}
+	if ((sub = tsock_open(t, TSOCK_SUB, a.pos[0], &rc)) == NULL ||
+	    (rc = tsock_subscribe(sub, topic)) != 0) {
+		rc = fail(c, exit_for(rc), "cannot subscribe to %s: %s",
+		    a.pos[0], kith_strerror(rc));
+		goto out;
+	}
+	rc = 0;
+	while (!tail_stop && (want == 0 || seen < want)) {
+		item.sock = sub;
+		item.fd = -1;
+		if (transport_poll(&item, 1, 200) <= 0 || !item.readable)
+			continue;
+		while ((rc = tsock_recv(sub, NULL, &m.payload, &m.len)) != 1) {
+			/* A malformed message is skipped, never fatal. */
+			if (rc != 0 || syncmsg_records_start(&m, &it) != 0 ||
+			    syncmsg_records_next(&it, &rec) != 0)
+				continue;
+			if (record_verify(rec) != 0) {
+				fprintf(stderr, "kith: tail: skipped a record "
+				    "with a bad signature\n");
+			} else {
+				if (!a.val[1])
+					printf("%-9s ", kith_kind_name(
+					    record_header(rec)->kind) ?
+					    kith_kind_name(
+					    record_header(rec)->kind) : "other");
+				(void)view_version(v, rec);
+				fflush(stdout);
+				seen++;
+			}
+			record_free(rec);
+			if (want != 0 && seen >= want)
+				break;
+		}
+		rc = 0;
+	}
+out:
+	view_free(v);
+	tsock_close(sub);
+	transport_free(t);
+	return rc;
+}
+
+struct peers_out {
+	struct view *v;
+	size_t n;
+};
+
+struct peer_find {
+	const char *ep;
+	int found;
+};
+
+static int
+find_peer(void *arg, const char *ep, const struct store_peer *p)
+{
+	struct peer_find *pf = arg;
+
+	(void)p;
+	if (strcmp(ep, pf->ep) == 0)
+		pf->found = 1;
+	return pf->found;
+}
+
+static void
+when(char *out, size_t size, uint64_t ms)
+{
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
+
+	if (ms == 0) {
+		snprintf(out, size, "never");
+		return;
+	}
+	gmtime_r(&t, &tm);
+	strftime(out, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static int
+show_peer(void *arg, const char *ep, const struct store_peer *p)
+{
+	struct peers_out *po = arg;
+	char ok[32], tried[32];
+
+	when(ok, sizeof(ok), p->last_ok_ms);
+	when(tried, sizeof(tried), p->last_try_ms);
+	printf("%s  last sync %s  last attempt %s (%s)  it gave %llu, "
+	    "took %llu\n", ep, ok, tried,
+	    p->last_rc == 0 ? "ok" : kith_strerror(p->last_rc),
+	    (unsigned long long)p->received, (unsigned long long)p->sent);
+	po->n++;
+	return 0;
+}
+
+static int
+cmd_peers(struct ctx *c, int argc, char **argv)
+{
+	static const char help[] = "usage: kith [--home DIR] peers\n\n"
+	    "List the peers in kith.conf ([sync] peer) and those kithd has\n"
+	    "synced with: when the last sync succeeded, the last attempt and\n"
+	    "its outcome, and how far behind each side was then (records the\n"
+	    "peer gave us, and records we gave it).\n";
+	static const struct opt spec[] = { { NULL, 0 } };
+	struct peers_out po = { NULL, 0 };
+	struct args a;
+	size_t i;
+	int rc;
+
+	if ((rc = parse_args(c, spec, 0, argc, argv, &a)) != 0)
+		return rc == HELP ? usage(help) : rc;
+	if ((rc = open_home(c, 0, 1)) != 0)
+		return rc;
+	if ((rc = store_peers(c->st, show_peer, &po)) != 0)
+		return fail(c, exit_for(rc), "%s", kith_strerror(rc));
+	for (i = 0; i < c->cfg.npeers; i++) {
+		struct peer_find pf = { c->cfg.peers[i], 0 };
+
+		(void)store_peers(c->st, find_peer, &pf);
+		if (!pf.found) {
+			printf("%s  never synced\n", c->cfg.peers[i]);
+			po.n++;
+		}
+	}
+	if (po.n == 0)
+		printf("no peers: add [sync] peer = tcp://HOST:PORT lines to "
+		    "%s\n", home_path(c, "kith.conf"));
+	return 0;
+}
+/* The pid of the kithd holding the home's lock, or 0 if none runs. */
+static long
+daemon_pid(struct ctx *c)
+{
+	char buf[32];
+	ssize_t n;
+	long pid = 0;
+	int fd;
+
+	if ((fd = open(home_path(c, "kithd.pid"), O_RDONLY | O_CLOEXEC)) < 0)
+		return 0;
+	if (flock(fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK &&
+	    (n = read(fd, buf, sizeof(buf) - 1)) > 0) {
+		buf[n] = '\0';
+		pid = strtol(buf, NULL, 10);
+		if (pid <= 0)
+			pid = -1;
+	}
+	close(fd);
+	return pid;
+}
+
+static int
+cmd_status(struct ctx *c, int argc, char **argv)
+{
+	static const char help[] = "usage: kith [--home DIR] status [--json]\n\n"
+	    "Whether kithd is running on this home (and its pid), its\n"
+	    "endpoints from kith.conf, the store's record and entity counts,\n"
+	    "and the state digest.\n";
+	static const struct opt spec[] = { { "json", 0 }, { NULL, 0 } };
+	struct store_stats ss;
+	uint8_t d[KITH_HASH_LEN];
+	char hex[2 * KITH_HASH_LEN + 1], pidtext[48];
+	struct view *v;
+	struct args a;
+	long pid;
+	int rc;
+
+	if ((rc = parse_args(c, spec, 0, argc, argv, &a)) != 0)
+		return rc == HELP ? usage(help) : rc;
+	if ((rc = open_home(c, 0, 1)) != 0)
+		return rc;
+	if ((rc = store_stats(c->st, &ss)) != 0 ||
+	    (rc = store_digest(c->st, d)) != 0)
+		return fail(c, exit_for(rc), "%s", kith_strerror(rc));
+	kith_hex(hex, d, sizeof(d));
+	pid = daemon_pid(c);
+	snprintf(pidtext, sizeof(pidtext), "running (pid %ld)", pid);
+	if ((v = view_new(a.val[0] ? VIEW_OBJECT : VIEW_TEXT, stdout, 0,
+	    0)) == NULL)
+		return fail(c, EX_SOFTWARE, "out of memory");
+	view_text(v, "daemon", pid > 0 ? pidtext : pid < 0 ? "running" :
+	    "not running");
+	view_text(v, "listen", c->cfg.listen[0] ? c->cfg.listen : "-");
+	view_text(v, "feed", c->cfg.feed[0] ? c->cfg.feed : "-");
+	view_pair(v, "records", ss.records);
+	view_pair(v, "entities", ss.entities);
+	view_text(v, "digest", hex);
+	rc = view_finish(v);
+	view_free(v);
+	return rc == 0 ? 0 : fail(c, EX_IOERR, "write failed");
+}
+
 static const struct command {
 	const char *name;
 	int (*fn)(struct ctx *, int, char **);
@@ -1804,6 +2181,10 @@ static const struct command {
 	{ "export-records", cmd_export_records },
 	{ "import-records", cmd_import_records },
 	{ "compact", cmd_compact },
+	{ "sync", cmd_sync },
+	{ "tail", cmd_tail },
+	{ "peers", cmd_peers },
+	{ "status", cmd_status },
 };
 
 int

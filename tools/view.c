@@ -482,6 +482,20 @@ view_pair(struct view *v, const char *key, uint64_t n)
 }
 
 int
+view_text(struct view *v, const char *key, const char *val)
+{
+
+	if (v->fmt == VIEW_TEXT) {
+		fprintf(v->out, "%s: %s\n", key, val);
+		return 0;
+	}
+	if (v->acc == NULL && (v->acc = json_object()) == NULL)
+		return KITH_ENOMEM;
+	return json_object_set_new(v->acc, key, json_string(val)) == 0 ? 0 :
+	    KITH_ENOMEM;
+}
+
+int
 view_finish(struct view *v)
 {
 

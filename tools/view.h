@@ -58,6 +58,12 @@ int view_conflicts(struct view *v, const struct state *s);
 int view_pair(struct view *v, const char *key, uint64_t n);
 
 /**
+ * view_text(v, key, val):
+ * As view_pair, for the string ${val} (printable UTF-8).
+ */
+int view_text(struct view *v, const char *key, const char *val);
+
+/**
  * view_finish(v):
  * Write anything held back (a JSON array or object).  Return 0 or KITH_EIO.
  */

@@ -190,6 +190,8 @@ struct syncres {
 	size_t nneed;
 	unsigned rounds;
 	size_t maxmsg;
+	struct negentropy_item *pulls;	/* bulk ranges: [2i, 2i+1) */
+	size_t npulls;
 };
 
 static void
@@ -204,11 +206,35 @@ append_ids(uint8_t (**dst)[32], size_t *n, uint8_t (*src)[32], size_t ns)
 	*n += ns;
 }
 
-/* Reconcile ${c} (client) with ${s} (server) in process. */
+/* Move the pull ranges ${ng} found to the end of ${res}'s. */
 static void
-run_sync(const struct negentropy_item *c, size_t nc,
+take_pulls(struct negentropy *ng, struct syncres *res)
+{
+	struct negentropy_item *p;
+	size_t n;
+
+	assert_int_equal(negentropy_take_pulls(ng, &p, &n), 0);
+	if (n == 0) {
+		assert_null(p);
+		return;
+	}
+	res->pulls = realloc(res->pulls, 2 * (res->npulls + n) *
+	    sizeof(*p));
+	assert_non_null(res->pulls);
+	memcpy(res->pulls + 2 * res->npulls, p, 2 * n * sizeof(*p));
+	res->npulls += n;
+	free(p);
+}
+
+/*
+ * Reconcile ${c} (client) with ${s} (server) in process, both sides
+ * sending IdLists below ${idlist_below} (0: the default) and the client
+ * pulling whole ranges if ${bulk}.
+ */
+static void
+run_sync_policy(const struct negentropy_item *c, size_t nc,
     const struct negentropy_item *s, size_t ns, size_t limit,
-    struct syncres *res)
+    size_t idlist_below, int bulk, struct syncres *res)
 {
 	struct negentropy *cl, *sv;
 	uint8_t *msg = NULL, *reply = NULL;
@@ -220,7 +246,10 @@ run_sync(const struct negentropy_item *c, size_t nc,
 	sv = negentropy_new(s, ns, limit);
 	assert_non_null(cl);
 	assert_non_null(sv);
+	negentropy_set_policy(cl, idlist_below, bulk);
+	negentropy_set_policy(sv, idlist_below, 0);
 	assert_int_equal(negentropy_initiate(cl, &msg, &len), 0);
+	take_pulls(cl, res);
 	for (;;) {
 		assert_true(res->rounds < MAX_ROUNDS);
 		if (len > res->maxmsg)
@@ -241,6 +270,7 @@ run_sync(const struct negentropy_item *c, size_t nc,
 		append_ids(&res->need, &res->nneed, nd, nn);
 		free(h);
 		free(nd);
+		take_pulls(cl, res);
 		if (msg == NULL) {
 			assert_int_equal(len, 0);
 			break;
@@ -248,6 +278,17 @@ run_sync(const struct negentropy_item *c, size_t nc,
 	}
 	negentropy_free(cl);
 	negentropy_free(sv);
+}
+
+/* Reconcile ${c} (client) with ${s} (server) in process. */
+static void
+run_sync(const struct negentropy_item *c, size_t nc,
+    const struct negentropy_item *s, size_t ns, size_t limit,
+    struct syncres *res)
+{
+
+	run_sync_policy(c, nc, s, ns, limit, 0, 0, res);
+	assert_int_equal(res->npulls, 0);
 }
 
 /* Assert the ${n} ids in ${got} are exactly the ${nw} items of ${want}. */
@@ -810,6 +851,338 @@ test_vectors(void **state)
 	assert_true(cases >= 10);
 }
 
+/* Walk valid ${msg}: put up to ${max} range modes in ${modes}; count them. */
+static size_t
+msg_modes(const uint8_t *msg, size_t len, uint64_t *modes, size_t max)
+{
+	uint64_t v, mode;
+	size_t off = 1, n = 0, used;
+
+	assert_int_equal(negentropy_message_check(msg, len, NULL), 0);
+	while (off < len) {
+		/* Timestamp, then the id prefix. */
+		assert_int_equal(negentropy_varint_decode(msg + off, len - off,
+		    &v, &used), 0);
+		off += used;
+		assert_int_equal(negentropy_varint_decode(msg + off, len - off,
+		    &v, &used), 0);
+		off += used + v;
+		assert_int_equal(negentropy_varint_decode(msg + off, len - off,
+		    &mode, &used), 0);
+		off += used;
+		if (mode == 1) {
+			off += NEGENTROPY_FP_LEN;
+		} else if (mode == 2) {
+			assert_int_equal(negentropy_varint_decode(msg + off,
+			    len - off, &v, &used), 0);
+			off += used + v * NEGENTROPY_ID_LEN;
+		}
+		if (n < max)
+			modes[n] = mode;
+		n++;
+	}
+	assert_int_equal(off, len);
+	return n;
+}
+
+/* The first message of a new client over ${it}[${n}] with a policy. */
+static uint8_t *
+first_msg(const struct negentropy_item *it, size_t n, size_t idlist_below,
+    int bulk, size_t *len)
+{
+	struct negentropy *ng;
+	uint8_t *msg;
+
+	assert_non_null(ng = negentropy_new(it, n, 0));
+	negentropy_set_policy(ng, idlist_below, bulk);
+	assert_int_equal(negentropy_initiate(ng, &msg, len), 0);
+	negentropy_free(ng);
+	return msg;
+}
+
+/* A bulk client that holds nothing sends no range and pulls everything. */
+static void
+test_bulk_empty(void **state)
+{
+	static const uint8_t zero[NEGENTROPY_ID_LEN];
+	static const uint8_t empty_idlist[] = { NEGENTROPY_VERSION, 0, 0, 2, 0 };
+	struct negentropy_item it[10], *p;
+	struct negentropy *cl, *sv;
+	uint8_t *msg, *reply, *out;
+	uint8_t (*h)[32], (*nd)[32];
+	size_t len, rlen, olen, nh, nn, n;
+	uint64_t rng = 21;
+
+	(void)state;
+	rand_items(it, 10, &rng, 0, 1000);
+	qsort(it, 10, sizeof(it[0]), cmp_item);
+	assert_non_null(cl = negentropy_new(NULL, 0, 0));
+	negentropy_set_policy(cl, 0, 1);
+	assert_int_equal(negentropy_initiate(cl, &msg, &len), 0);
+	assert_int_equal(len, 1);
+	assert_int_equal(msg[0], NEGENTROPY_VERSION);
+	assert_int_equal(negentropy_take_pulls(cl, &p, &n), 0);
+	assert_int_equal(n, 1);
+	assert_true(p[0].timestamp == 0);
+	assert_memory_equal(p[0].id, zero, sizeof(zero));
+	assert_true(p[1].timestamp == UINT64_MAX);
+	assert_memory_equal(p[1].id, zero, sizeof(zero));
+	free(p);
+	/* Taken once. */
+	assert_int_equal(negentropy_take_pulls(cl, &p, &n), 0);
+	assert_int_equal(n, 0);
+	assert_null(p);
+	/* The server has nothing to say to that; the client is done. */
+	assert_non_null(sv = negentropy_new(it, 10, 0));
+	assert_int_equal(negentropy_reconcile(sv, msg, len, &reply, &rlen), 0);
+	assert_int_equal(rlen, 1);
+	assert_int_equal(negentropy_reconcile_client(cl, reply, rlen, &out,
+	    &olen, &h, &nh, &nd, &nn), 0);
+	assert_null(out);
+	assert_int_equal(nh + nn, 0);
+	assert_int_equal(negentropy_take_pulls(cl, &p, &n), 0);
+	assert_int_equal(n, 0);
+	free(msg);
+	free(reply);
+	negentropy_free(cl);
+	negentropy_free(sv);
+
+	/* Without bulk: an empty IdList to infinity, and no pulls. */
+	assert_non_null(cl = negentropy_new(NULL, 0, 0));
+	assert_int_equal(negentropy_initiate(cl, &msg, &len), 0);
+	assert_int_equal(len, sizeof(empty_idlist));
+	assert_memory_equal(msg, empty_idlist, len);
+	assert_int_equal(negentropy_take_pulls(cl, &p, &n), 0);
+	assert_int_equal(n, 0);
+	assert_null(p);
+	free(msg);
+	negentropy_free(cl);
+}
+
+/* Is ${it} inside one of ${res}'s pull ranges? */
+static int
+in_pulls(const struct negentropy_item *it, const struct syncres *res)
+{
+	size_t i;
+
+	for (i = 0; i < res->npulls; i++)
+		if (cmp_item(&res->pulls[2 * i], it) <= 0 &&
+		    cmp_item(it, &res->pulls[2 * i + 1]) < 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * Reconcile a client holding ${c}[${nc}] with a server holding all of
+ * ${all}[${n}] (a superset), the client in bulk mode if ${bulk}.  Every
+ * item the client lacks must come as a need or in a pull range, no pull
+ * range may hold a client item, and every need must be a missing item.
+ * Return the number of ranges pulled.
+ */
+static size_t
+bulk_case(const struct negentropy_item *c, size_t nc,
+    const struct negentropy_item *all, size_t n, int bulk)
+{
+	uint8_t (*cids)[32], (*miss)[32];
+	struct syncres res;
+	size_t i, nmiss = 0, pulled = 0, npulls;
+
+	run_sync_policy(c, nc, all, n, 0, 0, bulk, &res);
+	assert_int_equal(res.nhave, 0);
+	assert_non_null(cids = malloc((nc + 1) * 32));
+	assert_non_null(miss = malloc((n + 1) * 32));
+	for (i = 0; i < nc; i++)
+		memcpy(cids[i], c[i].id, 32);
+	qsort(cids, nc, 32, cmp_id);
+	if (res.nneed > 0)
+		qsort(res.need, res.nneed, 32, cmp_id);
+	for (i = 0; i < res.npulls; i++)
+		assert_true(cmp_item(&res.pulls[2 * i],
+		    &res.pulls[2 * i + 1]) < 0);
+	for (i = 0; i < nc; i++)
+		assert_false(in_pulls(&c[i], &res));
+	for (i = 0; i < n; i++) {
+		if (bsearch(all[i].id, cids, nc, 32, cmp_id) != NULL)
+			continue;
+		memcpy(miss[nmiss++], all[i].id, 32);
+		if (in_pulls(&all[i], &res))
+			pulled++;
+		else
+			assert_true(res.nneed > 0 && bsearch(all[i].id,
+			    res.need, res.nneed, 32, cmp_id) != NULL);
+	}
+	assert_int_equal(nmiss, n - nc);
+	qsort(miss, nmiss, 32, cmp_id);
+	for (i = 0; i < res.nneed; i++)
+		assert_non_null(bsearch(res.need[i], miss, nmiss, 32,
+		    cmp_id));
+	if (getenv("NEG_VERBOSE") != NULL)
+		printf("bulk %d: %zu missing, %zu needed, %zu pulled in %zu "
+		    "ranges, %u rounds\n", bulk, nmiss, res.nneed, pulled,
+		    res.npulls, res.rounds);
+	npulls = res.npulls;
+	if (!bulk)
+		assert_same_ids(res.need, res.nneed, all + nc, n - nc);
+	free(cids);
+	free(miss);
+	free(res.have);
+	free(res.need);
+	free(res.pulls);
+	return npulls;
+}
+
+/* A bulk client missing the newer half pulls most of it as ranges. */
+static void
+test_bulk_half(void **state)
+{
+	struct negentropy_item *all, *odd;
+	size_t n = 5000, i;
+	uint64_t rng = 55;
+
+	(void)state;
+	assert_non_null(all = malloc(n * sizeof(*all)));
+	assert_non_null(odd = malloc(n * sizeof(*odd)));
+	rand_items(all, n, &rng, 1000, n / 8 + 1);
+	qsort(all, n, sizeof(*all), cmp_item);
+	assert_true(bulk_case(all, n / 2, all, n, 1) > 0);
+	/* Every other item missing: few empty ranges, so mostly needs. */
+	for (i = 0; i < n / 2; i++)
+		odd[i] = all[2 * i];
+	bulk_case(odd, n / 2, all, n, 1);
+	/* A client holding everything pulls nothing. */
+	assert_int_equal(bulk_case(all, n, all, n, 1), 0);
+	free(odd);
+	free(all);
+}
+
+/* Without bulk, the same sets: every missing id comes as a need. */
+static void
+test_nobulk_half(void **state)
+{
+	struct negentropy_item *all;
+	size_t n = 5000;
+	uint64_t rng = 55;
+
+	(void)state;
+	assert_non_null(all = malloc(n * sizeof(*all)));
+	rand_items(all, n, &rng, 1000, n / 8 + 1);
+	qsort(all, n, sizeof(*all), cmp_item);
+	assert_int_equal(bulk_case(all, n / 2, all, n, 0), 0);
+	free(all);
+}
+
+static void
+test_set_items(void **state)
+{
+	struct negentropy_item a[50], b[80], bad[80];
+	struct negentropy *ng;
+	uint8_t *msg, *want;
+	size_t len, wlen;
+	uint64_t rng = 77;
+
+	(void)state;
+	rand_items(a, 50, &rng, 0, 100);
+	qsort(a, 50, sizeof(a[0]), cmp_item);
+	rand_items(b, 80, &rng, 0, 100);
+	qsort(b, 80, sizeof(b[0]), cmp_item);
+	assert_non_null(ng = negentropy_new(a, 50, 0));
+	/* Unsorted, a duplicate, the reserved timestamp, no array. */
+	memcpy(bad, b, sizeof(b));
+	bad[10] = b[11];
+	bad[11] = b[10];
+	assert_int_equal(negentropy_set_items(ng, bad, 80), KITH_EINVAL);
+	bad[11] = b[10];
+	assert_int_equal(negentropy_set_items(ng, bad, 80), KITH_EINVAL);
+	memcpy(bad, b, sizeof(b));
+	bad[79].timestamp = UINT64_MAX;
+	assert_int_equal(negentropy_set_items(ng, bad, 80), KITH_EINVAL);
+	assert_int_equal(negentropy_set_items(ng, NULL, 3), KITH_EINVAL);
+	/* Refused calls left the old set in place. */
+	assert_int_equal(negentropy_initiate(ng, &msg, &len), 0);
+	want = first_msg(a, 50, 0, 0, &wlen);
+	assert_int_equal(len, wlen);
+	assert_memory_equal(msg, want, len);
+	free(msg);
+	free(want);
+	negentropy_free(ng);
+
+	/* A sorted array replaces the set. */
+	assert_non_null(ng = negentropy_new(a, 50, 0));
+	assert_int_equal(negentropy_set_items(ng, b, 80), 0);
+	assert_int_equal(negentropy_initiate(ng, &msg, &len), 0);
+	want = first_msg(b, 80, 0, 0, &wlen);
+	assert_int_equal(len, wlen);
+	assert_memory_equal(msg, want, len);
+	free(msg);
+	free(want);
+	negentropy_free(ng);
+	/* So does the empty set. */
+	assert_non_null(ng = negentropy_new(a, 50, 0));
+	assert_int_equal(negentropy_set_items(ng, NULL, 0), 0);
+	assert_int_equal(negentropy_initiate(ng, &msg, &len), 0);
+	want = first_msg(NULL, 0, 0, 0, &wlen);
+	assert_int_equal(len, wlen);
+	assert_memory_equal(msg, want, len);
+	free(msg);
+	free(want);
+	negentropy_free(ng);
+}
+
+static void
+test_idlist_policy(void **state)
+{
+	static const size_t below[] = { 0, 32, 200, 201, 256 };
+	struct negentropy_item it[200];
+	struct negentropy *ng;
+	uint64_t modes[16], rng = 88;
+	uint8_t *msg;
+	size_t len, n, i, j;
+	struct syncres res;
+
+	(void)state;
+	rand_items(it, 200, &rng, 0, 1ULL << 40);
+	qsort(it, 200, sizeof(it[0]), cmp_item);
+	/* Ranges of fewer items than the threshold go as one IdList. */
+	for (i = 0; i < sizeof(below) / sizeof(below[0]); i++) {
+		msg = first_msg(it, 200, below[i], 0, &len);
+		n = msg_modes(msg, len, modes, 16);
+		if (below[i] > 200) {
+			assert_int_equal(n, 1);
+			assert_int_equal(modes[0], 2);
+			/* Infinity, no prefix, IdList, varint 200, ids. */
+			assert_int_equal(len, 6 + 200 * NEGENTROPY_ID_LEN);
+			assert_int_equal(msg[1], 0);
+			assert_int_equal(msg[2], 0);
+			assert_int_equal(msg[3], 2);
+			assert_int_equal(msg[4], 0x81);
+			assert_int_equal(msg[5], 0x48);
+			for (j = 0; j < 200; j++)
+				assert_memory_equal(msg + 6 + 32 * j, it[j].id,
+				    32);
+		} else {
+			assert_int_equal(n, 16);
+			for (j = 0; j < 16; j++)
+				assert_int_equal(modes[j], 1);
+		}
+		free(msg);
+	}
+	/* Zero restores the default after another threshold. */
+	assert_non_null(ng = negentropy_new(it, 200, 0));
+	negentropy_set_policy(ng, 256, 0);
+	negentropy_set_policy(ng, 0, 0);
+	assert_int_equal(negentropy_initiate(ng, &msg, &len), 0);
+	assert_int_equal(msg_modes(msg, len, modes, 16), 16);
+	free(msg);
+	negentropy_free(ng);
+	/* Both sides at 256: one round trip settles a difference. */
+	run_sync_policy(it, 150, it, 200, 0, 256, 0, &res);
+	assert_int_equal(res.rounds, 1);
+	assert_int_equal(res.nhave, 0);
+	assert_same_ids(res.need, res.nneed, it + 150, 50);
+	free(res.have);
+	free(res.need);
+}
+
 int
 main(void)
 {
@@ -824,6 +1197,11 @@ main(void)
 		cmocka_unit_test(test_malformed),
 		cmocka_unit_test(test_truncation),
 		cmocka_unit_test(test_vectors),
+		cmocka_unit_test(test_bulk_empty),
+		cmocka_unit_test(test_bulk_half),
+		cmocka_unit_test(test_nobulk_half),
+		cmocka_unit_test(test_set_items),
+		cmocka_unit_test(test_idlist_policy),
 	};
 
 	return cmocka_run_group_tests(tests, setup, NULL);

@@ -1,0 +1,580 @@
+/*
+ * kithd: the sync daemon.  It serves sync sessions on its listen endpoint,
+ * publishes every new record on its feed, and reconciles with each
+ * configured peer on start, whenever the store gains records, and every
+ * interval, backing off from peers it cannot reach.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <stdarg.h>
+#include <sys/file.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "kcrypto.h"
+#include "kith.h"
+#include "log.h"
+#include "order.h"
+#include "record.h"
+#include "store.h"
+#include "sync.h"
+#include "transport.h"
+
+#define EX_OK		0
+#define EX_USAGE	64
+#define EX_SOFTWARE	70
+#define EX_IOERR	74
+#define EX_TEMPFAIL	75
+#define EX_CONFIG	78
+
+#define TICK_MS		100		/* longest wait in the loop */
+#define CHECK_MS	250		/* how often to look for others' writes */
+#define BACKOFF_MIN_MS	1000
+#define BACKOFF_MAX_MS	60000
+
+struct peer {
+	char ep[CONFIG_ENDPOINT_MAX + 1];
+	struct sync_client *c;
+	uint64_t next_ms;	/* next periodic round */
+	uint64_t retry_ms;	/* not before this, after a failure */
+	uint64_t backoff_ms;
+	int dirty;		/* the store gained records since the last round */
+	struct store_peer last;	/* as kith peers shows it */
+};
+
+struct daemon {
+	char home[4096];
+	char conf[4200];
+	int flag_peers;		/* --peer given: the config's list is ignored */
+	struct config cfg;
+	struct store *st;
+	struct transport *t;
+	struct tsock *listen, *feed;
+	struct sync_server *srv;
+	struct sync_node nd;
+	struct peer peers[CONFIG_PEERS_MAX];
+	size_t npeers;
+	uint64_t txnid;
+	uint64_t check_ms;
+};
+
+static volatile sig_atomic_t stopping, reloading;
+
+static void
+on_signal(int sig)
+{
+
+	if (sig == SIGHUP)
+		reloading = 1;
+	else
+		stopping = 1;
+}
+
+static const char usage_text[] =
+"usage: kithd [--home DIR] [--listen ENDPOINT] [--feed ENDPOINT]\n"
+"             [--peer ENDPOINT]...\n"
+"\n"
+"Run a kith node's sync daemon on the store in the home (--home DIR, else\n"
+"$KITH_HOME, else ~/.local/share/kith; create it first with kith init).\n"
+"It reads HOME/kith.conf ([sync] listen, feed, peer, interval); the flags\n"
+"override it, and --peer, repeated, replaces the config's peers.\n"
+"\n"
+"  --listen tcp://HOST:PORT   serve sync sessions here\n"
+"  --feed tcp://HOST:PORT     publish every new record here (ZeroMQ PUB,\n"
+"                             topics by kind: request, volunteer, ...)\n"
+"  --peer tcp://HOST:PORT     reconcile with this node\n"
+"\n"
+"It logs one line per event to stderr.  SIGTERM or SIGINT: finish the\n"
+"current write and exit.  SIGHUP: reload the peer list from kith.conf.\n"
+"Exit codes: 0 stopped cleanly, 64 bad command line, 74 store error,\n"
+"75 another kithd runs on this home, 78 bad config, missing store, or an\n"
+"endpoint that cannot be bound.\n";
+
+static int
+fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static int
+fail(int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "kithd: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return code;
+}
+
+/* "FILE:LINE: [sync] KEY" or "--KEY", naming where a value came from. */
+static void
+origin(const struct daemon *d, int line, const char *key, char *out,
+    size_t size)
+{
+
+	if (line > 0)
+		snprintf(out, size, "%s:%d: [sync] %s", d->conf, line, key);
+	else
+		snprintf(out, size, "--%s", key);
+}
+
+static int
+find_last(void *arg, const char *ep, const struct store_peer *sp)
+{
+	struct peer *p = arg;
+
+	if (strcmp(ep, p->ep) != 0)
+		return 0;
+	p->last = *sp;
+	return 1;
+}
+
+static void
+set_peers(struct daemon *d, const struct config *cfg)
+{
+	struct peer old[CONFIG_PEERS_MAX];
+	size_t nold = d->npeers, i, k;
+
+	memcpy(old, d->peers, sizeof(old));
+	d->npeers = 0;
+	for (i = 0; i < cfg->npeers; i++) {
+		struct peer *p = &d->peers[d->npeers];
+
+		for (k = 0; k < d->npeers; k++)
+			if (strcmp(d->peers[k].ep, cfg->peers[i]) == 0)
+				break;
+		if (k < d->npeers)
+			continue;	/* listed twice */
+		memset(p, 0, sizeof(*p));
+		snprintf(p->ep, sizeof(p->ep), "%s", cfg->peers[i]);
+		p->dirty = 1;
+		(void)store_peers(d->st, find_last, p);
+		/* A peer kept across a reload keeps its session. */
+		for (k = 0; k < nold; k++)
+			if (old[k].c != NULL && strcmp(old[k].ep, p->ep) == 0) {
+				*p = old[k];
+				old[k].c = NULL;
+			}
+		d->npeers++;
+	}
+	for (k = 0; k < nold; k++)
+		sync_client_free(old[k].c);
+}
+
+static void
+reload(struct daemon *d)
+{
+	struct config cfg;
+	char err[600];
+	int rc;
+
+	config_defaults(&cfg);
+	rc = config_load(d->conf, &cfg, err, sizeof(err));
+	if (rc != 0 && rc != KITH_ENOTFOUND) {
+		log_warn("reload failed, peers unchanged: %s", err);
+		return;
+	}
+	if (d->flag_peers) {
+		log_info("reload: peers come from --peer; unchanged");
+		return;
+	}
+	set_peers(d, &cfg);
+	log_info("reload peers=%zu", d->npeers);
+}
+
+/* Any new records: every peer but their source is due a round. */
+static void
+on_changed(void *arg, const char *source)
+{
+	struct daemon *d = arg;
+	size_t i;
+
+	for (i = 0; i < d->npeers; i++)
+		if (source == NULL || strcmp(d->peers[i].ep, source) != 0)
+			d->peers[i].dirty = 1;
+}
+
+static int
+publish_new(void *arg, const struct negentropy_item *it)
+{
+	struct daemon *d = arg;
+	struct record *rec;
+
+	if (store_get(d->st, it->id, &rec) == 0) {
+		sync_node_publish(&d->nd, rec);
+		record_free(rec);
+	}
+	return 0;
+}
+
+/* Records written by another process (the kith command) since last look. */
+static void
+check_store(struct daemon *d, uint64_t now)
+{
+	uint64_t txnid;
+	size_t i, before, after;
+	int rc;
+
+	if (now - d->check_ms < CHECK_MS)
+		return;
+	d->check_ms = now;
+	for (i = 0; i < d->npeers; i++)
+		if (d->peers[i].c != NULL)
+			return;	/* sessions commit too: look when they end */
+	if (store_txnid(d->st, &txnid) != 0 || txnid == d->txnid)
+		return;
+	(void)order_items(d->nd.order, &before);
+	if ((rc = order_refresh(d->nd.order, d->st, publish_new, d)) != 0) {
+		log_warn("cannot scan the store: %s", kith_strerror(rc));
+		return;
+	}
+	d->txnid = txnid;
+	(void)order_items(d->nd.order, &after);
+	if (after > before) {
+		log_info("store gained %zu records written locally",
+		    after - before);
+		on_changed(d, NULL);
+	}
+}
+
+static void
+session_done(struct daemon *d, struct peer *p, int rc, uint64_t now)
+{
+	const struct sync_stats *s = sync_client_stats(p->c);
+	struct store_peer sp;
+	double secs = (double)(s->end_ms - s->start_ms) / 1000.0;
+
+	memset(&sp, 0, sizeof(sp));
+	sp.last_try_ms = (uint64_t)time(NULL) * 1000 -
+	    (s->end_ms - s->start_ms);
+	sp.last_rc = rc == 1 ? 0 : rc;
+	sp.received = s->added;
+	sp.sent = s->peer_added;
+	if (rc == 1) {
+		log_info("sync end peer=%s role=client received=%llu "
+		    "added=%llu rejected=%llu sent=%llu bytes_in=%llu "
+		    "bytes_out=%llu round_trips=%llu seconds=%.3f", p->ep,
+		    (unsigned long long)s->received,
+		    (unsigned long long)s->added,
+		    (unsigned long long)s->rejected,
+		    (unsigned long long)s->peer_added,
+		    (unsigned long long)s->bytes_in,
+		    (unsigned long long)s->bytes_out,
+		    (unsigned long long)s->round_trips, secs);
+		sp.last_ok_ms = (uint64_t)time(NULL) * 1000;
+		p->backoff_ms = 0;
+		p->retry_ms = 0;
+		p->next_ms = now + d->cfg.interval_s * 1000;
+	} else {
+		p->backoff_ms = p->backoff_ms == 0 ? BACKOFF_MIN_MS :
+		    p->backoff_ms * 2;
+		if (p->backoff_ms > BACKOFF_MAX_MS)
+			p->backoff_ms = BACKOFF_MAX_MS;
+		p->retry_ms = p->next_ms = now + p->backoff_ms;
+		p->dirty = 1;
+		log_warn("peer error peer=%s: %s%s%s; retry in %llus", p->ep,
+		    kith_strerror(rc), *sync_client_error(p->c) ? ": " : "",
+		    sync_client_error(p->c),
+		    (unsigned long long)(p->backoff_ms / 1000));
+	}
+	if (rc != 1)
+		sp.last_ok_ms = p->last.last_ok_ms;	/* the last success stays */
+	p->last = sp;
+	(void)store_peer_put(d->st, p->ep, &sp);
+	sync_client_free(p->c);
+	p->c = NULL;
+	(void)store_txnid(d->st, &d->txnid);
+}
+
+static void
+start_due(struct daemon *d, uint64_t now)
+{
+	size_t i;
+	int rc;
+
+	for (i = 0; i < d->npeers; i++) {
+		struct peer *p = &d->peers[i];
+
+		if (p->c != NULL || now < p->retry_ms ||
+		    !(p->dirty || now >= p->next_ms))
+			continue;
+		p->dirty = 0;
+		log_info("sync start peer=%s role=client", p->ep);
+		if ((p->c = sync_client_new(&d->nd, p->ep, &rc)) == NULL) {
+			p->backoff_ms = BACKOFF_MAX_MS;
+			p->retry_ms = p->next_ms = now + p->backoff_ms;
+			p->dirty = 1;
+			log_warn("peer error peer=%s: %s; retry in %llus",
+			    p->ep, kith_strerror(rc),
+			    (unsigned long long)(p->backoff_ms / 1000));
+		}
+	}
+}
+
+static int
+run(struct daemon *d)
+{
+	struct tpoll items[1 + 2 * CONFIG_PEERS_MAX];
+	uint64_t now;
+	size_t n, i;
+	int rc;
+
+	while (!stopping) {
+		if (reloading) {
+			reloading = 0;
+			reload(d);
+		}
+		now = sync_now_ms();
+		start_due(d, now);
+		n = 0;
+		if (d->listen != NULL) {
+			items[n].sock = d->listen;
+			items[n++].fd = -1;
+		}
+		for (i = 0; i < d->npeers; i++) {
+			if (d->peers[i].c == NULL)
+				continue;
+			n += sync_client_poll(d->peers[i].c, items + n);
+		}
+		if ((rc = transport_poll(items, n, TICK_MS)) < 0) {
+			log_warn("poll failed: %s", kith_strerror(rc));
+			return EX_SOFTWARE;
+		}
+		now = sync_now_ms();
+		if (d->srv != NULL && items[0].readable)
+			sync_server_read(d->srv, now);
+		for (i = 0; i < d->npeers; i++) {
+			struct peer *p = &d->peers[i];
+
+			if (p->c == NULL)
+				continue;
+			if ((rc = sync_client_step(p->c, now)) != 0)
+				session_done(d, p, rc, now);
+		}
+		if (d->srv != NULL)
+			sync_server_expire(d->srv, now);
+		check_store(d, now);
+	}
+	return EX_OK;
+}
+
+/* Parse the command line into ${d}; an exit code, or -1 to go on. */
+static int
+parse_args(struct daemon *d, int argc, char **argv, struct config *flags)
+{
+	const char *home = NULL, *env, *v;
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		const char *a = argv[i];
+
+		if (strcmp(a, "--help") == 0) {
+			fputs(usage_text, stdout);
+			return EX_OK;
+		}
+		if (strcmp(a, "--version") == 0) {
+			printf("kithd %d (protocol version %d)\n", 1,
+			    KITH_PROTO_VERSION);
+			return EX_OK;
+		}
+		if (strcmp(a, "--home") != 0 && strcmp(a, "--listen") != 0 &&
+		    strcmp(a, "--feed") != 0 && strcmp(a, "--peer") != 0)
+			return fail(EX_USAGE, "unknown option %s (see kithd "
+			    "--help)", a);
+		if (i + 1 >= argc)
+			return fail(EX_USAGE, "%s needs a value", a);
+		v = argv[++i];
+		if (strcmp(a, "--home") == 0) {
+			home = v;
+			continue;
+		}
+		if (!config_endpoint_ok(v, strcmp(a, "--peer") != 0))
+			return fail(EX_USAGE, "%s %s: not an endpoint "
+			    "(tcp://HOST:PORT or ipc://PATH)", a, v);
+		if (strcmp(a, "--listen") == 0)
+			snprintf(flags->listen, sizeof(flags->listen), "%s", v);
+		else if (strcmp(a, "--feed") == 0)
+			snprintf(flags->feed, sizeof(flags->feed), "%s", v);
+		else if (flags->npeers == CONFIG_PEERS_MAX)
+			return fail(EX_USAGE, "too many --peer (at most %d)",
+			    CONFIG_PEERS_MAX);
+		else
+			snprintf(flags->peers[flags->npeers++],
+			    sizeof(flags->peers[0]), "%s", v);
+	}
+	if (home == NULL && (env = getenv("KITH_HOME")) != NULL && *env)
+		home = env;
+	if (home == NULL) {
+		if ((env = getenv("HOME")) == NULL || *env == '\0')
+			return fail(EX_USAGE, "no home: give --home DIR or set "
+			    "KITH_HOME");
+		snprintf(d->home, sizeof(d->home), "%s/.local/share/kith", env);
+	} else if (*home == '\0' || strlen(home) >= sizeof(d->home) - 64) {
+		return fail(EX_USAGE, "invalid --home");
+	} else {
+		snprintf(d->home, sizeof(d->home), "%s", home);
+	}
+	return -1;
+}
+
+/* Bind one endpoint; an exit code naming where it came from on failure. */
+static int
+bind_one(struct daemon *d, int role, const char *ep, int line,
+    const char *key, struct tsock **out)
+{
+	char where[4400];
+	int rc;
+
+	if (ep[0] == '\0')
+		return -1;
+	if ((*out = tsock_open(d->t, role, ep, &rc)) != NULL)
+		return -1;
+	origin(d, line, key, where, sizeof(where));
+	return fail(EX_CONFIG, "%s: cannot bind %s: %s", where, ep,
+	    rc == KITH_EEXIST ? "address already in use" :
+	    rc == KITH_EINVAL ? "not a usable address" : kith_strerror(rc));
+}
+
+static int
+lock_home(struct daemon *d, int *fd)
+{
+	char path[4200], pid[32];
+	int n;
+
+	snprintf(path, sizeof(path), "%s/kithd.pid", d->home);
+	if ((*fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644)) < 0)
+		return fail(EX_IOERR, "cannot open %s: %s", path,
+		    strerror(errno));
+	if (flock(*fd, LOCK_EX | LOCK_NB) != 0)
+		return fail(EX_TEMPFAIL, "another kithd is running on %s",
+		    d->home);
+	n = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
+	if (ftruncate(*fd, 0) != 0 || pwrite(*fd, pid, (size_t)n, 0) != n)
+		return fail(EX_IOERR, "cannot write %s", path);
+	return -1;
+}
+
+int
+main(int argc, char **argv)
+{
+	static struct daemon d;
+	struct config flags;
+	struct sigaction sa;
+	char err[600], path[4200];
+	size_t n;
+	int rc, code, lockfd = -1;
+
+	memset(&flags, 0, sizeof(flags));
+	if ((code = parse_args(&d, argc, argv, &flags)) >= 0)
+		return code;
+	if (kcrypto_init() != 0)
+		return fail(EX_SOFTWARE, "cannot initialise libsodium");
+	snprintf(d.conf, sizeof(d.conf), "%s/kith.conf", d.home);
+	config_defaults(&d.cfg);
+	{
+		/* The built-in defaults, then the home's file over them. */
+		FILE *f = fmemopen((void *)config_default,
+		    strlen(config_default), "r");
+
+		if (f == NULL || config_read(f, "built-in kith.conf", &d.cfg,
+		    err, sizeof(err)) != 0)
+			return fail(EX_SOFTWARE, "built-in config: %s", err);
+		fclose(f);
+	}
+	rc = config_load(d.conf, &d.cfg, err, sizeof(err));
+	if (rc != 0 && rc != KITH_ENOTFOUND)
+		return fail(EX_CONFIG, "%s", err);
+	if (flags.listen[0]) {
+		strcpy(d.cfg.listen, flags.listen);
+		d.cfg.listen_line = 0;
+	}
+	if (flags.feed[0]) {
+		strcpy(d.cfg.feed, flags.feed);
+		d.cfg.feed_line = 0;
+	}
+	if (flags.npeers > 0) {
+		d.flag_peers = 1;
+		memcpy(d.cfg.peers, flags.peers, sizeof(flags.peers));
+		d.cfg.npeers = flags.npeers;
+	}
+	snprintf(path, sizeof(path), "%s/store", d.home);
+	d.st = store_open(path, STORE_SHARED, d.cfg.max_size_mb << 20, &rc);
+	if (d.st == NULL && rc == KITH_ENOTFOUND)
+		return fail(EX_CONFIG, "%s: no kith store in %s; create one "
+		    "with: kith --home %s init --name ORG", d.conf, d.home,
+		    d.home);
+	if (d.st == NULL)
+		return fail(EX_IOERR, "cannot open the store in %s: %s",
+		    d.home, kith_strerror(rc));
+	if ((rc = store_network(d.st, d.nd.network)) != 0) {
+		code = fail(EX_CONFIG, "the store in %s belongs to no network; "
+		    "run kith init", d.home);
+		goto out;
+	}
+	if ((code = lock_home(&d, &lockfd)) >= 0)
+		goto out;
+
+	/* Signals only set flags; the loop wakes at least every TICK_MS. */
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	if ((d.t = transport_new()) == NULL ||
+	    (d.nd.order = order_new()) == NULL) {
+		code = fail(EX_SOFTWARE, "out of memory");
+		goto out;
+	}
+	if ((code = bind_one(&d, TSOCK_LISTEN, d.cfg.listen, d.cfg.listen_line,
+	    "listen", &d.listen)) >= 0 ||
+	    (code = bind_one(&d, TSOCK_PUB, d.cfg.feed, d.cfg.feed_line,
+	    "feed", &d.feed)) >= 0)
+		goto out;
+	if ((rc = store_txnid(d.st, &d.txnid)) != 0 ||
+	    (rc = order_refresh(d.nd.order, d.st, NULL, NULL)) != 0) {
+		code = fail(EX_IOERR, "cannot read the store: %s",
+		    kith_strerror(rc));
+		goto out;
+	}
+	d.nd.st = d.st;
+	d.nd.t = d.t;
+	d.nd.feed = d.feed;
+	d.nd.changed = on_changed;
+	d.nd.arg = &d;
+	snprintf(d.nd.name, sizeof(d.nd.name), "%.64s", d.cfg.name);
+	if (d.listen != NULL &&
+	    (d.srv = sync_server_new(&d.nd, d.listen)) == NULL) {
+		code = fail(EX_SOFTWARE, "out of memory");
+		goto out;
+	}
+	set_peers(&d, &d.cfg);
+	log_open("kithd");
+	(void)order_items(d.nd.order, &n);
+	log_info("start home=%s listen=%s feed=%s peers=%zu records=%zu "
+	    "pid=%ld", d.home, d.cfg.listen[0] ? d.cfg.listen : "-",
+	    d.cfg.feed[0] ? d.cfg.feed : "-", d.npeers, n, (long)getpid());
+	code = run(&d);
+	log_info("stop rejected=%llu dropped=%llu",
+	    (unsigned long long)d.nd.rejected,
+	    (unsigned long long)d.nd.dropped);
+out:
+	for (n = 0; n < d.npeers; n++)
+		sync_client_free(d.peers[n].c);	/* commits what arrived */
+	sync_server_free(d.srv);
+	tsock_close(d.listen);
+	tsock_close(d.feed);
+	transport_free(d.t);
+	order_free(d.nd.order);
+	store_close(d.st);
+	if (lockfd >= 0)
+		close(lockfd);
+	return code;
+}

@@ -1,0 +1,159 @@
+/*
+ * A sorted array of (hlc, id): 40 bytes per record.  New records mostly
+ * carry fresh timestamps, so they land at or near the end.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "kith.h"
+#include "order.h"
+#include "store.h"
+
+struct order {
+	struct negentropy_item *v;
+	size_t n, cap;
+};
+
+struct order *
+order_new(void)
+{
+
+	return calloc(1, sizeof(struct order));
+}
+
+void
+order_free(struct order *o)
+{
+
+	if (o == NULL)
+		return;
+	free(o->v);
+	free(o);
+}
+
+static int
+item_cmp(const struct negentropy_item *a, uint64_t hlc, const uint8_t *id)
+{
+
+	if (a->timestamp != hlc)
+		return a->timestamp < hlc ? -1 : 1;
+	return memcmp(a->id, id, KITH_ID_LEN);
+}
+
+static int
+reserve(struct order *o, size_t more)
+{
+	struct negentropy_item *nv;
+	size_t cap;
+
+	if (o->n + more <= o->cap)
+		return 0;
+	cap = o->cap ? o->cap : 1024;
+	while (cap < o->n + more)
+		cap += cap / 2 + 16;
+	if ((nv = realloc(o->v, cap * sizeof(*nv))) == NULL)
+		return KITH_ENOMEM;
+	o->v = nv;
+	o->cap = cap;
+	return 0;
+}
+
+int
+order_add(struct order *o, uint64_t hlc, const uint8_t *id)
+{
+	size_t lo = 0, hi = o->n, mid;
+	int c;
+
+	/* The common case first: past the last item. */
+	if (o->n == 0 || item_cmp(&o->v[o->n - 1], hlc, id) < 0) {
+		lo = o->n;
+	} else {
+		while (lo < hi) {
+			mid = lo + (hi - lo) / 2;
+			if ((c = item_cmp(&o->v[mid], hlc, id)) == 0)
+				return 0;
+			if (c < 0)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+	}
+	if (reserve(o, 1) != 0)
+		return KITH_ENOMEM;
+	memmove(o->v + lo + 1, o->v + lo, (o->n - lo) * sizeof(*o->v));
+	o->v[lo].timestamp = hlc;
+	memcpy(o->v[lo].id, id, KITH_ID_LEN);
+	o->n++;
+	return 0;
+}
+
+/* The scan's walk: items of the store not at ${pos} are new. */
+struct refresh {
+	struct order *o;
+	size_t pos;
+	struct negentropy_item *fresh;
+	size_t nfresh, cap;
+};
+
+static int
+scan_one(void *arg, uint64_t hlc, const uint8_t id[KITH_ID_LEN])
+{
+	struct refresh *r = arg;
+	struct negentropy_item *nf;
+	int c = 1;
+
+	while (r->pos < r->o->n &&
+	    (c = item_cmp(&r->o->v[r->pos], hlc, id)) < 0)
+		r->pos++;	/* held here, not in the store: left alone */
+	if (r->pos < r->o->n && c == 0) {
+		r->pos++;
+		return 0;
+	}
+	if (r->nfresh == r->cap) {
+		r->cap = r->cap ? 2 * r->cap : 64;
+		if ((nf = realloc(r->fresh, r->cap * sizeof(*nf))) == NULL)
+			return KITH_ENOMEM;
+		r->fresh = nf;
+	}
+	r->fresh[r->nfresh].timestamp = hlc;
+	memcpy(r->fresh[r->nfresh].id, id, KITH_ID_LEN);
+	r->nfresh++;
+	return 0;
+}
+
+int
+order_refresh(struct order *o, struct store *st, order_new_fn *fn,
+    void *arg)
+{
+	struct refresh r = { o, 0, NULL, 0, 0 };
+	size_t i;
+	int rc;
+
+	if ((rc = store_order_scan(st, scan_one, &r)) != 0)
+		goto out;
+	if (o->n == 0 && r.nfresh > 0) {
+		/* First load: the scan's items are the order. */
+		o->v = r.fresh;
+		o->n = o->cap = r.nfresh;
+		r.fresh = NULL;
+		if (fn != NULL)
+			for (i = 0; i < o->n && rc == 0; i++)
+				rc = fn(arg, &o->v[i]);
+		goto out;
+	}
+	for (i = 0; i < r.nfresh && rc == 0; i++)
+		if ((rc = order_add(o, r.fresh[i].timestamp, r.fresh[i].id)) == 0
+		    && fn != NULL)
+			rc = fn(arg, &r.fresh[i]);
+out:
+	free(r.fresh);
+	return rc;
+}
+
+const struct negentropy_item *
+order_items(const struct order *o, size_t *n)
+{
+
+	*n = o->n;
+	return o->v;
+}

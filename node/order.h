@@ -1,0 +1,56 @@
+#ifndef ORDER_H
+#define ORDER_H
+
+/*
+ * The reconciliation order in memory: the (hlc, id) of every record the
+ * store holds, sorted, as Negentropy's item array.  Loaded from the store
+ * once, then kept current as records are added, so each reconciliation
+ * message costs no store scan.
+ */
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "negentropy.h"
+
+struct order;
+struct store;
+
+/* Called for each item order_refresh found new. */
+typedef int order_new_fn(void *arg, const struct negentropy_item *it);
+
+/**
+ * order_new():
+ * Return an empty order, or NULL if out of memory.
+ */
+struct order *order_new(void);
+
+/**
+ * order_free(o):
+ * Free ${o}; nothing if NULL.
+ */
+void order_free(struct order *o);
+
+/**
+ * order_refresh(o, st, fn, arg):
+ * Bring ${o} up to date with ${st} by one keys-only scan: add every held
+ * record it lacks, calling ${fn} (if not NULL) for each, in order.  Return
+ * 0, KITH_ENOMEM or a store error.
+ */
+int order_refresh(struct order *o, struct store *st, order_new_fn *fn,
+    void *arg);
+
+/**
+ * order_add(o, hlc, id):
+ * Insert one item if absent.  Return 0 or KITH_ENOMEM.  Adding a run of
+ * items in ascending order at the end costs O(1) each.
+ */
+int order_add(struct order *o, uint64_t hlc, const uint8_t *id);
+
+/**
+ * order_items(o, n):
+ * Return the sorted items and set ${*n}; borrowed until ${o} next changes.
+ */
+const struct negentropy_item *order_items(const struct order *o, size_t *n);
+
+#endif

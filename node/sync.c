@@ -1,0 +1,997 @@
+/*
+ * Sync sessions: the client's state machine and the server's answers.
+ * Every frame from a peer is parsed strictly; a peer that breaks the
+ * protocol gets an ERROR, is cut off and counted, and the node goes on.
+ */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include "config.h"
+#include "ingest.h"
+#include "kith.h"
+#include "log.h"
+#include "negentropy.h"
+#include "order.h"
+#include "record.h"
+#include "store.h"
+#include "sync.h"
+#include "syncmsg.h"
+#include "transport.h"
+
+#define WINDOW		4	/* requests a client keeps in flight */
+#define INFLIGHT_MAX	(3 * WINDOW)
+
+uint64_t
+sync_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void
+short_id(char out[17], const uint8_t *id)
+{
+
+	kith_hex(out, id, 8);
+}
+
+void
+sync_node_publish(struct sync_node *nd, const struct record *rec)
+{
+	struct syncmsg_buf b = { NULL, 0, 0, 0 };
+	const char *topic;
+	char other[32];
+
+	if (nd->feed == NULL)
+		return;
+	if ((topic = kith_kind_name(record_header(rec)->kind)) == NULL) {
+		snprintf(other, sizeof(other), "kind-%llu",
+		    (unsigned long long)record_header(rec)->kind);
+		topic = other;
+	}
+	syncmsg_put_record(&b, rec);
+	if (b.err == 0)
+		(void)tsock_publish(nd->feed, topic, b.p, b.len);
+	syncmsg_buf_free(&b);
+}
+
+int
+sync_node_added(struct sync_node *nd, const struct record *rec)
+{
+	int rc;
+
+	rc = order_add(nd->order, record_header(rec)->hlc, record_id(rec));
+	sync_node_publish(nd, rec);
+	return rc;
+}
+
+static void
+log_reject(const char *who, const struct record *rec, int rc)
+{
+	char id[17];
+
+	short_id(id, record_id(rec));
+	log_warn("reject peer=%s record=%s: %s", who, id, kith_strerror(rc));
+}
+
+/*
+ * Client.
+ */
+
+/* A request awaiting its last reply frame. */
+struct inflight {
+	uint32_t reqid;
+	uint8_t type;
+	struct syncmsg_bound hi;	/* PULL: the range's end */
+};
+
+struct sync_client {
+	struct sync_node *nd;
+	char peer[CONFIG_ENDPOINT_MAX + 1];
+	struct tsock *sock;
+	struct ingest *ig;
+	struct negentropy *ng;
+	struct syncmsg_buf out;
+	uint32_t next_reqid;
+	struct inflight fly[INFLIGHT_MAX];
+	size_t nfly;
+	int turn_open;		/* requests sent since the last reply */
+	int welcomed, neg_done, failed;
+	uint8_t (*need)[KITH_ID_LEN];	/* ids to GET */
+	size_t nneed, needpos;
+	uint8_t (*have)[KITH_ID_LEN];	/* ids to PUSH */
+	size_t nhave, havepos;
+	struct syncmsg_bound *pulls;	/* ranges to PULL, in pairs */
+	size_t npulls, pullpos, cappulls;
+	uint64_t last_ms;
+	struct sync_stats stats;
+	char error[SYNCMSG_TEXT_MAX + 1];
+};
+
+static struct inflight *
+fly_find(struct sync_client *c, uint32_t reqid)
+{
+	size_t i;
+
+	for (i = 0; i < c->nfly; i++)
+		if (c->fly[i].reqid == reqid)
+			return &c->fly[i];
+	return NULL;
+}
+
+static void
+fly_done(struct sync_client *c, struct inflight *f)
+{
+
+	*f = c->fly[--c->nfly];
+}
+
+/* Send the frame in c->out as a request of ${type}. */
+static int
+request(struct sync_client *c, uint8_t type, const struct syncmsg_bound *hi)
+{
+	int rc;
+
+	if (c->out.err != 0)
+		return c->out.err;
+	if ((rc = tsock_send(c->sock, NULL, c->out.p, c->out.len)) != 0)
+		return rc;
+	c->stats.bytes_out += c->out.len;
+	if (!c->turn_open) {
+		c->turn_open = 1;
+		c->stats.round_trips++;
+	}
+	if (type != SYNCMSG_BYE) {
+		c->fly[c->nfly].reqid = c->next_reqid;
+		c->fly[c->nfly].type = type;
+		if (hi != NULL)
+			c->fly[c->nfly].hi = *hi;
+		c->nfly++;
+	}
+	c->next_reqid++;
+	return 0;
+}
+
+static size_t
+fly_count(const struct sync_client *c, uint8_t type)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < c->nfly; i++)
+		n += c->fly[i].type == type;
+	return n;
+}
+
+static int
+queue_pull(struct sync_client *c, const struct syncmsg_bound *lo,
+    const struct syncmsg_bound *hi)
+{
+	struct syncmsg_bound *np;
+	size_t cap;
+
+	if (c->npulls + 2 > c->cappulls) {
+		cap = c->cappulls ? 2 * c->cappulls : 16;
+		if ((np = realloc(c->pulls, cap * sizeof(*np))) == NULL)
+			return KITH_ENOMEM;
+		c->pulls = np;
+		c->cappulls = cap;
+	}
+	c->pulls[c->npulls++] = *lo;
+	c->pulls[c->npulls++] = *hi;
+	return 0;
+}
+
+/* Append ids to a queue, taking ${ids} (malloc'd) over when it is empty. */
+static int
+queue_ids(uint8_t (**q)[KITH_ID_LEN], size_t *n, size_t *pos,
+    uint8_t (*ids)[KITH_ID_LEN], size_t nids)
+{
+	uint8_t (*nq)[KITH_ID_LEN];
+
+	if (nids == 0) {
+		free(ids);
+		return 0;
+	}
+	if (*pos == *n) {
+		free(*q);
+		*q = ids;
+		*n = nids;
+		*pos = 0;
+		return 0;
+	}
+	if ((nq = realloc(*q, (*n + nids) * KITH_ID_LEN)) == NULL) {
+		free(ids);
+		return KITH_ENOMEM;
+	}
+	memcpy(nq + *n, ids, nids * KITH_ID_LEN);
+	free(ids);
+	*q = nq;
+	*n += nids;
+	return 0;
+}
+
+/* Issue queued GETs, PULLs and PUSHes, as the window allows. */
+static int
+pump(struct sync_client *c)
+{
+	struct record *rec;
+	size_t k;
+	int rc;
+
+	while (c->needpos < c->nneed && c->nfly < INFLIGHT_MAX &&
+	    fly_count(c, SYNCMSG_GET) < WINDOW) {
+		k = c->nneed - c->needpos;
+		if (k > SYNCMSG_GET_MAX)
+			k = SYNCMSG_GET_MAX;
+		syncmsg_begin(&c->out, SYNCMSG_GET, c->next_reqid);
+		syncmsg_put(&c->out, c->need[c->needpos], k * KITH_ID_LEN);
+		if ((rc = request(c, SYNCMSG_GET, NULL)) != 0)
+			return rc;
+		c->needpos += k;
+	}
+	while (c->pullpos < c->npulls && c->nfly < INFLIGHT_MAX &&
+	    fly_count(c, SYNCMSG_PULL) < WINDOW) {
+		syncmsg_begin(&c->out, SYNCMSG_PULL, c->next_reqid);
+		syncmsg_put_bound(&c->out, &c->pulls[c->pullpos]);
+		syncmsg_put_bound(&c->out, &c->pulls[c->pullpos + 1]);
+		if ((rc = request(c, SYNCMSG_PULL,
+		    &c->pulls[c->pullpos + 1])) != 0)
+			return rc;
+		c->pullpos += 2;
+	}
+	while (c->havepos < c->nhave && c->nfly < INFLIGHT_MAX &&
+	    fly_count(c, SYNCMSG_PUSH) < WINDOW) {
+		syncmsg_begin(&c->out, SYNCMSG_PUSH, c->next_reqid);
+		while (c->havepos < c->nhave &&
+		    c->out.len < SYNCMSG_RECORDS_MAX) {
+			rc = store_get(c->nd->st, c->have[c->havepos], &rec);
+			c->havepos++;
+			if (rc == KITH_ENOTFOUND)
+				continue;
+			if (rc != 0)
+				return rc;
+			syncmsg_put_record(&c->out, rec);
+			record_free(rec);
+			c->stats.sent++;
+		}
+		if (c->out.len > SYNCMSG_HDR_LEN &&
+		    (rc = request(c, SYNCMSG_PUSH, NULL)) != 0)
+			return rc;
+	}
+	return 0;
+}
+
+/* Send the next Negentropy message, or note that reconciliation is done. */
+static int
+reconcile(struct sync_client *c, const uint8_t *in, size_t inlen)
+{
+	uint8_t (*have)[NEGENTROPY_ID_LEN] = NULL, (*need)[NEGENTROPY_ID_LEN] = NULL;
+	struct negentropy_item *pulls = NULL;
+	struct syncmsg_bound lo, hi;
+	uint8_t *msg = NULL;
+	size_t len, nhave = 0, nneed = 0, npulls = 0, i, n;
+	const struct negentropy_item *items = order_items(c->nd->order, &n);
+	int rc;
+
+	if (in == NULL) {
+		if ((c->ng = negentropy_new(items, n, SYNCMSG_RECORDS_MAX)) == NULL)
+			return KITH_ENOMEM;
+		negentropy_set_policy(c->ng, SYNC_IDLIST_BELOW, 1);
+		rc = negentropy_initiate(c->ng, &msg, &len);
+	} else {
+		if ((rc = negentropy_set_items(c->ng, items, n)) != 0)
+			return rc;
+		rc = negentropy_reconcile_client(c->ng, in, inlen, &msg, &len,
+		    &have, &nhave, &need, &nneed);
+		if (rc != 0)
+			rc = KITH_EPROTO;
+	}
+	if (rc != 0)
+		goto out;
+	if ((rc = queue_ids(&c->have, &c->nhave, &c->havepos, have,
+	    nhave)) != 0 ||
+	    (rc = queue_ids(&c->need, &c->nneed, &c->needpos, need,
+	    nneed)) != 0)
+		goto out;
+	have = need = NULL;	/* transferred */
+	negentropy_take_pulls(c->ng, &pulls, &npulls);
+	for (i = 0; i < npulls && rc == 0; i++) {
+		lo.hlc = pulls[2 * i].timestamp;
+		memcpy(lo.id, pulls[2 * i].id, KITH_ID_LEN);
+		hi.hlc = pulls[2 * i + 1].timestamp;
+		memcpy(hi.id, pulls[2 * i + 1].id, KITH_ID_LEN);
+		rc = queue_pull(c, &lo, &hi);
+	}
+	if (rc != 0)
+		goto out;
+	if (msg == NULL || (in == NULL && len <= 1)) {
+		c->neg_done = 1;
+	} else {
+		syncmsg_begin(&c->out, SYNCMSG_RECON, c->next_reqid);
+		syncmsg_put(&c->out, msg, len);
+		rc = request(c, SYNCMSG_RECON, NULL);
+	}
+out:
+	free(pulls);
+	free(have);
+	free(need);
+	free(msg);
+	return rc;
+}
+
+struct sync_client *
+sync_client_new(struct sync_node *nd, const char *endpoint, int *rc)
+{
+	struct syncmsg_hello h;
+	struct sync_client *c;
+
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
+		*rc = KITH_ENOMEM;
+		return NULL;
+	}
+	c->nd = nd;
+	snprintf(c->peer, sizeof(c->peer), "%s", endpoint);
+	c->next_reqid = 1;
+	c->stats.start_ms = c->last_ms = sync_now_ms();
+	if ((c->sock = tsock_open(nd->t, TSOCK_CONNECT, endpoint, rc)) == NULL)
+		goto fail;
+	if ((c->ig = ingest_new(nd->st, 1)) == NULL) {
+		*rc = KITH_ENOMEM;
+		goto fail;
+	}
+	memset(&h, 0, sizeof(h));
+	memcpy(h.network, nd->network, KITH_NETWORK_LEN);
+	h.flags = SYNCMSG_HELLO_BULK;
+	snprintf(h.name, sizeof(h.name), "%s", nd->name);
+	syncmsg_begin(&c->out, SYNCMSG_HELLO, c->next_reqid);
+	syncmsg_put_hello(&c->out, &h, 0);
+	/* The first Negentropy message goes with the HELLO: one round trip. */
+	if ((*rc = request(c, SYNCMSG_HELLO, NULL)) != 0 ||
+	    (*rc = reconcile(c, NULL, 0)) != 0 ||
+	    (*rc = pump(c)) != 0)
+		goto fail;
+	return c;
+fail:
+	sync_client_free(c);
+	return NULL;
+}
+
+size_t
+sync_client_poll(struct sync_client *c, struct tpoll *items)
+{
+
+	items[0].sock = c->sock;
+	items[0].fd = -1;
+	items[1].sock = NULL;
+	items[1].fd = ingest_fd(c->ig);
+	return 2;
+}
+
+/* Take in committed batches: publish what was added, log what was not. */
+static void
+collect(struct sync_client *c)
+{
+	struct ingest_batch *b;
+	size_t i;
+
+	while ((b = ingest_done(c->ig)) != NULL) {
+		for (i = 0; i < b->n; i++) {
+			if (b->rcs[i] == 0) {
+				c->stats.added++;
+				(void)sync_node_added(c->nd, b->recs[i]);
+			} else if (b->rcs[i] != KITH_EEXIST) {
+				c->stats.rejected++;
+				c->nd->rejected++;
+				log_reject(c->peer, b->recs[i], b->rcs[i]);
+			}
+		}
+		if (b->res.added > 0 && c->nd->changed != NULL)
+			c->nd->changed(c->nd->arg, c->peer);
+		ingest_batch_free(b);
+	}
+}
+
+static int
+on_records(struct sync_client *c, const struct syncmsg *m,
+    struct inflight *f)
+{
+	struct syncmsg_records it;
+	struct record *rec;
+	int rc;
+
+	if ((rc = syncmsg_records_start(m, &it)) != 0)
+		return KITH_EPROTO;
+	while ((rc = syncmsg_records_next(&it, &rec)) == 0) {
+		c->stats.received++;
+		if ((rc = ingest_add(c->ig, rec)) != 0)
+			return rc;
+	}
+	if (rc != 1)
+		return KITH_EPROTO;
+	if (it.flags & SYNCMSG_MORE)
+		return 0;
+	if (f->type == SYNCMSG_PULL && (it.flags & SYNCMSG_RESUME)) {
+		/* The server stopped at its frame budget: go on from there. */
+		if (syncmsg_bound_cmp(&it.resume, &f->hi) >= 0)
+			return KITH_EPROTO;
+		if ((rc = queue_pull(c, &it.resume, &f->hi)) != 0)
+			return rc;
+	}
+	fly_done(c, f);
+	return 0;
+}
+
+static int
+on_reply(struct sync_client *c, const uint8_t *p, size_t n)
+{
+	struct syncmsg_hello h;
+	struct syncmsg m;
+	struct inflight *f;
+	uint32_t added, dup, rej;
+	int code;
+
+	c->stats.bytes_in += n;
+	c->turn_open = 0;
+	if (syncmsg_parse(p, n, &m) != 0 || (f = fly_find(c, m.reqid)) == NULL)
+		return KITH_EPROTO;
+	if (m.type == SYNCMSG_ERROR) {
+		if (syncmsg_error_parse(&m, &code, c->error,
+		    sizeof(c->error)) != 0)
+			return KITH_EPROTO;
+		return KITH_EPEER;
+	}
+	switch (f->type) {
+	case SYNCMSG_HELLO:
+		if (m.type != SYNCMSG_WELCOME ||
+		    syncmsg_hello_parse(&m, &h) != 0)
+			return KITH_EPROTO;
+		if (memcmp(h.network, c->nd->network, KITH_NETWORK_LEN) != 0)
+			return KITH_ENETWORK;
+		c->welcomed = 1;
+		c->stats.peer_records = h.records;
+		fly_done(c, f);
+		return 0;
+	case SYNCMSG_RECON:
+		if (m.type != SYNCMSG_RECON_REPLY)
+			return KITH_EPROTO;
+		fly_done(c, f);
+		return reconcile(c, m.payload, m.len);
+	case SYNCMSG_GET:
+	case SYNCMSG_PULL:
+		if (m.type != SYNCMSG_RECORDS)
+			return KITH_EPROTO;
+		return on_records(c, &m, f);
+	case SYNCMSG_PUSH:
+		if (m.type != SYNCMSG_PUSHED ||
+		    syncmsg_pushed_parse(&m, &added, &dup, &rej) != 0)
+			return KITH_EPROTO;
+		c->stats.peer_added += added;
+		fly_done(c, f);
+		return 0;
+	}
+	return KITH_EPROTO;
+}
+
+int
+sync_client_step(struct sync_client *c, uint64_t now_ms)
+{
+	const uint8_t *p;
+	size_t n;
+	int rc = 0, got = 0;
+
+	if (c->failed)
+		return c->failed;
+	collect(c);
+	while (rc == 0 && (rc = tsock_recv(c->sock, NULL, &p, &n)) == 0) {
+		got = 1;
+		rc = on_reply(c, p, n);
+	}
+	if (rc == 1)
+		rc = 0;
+	if (rc == 0)
+		rc = pump(c);
+	if (got)
+		c->last_ms = now_ms;
+	else if (rc == 0 && c->nfly > 0 && now_ms - c->last_ms > SYNC_REPLY_MS)
+		rc = KITH_ETIMEDOUT;
+	if (rc == 0 && c->neg_done && c->nfly == 0 &&
+	    c->needpos == c->nneed && c->havepos == c->nhave &&
+	    c->pullpos == c->npulls) {
+		/* Everything asked for is here: commit it, then say goodbye. */
+		rc = ingest_flush(c->ig);
+		collect(c);
+		if (rc == 0) {
+			syncmsg_begin(&c->out, SYNCMSG_BYE, c->next_reqid);
+			(void)request(c, SYNCMSG_BYE, NULL);
+			c->stats.end_ms = sync_now_ms();
+			rc = 1;
+		}
+	}
+	if (rc < 0) {
+		c->stats.end_ms = sync_now_ms();
+		c->failed = rc;
+	}
+	return rc;
+}
+
+const struct sync_stats *
+sync_client_stats(const struct sync_client *c)
+{
+
+	return &c->stats;
+}
+
+const char *
+sync_client_error(const struct sync_client *c)
+{
+
+	return c->error;
+}
+
+void
+sync_client_free(struct sync_client *c)
+{
+
+	if (c == NULL)
+		return;
+	if (c->ig != NULL) {
+		(void)ingest_flush(c->ig);
+		collect(c);
+		ingest_free(c->ig);
+	}
+	tsock_close(c->sock);
+	negentropy_free(c->ng);
+	syncmsg_buf_free(&c->out);
+	free(c->need);
+	free(c->have);
+	free(c->pulls);
+	free(c);
+}
+
+/*
+ * Server.
+ */
+
+struct session {
+	struct tpeer peer;
+	char who[160];		/* name@address, for the log */
+	int welcomed;
+	uint64_t start_ms, last_ms;
+	uint64_t sent, received, added, rejected, bytes_in, bytes_out;
+};
+
+struct sync_server {
+	struct sync_node *nd;
+	struct tsock *sock;
+	struct session *s;
+	size_t n, cap;
+	struct syncmsg_buf out;
+};
+
+struct sync_server *
+sync_server_new(struct sync_node *nd, struct tsock *sock)
+{
+	struct sync_server *srv;
+
+	if ((srv = calloc(1, sizeof(*srv))) == NULL)
+		return NULL;
+	srv->nd = nd;
+	srv->sock = sock;
+	return srv;
+}
+
+void
+sync_server_free(struct sync_server *srv)
+{
+
+	if (srv == NULL)
+		return;
+	syncmsg_buf_free(&srv->out);
+	free(srv->s);
+	free(srv);
+}
+
+static void
+peer_address(int fd, char *out, size_t size)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	char host[INET6_ADDRSTRLEN] = "?";
+	unsigned port = 0;
+
+	if (fd >= 0 && getpeername(fd, (struct sockaddr *)&ss, &len) == 0) {
+		if (ss.ss_family == AF_INET) {
+			struct sockaddr_in *in = (struct sockaddr_in *)&ss;
+
+			inet_ntop(AF_INET, &in->sin_addr, host, sizeof(host));
+			port = ntohs(in->sin_port);
+		} else if (ss.ss_family == AF_INET6) {
+			struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
+
+			inet_ntop(AF_INET6, &in6->sin6_addr, host,
+			    sizeof(host));
+			port = ntohs(in6->sin6_port);
+		}
+	}
+	snprintf(out, size, "%s:%u", host, port);
+}
+
+static struct session *
+session_get(struct sync_server *srv, const struct tpeer *peer, uint64_t now)
+{
+	struct session *ns;
+	size_t i;
+
+	for (i = 0; i < srv->n; i++)
+		if (srv->s[i].peer.len == peer->len &&
+		    memcmp(srv->s[i].peer.id, peer->id, peer->len) == 0)
+			return &srv->s[i];
+	if (srv->n == srv->cap) {
+		size_t cap = srv->cap ? 2 * srv->cap : 8;
+
+		if ((ns = realloc(srv->s, cap * sizeof(*ns))) == NULL)
+			return NULL;
+		srv->s = ns;
+		srv->cap = cap;
+	}
+	ns = &srv->s[srv->n++];
+	memset(ns, 0, sizeof(*ns));
+	ns->peer = *peer;
+	ns->start_ms = now;
+	peer_address(peer->fd, ns->who, sizeof(ns->who));
+	return ns;
+}
+
+static void
+session_end(struct sync_server *srv, struct session *ss, const char *why)
+{
+	double secs = (double)(sync_now_ms() - ss->start_ms) / 1000.0;
+
+	if (ss->welcomed || ss->received > 0)
+		log_info("sync end peer=%s role=server received=%llu added=%llu "
+		    "rejected=%llu sent=%llu bytes_in=%llu bytes_out=%llu "
+		    "seconds=%.3f%s%s", ss->who,
+		    (unsigned long long)ss->received,
+		    (unsigned long long)ss->added,
+		    (unsigned long long)ss->rejected,
+		    (unsigned long long)ss->sent,
+		    (unsigned long long)ss->bytes_in,
+		    (unsigned long long)ss->bytes_out, secs,
+		    why != NULL ? " end=" : "", why != NULL ? why : "");
+	*ss = srv->s[--srv->n];
+}
+
+/* Answer with an ERROR, cut the peer off and forget its session. */
+static void
+drop(struct sync_server *srv, struct session *ss, uint32_t reqid, int code,
+    const char *why)
+{
+
+	syncmsg_begin(&srv->out, SYNCMSG_ERROR, reqid);
+	syncmsg_put_error(&srv->out, code, why);
+	if (srv->out.err == 0)
+		(void)tsock_send(srv->sock, &ss->peer, srv->out.p, srv->out.len);
+	log_warn("peer error peer=%s: %s (%s); dropped", ss->who, why,
+	    kith_strerror(code));
+	srv->nd->dropped++;
+	tsock_drop(srv->sock, &ss->peer);
+	session_end(srv, ss, "dropped");
+}
+
+static int
+reply(struct sync_server *srv, struct session *ss)
+{
+	int rc;
+
+	if ((rc = srv->out.err) != 0 ||
+	    (rc = tsock_send(srv->sock, &ss->peer, srv->out.p,
+	    srv->out.len)) != 0)
+		return rc;
+	ss->bytes_out += srv->out.len;
+	return 0;
+}
+
+static int
+on_hello(struct sync_server *srv, struct session *ss, const struct syncmsg *m)
+{
+	struct syncmsg_hello h;
+	size_t n;
+	int rc;
+
+	if ((rc = syncmsg_hello_parse(m, &h)) != 0)
+		return rc;
+	if (memcmp(h.network, srv->nd->network, KITH_NETWORK_LEN) != 0)
+		return KITH_ENETWORK;
+	if (!ss->welcomed) {
+		char addr[64];
+
+		snprintf(addr, sizeof(addr), "%.63s", ss->who);
+		snprintf(ss->who, sizeof(ss->who), "%.64s@%.63s",
+		    h.name[0] ? h.name : "-", addr);
+		log_info("sync start peer=%s role=server", ss->who);
+	}
+	ss->welcomed = 1;
+	memcpy(h.network, srv->nd->network, KITH_NETWORK_LEN);
+	(void)order_items(srv->nd->order, &n);
+	h.records = n;
+	snprintf(h.name, sizeof(h.name), "%s", srv->nd->name);
+	syncmsg_begin(&srv->out, SYNCMSG_WELCOME, m->reqid);
+	syncmsg_put_hello(&srv->out, &h, 1);
+	return reply(srv, ss);
+}
+
+static int
+on_recon(struct sync_server *srv, struct session *ss, const struct syncmsg *m)
+{
+	const struct negentropy_item *items;
+	struct negentropy *ng;
+	uint8_t *msg = NULL;
+	size_t n, len;
+	int rc;
+
+	items = order_items(srv->nd->order, &n);
+	if ((ng = negentropy_new(items, n, SYNCMSG_RECORDS_MAX)) == NULL)
+		return KITH_ENOMEM;
+	negentropy_set_policy(ng, SYNC_IDLIST_BELOW, 0);
+	rc = negentropy_reconcile(ng, m->payload, m->len, &msg, &len);
+	negentropy_free(ng);
+	if (rc != 0)
+		return rc;
+	syncmsg_begin(&srv->out, SYNCMSG_RECON_REPLY, m->reqid);
+	syncmsg_put(&srv->out, msg, len);
+	free(msg);
+	return reply(srv, ss);
+}
+
+/* Records for a GET or PULL reply, sent in frames of about RECORDS_MAX. */
+struct filler {
+	struct sync_server *srv;
+	struct session *ss;
+	uint32_t reqid;
+	int pull;		/* a PULL stops at one frame, with RESUME */
+	int rc;
+	struct syncmsg_bound resume;
+	int resumed;
+};
+
+static int
+fill_one(void *arg, const struct record *rec)
+{
+	struct filler *fl = arg;
+	struct syncmsg_buf *b = &fl->srv->out;
+
+	if (syncmsg_records_len(b) > 0 && syncmsg_records_len(b) +
+	    syncmsg_entry_len(rec) > SYNCMSG_RECORDS_MAX) {
+		if (fl->pull) {
+			fl->resume.hlc = record_header(rec)->hlc;
+			memcpy(fl->resume.id, record_id(rec), KITH_ID_LEN);
+			fl->resumed = 1;
+			return 1;
+		}
+		/* A GET's reply goes on in another frame. */
+		syncmsg_records_finish(b, SYNCMSG_MORE, NULL);
+		if ((fl->rc = reply(fl->srv, fl->ss)) != 0)
+			return 1;
+		syncmsg_records_begin(b, fl->reqid);
+	}
+	syncmsg_put_record(b, rec);
+	fl->ss->sent++;
+	return 0;
+}
+
+static int
+on_get(struct sync_server *srv, struct session *ss, const struct syncmsg *m)
+{
+	struct filler fl = { srv, ss, m->reqid, 0, 0, { 0, { 0 } }, 0 };
+	const uint8_t *ids;
+	struct record *rec;
+	size_t n, i;
+	int rc;
+
+	if ((rc = syncmsg_get_parse(m, &ids, &n)) != 0)
+		return rc;
+	syncmsg_records_begin(&srv->out, m->reqid);
+	for (i = 0; i < n && fl.rc == 0; i++) {
+		if ((rc = store_get(srv->nd->st, ids + i * KITH_ID_LEN,
+		    &rec)) == KITH_ENOTFOUND)
+			continue;	/* erased, or never held: skipped */
+		if (rc != 0)
+			return rc;
+		(void)fill_one(&fl, rec);
+		record_free(rec);
+	}
+	if (fl.rc != 0)
+		return fl.rc;
+	syncmsg_records_finish(&srv->out, 0, NULL);
+	return reply(srv, ss);
+}
+
+static int
+on_pull(struct sync_server *srv, struct session *ss, const struct syncmsg *m)
+{
+	struct filler fl = { srv, ss, m->reqid, 1, 0, { 0, { 0 } }, 0 };
+	struct syncmsg_bound lo, hi;
+	int rc;
+
+	if ((rc = syncmsg_pull_parse(m, &lo, &hi)) != 0)
+		return rc;
+	syncmsg_records_begin(&srv->out, m->reqid);
+	rc = store_range(srv->nd->st, lo.hlc, lo.id, hi.hlc, hi.id, fill_one,
+	    &fl);
+	if (rc < 0)
+		return rc;
+	syncmsg_records_finish(&srv->out, fl.resumed ? SYNCMSG_RESUME : 0,
+	    &fl.resume);
+	return reply(srv, ss);
+}
+
+static int
+on_push(struct sync_server *srv, struct session *ss, const struct syncmsg *m)
+{
+	struct syncmsg_records it;
+	struct store_result res;
+	struct record **recs = NULL, *rec, **nr;
+	size_t n = 0, cap = 0, i;
+	int *rcs = NULL, rc;
+
+	if ((rc = syncmsg_records_start(m, &it)) != 0)
+		return rc;
+	while ((rc = syncmsg_records_next(&it, &rec)) == 0) {
+		if (n == cap) {
+			cap = cap ? 2 * cap : 256;
+			if ((nr = realloc(recs, cap * sizeof(*nr))) == NULL) {
+				record_free(rec);
+				rc = KITH_ENOMEM;
+				goto out;
+			}
+			recs = nr;
+		}
+		recs[n++] = rec;
+	}
+	if (rc != 1)
+		goto out;	/* a malformed entry: the whole frame is refused */
+	ss->received += n;
+	if ((rcs = calloc(n ? n : 1, sizeof(*rcs))) == NULL) {
+		rc = KITH_ENOMEM;
+		goto out;
+	}
+	/* DESIGN.md's order: duplicates, then signatures, then one commit. */
+	if ((rc = store_dedup(srv->nd->st, recs, n, rcs)) != 0)
+		goto out;
+	{
+		struct record **todo;
+
+		if ((todo = calloc(n ? n : 1, sizeof(*todo))) == NULL) {
+			rc = KITH_ENOMEM;
+			goto out;
+		}
+		for (i = 0; i < n; i++)
+			todo[i] = rcs[i] == 0 ? recs[i] : NULL;
+		record_verify_batch(todo, n, rcs);
+		free(todo);
+	}
+	if ((rc = store_apply_verified(srv->nd->st, recs, n, rcs, &res)) != 0)
+		goto out;
+	for (i = 0; i < n; i++) {
+		if (rcs[i] == 0) {
+			ss->added++;
+			(void)sync_node_added(srv->nd, recs[i]);
+		} else if (rcs[i] != KITH_EEXIST) {
+			ss->rejected++;
+			srv->nd->rejected++;
+			log_reject(ss->who, recs[i], rcs[i]);
+		}
+	}
+	if (res.added > 0 && srv->nd->changed != NULL)
+		srv->nd->changed(srv->nd->arg, ss->who);
+	syncmsg_begin(&srv->out, SYNCMSG_PUSHED, m->reqid);
+	syncmsg_put_u32(&srv->out, (uint32_t)res.added);
+	syncmsg_put_u32(&srv->out, (uint32_t)res.duplicate);
+	syncmsg_put_u32(&srv->out, (uint32_t)res.rejected);
+	rc = reply(srv, ss);
+out:
+	for (i = 0; i < n; i++)
+		record_free(recs[i]);
+	free(recs);
+	free(rcs);
+	return rc;
+}
+
+/* Handle one message; the session may be gone afterwards. */
+static void
+serve(struct sync_server *srv, const struct tpeer *from, const uint8_t *p,
+    size_t n, int rrc, uint64_t now)
+{
+	struct session *ss;
+	struct syncmsg m;
+	const char *why = NULL;
+	int rc;
+
+	if ((ss = session_get(srv, from, now)) == NULL)
+		return;
+	ss->last_ms = now;
+	if (rrc != 0) {
+		drop(srv, ss, 0, KITH_EPROTO, "message of several frames");
+		return;
+	}
+	ss->bytes_in += n;
+	if ((rc = syncmsg_parse(p, n, &m)) != 0) {
+		drop(srv, ss, 0, rc, "bad frame");
+		return;
+	}
+	if (m.type != SYNCMSG_HELLO && !ss->welcomed) {
+		drop(srv, ss, m.reqid, KITH_EPROTO, "no HELLO first");
+		return;
+	}
+	switch (m.type) {
+	case SYNCMSG_HELLO:
+		why = "bad HELLO";
+		rc = on_hello(srv, ss, &m);
+		break;
+	case SYNCMSG_RECON:
+		why = "bad reconciliation message";
+		rc = on_recon(srv, ss, &m);
+		break;
+	case SYNCMSG_GET:
+		why = "bad GET";
+		rc = on_get(srv, ss, &m);
+		break;
+	case SYNCMSG_PULL:
+		why = "bad PULL";
+		rc = on_pull(srv, ss, &m);
+		break;
+	case SYNCMSG_PUSH:
+		why = "bad PUSH";
+		rc = on_push(srv, ss, &m);
+		break;
+	case SYNCMSG_BYE:
+		session_end(srv, ss, NULL);
+		return;
+	default:
+		why = "a reply where a request belongs";
+		rc = KITH_EPROTO;
+		break;
+	}
+	if (rc == 0 && ss->rejected > SYNC_REJECT_MAX) {
+		why = "too many rejected records";
+		rc = KITH_EPROTO;
+	}
+	if (rc != 0)
+		drop(srv, ss, m.reqid, rc, why);
+}
+
+void
+sync_server_read(struct sync_server *srv, uint64_t now_ms)
+{
+	struct tpeer from;
+	const uint8_t *p;
+	size_t n, count;
+	int rc;
+
+	/* A bounded number per call, so clients and timers take turns. */
+	for (count = 0; count < 64; count++) {
+		from.fd = -1;
+		from.len = 0;
+		if ((rc = tsock_recv(srv->sock, &from, &p, &n)) == 1 ||
+		    rc == KITH_EIO)
+			break;
+		serve(srv, &from, p, n, rc, now_ms);
+	}
+}
+
+void
+sync_server_expire(struct sync_server *srv, uint64_t now_ms)
+{
+	size_t i;
+
+	for (i = srv->n; i-- > 0; )
+		if (now_ms - srv->s[i].last_ms > SYNC_IDLE_MS)
+			session_end(srv, &srv->s[i], "idle");
+}

@@ -1,0 +1,144 @@
+#ifndef SYNC_H
+#define SYNC_H
+
+/*
+ * Sync sessions (PROTOCOL.md section 9).  A client session reconciles the
+ * local store with one peer's, both ways, over a TSOCK_CONNECT socket: a
+ * HELLO, Negentropy rounds, then GETs for what it lacks, PULLs for whole
+ * ranges it holds nothing in, and PUSHes of what the peer lacks.  The
+ * server answers any number of clients on the node's TSOCK_LISTEN socket.
+ * Both run on the caller's thread, driven by transport_poll.
+ */
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kith.h"
+
+struct order;
+struct record;
+struct store;
+struct tpoll;
+struct transport;
+struct tsock;
+struct sync_client;
+struct sync_server;
+
+#define SYNC_IDLIST_BELOW	256	/* Negentropy ranges sent as IdLists */
+#define SYNC_REPLY_MS		10000	/* a peer's longest silence mid-session */
+#define SYNC_IDLE_MS		60000	/* a served session's longest silence */
+#define SYNC_REJECT_MAX		100	/* rejected records before a peer is dropped */
+
+/* What the sessions of one node share. */
+struct sync_node {
+	struct store *st;		/* opened with STORE_SHARED */
+	struct order *order;		/* the store's reconciliation order */
+	struct transport *t;
+	struct tsock *feed;		/* the live feed, or NULL */
+	uint8_t network[KITH_NETWORK_LEN];
+	char name[65];			/* this node's name for HELLOs */
+	/* Called once per batch of records added from a peer, or NULL. */
+	void (*changed)(void *arg, const char *source);
+	void *arg;
+	uint64_t rejected;		/* records refused, all sessions */
+	uint64_t dropped;		/* peers cut off for misbehaving */
+};
+
+/* A client session's figures. */
+struct sync_stats {
+	uint64_t received;	/* records that came in */
+	uint64_t added;		/* of those, new and valid: committed */
+	uint64_t rejected;	/* of those, refused */
+	uint64_t sent;		/* records sent */
+	uint64_t peer_added;	/* of those, new to the peer */
+	uint64_t bytes_in, bytes_out;
+	uint64_t round_trips;
+	uint64_t peer_records;	/* the peer's count at the start */
+	uint64_t start_ms, end_ms;
+};
+
+/**
+ * sync_node_added(nd, rec):
+ * Record that ${rec} was just committed: add it to the order and publish
+ * it on the feed.  Return 0 or KITH_ENOMEM.
+ */
+int sync_node_added(struct sync_node *nd, const struct record *rec);
+
+/**
+ * sync_node_publish(nd, rec):
+ * Publish ${rec} on the feed, if there is one, under its kind's topic.
+ */
+void sync_node_publish(struct sync_node *nd, const struct record *rec);
+
+/**
+ * sync_client_new(nd, endpoint, rc):
+ * Start a session with the node at ${endpoint}: connect and send the
+ * opening requests.  Return it, or NULL with ${*rc} set.
+ */
+struct sync_client *sync_client_new(struct sync_node *nd,
+    const char *endpoint, int *rc);
+
+/**
+ * sync_client_poll(c, items):
+ * Fill ${items}[0..1] with what ${c} waits on; return 2.
+ */
+size_t sync_client_poll(struct sync_client *c, struct tpoll *items);
+
+/**
+ * sync_client_step(c, now_ms):
+ * Handle whatever of ${c}'s is ready.  Return 0 while the session goes on,
+ * 1 once it has ended well (both sides hold the union), or an error
+ * (KITH_ETIMEDOUT, KITH_EPROTO, KITH_EPEER, a store error); then only
+ * sync_client_stats and sync_client_free may be called.
+ */
+int sync_client_step(struct sync_client *c, uint64_t now_ms);
+
+/**
+ * sync_client_stats(c):
+ * Return ${c}'s figures so far; borrowed.
+ */
+const struct sync_stats *sync_client_stats(const struct sync_client *c);
+
+/**
+ * sync_client_error(c):
+ * Return the text of an ERROR the peer sent, or "".
+ */
+const char *sync_client_error(const struct sync_client *c);
+
+/**
+ * sync_client_free(c):
+ * End and free ${c}; nothing if NULL.
+ */
+void sync_client_free(struct sync_client *c);
+
+/**
+ * sync_server_new(nd, sock):
+ * Return a server answering on the TSOCK_LISTEN ${sock}, or NULL.
+ */
+struct sync_server *sync_server_new(struct sync_node *nd, struct tsock *sock);
+
+/**
+ * sync_server_read(srv, now_ms):
+ * Answer every message waiting on the server's socket.
+ */
+void sync_server_read(struct sync_server *srv, uint64_t now_ms);
+
+/**
+ * sync_server_expire(srv, now_ms):
+ * Forget sessions silent for SYNC_IDLE_MS.
+ */
+void sync_server_expire(struct sync_server *srv, uint64_t now_ms);
+
+/**
+ * sync_server_free(srv):
+ * Free ${srv}; nothing if NULL.
+ */
+void sync_server_free(struct sync_server *srv);
+
+/**
+ * sync_now_ms():
+ * Return a monotonic clock in milliseconds.
+ */
+uint64_t sync_now_ms(void);
+
+#endif
