@@ -31,7 +31,7 @@ LIB_OBJ := $(LIB_SRC:%.c=$(B)/%.o) $(B)/gen/config_default.o
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 
-.PHONY: all deps test unit cli fuzz-replay asan fuzz bench vectors clean
+.PHONY: all deps test unit cli system fuzz-replay asan fuzz bench vectors clean
 # Keep object files between runs (make would delete the test objects).
 .SECONDARY:
 all: $(B)/kith $(B)/kithd $(B)/kith-bench
@@ -86,7 +86,14 @@ fuzz-replay: $(FUZZ_NAMES:%=$(B)/fuzz/%)
 cli: $(B)/kith
 	@KITH=$(abspath $(B)/kith) tests/cli/run
 
-test: all unit fuzz-replay cli
+# Real kithd processes on loopback ports (tests/system/).
+system: $(B)/kith $(B)/kithd
+	@KITH=$(abspath $(B)/kith) KITHD=$(abspath $(B)/kithd) tests/system/run
+	@set -e; if [ -x tests/system/hostile.py ]; then d=$$(mktemp -d); \
+	  tests/system/hostile.py $(abspath $(B)/kith) $(abspath $(B)/kithd) $$d; \
+	  rm -rf $$d; fi
+
+test: all unit fuzz-replay cli system
 
 asan:
 	$(MAKE) B=build-asan CC=clang \

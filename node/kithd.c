@@ -288,7 +288,6 @@ session_done(struct daemon *d, struct peer *p, int rc, uint64_t now)
 	(void)store_peer_put(d->st, p->ep, &sp);
 	sync_client_free(p->c);
 	p->c = NULL;
-	(void)store_txnid(d->st, &d->txnid);
 }
 
 static void

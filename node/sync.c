@@ -144,17 +144,17 @@ request(struct sync_client *c, uint8_t type, const struct syncmsg_bound *hi)
 	if ((rc = tsock_send(c->sock, NULL, c->out.p, c->out.len)) != 0)
 		return rc;
 	c->stats.bytes_out += c->out.len;
+	if (type == SYNCMSG_BYE)
+		return 0;	/* no reply: not a round trip */
 	if (!c->turn_open) {
 		c->turn_open = 1;
 		c->stats.round_trips++;
 	}
-	if (type != SYNCMSG_BYE) {
-		c->fly[c->nfly].reqid = c->next_reqid;
-		c->fly[c->nfly].type = type;
-		if (hi != NULL)
-			c->fly[c->nfly].hi = *hi;
-		c->nfly++;
-	}
+	c->fly[c->nfly].reqid = c->next_reqid;
+	c->fly[c->nfly].type = type;
+	if (hi != NULL)
+		c->fly[c->nfly].hi = *hi;
+	c->nfly++;
 	c->next_reqid++;
 	return 0;
 }

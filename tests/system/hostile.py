@@ -1,0 +1,571 @@
+#!/usr/bin/python3
+"""
+System test: a hostile sync peer is dropped, its rejects are logged and
+counted, and the node keeps serving honest peers.
+
+usage: tests/system/hostile.py KITH KITHD WORKDIR
+
+KITH and KITHD are the two binaries, WORKDIR an empty scratch directory.
+Prints "ok - ..." / "not ok - ..." per check, then a summary line; exits 1
+if any check failed.  Nothing waits a fixed time: every wait polls against
+a deadline.
+"""
+
+import os
+import random
+import re
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import threading
+import time
+
+import zmq
+
+DEADLINE = 10.0         # seconds any one thing may take to happen
+STEP = 0.05             # polling interval
+SYNC_TIMEOUT = 60       # an honest `kith sync` run, at most
+
+# Wire protocol (proto/PROTOCOL.md, proto/syncmsg.h).
+VERSION = 0x01
+HELLO, RECON, PUSH = 0x01, 0x02, 0x05
+WELCOME, PUSHED, ERROR = 0x81, 0x85, 0xFF
+NOBODY16 = 0xFFFF
+NOBODY32 = 0xFFFFFFFF
+SIG_LEN = 64
+
+passed = 0
+failed = 0
+
+
+def check(cond, desc, detail=None):
+    global passed, failed
+    if cond:
+        passed += 1
+        print("ok - %s" % desc, flush=True)
+    else:
+        failed += 1
+        print("not ok - %s" % desc, flush=True)
+        if detail:
+            for line in str(detail).rstrip().splitlines():
+                print("#   %s" % line, flush=True)
+    return bool(cond)
+
+
+def poll_until(fn, deadline=DEADLINE):
+    """Call fn() every STEP seconds until it returns a true value."""
+    end = time.monotonic() + deadline
+    while True:
+        v = fn()
+        if v:
+            return v
+        if time.monotonic() >= end:
+            return v
+        time.sleep(STEP)
+
+
+class Fatal(Exception):
+    pass
+
+
+# --- the CLI --------------------------------------------------------------
+
+def run(argv, timeout=SYNC_TIMEOUT, stdout=subprocess.PIPE):
+    return subprocess.run(argv, stdout=stdout, stderr=subprocess.PIPE,
+                          timeout=timeout)
+
+
+def kith(args, home, **kw):
+    return run([KITH, "--home", home] + args, **kw)
+
+
+def kith_ok(args, home, **kw):
+    r = kith(args, home, **kw)
+    if r.returncode != 0:
+        raise Fatal("kith --home %s %s: exit %d: %s" % (
+            home, " ".join(args), r.returncode,
+            r.stderr.decode(errors="replace").strip()))
+    return r
+
+
+def record_count(home):
+    r = kith_ok(["stats"], home)
+    m = re.search(rb"^records: (\d+)$", r.stdout, re.M)
+    if m is None:
+        raise Fatal("kith stats: no records line: %r" % r.stdout)
+    return int(m.group(1))
+
+
+# --- records files --------------------------------------------------------
+
+def read_recfile(path):
+    """(network id, [(signed header, body or None)]) of a records file."""
+    with open(path, "rb") as f:
+        data = f.read()
+    if len(data) < 41 or data[:8] != b"KITHRECS" or data[8] != 1:
+        raise Fatal("%s: not a version 1 records file" % path)
+    network = data[9:41]
+    off, entries = 41, []
+    while off < len(data):
+        (shlen,) = struct.unpack_from(">I", data, off)
+        off += 4
+        sh = data[off:off + shlen]
+        off += shlen
+        (blen,) = struct.unpack_from(">I", data, off)
+        off += 4
+        body = None
+        if blen != NOBODY32:
+            body = data[off:off + blen]
+            off += blen
+        if len(sh) != shlen or (body is not None and len(body) != blen):
+            raise Fatal("%s: truncated entry" % path)
+        entries.append((sh, body))
+    return network, entries
+
+
+def forge(entry, k):
+    """The record with bit k (0..511) of its signature flipped."""
+    sh, body = entry
+    sh = bytearray(sh)
+    pos = len(sh) - SIG_LEN + (k // 8) % SIG_LEN
+    sh[pos] ^= 1 << (k % 8)
+    return bytes(sh), body
+
+
+# --- frames ---------------------------------------------------------------
+
+def frame(mtype, reqid, payload=b""):
+    return struct.pack(">BBI", VERSION, mtype, reqid) + payload
+
+
+def hello(network, name):
+    n = name.encode()
+    return frame(HELLO, 1, network + b"\x00" + bytes([len(n)]) + n)
+
+
+def push(reqid, entries):
+    p = bytearray()
+    for sh, body in entries:
+        p += struct.pack(">H", len(sh)) + sh
+        if body is None:
+            p += struct.pack(">H", NOBODY16)
+        else:
+            p += struct.pack(">H", len(body)) + body
+    return frame(PUSH, reqid, bytes(p))
+
+
+def parse(msg):
+    if len(msg) < 6 or msg[0] != VERSION:
+        return None
+    return msg[1], struct.unpack(">I", msg[2:6])[0], msg[6:]
+
+
+def error_text(payload):
+    if len(payload) < 2:
+        return "?"
+    code = -struct.unpack(">H", payload[:2])[0]
+    return "%d %s" % (code, payload[2:].decode(errors="replace"))
+
+
+# --- the daemon -----------------------------------------------------------
+
+class Daemon:
+    def __init__(self, home, logpath):
+        self.home, self.logpath = home, logpath
+        self.proc = None
+        self.port = self.feed = None
+
+    def start(self):
+        tried = []
+        for _ in range(20):
+            port, feed = random.sample(range(20000, 60001), 2)
+            with open(self.logpath, "wb") as log:
+                self.proc = subprocess.Popen(
+                    [KITHD, "--home", self.home,
+                     "--listen", "tcp://127.0.0.1:%d" % port,
+                     "--feed", "tcp://127.0.0.1:%d" % feed],
+                    stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                    stderr=log)
+            if poll_until(lambda: self.proc.poll() is not None or
+                          tcp_open(port)) and self.proc.poll() is None:
+                self.port, self.feed = port, feed
+                return True
+            if self.proc.poll() is None:
+                self.stop(signal.SIGKILL)
+                raise Fatal("kithd did not listen on %d within %gs" %
+                            (port, DEADLINE))
+            tried.append("%d/%d: exit %d: %s" % (
+                port, feed, self.proc.returncode, self.log().strip()))
+            if self.proc.returncode != 78:
+                break           # not a port that could not be bound
+        raise Fatal("kithd would not start:\n" + "\n".join(tried))
+
+    @property
+    def endpoint(self):
+        return "tcp://127.0.0.1:%d" % self.port
+
+    def alive(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def log(self):
+        with open(self.logpath, "rb") as f:
+            return f.read().decode(errors="replace")
+
+    def log_size(self):
+        return os.path.getsize(self.logpath)
+
+    def log_since(self, off):
+        return self.log()[off:] if off else self.log()
+
+    def wait_log(self, off, pattern, deadline=DEADLINE):
+        """The first log line after byte off matching regex pattern."""
+        rx = re.compile(pattern)
+
+        def find():
+            with open(self.logpath, "rb") as f:
+                f.seek(off)
+                text = f.read().decode(errors="replace")
+            for line in text.splitlines():
+                if rx.search(line):
+                    return line
+            return None
+        return poll_until(find, deadline)
+
+    def stop(self, sig=signal.SIGTERM, deadline=DEADLINE):
+        """Signal the daemon and wait for it; its exit status or None."""
+        if self.proc is None:
+            return None
+        if self.proc.poll() is None:
+            try:
+                self.proc.send_signal(sig)
+            except ProcessLookupError:
+                pass
+            try:
+                self.proc.wait(timeout=deadline)
+            except subprocess.TimeoutExpired:
+                return None
+        return self.proc.returncode
+
+
+def tcp_open(port):
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+class Peer:
+    """A hostile peer: one DEALER on one fresh connection."""
+
+    def __init__(self, ctx, endpoint):
+        self.s = ctx.socket(zmq.DEALER)
+        self.s.linger = 0
+        # A dropped hostile peer must not come back by itself.
+        self.s.setsockopt(zmq.RECONNECT_IVL, -1)
+        self.s.setsockopt(zmq.SNDHWM, 100000)
+        self.s.connect(endpoint)
+
+    def send(self, data, block=True):
+        try:
+            self.s.send(data, 0 if block else zmq.NOBLOCK)
+            return True
+        except zmq.ZMQError:
+            return False
+
+    def recv(self, deadline=DEADLINE):
+        """The next reply, parsed, or None if none came in time."""
+        if self.s.poll(int(deadline * 1000), zmq.POLLIN) == 0:
+            return None
+        return parse(self.s.recv())
+
+    def close(self):
+        self.s.close(linger=0)
+
+
+# --- honest peers ---------------------------------------------------------
+
+def honest_sync(d, what):
+    try:
+        r = kith(["sync", d.endpoint], W("h"))
+        rc, err = r.returncode, r.stderr.decode(errors="replace")
+    except subprocess.TimeoutExpired:
+        rc, err = None, "timed out after %ds" % SYNC_TIMEOUT
+    check(rc == 0, "%s: honest sync exits 0" % what,
+          "exit %s: %s" % (rc, err))
+
+
+def after_case(d, what):
+    check(d.alive(), "%s: kithd still runs" % what,
+          "exit %s" % (d.proc.returncode,))
+    if d.alive():
+        honest_sync(d, what)
+
+
+# --- the cases ------------------------------------------------------------
+
+def case_garbage(ctx, d):
+    what = "garbage frames"
+    rnd = bytes([random.choice([b for b in range(256) if b != VERSION])]) + \
+        os.urandom(99)
+    for label, data in (("version 0", b"\x00garbage"),
+                        ("random bytes", rnd),
+                        ("short header", b"\x01")):
+        off = d.log_size()
+        p = Peer(ctx, d.endpoint)
+        try:
+            p.send(data)
+            line = d.wait_log(off, r"peer error .*; dropped$")
+            check(line, "%s (%s): peer dropped and logged" % (what, label),
+                  d.log_since(off))
+            m = p.recv(deadline=1.0)
+            check(m is None or m[0] == ERROR,
+                  "%s (%s): ERROR reply or none" % (what, label),
+                  "reply %r" % (m,))
+        finally:
+            p.close()
+    after_case(d, what)
+
+
+def case_oversized(ctx, d):
+    what = "oversized frame"
+    off = d.log_size()
+    p = Peer(ctx, d.endpoint)
+    try:
+        p.send(hello(NETWORK, "hostile-big"))
+        m = p.recv()
+        check(m is not None and m[0] == WELCOME,
+              "%s: HELLO answered with WELCOME" % what, "reply %r" % (m,))
+        sent = p.send(frame(PUSH, 2, os.urandom(5 << 20)))
+        check(sent, "%s: 5 MiB frame queued" % what)
+        # libzmq cuts the connection; the daemon sees no frame, so it
+        # gives no reply.  A reply would be a bug: wait for one briefly.
+        m = p.recv(deadline=2.0)
+        check(m is None or m[0] == ERROR,
+              "%s: no reply but ERROR" % what, "reply %r" % (m,))
+    finally:
+        p.close()
+    after_case(d, what)
+    bad = [l for l in d.log_since(off).splitlines()
+           if "hostile-big" in l and ("reject" in l or "added" in l and
+                                      "added=0" not in l)]
+    check(not bad, "%s: nothing of it was taken" % what, "\n".join(bad))
+
+
+def case_recon(ctx, d):
+    what = "truncated reconciliation message"
+    off = d.log_size()
+    p = Peer(ctx, d.endpoint)
+    try:
+        p.send(hello(NETWORK, "hostile-recon"))
+        m = p.recv()
+        check(m is not None and m[0] == WELCOME,
+              "%s: HELLO answered with WELCOME" % what, "reply %r" % (m,))
+        p.send(frame(RECON, 2, b"\x61\x01"))
+        m = p.recv()
+        check(m is not None and m[0] == ERROR and m[1] == 2,
+              "%s: ERROR reply to request 2" % what, "reply %r" % (m,))
+        line = d.wait_log(off, r"peer error peer=hostile-recon@.*; dropped$")
+        check(line, "%s: peer dropped and logged" % what, d.log_since(off))
+    finally:
+        p.close()
+    after_case(d, what)
+
+
+def push_case(ctx, d, what, name, entries, why_rx):
+    off = d.log_size()
+    before = record_count(W("a"))
+    p = Peer(ctx, d.endpoint)
+    try:
+        p.send(hello(NETWORK, name))
+        m = p.recv()
+        check(m is not None and m[0] == WELCOME,
+              "%s: HELLO answered with WELCOME" % what, "reply %r" % (m,))
+        p.send(push(2, entries))
+        m = p.recv()
+        ok = False
+        if m is not None and m[0] == PUSHED and len(m[2]) == 12:
+            added, dup, rej = struct.unpack(">III", m[2])
+            ok = rej >= 1 and added == 0
+            detail = "added=%d duplicate=%d rejected=%d" % (added, dup, rej)
+        elif m is not None and m[0] == ERROR:
+            ok = True
+            detail = "ERROR %s" % error_text(m[2])
+        else:
+            detail = "reply %r" % (m,)
+        check(ok, "%s: PUSHED rejected>=1 and added=0, or ERROR" % what,
+              detail)
+        line = d.wait_log(off, r"warn kithd: reject peer=%s@.*: .*%s" %
+                          (re.escape(name), why_rx))
+        check(line, "%s: reject logged (%s)" % (what, why_rx),
+              d.log_since(off))
+    finally:
+        p.close()
+    after = record_count(W("a"))
+    check(after == before, "%s: node's record count unchanged (%d)" %
+          (what, before), "before %d, after %d" % (before, after))
+    after_case(d, what)
+
+
+def case_flood(ctx, d, forgers):
+    what = "endless stream"
+    off = d.log_size()
+    p = Peer(ctx, d.endpoint)
+    syncs = []
+
+    def background_sync():
+        try:
+            r = kith(["sync", d.endpoint], W("h"))
+            syncs.append((r.returncode, r.stderr.decode(errors="replace")))
+        except subprocess.TimeoutExpired:
+            syncs.append((None, "timed out"))
+
+    try:
+        p.send(hello(NETWORK, "hostile-flood"))
+        m = p.recv()
+        check(m is not None and m[0] == WELCOME,
+              "%s: HELLO answered with WELCOME" % what, "reply %r" % (m,))
+        t = threading.Thread(target=background_sync)
+        t.start()
+        sent, k = 0, 0
+        for i in range(200):
+            batch = []
+            for _ in range(5):
+                batch.append(forge(forgers[k % len(forgers)],
+                                   k // len(forgers)))
+                k += 1
+            if p.send(push(100 + i, batch), block=False):
+                sent += 1
+        check(sent > 20, "%s: %d of 200 PUSH frames sent" % (what, sent))
+        line = d.wait_log(off, r"peer error peer=hostile-flood@.*"
+                          r"too many rejected records.*; dropped$")
+        check(line, "%s: peer dropped for too many rejected records" % what,
+              d.log_since(off)[-3000:])
+        # Replies: PUSHED frames, then at most an ERROR; nothing after it.
+        replies = []
+        while True:
+            m = p.recv(deadline=1.0)
+            if m is None:
+                break
+            replies.append(m)
+        errs = [r for r in replies if r[0] == ERROR]
+        check(all(r[0] in (PUSHED, ERROR) for r in replies) and
+              len(errs) <= 1 and (not errs or replies[-1][0] == ERROR),
+              "%s: PUSHED replies then at most one ERROR" % what,
+              "replies: %s" % [(hex(r[0]), r[1]) for r in replies])
+        t.join(SYNC_TIMEOUT + 5)
+        check(syncs and syncs[0][0] == 0,
+              "%s: honest sync during the flood exits 0" % what,
+              "result %r" % (syncs,))
+    finally:
+        p.close()
+    text = d.log_since(off)
+    rejects = len(re.findall(r"reject peer=hostile-flood@.*signature",
+                             text))
+    check(101 <= rejects <= 105,
+          "%s: 101..105 rejects logged before the drop (%d)" %
+          (what, rejects))
+    drops = [l for l in text.splitlines()
+             if "peer error" in l and "dropped" in l]
+    check(len(drops) == 1, "%s: the peer dropped once (%d drop lines)" %
+          (what, len(drops)), "\n".join(drops[:10]))
+    after_case(d, what)
+
+
+# --- main -----------------------------------------------------------------
+
+def main():
+    global KITH, KITHD, WORK, NETWORK
+    if len(sys.argv) != 4:
+        sys.stderr.write("usage: %s KITH KITHD WORKDIR\n" % sys.argv[0])
+        return 64
+    KITH, KITHD, WORK = (os.path.abspath(a) for a in sys.argv[1:])
+    random.seed()
+
+    kith_ok(["init", "--name", "A"], W("a"))
+    with open(W("charter"), "wb") as f:
+        kith_ok(["network", "charter"], W("a"), stdout=f)
+    kith_ok(["init", "--join", W("charter"), "--name", "Honest"], W("h"))
+    kith_ok(["init", "--join", W("charter"), "--name", "Forger"], W("f"))
+    kith_ok(["init", "--name", "Other"], W("x"))
+    for area in ("N17", "TW3", "SW1A"):
+        kith_ok(["request", "add", "--category", "food", "--area", area],
+                W("a"))
+    for area in ("N1", "N2", "N3", "N4", "N5"):
+        kith_ok(["request", "add", "--category", "food", "--area", area],
+                W("f"))
+    kith_ok(["request", "add", "--category", "food", "--area", "E1"],
+            W("x"))
+    for n in "afx":
+        kith_ok(["export-records", W(n + ".recs")], W(n))
+
+    NETWORK, charter = read_recfile(W("charter"))
+    net_a, _ = read_recfile(W("a.recs"))
+    net_f, f_recs = read_recfile(W("f.recs"))
+    net_x, x_recs = read_recfile(W("x.recs"))
+    if not (NETWORK == net_a == net_f) or net_x == NETWORK:
+        raise Fatal("network ids: charter %s a %s f %s x %s" % (
+            NETWORK.hex(), net_a.hex(), net_f.hex(), net_x.hex()))
+    # The Forger's own records: A holds the charter, not these.
+    forgers = [e for e in f_recs if e not in charter]
+    if len(forgers) != 5:
+        raise Fatal("expected 5 records of the Forger's, got %d" %
+                    len(forgers))
+
+    d = Daemon(W("a"), W("a.log"))
+    ctx = zmq.Context()
+    try:
+        d.start()
+        check(True, "kithd listens on %s" % d.endpoint)
+        honest_sync(d, "before any hostile peer")
+
+        case_garbage(ctx, d)
+        case_oversized(ctx, d)
+        case_recon(ctx, d)
+        push_case(ctx, d, "forged signature", "hostile-forger",
+                  [forge(forgers[0], 3)], "signature")
+        push_case(ctx, d, "another network's records", "hostile-other",
+                  x_recs, "network")
+        case_flood(ctx, d, forgers)
+
+        a = kith_ok(["digest"], W("a")).stdout.strip()
+        h = kith_ok(["digest"], W("h")).stdout.strip()
+        check(a == h and a, "honest node's digest equals the node's",
+              "a %s\nh %s" % (a, h))
+
+        off = d.log_size()
+        rc = d.stop(signal.SIGTERM)
+        check(rc == 0, "kithd exits 0 on SIGTERM", "exit status %s" % rc)
+        stop = d.wait_log(off, r"info kithd: stop rejected=\d+ dropped=\d+$",
+                          deadline=1.0)
+        m = re.search(r"stop rejected=(\d+) dropped=(\d+)$", stop or "")
+        check(m and int(m.group(1)) >= 2 and int(m.group(2)) >= 3,
+              "stop line counts rejected>=2 dropped>=3", "line %r" % stop)
+        if m:
+            last = d.log().rstrip().splitlines()[-1]
+            check(last == stop, "the stop line is the log's last",
+                  "last line %r" % last)
+    except Fatal as e:
+        check(False, "setup or run: %s" % e)
+    finally:
+        if d.alive():
+            d.stop(signal.SIGKILL)
+        ctx.destroy(linger=0)
+
+    print("hostile: %d passed, %d failed" % (passed, failed))
+    return 1 if failed else 0
+
+
+def W(name):
+    return os.path.join(WORK, name)
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except Fatal as e:
+        check(False, "setup: %s" % e)
+        print("hostile: %d passed, %d failed" % (passed, failed))
+        sys.exit(1)
