@@ -32,8 +32,8 @@
 #define EX_TEMPFAIL	75
 #define EX_CONFIG	78
 
-#define TICK_MS		100		/* longest wait in the loop */
-#define CHECK_MS	250		/* how often to look for others' writes */
+#define TICK_MS		50		/* longest wait in the loop */
+#define CHECK_MS	50		/* how often to look for others' writes */
 #define BACKOFF_MIN_MS	1000
 #define BACKOFF_MAX_MS	60000
 
@@ -212,18 +212,22 @@ publish_new(void *arg, const struct negentropy_item *it)
 	return 0;
 }
 
-/* Records written by another process (the kith command) since last look. */
+/*
+ * Records written by another process (the kith command) since the last
+ * look.  Unless ${force}, not while client sessions run: their batches in
+ * flight would look foreign and be published twice.
+ */
 static void
-check_store(struct daemon *d, uint64_t now)
+check_store(struct daemon *d, uint64_t now, int force)
 {
 	uint64_t txnid;
 	size_t i, before, after;
 	int rc;
 
-	if (now - d->check_ms < CHECK_MS)
+	if (!force && now - d->check_ms < CHECK_MS)
 		return;
 	d->check_ms = now;
-	for (i = 0; i < d->npeers; i++)
+	for (i = 0; i < d->npeers && !force; i++)
 		if (d->peers[i].c != NULL)
 			return;	/* sessions commit too: look when they end */
 	if (store_txnid(d->st, &txnid) != 0 || txnid == d->txnid)
@@ -240,6 +244,13 @@ check_store(struct daemon *d, uint64_t now)
 		    after - before);
 		on_changed(d, NULL);
 	}
+}
+
+static void
+on_refresh(void *arg)
+{
+
+	check_store(arg, sync_now_ms(), 1);
 }
 
 static void
@@ -357,7 +368,7 @@ run(struct daemon *d)
 		}
 		if (d->srv != NULL)
 			sync_server_expire(d->srv, now);
-		check_store(d, now);
+		check_store(d, now, 0);
 	}
 	return EX_OK;
 }
@@ -547,6 +558,7 @@ main(int argc, char **argv)
 	d.nd.t = d.t;
 	d.nd.feed = d.feed;
 	d.nd.changed = on_changed;
+	d.nd.refresh = on_refresh;
 	d.nd.arg = &d;
 	snprintf(d.nd.name, sizeof(d.nd.name), "%.64s", d.cfg.name);
 	if (d.listen != NULL &&

@@ -709,6 +709,8 @@ on_hello(struct sync_server *srv, struct session *ss, const struct syncmsg *m)
 		return rc;
 	if (memcmp(h.network, srv->nd->network, KITH_NETWORK_LEN) != 0)
 		return KITH_ENETWORK;
+	if (srv->nd->refresh != NULL)
+		srv->nd->refresh(srv->nd->arg);
 	if (!ss->welcomed) {
 		char addr[64];
 

@@ -39,6 +39,12 @@ struct sync_node {
 	char name[65];			/* this node's name for HELLOs */
 	/* Called once per batch of records added from a peer, or NULL. */
 	void (*changed)(void *arg, const char *source);
+	/*
+	 * Called before a server answers a HELLO, or NULL: bring the order up
+	 * to date with writes by other processes, so a session that starts
+	 * right after a local write reconciles it.
+	 */
+	void (*refresh)(void *arg);
 	void *arg;
 	uint64_t rejected;		/* records refused, all sessions */
 	uint64_t dropped;		/* peers cut off for misbehaving */

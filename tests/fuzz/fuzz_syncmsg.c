@@ -140,7 +140,8 @@ check_error(const struct syncmsg *m, const uint8_t *frame,
 			abort();
 		return;
 	}
-	if (code > 0 || code < -0xffff)
+	/* Always an error we know: unknown codes read as KITH_EPEER. */
+	if (code >= 0 || code < KITH_ELAST)
 		abort();
 	if (memchr(text, '\0', sizeof(text)) == NULL)
 		abort();
@@ -150,7 +151,7 @@ check_error(const struct syncmsg *m, const uint8_t *frame,
 	for (i = 0; i < n; i++) {
 		uint8_t c = m->payload[2 + i];
 
-		if (c < 0x20 || c == 0x7f) {
+		if (c < 0x20 || c >= 0x7f) {
 			clean = 0;
 			if (text[i] != '?')
 				abort();
@@ -165,8 +166,8 @@ check_error(const struct syncmsg *m, const uint8_t *frame,
 		abort();
 	if (syncmsg_error_parse(m, &code2, NULL, 0) != 0 || code2 != code)
 		abort();
-	/* Text without control characters is sent back as it came. */
-	if (clean) {
+	/* Printable ASCII text with a known code is sent back as it came. */
+	if (clean && code == -(int)(m->payload[0] << 8 | m->payload[1])) {
 		syncmsg_begin(b, m->type, m->reqid);
 		syncmsg_put_error(b, code, text);
 		same_bytes(b, frame, SYNCMSG_HDR_LEN + m->len);

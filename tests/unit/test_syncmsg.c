@@ -643,11 +643,22 @@ test_error(void **state)
 	    sizeof(text)), 0);
 	assert_int_equal(b.len, SYNCMSG_HDR_LEN + 2 + SYNCMSG_TEXT_MAX);
 	assert_int_equal(strlen(text), SYNCMSG_TEXT_MAX);
-	/* Control characters become '?'; other bytes pass. */
+	/* Bytes outside printable ASCII become '?'. */
 	assert_int_equal(error_trip(&b, KITH_EPROTO,
 	    "a\tb\x01" "c\x7f" "d\x1b[2J\r\n caf\xc3\xa9", &code, text,
 	    sizeof(text)), 0);
-	assert_string_equal(text, "a?b?c?d?[2J?? caf\xc3\xa9");
+	assert_string_equal(text, "a?b?c?d?[2J?? caf??");
+	/* A code that is not a kith error still reads as an error. */
+	memcpy(p, "\x00\x00" "x", 3);
+	m = view(SYNCMSG_ERROR, p, 3);
+	assert_int_equal(syncmsg_error_parse(&m, &code, text, sizeof(text)),
+	    0);
+	assert_int_equal(code, KITH_EPEER);
+	memcpy(p, "\xff\xff" "x", 3);
+	m = view(SYNCMSG_ERROR, p, 3);
+	assert_int_equal(syncmsg_error_parse(&m, &code, text, sizeof(text)),
+	    0);
+	assert_int_equal(code, KITH_EPEER);
 	/* A NUL on the wire does not end the text early. */
 	memcpy(p, "\x00\x05" "a\0b", 5);
 	m = view(SYNCMSG_ERROR, p, 5);
