@@ -122,7 +122,7 @@ vectors: $(B)/mkvectors
 	$(B)/mkvectors tests/vectors/records.txt
 	$(B)/mkvectors --corpus tests/fuzz/corpus
 
-bench: $(B)/kith-bench
+bench: $(B)/kith-bench $(B)/kithd
 	$(B)/kith-bench
 
 clean:

@@ -726,6 +726,35 @@ negentropy_initiate(struct negentropy *ng, uint8_t **msg, size_t *len)
 		/* Nothing to describe: pull everything, send no range. */
 		if (pull_push(&ng->pulls, &zero, &inf) != 0)
 			o.err = KITH_ENOMEM;
+	} else if (ng->bulk && ng->n < ng->idlist_below) {
+		/*
+		 * A bulk client with few items fingerprints each alone, and
+		 * the empty space after the last: the server's many items
+		 * there come back as fingerprints the client then pulls,
+		 * where an IdList would have cost 32 bytes per item twice.
+		 */
+		struct bound ub;
+		uint8_t fp[NEGENTROPY_FP_LEN];
+		size_t i;
+
+		for (i = 0; i < ng->n; i++) {
+			if (i + 1 < ng->n) {
+				minimal_bound(&ub, &ng->items[i], &ng->items[i + 1]);
+			} else {
+				memset(&ub, 0, sizeof(ub));
+				ub.ts = ng->items[i].timestamp + 1;
+			}
+			negentropy_fingerprint(ng->items + i, 1, fp);
+			put_bound(&o, &last, &ub);
+			buf_varint(&o, MODE_FP);
+			buf_put(&o, fp, NEGENTROPY_FP_LEN);
+		}
+		if (ub.ts != UINT64_MAX) {	/* else the last range ended it */
+			negentropy_fingerprint(NULL, 0, fp);
+			put_bound(&o, &last, &inf);
+			buf_varint(&o, MODE_FP);
+			buf_put(&o, fp, NEGENTROPY_FP_LEN);
+		}
 	} else {
 		split_range(ng, &o, &last, 0, ng->n, &inf);
 	}

@@ -5,14 +5,23 @@
  * the ratios mean something on a shared, noisy machine (DESIGN.md,
  * Performance frame).
  *
- * usage: kith-bench [--records N] [--dir DIR]
+ * usage: kith-bench [--records N] [--dir DIR] [--keep] [--no-sync]
  *   --records N  records in the large ingest run (default 1000000)
  *   --dir DIR    where to put the benchmark stores (default $TMPDIR or /tmp);
  *                use a real disk: commits are durable, as in a node.
  *   --keep       leave the stores there, for mdb_stat, and print where
+ *   --no-sync    skip the sync benchmarks (they start kithd from the
+ *                directory kith-bench is in)
  */
+#include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <ftw.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
 #include <jansson.h>
 #include <pthread.h>
 #include <stdint.h>
@@ -28,9 +37,14 @@
 #include "ingest.h"
 #include "kcrypto.h"
 #include "kith.h"
+#include "negentropy.h"
+#include "order.h"
 #include "recfile.h"
 #include "record.h"
 #include "store.h"
+#include "sync.h"
+#include "syncmsg.h"
+#include "transport.h"
 
 #define NAUTHORS	4
 #define VERSIONS	4	/* records per entity in the ingest run */
@@ -108,6 +122,16 @@ raw_verify_rate(const struct kcrypto_key *key)
 				die("raw verify", KITH_EBADSIG);
 	} while ((t = now_s() - t0) < 1.0);
 	return (double)n / t;
+}
+
+/* A distinct, never-zero entity id from ${i}. */
+static void
+randombytes_like(uint8_t *out, size_t n, uint64_t i)
+{
+
+	memset(out, 0, n);
+	memcpy(out, &i, sizeof(i));
+	out[n - 1] = 0xb7;
 }
 
 /* A request body of typical size, with public and personal fields. */
@@ -253,6 +277,7 @@ bench_write(const char *dir, const struct kcrypto_key *key, size_t n)
  * transaction.
  */
 struct ingest_run {
+	double record_bytes;	/* signed header + body, on average */
 	double rate;		/* records/s, file to committed store */
 	double bytes_per_record;
 	long peak_kb;
@@ -323,6 +348,15 @@ ingest(const char *dir, struct kcrypto_key *const *keys, size_t n,
 		die("network", rc);
 	snprintf(path, sizeof(path), "%s.kith", dir);
 	make_records(path, net, keys, n);
+	{
+		struct stat sb;
+
+		/* Less the file header and each entry's two u32 lengths. */
+		if (stat(path, &sb) != 0)
+			die(path, KITH_EIO);
+		out->record_bytes = ((double)sb.st_size - 41.0) / (double)n -
+		    8.0;
+	}
 	if ((f = fopen(path, "rb")) == NULL ||
 	    recfile_read_start(f, hdr) != 0)
 		die(path, KITH_EIO);
@@ -355,6 +389,462 @@ ingest(const char *dir, struct kcrypto_key *const *keys, size_t n,
 	store_close(st);
 }
 
+/*
+ * Sync benchmarks: real kithd processes on loopback, and this process as a
+ * `kith sync` client.
+ */
+
+struct daemon_proc {
+	pid_t pid;
+	char log[4300];
+	char ep[64], feed[64];
+};
+
+static int port_base;
+
+static int
+port_open(int port)
+{
+	struct sockaddr_in sa;
+	int fd, ok;
+
+	if ((fd = socket(AF_INET, SOCK_STREAM, 0)) < 0)
+		return 0;
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_port = htons((uint16_t)port);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ok = connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
+	close(fd);
+	return ok;
+}
+
+static void
+nap_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000 };
+
+	nanosleep(&ts, NULL);
+}
+
+/* Start kithd on ${home} as node ${idx}, with ${peer} (or NULL). */
+static void
+daemon_start(struct daemon_proc *d, const char *kithd, const char *home,
+    int idx, const char *peer)
+{
+	int port = port_base + 2 * idx;
+	double t0 = now_s();
+	int fd;
+
+	snprintf(d->ep, sizeof(d->ep), "tcp://127.0.0.1:%d", port);
+	snprintf(d->feed, sizeof(d->feed), "tcp://127.0.0.1:%d", port + 1);
+	snprintf(d->log, sizeof(d->log), "%s.log", home);
+	if ((d->pid = fork()) < 0)
+		die("fork", KITH_EIO);
+	if (d->pid == 0) {
+		if ((fd = open(d->log, O_WRONLY | O_CREAT | O_APPEND, 0644)) >= 0)
+			dup2(fd, 2);
+		if (peer != NULL)
+			execl(kithd, kithd, "--home", home, "--listen", d->ep,
+			    "--feed", d->feed, "--peer", peer, (char *)NULL);
+		else
+			execl(kithd, kithd, "--home", home, "--listen", d->ep,
+			    "--feed", d->feed, (char *)NULL);
+		_exit(127);
+	}
+	while (!port_open(port)) {
+		if (now_s() - t0 > 60 || waitpid(d->pid, NULL, WNOHANG) != 0)
+			die("kithd did not start", KITH_EIO);
+		nap_ms(10);
+	}
+}
+
+static void
+daemon_stop(struct daemon_proc *d)
+{
+	int status;
+
+	kill(d->pid, SIGTERM);
+	waitpid(d->pid, &status, 0);
+}
+
+/* The last number after "${key}=" in the last line of ${log} with ${tag}. */
+static int
+log_value(const char *log, const char *tag, const char *key, double *v)
+{
+	char line[2048], pat[64];
+	const char *at;
+	int found = 0;
+	FILE *f;
+
+	if ((f = fopen(log, "r")) == NULL)
+		return 0;
+	snprintf(pat, sizeof(pat), " %s=", key);
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (strstr(line, tag) != NULL &&
+		    (at = strstr(line, pat)) != NULL) {
+			*v = strtod(at + strlen(pat), NULL);
+			found = 1;
+		}
+	fclose(f);
+	return found;
+}
+
+static long
+proc_rss_anon_kb(pid_t pid)
+{
+	char path[64], line[256];
+	long kb = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%ld/status", (long)pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return -1;
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (sscanf(line, "RssAnon: %ld kB", &kb) == 1)
+			break;
+	fclose(f);
+	return kb;
+}
+
+static size_t
+store_count(const char *dir)
+{
+	struct store_stats ss;
+	struct store *st;
+	int rc;
+
+	if ((st = store_open(dir, STORE_RDONLY, 0, &rc)) == NULL)
+		return 0;
+	if (store_stats(st, &ss) != 0)
+		ss.records = 0;
+	store_close(st);
+	return ss.records;
+}
+
+/* A new home whose store is in the network of the store at ${from}. */
+static void
+home_like(const char *home, const char *from)
+{
+	struct record *ch;
+	struct store *a, *b;
+	char dir[4300];
+	int rc;
+
+	mkdir(home, 0700);
+	if ((a = store_open(from, STORE_RDONLY, 0, &rc)) == NULL ||
+	    (rc = store_charter(a, &ch)) != 0)
+		die(from, rc);
+	store_close(a);
+	snprintf(dir, sizeof(dir), "%s/store", home);
+	if ((b = store_open(dir, STORE_CREATE, 0, &rc)) == NULL ||
+	    (rc = store_init_network(b, ch)) != 0)
+		die(dir, rc);
+	store_close(b);
+	record_free(ch);
+}
+
+/* Full sync: kithd B, empty, with kithd A as its peer. */
+static void
+full_sync(const char *kithd, const char *top, const char *a_home,
+    size_t n, const struct ingest_run *ig, double verify, int big)
+{
+	struct daemon_proc a, b;
+	char b_home[4300], b_store[4400], a_store[4400], name[64];
+	double t0, secs, bin = 0, bout = 0, rts = 0;
+	size_t have, want;
+	long kb, peak = 0;
+
+	snprintf(a_store, sizeof(a_store), "%s/store", a_home);
+	snprintf(b_home, sizeof(b_home), "%s/b%zu", top, n);
+	snprintf(b_store, sizeof(b_store), "%s/store", b_home);
+	home_like(b_home, a_store);
+	want = store_count(a_store);
+	daemon_start(&a, kithd, a_home, 0, NULL);
+	t0 = now_s();
+	daemon_start(&b, kithd, b_home, 1, a.ep);
+	do {
+		nap_ms(20);
+		if ((kb = proc_rss_anon_kb(b.pid)) > peak)
+			peak = kb;
+		have = store_count(b_store);
+		if (now_s() - t0 > 1800)
+			die("full sync did not finish", KITH_ETIMEDOUT);
+	} while (have < want);
+	secs = now_s() - t0;
+	while (!log_value(b.log, "role=client", "bytes_in", &bin))
+		nap_ms(10);
+	log_value(b.log, "role=client", "bytes_out", &bout);
+	log_value(b.log, "role=client", "round_trips", &rts);
+	daemon_stop(&b);
+	daemon_stop(&a);
+	snprintf(name, sizeof(name), "full_sync_%zuk_records_per_s", n / 1000);
+	emit(name, (double)(want - 1) / secs, "records/s", 2 * verify);
+	snprintf(name, sizeof(name), "full_sync_%zuk_wire_bytes_per_record",
+	    n / 1000);
+	emit(name, (bin + bout) / (double)(want - 1), "bytes",
+	    1.15 * ig->record_bytes);
+	if (big)
+		emit("full_sync_daemon_peak_private_memory",
+		    (double)peak / 1024.0, "MiB", 64);
+	fprintf(stderr, "kith-bench: full sync of %zu records: %.1f s, %.0f "
+	    "round trips, stored record %.0f B\n", want - 1, secs, rts,
+	    ig->record_bytes);
+}
+
+/* Write ${k} new records to the store at ${dir} (its owner may run). */
+static void
+write_new(const char *dir, const struct kcrypto_key *key, size_t k,
+    int flags)
+{
+	struct store_draft d;
+	struct store *st;
+	uint8_t *b;
+	size_t blen, i;
+	int rc;
+
+	if ((st = store_open(dir, flags, 0, &rc)) == NULL)
+		die(dir, rc);
+	for (i = 0; i < k; i++) {
+		memset(&d, 0, sizeof(d));
+		d.kind = KITH_KIND_REQUEST;
+		randombytes_like(d.entity, sizeof(d.entity), i);
+		b = request_body(i, 0, &blen);
+		d.body = b;
+		d.blen = blen;
+		if ((rc = store_write(st, key, &d, 1)) != 0)
+			die("write", rc);
+		free(b);
+	}
+	store_close(st);
+}
+
+/* One `kith sync` session from the store at ${dir} to ${ep}. */
+static struct sync_stats
+client_sync(const char *dir, const char *ep, double *cpu_ms)
+{
+	struct sync_stats out;
+	struct sync_node nd;
+	struct sync_client *sc;
+	struct tpoll items[2];
+	struct rusage r0, r1;
+	int rc;
+
+	memset(&nd, 0, sizeof(nd));
+	if ((nd.st = store_open(dir, STORE_SHARED, 0, &rc)) == NULL)
+		die(dir, rc);
+	if ((rc = store_network(nd.st, nd.network)) != 0 ||
+	    (nd.t = transport_new()) == NULL ||
+	    (nd.order = order_new()) == NULL ||
+	    (rc = order_refresh(nd.order, nd.st, NULL, NULL)) != 0)
+		die("client", rc ? rc : KITH_ENOMEM);
+	getrusage(RUSAGE_SELF, &r0);
+	if ((sc = sync_client_new(&nd, ep, &rc)) == NULL)
+		die("sync", rc);
+	do {
+		sync_client_poll(sc, items);
+		transport_poll(items, 2, 100);
+		rc = sync_client_step(sc, sync_now_ms());
+	} while (rc == 0);
+	if (rc < 0)
+		die("sync", rc);
+	getrusage(RUSAGE_SELF, &r1);
+	*cpu_ms = (double)(r1.ru_utime.tv_sec - r0.ru_utime.tv_sec +
+	    r1.ru_stime.tv_sec - r0.ru_stime.tv_sec) * 1000.0 +
+	    (double)(r1.ru_utime.tv_usec - r0.ru_utime.tv_usec +
+	    r1.ru_stime.tv_usec - r0.ru_stime.tv_usec) / 1000.0;
+	out = *sync_client_stats(sc);
+	sync_client_free(sc);
+	order_free(nd.order);
+	transport_free(nd.t);
+	store_close(nd.st);
+	return out;
+}
+
+/* CPU the server spends answering ${client}'s first message. */
+static double
+server_recon_cpu_ms(const char *dir)
+{
+	const struct negentropy_item *items;
+	struct negentropy *cl, *sv;
+	struct order *o;
+	struct store *st;
+	struct timespec t0, t1;
+	uint8_t *m1, *m2;
+	size_t n, l1, l2;
+	int rc;
+
+	if ((st = store_open(dir, STORE_RDONLY, 0, &rc)) == NULL ||
+	    (o = order_new()) == NULL ||
+	    (rc = order_refresh(o, st, NULL, NULL)) != 0)
+		die(dir, rc);
+	items = order_items(o, &n);
+	if ((cl = negentropy_new(items, n, 0)) == NULL ||
+	    negentropy_initiate(cl, &m1, &l1) != 0)
+		die("negentropy", KITH_ENOMEM);
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t0);
+	if ((sv = negentropy_new(items, n, SYNCMSG_RECORDS_MAX)) == NULL ||
+	    negentropy_reconcile(sv, m1, l1, &m2, &l2) != 0)
+		die("negentropy", KITH_ENOMEM);
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t1);
+	if (l2 != 1)
+		die("identical sets did not match", KITH_EINVAL);
+	negentropy_free(cl);
+	negentropy_free(sv);
+	free(m1);
+	free(m2);
+	order_free(o);
+	store_close(st);
+	return (double)(t1.tv_sec - t0.tv_sec) * 1000.0 +
+	    (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
+}
+
+/* Delta and identical syncs against kithd A, from the copy at ${b_home}. */
+static void
+delta_sync(const char *kithd, const char *a_home, const char *b_home,
+    struct kcrypto_key *const *keys, const struct ingest_run *ig)
+{
+	struct daemon_proc a;
+	struct sync_stats s;
+	char a_store[4400], b_store[4400];
+	double cpu, gained, t0;
+
+	snprintf(a_store, sizeof(a_store), "%s/store", a_home);
+	snprintf(b_store, sizeof(b_store), "%s/store", b_home);
+	daemon_start(&a, kithd, a_home, 0, NULL);
+	write_new(a_store, keys[1], 100, 0);
+	write_new(b_store, keys[2], 100, 0);
+	/* Let A notice its new records before the session starts. */
+	t0 = now_s();
+	while (!log_value(a.log, "store gained", "gained", &gained) &&
+	    now_s() - t0 < 60)
+		nap_ms(10);
+	s = client_sync(b_store, a.ep, &cpu);
+	emit("delta_sync_seconds", (double)(s.end_ms - s.start_ms) / 1000.0,
+	    "s", 0.09);
+	emit("delta_sync_round_trips", (double)s.round_trips, "round trips",
+	    3);
+	emit("delta_sync_bytes", (double)(s.bytes_in + s.bytes_out), "bytes",
+	    1.2 * 200 * ig->record_bytes + 16384);
+	s = client_sync(b_store, a.ep, &cpu);
+	emit("identical_sync_round_trips", (double)s.round_trips,
+	    "round trips", 1);
+	emit("identical_sync_bytes", (double)(s.bytes_in + s.bytes_out),
+	    "bytes", 2048);
+	emit("identical_sync_client_cpu_ms", cpu, "ms", 10);
+	emit("identical_recon_server_cpu_ms", server_recon_cpu_ms(b_store),
+	    "ms", 10);
+	daemon_stop(&a);
+}
+
+static int
+cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Feed latency: written on A, seen on B's feed.  A and B peer. */
+static void
+feed_latency(const char *kithd, const char *top, const char *a_store,
+    const struct kcrypto_key *key, size_t count)
+{
+	struct daemon_proc a, b;
+	struct transport *t;
+	struct tsock *sub;
+	struct store *st;
+	struct tpoll item;
+	struct store_draft d;
+	struct syncmsg m = { SYNCMSG_PUSH, 0, NULL, 0 };
+	struct syncmsg_records it;
+	struct record *rec;
+	char a_home[4300], b_home[4300];
+	uint8_t (*ids)[KITH_ID_LEN];
+	double *sent, *lat, next, t0;
+	size_t written = 0, got = 0, i;
+	uint8_t *body;
+	size_t blen;
+	int rc;
+
+	snprintf(a_home, sizeof(a_home), "%s/fa", top);
+	snprintf(b_home, sizeof(b_home), "%s/fb", top);
+	home_like(a_home, a_store);
+	home_like(b_home, a_store);
+	port_base += 4;
+	daemon_start(&b, kithd, b_home, 1, NULL);
+	{
+		char peer_ep[64];
+
+		snprintf(peer_ep, sizeof(peer_ep), "%s", b.ep);
+		daemon_start(&a, kithd, a_home, 0, peer_ep);
+	}
+	if ((t = transport_new()) == NULL ||
+	    (sub = tsock_open(t, TSOCK_SUB, b.feed, &rc)) == NULL ||
+	    tsock_subscribe(sub, "request") != 0)
+		die("subscribe", KITH_EIO);
+	snprintf(a_home, sizeof(a_home), "%s/fa/store", top);
+	if ((st = store_open(a_home, 0, 0, &rc)) == NULL)
+		die(a_home, rc);
+	ids = calloc(count, sizeof(*ids));
+	sent = calloc(count, sizeof(*sent));
+	lat = calloc(count, sizeof(*lat));
+	if (ids == NULL || sent == NULL || lat == NULL)
+		die("feed", KITH_ENOMEM);
+	nap_ms(500);	/* the subscription reaches B */
+	t0 = next = now_s();
+	while (got < count && now_s() - t0 < 120) {
+		if (written < count && now_s() >= next) {
+			memset(&d, 0, sizeof(d));
+			d.kind = KITH_KIND_REQUEST;
+			randombytes_like(d.entity, sizeof(d.entity),
+			    written + 1000000);
+			body = request_body(written, 0, &blen);
+			d.body = body;
+			d.blen = blen;
+			if ((rc = store_write(st, key, &d, 1)) != 0)
+				die("write", rc);
+			free(body);
+			sent[written] = now_s();
+			memcpy(ids[written++], d.id, KITH_ID_LEN);
+			next += 0.01;	/* 100 records a second */
+		}
+		item.sock = sub;
+		item.fd = -1;
+		transport_poll(&item, 1, 2);
+		while (tsock_recv(sub, NULL, &m.payload, &m.len) == 0) {
+			if (syncmsg_records_start(&m, &it) != 0 ||
+			    syncmsg_records_next(&it, &rec) != 0)
+				continue;
+			for (i = 0; i < written; i++)
+				if (memcmp(ids[i], record_id(rec),
+				    KITH_ID_LEN) == 0 && lat[i] == 0) {
+					lat[i] = (now_s() - sent[i]) * 1000.0;
+					got++;
+				}
+			record_free(rec);
+		}
+	}
+	store_close(st);
+	tsock_close(sub);
+	transport_free(t);
+	daemon_stop(&a);
+	daemon_stop(&b);
+	for (i = 0, got = 0; i < count; i++)
+		if (lat[i] > 0)
+			lat[got++] = lat[i];
+	qsort(lat, got, sizeof(*lat), cmp_double);
+	if (got > 0) {
+		emit("feed_latency_p50_ms", lat[got / 2], "ms", 0);
+		emit("feed_latency_p99_ms", lat[got * 99 / 100], "ms", 0);
+	}
+	fprintf(stderr, "kith-bench: feed latency over %zu of %zu records "
+	    "(written on A at 100/s, seen on B's feed)\n", got, count);
+	free(ids);
+	free(sent);
+	free(lat);
+}
+
 static int
 rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
 {
@@ -371,7 +861,8 @@ main(int argc, char **argv)
 	const char *base = getenv("TMPDIR");
 	char top[4096], dir[4200];
 	size_t n = 1000000;
-	int keep = 0;
+	int keep = 0, no_sync = 0;
+	char kithd[4096], *slash;
 	struct ingest_run ig;
 	double sign, verify, write;
 	uint8_t seed[32];
@@ -383,9 +874,11 @@ main(int argc, char **argv)
 			base = argv[++i];
 		} else if (strcmp(argv[i], "--keep") == 0) {
 			keep = 1;
+		} else if (strcmp(argv[i], "--no-sync") == 0) {
+			no_sync = 1;
 		} else {
 			fprintf(stderr, "usage: kith-bench [--records N] "
-			    "[--dir DIR] [--keep]\n");
+			    "[--dir DIR] [--keep] [--no-sync]\n");
 			return strcmp(argv[i], "--help") == 0 ? 0 : 64;
 		}
 	}
@@ -414,7 +907,9 @@ main(int argc, char **argv)
 	emit("raw_verify_1core", verify, "ops/s", verify);
 
 	/* The ingest first, so its memory figure starts from a clean heap. */
-	snprintf(dir, sizeof(dir), "%s/ingest", top);
+	snprintf(dir, sizeof(dir), "%s/a", top);
+	mkdir(dir, 0700);
+	snprintf(dir, sizeof(dir), "%s/a/store", top);
 	ingest(dir, keys, n, &ig);
 	snprintf(dir, sizeof(dir), "%s/write", top);
 	write = bench_write(dir, keys[0], 100000);
@@ -426,6 +921,31 @@ main(int argc, char **argv)
 	fprintf(stderr, "kith-bench: ingest of %zu records (%d per entity, "
 	    "%d authors, batches of %d)\n", ig.records, VERSIONS, NAUTHORS,
 	    INGEST_BATCH);
+
+	if (!no_sync) {
+		char a_home[4300], b_home[4300];
+		struct ingest_run small;
+
+		snprintf(kithd, sizeof(kithd), "%s", argv[0]);
+		if ((slash = strrchr(kithd, '/')) != NULL)
+			strcpy(slash + 1, "kithd");
+		else
+			strcpy(kithd, "./kithd");
+		port_base = 30000 + (int)(getpid() % 2000) * 8;
+		snprintf(a_home, sizeof(a_home), "%s/a", top);
+		full_sync(kithd, top, a_home, n, &ig, verify, 1);
+		snprintf(b_home, sizeof(b_home), "%s/b%zu", top, n);
+		delta_sync(kithd, a_home, b_home, keys, &ig);
+		if (n > 100000) {
+			snprintf(a_home, sizeof(a_home), "%s/s", top);
+			mkdir(a_home, 0700);
+			snprintf(dir, sizeof(dir), "%s/s/store", top);
+			ingest(dir, keys, 100000, &small);
+			full_sync(kithd, top, a_home, 100000, &small, verify, 0);
+		}
+		snprintf(dir, sizeof(dir), "%s/a/store", top);
+		feed_latency(kithd, top, dir, keys[3], 1000);
+	}
 
 	if (keep)
 		fprintf(stderr, "kith-bench: stores kept in %s\n", top);

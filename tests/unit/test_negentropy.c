@@ -1055,6 +1055,41 @@ test_bulk_half(void **state)
 	free(all);
 }
 
+/*
+ * A bulk client holding a few items (a new node: just the charter)
+ * fingerprints each alone and the space after: the server's thousands of
+ * items come back as ranges to pull, never as ids.
+ */
+static void
+test_bulk_few(void **state)
+{
+	struct negentropy_item *all, few[3];
+	struct syncres res;
+	size_t n = 5000, i, pulled = 0;
+	uint64_t rng = 77;
+
+	(void)state;
+	assert_non_null(all = malloc(n * sizeof(*all)));
+	rand_items(all, n, &rng, 1000, n / 8 + 1);
+	qsort(all, n, sizeof(*all), cmp_item);
+	/* The oldest item only, then three spread out. */
+	assert_true(bulk_case(all, 1, all, n, 1) > 0);
+	run_sync_policy(all, 1, all, n, 0, 256, 1, &res);
+	for (i = 1; i < n; i++)
+		pulled += in_pulls(&all[i], &res);
+	/* Only items sharing the held item's timestamp come as ids. */
+	assert_true(res.nneed < 16);
+	assert_int_equal(pulled + res.nneed, n - 1);
+	free(res.have);
+	free(res.need);
+	free(res.pulls);
+	few[0] = all[10];
+	few[1] = all[2500];
+	few[2] = all[4999];
+	assert_true(bulk_case(few, 3, all, n, 1) > 0);
+	free(all);
+}
+
 /* Without bulk, the same sets: every missing id comes as a need. */
 static void
 test_nobulk_half(void **state)
@@ -1199,6 +1234,7 @@ main(void)
 		cmocka_unit_test(test_vectors),
 		cmocka_unit_test(test_bulk_empty),
 		cmocka_unit_test(test_bulk_half),
+		cmocka_unit_test(test_bulk_few),
 		cmocka_unit_test(test_nobulk_half),
 		cmocka_unit_test(test_set_items),
 		cmocka_unit_test(test_idlist_policy),
