@@ -567,12 +567,30 @@ struct session {
 	uint64_t sent, received, added, rejected, bytes_in, bytes_out;
 };
 
+/*
+ * A peer cut off: its ERROR gets CUT_DELAY_MS to leave before the
+ * connection is shut, and whatever it had already queued is discarded
+ * unread for BAN_MS instead of opening new sessions.
+ */
+#define BANNED_MAX	64
+#define CUT_DELAY_MS	200
+#define BAN_MS		60000
+
+struct banned {
+	struct tpeer peer;
+	uint64_t cut_at, until;
+	int cut;
+};
+
 struct sync_server {
 	struct sync_node *nd;
 	struct tsock *sock;
 	struct session *s;
 	size_t n, cap;
 	struct syncmsg_buf out;
+	struct banned ban[BANNED_MAX];
+	size_t nban, nextban;
+	uint64_t now;
 };
 
 struct sync_server *
@@ -673,6 +691,7 @@ static void
 drop(struct sync_server *srv, struct session *ss, uint32_t reqid, int code,
     const char *why)
 {
+	struct banned *b;
 
 	syncmsg_begin(&srv->out, SYNCMSG_ERROR, reqid);
 	syncmsg_put_error(&srv->out, code, why);
@@ -681,8 +700,28 @@ drop(struct sync_server *srv, struct session *ss, uint32_t reqid, int code,
 	log_warn("peer error peer=%s: %s (%s); dropped", ss->who, why,
 	    kith_strerror(code));
 	srv->nd->dropped++;
-	tsock_drop(srv->sock, &ss->peer);
+	b = &srv->ban[srv->nextban];
+	srv->nextban = (srv->nextban + 1) % BANNED_MAX;
+	if (srv->nban < BANNED_MAX)
+		srv->nban++;
+	b->peer = ss->peer;
+	b->cut_at = srv->now + CUT_DELAY_MS;
+	b->until = srv->now + BAN_MS;
+	b->cut = 0;
 	session_end(srv, ss, "dropped");
+}
+
+static int
+is_banned(struct sync_server *srv, const struct tpeer *peer)
+{
+	size_t i;
+
+	for (i = 0; i < srv->nban; i++)
+		if (srv->ban[i].until > srv->now &&
+		    srv->ban[i].peer.len == peer->len &&
+		    memcmp(srv->ban[i].peer.id, peer->id, peer->len) == 0)
+			return 1;
+	return 0;
 }
 
 static int
@@ -916,6 +955,8 @@ serve(struct sync_server *srv, const struct tpeer *from, const uint8_t *p,
 	const char *why = NULL;
 	int rc;
 
+	if (is_banned(srv, from))
+		return;	/* queued before the drop: discarded unread */
 	if ((ss = session_get(srv, from, now)) == NULL)
 		return;
 	ss->last_ms = now;
@@ -977,6 +1018,7 @@ sync_server_read(struct sync_server *srv, uint64_t now_ms)
 	size_t n, count;
 	int rc;
 
+	srv->now = now_ms;
 	/* A bounded number per call, so clients and timers take turns. */
 	for (count = 0; count < 64; count++) {
 		from.fd = -1;
@@ -993,7 +1035,13 @@ sync_server_expire(struct sync_server *srv, uint64_t now_ms)
 {
 	size_t i;
 
+	srv->now = now_ms;
 	for (i = srv->n; i-- > 0; )
 		if (now_ms - srv->s[i].last_ms > SYNC_IDLE_MS)
 			session_end(srv, &srv->s[i], "idle");
+	for (i = 0; i < srv->nban; i++)
+		if (!srv->ban[i].cut && now_ms >= srv->ban[i].cut_at) {
+			tsock_drop(srv->sock, &srv->ban[i].peer);
+			srv->ban[i].cut = 1;
+		}
 }
