@@ -58,32 +58,60 @@ reserve(struct order *o, size_t more)
 	return 0;
 }
 
-int
-order_add(struct order *o, uint64_t hlc, const uint8_t *id)
+static int
+qcmp(const void *pa, const void *pb)
+{
+	const struct negentropy_item *b = pb;
+
+	return item_cmp(pa, b->timestamp, b->id);
+}
+
+/* Index of the first item not below (${hlc}, ${id}). */
+static size_t
+lower(const struct order *o, uint64_t hlc, const uint8_t *id)
 {
 	size_t lo = 0, hi = o->n, mid;
-	int c;
 
-	/* The common case first: past the last item. */
-	if (o->n == 0 || item_cmp(&o->v[o->n - 1], hlc, id) < 0) {
-		lo = o->n;
-	} else {
-		while (lo < hi) {
-			mid = lo + (hi - lo) / 2;
-			if ((c = item_cmp(&o->v[mid], hlc, id)) == 0)
-				return 0;
-			if (c < 0)
-				lo = mid + 1;
-			else
-				hi = mid;
-		}
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (item_cmp(&o->v[mid], hlc, id) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
 	}
-	if (reserve(o, 1) != 0)
+	return lo;
+}
+
+int
+order_merge(struct order *o, struct negentropy_item *items, size_t k)
+{
+	size_t i, m = 0, p;
+	size_t w;
+
+	/* Sort the newcomers; drop repeats and items held already. */
+	qsort(items, k, sizeof(*items), qcmp);
+	for (i = 0; i < k; i++) {
+		if (m > 0 && qcmp(&items[m - 1], &items[i]) == 0)
+			continue;
+		p = lower(o, items[i].timestamp, items[i].id);
+		if (p < o->n && qcmp(&o->v[p], &items[i]) == 0)
+			continue;
+		items[m++] = items[i];
+	}
+	if (m == 0)
+		return 0;
+	if (reserve(o, m) != 0)
 		return KITH_ENOMEM;
-	memmove(o->v + lo + 1, o->v + lo, (o->n - lo) * sizeof(*o->v));
-	o->v[lo].timestamp = hlc;
-	memcpy(o->v[lo].id, id, KITH_ID_LEN);
-	o->n++;
+	/* One pass from the back: each held item moves at most once. */
+	i = o->n;
+	w = o->n + m;
+	o->n = w;
+	while (m > 0) {
+		if (i > 0 && qcmp(&o->v[i - 1], &items[m - 1]) > 0)
+			o->v[--w] = o->v[--i];
+		else
+			o->v[--w] = items[--m];
+	}
 	return 0;
 }
 
@@ -141,10 +169,11 @@ order_refresh(struct order *o, struct store *st, order_new_fn *fn,
 				rc = fn(arg, &o->v[i]);
 		goto out;
 	}
-	for (i = 0; i < r.nfresh && rc == 0; i++)
-		if ((rc = order_add(o, r.fresh[i].timestamp, r.fresh[i].id)) == 0
-		    && fn != NULL)
+	if (fn != NULL)
+		for (i = 0; i < r.nfresh && rc == 0; i++)
 			rc = fn(arg, &r.fresh[i]);
+	if (rc == 0)
+		rc = order_merge(o, r.fresh, r.nfresh);
 out:
 	free(r.fresh);
 	return rc;

@@ -41,11 +41,12 @@ int order_refresh(struct order *o, struct store *st, order_new_fn *fn,
     void *arg);
 
 /**
- * order_add(o, hlc, id):
- * Insert one item if absent.  Return 0 or KITH_ENOMEM.  Adding a run of
- * items in ascending order at the end costs O(1) each.
+ * order_merge(o, items, k):
+ * Insert the ${k} items at ${items} (any order; repeats and items held
+ * already are skipped) in one pass over the order.  ${items} is sorted
+ * and reused as scratch.  Return 0 or KITH_ENOMEM.
  */
-int order_add(struct order *o, uint64_t hlc, const uint8_t *id);
+int order_merge(struct order *o, struct negentropy_item *items, size_t k);
 
 /**
  * order_items(o, n):

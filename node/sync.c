@@ -63,12 +63,24 @@ sync_node_publish(struct sync_node *nd, const struct record *rec)
 }
 
 int
-sync_node_added(struct sync_node *nd, const struct record *rec)
+sync_node_added(struct sync_node *nd, struct record *const *recs,
+    const int *rcs, size_t n)
 {
+	struct negentropy_item *items;
+	size_t i, k = 0;
 	int rc;
 
-	rc = order_add(nd->order, record_header(rec)->hlc, record_id(rec));
-	sync_node_publish(nd, rec);
+	if ((items = malloc((n ? n : 1) * sizeof(*items))) == NULL)
+		return KITH_ENOMEM;
+	for (i = 0; i < n; i++) {
+		if (rcs[i] != 0)
+			continue;
+		items[k].timestamp = record_header(recs[i])->hlc;
+		memcpy(items[k++].id, record_id(recs[i]), KITH_ID_LEN);
+		sync_node_publish(nd, recs[i]);
+	}
+	rc = order_merge(nd->order, items, k);
+	free(items);
 	return rc;
 }
 
@@ -382,10 +394,10 @@ collect(struct sync_client *c)
 	size_t i;
 
 	while ((b = ingest_done(c->ig)) != NULL) {
+		(void)sync_node_added(c->nd, b->recs, b->rcs, b->n);
 		for (i = 0; i < b->n; i++) {
 			if (b->rcs[i] == 0) {
 				c->stats.added++;
-				(void)sync_node_added(c->nd, b->recs[i]);
 			} else if (b->rcs[i] != KITH_EEXIST) {
 				c->stats.rejected++;
 				c->nd->rejected++;
@@ -920,10 +932,10 @@ on_push(struct sync_server *srv, struct session *ss, const struct syncmsg *m)
 	}
 	if ((rc = store_apply_verified(srv->nd->st, recs, n, rcs, &res)) != 0)
 		goto out;
+	(void)sync_node_added(srv->nd, recs, rcs, n);
 	for (i = 0; i < n; i++) {
 		if (rcs[i] == 0) {
 			ss->added++;
-			(void)sync_node_added(srv->nd, recs[i]);
 		} else if (rcs[i] != KITH_EEXIST) {
 			ss->rejected++;
 			srv->nd->rejected++;

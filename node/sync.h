@@ -64,11 +64,13 @@ struct sync_stats {
 };
 
 /**
- * sync_node_added(nd, rec):
- * Record that ${rec} was just committed: add it to the order and publish
- * it on the feed.  Return 0 or KITH_ENOMEM.
+ * sync_node_added(nd, recs, rcs, n):
+ * Record that the records ${recs}[i] whose ${rcs}[i] is 0 were just
+ * committed: add them to the order in one merge and publish them on the
+ * feed.  Return 0 or KITH_ENOMEM.
  */
-int sync_node_added(struct sync_node *nd, const struct record *rec);
+int sync_node_added(struct sync_node *nd, struct record *const *recs,
+    const int *rcs, size_t n);
 
 /**
  * sync_node_publish(nd, rec):
