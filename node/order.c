@@ -88,6 +88,8 @@ order_merge(struct order *o, struct negentropy_item *items, size_t k)
 	size_t i, m = 0, p;
 	size_t w;
 
+	if (k == 0)
+		return 0;
 	/* Sort the newcomers; drop repeats and items held already. */
 	qsort(items, k, sizeof(*items), qcmp);
 	for (i = 0; i < k; i++) {
