@@ -590,6 +590,8 @@ struct session {
 
 struct banned {
 	struct tpeer peer;
+	struct sockaddr_storage addr;	/* the connection's far end */
+	socklen_t addrlen;
 	uint64_t cut_at, until;
 	int cut;
 };
@@ -698,6 +700,26 @@ session_end(struct sync_server *srv, struct session *ss, const char *why)
 	*ss = srv->s[--srv->n];
 }
 
+/*
+ * Shut the connection of banned peer ${b}, if it is still the one it was:
+ * libzmq may have closed it and given its descriptor number to a new
+ * connection, which must not be cut.
+ */
+static void
+cut(struct sync_server *srv, struct banned *b)
+{
+	struct sockaddr_storage now;
+	socklen_t len = sizeof(now);
+
+	if (b->cut || b->addrlen == 0)
+		goto done;
+	if (getpeername(b->peer.fd, (struct sockaddr *)&now, &len) == 0 &&
+	    len == b->addrlen && memcmp(&now, &b->addr, len) == 0)
+		tsock_drop(srv->sock, &b->peer);
+done:
+	b->cut = 1;
+}
+
 /* Answer with an ERROR, cut the peer off and forget its session. */
 static void
 drop(struct sync_server *srv, struct session *ss, uint32_t reqid, int code,
@@ -716,7 +738,12 @@ drop(struct sync_server *srv, struct session *ss, uint32_t reqid, int code,
 	srv->nextban = (srv->nextban + 1) % BANNED_MAX;
 	if (srv->nban < BANNED_MAX)
 		srv->nban++;
+	cut(srv, b);	/* an older entry's cut comes due early */
 	b->peer = ss->peer;
+	b->addrlen = sizeof(b->addr);
+	if (ss->peer.fd < 0 || getpeername(ss->peer.fd,
+	    (struct sockaddr *)&b->addr, &b->addrlen) != 0)
+		b->addrlen = 0;
 	b->cut_at = srv->now + CUT_DELAY_MS;
 	b->until = srv->now + BAN_MS;
 	b->cut = 0;
@@ -1052,8 +1079,6 @@ sync_server_expire(struct sync_server *srv, uint64_t now_ms)
 		if (now_ms - srv->s[i].last_ms > SYNC_IDLE_MS)
 			session_end(srv, &srv->s[i], "idle");
 	for (i = 0; i < srv->nban; i++)
-		if (!srv->ban[i].cut && now_ms >= srv->ban[i].cut_at) {
-			tsock_drop(srv->sock, &srv->ban[i].peer);
-			srv->ban[i].cut = 1;
-		}
+		if (!srv->ban[i].cut && now_ms >= srv->ban[i].cut_at)
+			cut(srv, &srv->ban[i]);
 }
