@@ -247,6 +247,18 @@ ingest_flush(struct ingest *ig)
 }
 
 int
+ingest_idle(struct ingest *ig)
+{
+	int idle;
+
+	pthread_mutex_lock(&ig->lock);
+	idle = (ig->filling == NULL || ig->filling->n == 0) &&
+	    ig->busy == 0 && ig->ndone == 0;
+	pthread_mutex_unlock(&ig->lock);
+	return idle;
+}
+
+int
 ingest_fd(const struct ingest *ig)
 {
 

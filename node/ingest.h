@@ -53,6 +53,12 @@ int ingest_add(struct ingest *ig, struct record *rec);
 int ingest_flush(struct ingest *ig);
 
 /**
+ * ingest_idle(ig):
+ * Return 1 if every record added has been committed and collected.
+ */
+int ingest_idle(struct ingest *ig);
+
+/**
  * ingest_fd(ig):
  * Return a file descriptor that polls readable while a committed batch
  * waits for ingest_done (if the pipeline keeps them).

@@ -214,8 +214,9 @@ publish_new(void *arg, const struct negentropy_item *it)
 
 /*
  * Records written by another process (the kith command) since the last
- * look.  Unless ${force}, not while client sessions run: their batches in
- * flight would look foreign and be published twice.
+ * look.  Unless ${force}, not while a client session has records in its
+ * ingest pipeline: committed but not yet collected, they would look
+ * foreign and be published twice.
  */
 static void
 check_store(struct daemon *d, uint64_t now, int force)
@@ -228,8 +229,8 @@ check_store(struct daemon *d, uint64_t now, int force)
 		return;
 	d->check_ms = now;
 	for (i = 0; i < d->npeers && !force; i++)
-		if (d->peers[i].c != NULL)
-			return;	/* sessions commit too: look when they end */
+		if (d->peers[i].c != NULL && !sync_client_idle(d->peers[i].c))
+			return;	/* look once they are collected */
 	if (store_txnid(d->st, &txnid) != 0 || txnid == d->txnid)
 		return;
 	(void)order_items(d->nd.order, &before);

@@ -533,6 +533,13 @@ sync_client_step(struct sync_client *c, uint64_t now_ms)
 	return rc;
 }
 
+int
+sync_client_idle(struct sync_client *c)
+{
+
+	return ingest_idle(c->ig);
+}
+
 const struct sync_stats *
 sync_client_stats(const struct sync_client *c)
 {

@@ -102,6 +102,13 @@ size_t sync_client_poll(struct sync_client *c, struct tpoll *items);
 int sync_client_step(struct sync_client *c, uint64_t now_ms);
 
 /**
+ * sync_client_idle(c):
+ * Return 1 if every record ${c} received is committed and accounted for
+ * (none is in the store but unknown to the node's order).
+ */
+int sync_client_idle(struct sync_client *c);
+
+/**
  * sync_client_stats(c):
  * Return ${c}'s figures so far; borrowed.
  */
