@@ -454,7 +454,7 @@ bind_one(struct daemon *d, int role, const char *ep, int line,
 static int
 lock_home(struct daemon *d, int *fd)
 {
-	char path[4200], pid[32];
+	char path[4200], pid[32 + 2 * (CONFIG_ENDPOINT_MAX + 2)];
 	int n;
 
 	snprintf(path, sizeof(path), "%s/kithd.pid", d->home);
@@ -464,7 +464,9 @@ lock_home(struct daemon *d, int *fd)
 	if (flock(*fd, LOCK_EX | LOCK_NB) != 0)
 		return fail(EX_TEMPFAIL, "another kithd is running on %s",
 		    d->home);
-	n = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
+	/* The pid, then the endpoints in use, for kith status. */
+	n = snprintf(pid, sizeof(pid), "%ld\n%s\n%s\n", (long)getpid(),
+	    d->cfg.listen, d->cfg.feed);
 	if (ftruncate(*fd, 0) != 0 || pwrite(*fd, pid, (size_t)n, 0) != n)
 		return fail(EX_IOERR, "cannot write %s", path);
 	return -1;

@@ -2099,11 +2099,15 @@ cmd_peers(struct ctx *c, int argc, char **argv)
 		    "%s\n", home_path(c, "kith.conf"));
 	return 0;
 }
-/* The pid of the kithd holding the home's lock, or 0 if none runs. */
+/*
+ * The pid of the kithd holding the home's lock, or 0 if none runs; then
+ * the endpoints it uses (which its flags may have set) replace the
+ * config's in ${c}.
+ */
 static long
 daemon_pid(struct ctx *c)
 {
-	char buf[32];
+	char buf[32 + 2 * (CONFIG_ENDPOINT_MAX + 2)], *listen, *feed, *end;
 	ssize_t n;
 	long pid = 0;
 	int fd;
@@ -2116,6 +2120,14 @@ daemon_pid(struct ctx *c)
 		pid = strtol(buf, NULL, 10);
 		if (pid <= 0)
 			pid = -1;
+		if ((listen = strchr(buf, '\n')) != NULL &&
+		    (feed = strchr(++listen, '\n')) != NULL &&
+		    (end = strchr(++feed, '\n')) != NULL) {
+			feed[-1] = *end = '\0';
+			snprintf(c->cfg.listen, sizeof(c->cfg.listen), "%s",
+			    listen);
+			snprintf(c->cfg.feed, sizeof(c->cfg.feed), "%s", feed);
+		}
 	}
 	close(fd);
 	return pid;
@@ -2126,8 +2138,8 @@ cmd_status(struct ctx *c, int argc, char **argv)
 {
 	static const char help[] = "usage: kith [--home DIR] status [--json]\n\n"
 	    "Whether kithd is running on this home (and its pid), its\n"
-	    "endpoints from kith.conf, the store's record and entity counts,\n"
-	    "and the state digest.\n";
+	    "endpoints (those in use if it runs, else kith.conf's), the\n"
+	    "store's record and entity counts, and the state digest.\n";
 	static const struct opt spec[] = { { "json", 0 }, { NULL, 0 } };
 	struct store_stats ss;
 	uint8_t d[KITH_HASH_LEN];
