@@ -65,13 +65,29 @@ ingest_batch_free(struct ingest_batch *b)
 	free(b);
 }
 
+int
+ingest_check(struct store *st, struct record *const *recs, size_t n,
+    int *rcs, struct record **todo)
+{
+	size_t i;
+	int rc;
+
+	/* Duplicates first: a held record costs no signature check. */
+	memset(rcs, 0, n * sizeof(*rcs));
+	if ((rc = store_dedup(st, recs, n, rcs)) != 0)
+		return rc;
+	for (i = 0; i < n; i++)
+		todo[i] = rcs[i] == 0 ? recs[i] : NULL;
+	record_verify_batch(todo, n, rcs);
+	return 0;
+}
+
 static void *
 verifier(void *arg)
 {
 	struct ingest *ig = arg;
 	struct ingest_batch *b;
 	struct record **todo = ig->todo;
-	size_t i;
 
 	pthread_mutex_lock(&ig->lock);
 	for (;;) {
@@ -83,13 +99,7 @@ verifier(void *arg)
 		pthread_cond_broadcast(&ig->cond);
 		pthread_mutex_unlock(&ig->lock);
 
-		/* Duplicates first: a held record costs no signature check. */
-		memset(b->rcs, 0, b->n * sizeof(*b->rcs));
-		if ((b->rc = store_dedup(ig->st, b->recs, b->n, b->rcs)) == 0) {
-			for (i = 0; i < b->n; i++)
-				todo[i] = b->rcs[i] == 0 ? b->recs[i] : NULL;
-			record_verify_batch(todo, b->n, b->rcs);
-		}
+		b->rc = ingest_check(ig->st, b->recs, b->n, b->rcs, todo);
 
 		pthread_mutex_lock(&ig->lock);
 		while (ig->to_commit != NULL)

@@ -30,6 +30,17 @@ struct ingest_batch {
 };
 
 /**
+ * ingest_check(st, recs, n, rcs, todo):
+ * The checks before a commit, for a caller that commits at once: set
+ * ${rcs}[i] to KITH_EEXIST for each record held already (or repeated),
+ * else to its signature check's result, checked on every core.  ${todo}
+ * is scratch for ${n} pointers.  Return 0 or a store error.  Pass ${rcs}
+ * to store_apply_verified.
+ */
+int ingest_check(struct store *st, struct record *const *recs, size_t n,
+    int *rcs, struct record **todo);
+
+/**
  * ingest_new(st, keep):
  * Start a pipeline into ${st}, which must be opened with STORE_SHARED and
  * outlive the pipeline.  If ${keep}, committed batches keep their records

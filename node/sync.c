@@ -924,7 +924,7 @@ on_push(struct sync_server *srv, struct session *ss, const struct syncmsg *m)
 {
 	struct syncmsg_records it;
 	struct store_result res;
-	struct record **recs = NULL, *rec, **nr;
+	struct record **recs = NULL, *rec, **nr, **todo = NULL;
 	size_t n = 0, cap = 0, i;
 	int *rcs = NULL, rc;
 
@@ -950,20 +950,12 @@ on_push(struct sync_server *srv, struct session *ss, const struct syncmsg *m)
 		goto out;
 	}
 	/* DESIGN.md's order: duplicates, then signatures, then one commit. */
-	if ((rc = store_dedup(srv->nd->st, recs, n, rcs)) != 0)
+	if ((todo = calloc(n ? n : 1, sizeof(*todo))) == NULL) {
+		rc = KITH_ENOMEM;
 		goto out;
-	{
-		struct record **todo;
-
-		if ((todo = calloc(n ? n : 1, sizeof(*todo))) == NULL) {
-			rc = KITH_ENOMEM;
-			goto out;
-		}
-		for (i = 0; i < n; i++)
-			todo[i] = rcs[i] == 0 ? recs[i] : NULL;
-		record_verify_batch(todo, n, rcs);
-		free(todo);
 	}
+	if ((rc = ingest_check(srv->nd->st, recs, n, rcs, todo)) != 0)
+		goto out;
 	if ((rc = store_apply_verified(srv->nd->st, recs, n, rcs, &res)) != 0)
 		goto out;
 	(void)sync_node_added(srv->nd, recs, rcs, n);
@@ -988,6 +980,7 @@ out:
 		record_free(recs[i]);
 	free(recs);
 	free(rcs);
+	free(todo);
 	return rc;
 }
 
