@@ -34,6 +34,28 @@ config_defaults(struct config *c)
 }
 
 int
+config_home(const char *flag, char *out, size_t size)
+{
+	const char *env;
+
+	if (flag == NULL && (env = getenv("KITH_HOME")) != NULL && *env)
+		flag = env;
+	if (flag == NULL) {
+		if ((env = getenv("HOME")) == NULL || *env == '\0')
+			return KITH_ENOTFOUND;
+		if ((size_t)snprintf(out, size, "%s/.local/share/kith", env) >=
+		    size)
+			return KITH_EINVAL;
+		return 0;
+	}
+	/* Room is kept for the files under the home. */
+	if (*flag == '\0' || strlen(flag) + 64 >= size)
+		return KITH_EINVAL;
+	snprintf(out, size, "%s", flag);
+	return 0;
+}
+
+int
 config_endpoint_ok(const char *ep, int bind)
 {
 	const char *host, *colon, *p;

@@ -59,6 +59,15 @@ int config_load(const char *path, struct config *c, char *err, size_t errlen);
 int config_name_ok(const char *name);
 
 /**
+ * config_home(flag, out, size):
+ * Write a node's home to ${out} (${size} bytes): ${flag} (a --home value)
+ * if not NULL, else $KITH_HOME, else ~/.local/share/kith.  Return 0,
+ * KITH_ENOTFOUND if there is no flag, KITH_HOME or HOME, or KITH_EINVAL if
+ * the home is empty or too long.
+ */
+int config_home(const char *flag, char *out, size_t size);
+
+/**
  * config_endpoint_ok(ep, bind):
  * Return 1 if ${ep} is an endpoint kith accepts: tcp://HOST:PORT with a
  * port of 1-65535 (HOST may be * if ${bind}), or ipc://PATH; else 0.

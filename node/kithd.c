@@ -378,8 +378,8 @@ run(struct daemon *d)
 static int
 parse_args(struct daemon *d, int argc, char **argv, struct config *flags)
 {
-	const char *home = NULL, *env, *v;
-	int i;
+	const char *home = NULL, *v;
+	int i, rc;
 
 	for (i = 1; i < argc; i++) {
 		const char *a = argv[i];
@@ -418,18 +418,9 @@ parse_args(struct daemon *d, int argc, char **argv, struct config *flags)
 			snprintf(flags->peers[flags->npeers++],
 			    sizeof(flags->peers[0]), "%s", v);
 	}
-	if (home == NULL && (env = getenv("KITH_HOME")) != NULL && *env)
-		home = env;
-	if (home == NULL) {
-		if ((env = getenv("HOME")) == NULL || *env == '\0')
-			return fail(EX_USAGE, "no home: give --home DIR or set "
-			    "KITH_HOME");
-		snprintf(d->home, sizeof(d->home), "%s/.local/share/kith", env);
-	} else if (*home == '\0' || strlen(home) >= sizeof(d->home) - 64) {
-		return fail(EX_USAGE, "invalid --home");
-	} else {
-		snprintf(d->home, sizeof(d->home), "%s", home);
-	}
+	if ((rc = config_home(home, d->home, sizeof(d->home))) != 0)
+		return fail(EX_USAGE, rc == KITH_ENOTFOUND ? "no home: give "
+		    "--home DIR or set KITH_HOME" : "invalid --home");
 	return -1;
 }
 

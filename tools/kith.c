@@ -2203,7 +2203,7 @@ int
 main(int argc, char **argv)
 {
 	struct ctx c;
-	const char *home = NULL, *env;
+	const char *home = NULL;
 	char cmdname[64];
 	size_t i;
 	int ai = 1, rc;
@@ -2232,17 +2232,9 @@ main(int argc, char **argv)
 	}
 	if (ai >= argc)
 		return fail(&c, EX_USAGE, "no command (see kith --help)");
-	if (home == NULL && (env = getenv("KITH_HOME")) != NULL && *env)
-		home = env;
-	if (home == NULL) {
-		if ((env = getenv("HOME")) == NULL || *env == '\0')
-			return fail(&c, EX_USAGE, "no home: give --home DIR "
-			    "or set KITH_HOME");
-		snprintf(c.home, sizeof(c.home), "%s/.local/share/kith", env);
-	} else if (*home == '\0' || strlen(home) >= sizeof(c.home) - 64)
-		return fail(&c, EX_USAGE, "invalid --home");
-	else
-		snprintf(c.home, sizeof(c.home), "%s", home);
+	if ((rc = config_home(home, c.home, sizeof(c.home))) != 0)
+		return fail(&c, EX_USAGE, rc == KITH_ENOTFOUND ? "no home: give "
+		    "--home DIR or set KITH_HOME" : "invalid --home");
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		if (strcmp(commands[i].name, argv[ai]) == 0)
 			break;
