@@ -889,8 +889,12 @@ store_apply_verified(struct store *st, struct record *const *recs, size_t n,
 	return rc;
 }
 
-int
-store_order_scan(struct store *st, store_order_fn *fn, void *arg)
+/* Called by walk for each key and value; non-zero stops. */
+typedef int walk_fn(void *arg, const MDB_val *k, const MDB_val *v);
+
+/* Call ${fn} for every entry of database ${db}, in one read transaction. */
+static int
+walk(struct store *st, int db, walk_fn *fn, void *arg)
 {
 	MDB_val k, v;
 	MDB_cursor *cur;
@@ -899,7 +903,7 @@ store_order_scan(struct store *st, store_order_fn *fn, void *arg)
 
 	if ((rc = txn_begin(st, MDB_RDONLY, &txn)) != 0)
 		return rc;
-	if ((rc = mdb_err(mdb_cursor_open(txn, st->dbi[DB_REC], &cur))) != 0)
+	if ((rc = mdb_err(mdb_cursor_open(txn, st->dbi[db], &cur))) != 0)
 		goto out;
 	for (op = MDB_FIRST; ; op = MDB_NEXT) {
 		if ((rc = mdb_err(mdb_cursor_get(cur, &k, &v, op))) != 0) {
@@ -907,18 +911,38 @@ store_order_scan(struct store *st, store_order_fn *fn, void *arg)
 				rc = 0;
 			break;
 		}
-		if (k.mv_size != KEY_LEN) {
-			rc = KITH_ECORRUPT;
-			break;
-		}
-		if ((rc = fn(arg, get_be64(k.mv_data),
-		    (const uint8_t *)k.mv_data + 8)) != 0)
+		if ((rc = fn(arg, &k, &v)) != 0)
 			break;
 	}
 	mdb_cursor_close(cur);
 out:
 	mdb_txn_abort(txn);
 	return rc;
+}
+
+struct order_walk {
+	store_order_fn *fn;
+	void *arg;
+};
+
+static int
+order_one(void *arg, const MDB_val *k, const MDB_val *v)
+{
+	struct order_walk *w = arg;
+
+	(void)v;
+	if (k->mv_size != KEY_LEN)
+		return KITH_ECORRUPT;
+	return w->fn(w->arg, get_be64(k->mv_data),
+	    (const uint8_t *)k->mv_data + 8);
+}
+
+int
+store_order_scan(struct store *st, store_order_fn *fn, void *arg)
+{
+	struct order_walk w = { fn, arg };
+
+	return walk(st, DB_REC, order_one, &w);
 }
 
 int
@@ -959,47 +983,38 @@ store_peer_put(struct store *st, const char *endpoint,
 	return rc;
 }
 
+struct peer_walk {
+	store_peer_fn *fn;
+	void *arg;
+};
+
+static int
+peer_one(void *arg, const MDB_val *k, const MDB_val *v)
+{
+	struct peer_walk *w = arg;
+	char ep[STORE_ENDPOINT_MAX + 1];
+	struct store_peer p;
+	const uint8_t *b = v->mv_data;
+
+	if (k->mv_size == 0 || k->mv_size > STORE_ENDPOINT_MAX ||
+	    v->mv_size != PEER_LEN)
+		return KITH_ECORRUPT;
+	memcpy(ep, k->mv_data, k->mv_size);
+	ep[k->mv_size] = '\0';
+	p.last_ok_ms = get_be64(b);
+	p.last_try_ms = get_be64(b + 8);
+	p.last_rc = (int)(int64_t)get_be64(b + 16);
+	p.received = get_be64(b + 24);
+	p.sent = get_be64(b + 32);
+	return w->fn(w->arg, ep, &p);
+}
+
 int
 store_peers(struct store *st, store_peer_fn *fn, void *arg)
 {
-	char ep[STORE_ENDPOINT_MAX + 1];
-	struct store_peer p;
-	const uint8_t *b;
-	MDB_val k, v;
-	MDB_cursor *cur;
-	MDB_txn *txn;
-	int rc, op;
+	struct peer_walk w = { fn, arg };
 
-	if ((rc = txn_begin(st, MDB_RDONLY, &txn)) != 0)
-		return rc;
-	if ((rc = mdb_err(mdb_cursor_open(txn, st->dbi[DB_PEERS], &cur))) != 0)
-		goto out;
-	for (op = MDB_FIRST; ; op = MDB_NEXT) {
-		if ((rc = mdb_err(mdb_cursor_get(cur, &k, &v, op))) != 0) {
-			if (rc == KITH_ENOTFOUND)
-				rc = 0;
-			break;
-		}
-		if (k.mv_size == 0 || k.mv_size > STORE_ENDPOINT_MAX ||
-		    v.mv_size != PEER_LEN) {
-			rc = KITH_ECORRUPT;
-			break;
-		}
-		memcpy(ep, k.mv_data, k.mv_size);
-		ep[k.mv_size] = '\0';
-		b = v.mv_data;
-		p.last_ok_ms = get_be64(b);
-		p.last_try_ms = get_be64(b + 8);
-		p.last_rc = (int)(int64_t)get_be64(b + 16);
-		p.received = get_be64(b + 24);
-		p.sent = get_be64(b + 32);
-		if ((rc = fn(arg, ep, &p)) != 0)
-			break;
-	}
-	mdb_cursor_close(cur);
-out:
-	mdb_txn_abort(txn);
-	return rc;
+	return walk(st, DB_PEERS, peer_one, &w);
 }
 
 /* The author's highest sequence number held, or 0. */
@@ -1459,30 +1474,24 @@ out:
 	return rc;
 }
 
+static int
+digest_one(void *arg, const MDB_val *k, const MDB_val *v)
+{
+
+	(void)k;
+	kcrypto_hash_update(arg, v->mv_data, v->mv_size);
+	return 0;
+}
+
 int
 store_digest(struct store *st, uint8_t out[KITH_HASH_LEN])
 {
 	struct kcrypto_hash hs;
-	MDB_cursor *cur;
-	MDB_txn *txn;
-	MDB_val k, v;
-	int rc, op;
+	int rc;
 
-	if ((rc = txn_begin(st, MDB_RDONLY, &txn)) != 0)
-		return rc;
-	if ((rc = mdb_err(mdb_cursor_open(txn, st->dbi[DB_STATE], &cur))) != 0)
-		goto out;
 	kcrypto_hash_init(&hs);
-	for (op = MDB_FIRST; ; op = MDB_NEXT) {
-		if ((rc = mdb_cursor_get(cur, &k, &v, op)) != 0)
-			break;
-		kcrypto_hash_update(&hs, v.mv_data, v.mv_size);
-	}
-	kcrypto_hash_final(&hs, out);
-	rc = rc == MDB_NOTFOUND ? 0 : mdb_err(rc);
-	mdb_cursor_close(cur);
-out:
-	mdb_txn_abort(txn);
+	if ((rc = walk(st, DB_STATE, digest_one, &hs)) == 0)
+		kcrypto_hash_final(&hs, out);
 	return rc;
 }
 
