@@ -28,9 +28,18 @@ void
 config_defaults(struct config *c)
 {
 
+	char err[256];
+	FILE *f;
+
 	memset(c, 0, sizeof(*c));
 	c->max_size_mb = 65536;
 	c->interval_s = 30;
+	/* Then the built-in file's values, so every reader sees the same. */
+	if ((f = fmemopen((void *)config_default, strlen(config_default),
+	    "r")) != NULL) {
+		(void)config_read(f, "built-in kith.conf", c, err, sizeof(err));
+		fclose(f);
+	}
 }
 
 int

@@ -29,7 +29,8 @@ extern const char config_default[];
 
 /**
  * config_defaults(c):
- * Fill ${c} with the built-in defaults.
+ * Fill ${c} with the defaults: the built-in kith.conf's values
+ * (config_default), as a node with no kith.conf of its own runs.
  */
 void config_defaults(struct config *c);
 

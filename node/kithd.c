@@ -480,16 +480,6 @@ main(int argc, char **argv)
 		return fail(EX_SOFTWARE, "cannot initialise libsodium");
 	snprintf(d.conf, sizeof(d.conf), "%s/kith.conf", d.home);
 	config_defaults(&d.cfg);
-	{
-		/* The built-in defaults, then the home's file over them. */
-		FILE *f = fmemopen((void *)config_default,
-		    strlen(config_default), "r");
-
-		if (f == NULL || config_read(f, "built-in kith.conf", &d.cfg,
-		    err, sizeof(err)) != 0)
-			return fail(EX_SOFTWARE, "built-in config: %s", err);
-		fclose(f);
-	}
 	rc = config_load(d.conf, &d.cfg, err, sizeof(err));
 	if (rc != 0 && rc != KITH_ENOTFOUND)
 		return fail(EX_CONFIG, "%s", err);

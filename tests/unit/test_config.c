@@ -72,6 +72,12 @@ test_default(void **state)
 	assert_int_equal(load(f, config_default, &c, err), 0);
 	assert_string_equal(c.name, "");
 	assert_int_equal(c.max_size_mb, 65536);
+	/* The defaults are that text's values, with no file read. */
+	config_defaults(&c);
+	assert_string_equal(c.listen, "tcp://127.0.0.1:7400");
+	assert_string_equal(c.feed, "tcp://127.0.0.1:7401");
+	assert_int_equal(c.npeers, 0);
+	assert_int_equal(c.interval_s, 30);
 }
 
 static void
