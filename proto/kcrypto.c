@@ -227,3 +227,29 @@ kcrypto_sign_raw(uint8_t sig[64], const uint8_t *msg, size_t mlen,
 
 	crypto_sign_detached(sig, NULL, msg, mlen, key->sk);
 }
+
+int
+kcrypto_key_x25519(const struct kcrypto_key *key, uint8_t pk[32],
+    uint8_t sk[32])
+{
+
+	if (crypto_sign_ed25519_pk_to_curve25519(pk, key->pk) != 0 ||
+	    crypto_sign_ed25519_sk_to_curve25519(sk, key->sk) != 0)
+		return KITH_ECRYPTO;
+	return 0;
+}
+
+int
+kcrypto_x25519_public(const uint8_t ed_pk[32], uint8_t out[32])
+{
+
+	return crypto_sign_ed25519_pk_to_curve25519(out, ed_pk) == 0 ? 0 :
+	    KITH_ECRYPTO;
+}
+
+void
+kcrypto_wipe(void *p, size_t n)
+{
+
+	sodium_memzero(p, n);
+}

@@ -85,6 +85,30 @@ struct kcrypto_key *kcrypto_key_load(const char *path, int *rc);
 const uint8_t *kcrypto_key_public(const struct kcrypto_key *key);
 
 /**
+ * kcrypto_key_x25519(key, pk, sk):
+ * Write the X25519 key pair derived from ${key}'s ed25519 identity to
+ * ${pk}[32] and ${sk}[32].  The pair serves both as the node's ZeroMQ CURVE
+ * key and as its organisation's sealing key.  The caller wipes ${sk}
+ * (kcrypto_wipe) when done.  Return 0, or KITH_ECRYPTO.
+ */
+int kcrypto_key_x25519(const struct kcrypto_key *key, uint8_t pk[32],
+    uint8_t sk[32]);
+
+/**
+ * kcrypto_x25519_public(ed_pk, out):
+ * Write to ${out}[32] the X25519 public key derived from the ed25519 public
+ * key ${ed_pk} (the public half kcrypto_key_x25519 gives).  Return 0, or
+ * KITH_ECRYPTO if ${ed_pk} is not a valid ed25519 point.
+ */
+int kcrypto_x25519_public(const uint8_t ed_pk[32], uint8_t out[32]);
+
+/**
+ * kcrypto_wipe(p, n):
+ * Zero ${n} bytes at ${p} in a way the compiler keeps.
+ */
+void kcrypto_wipe(void *p, size_t n);
+
+/**
  * kcrypto_key_free(key):
  * Wipe and free ${key}.  Does nothing if ${key} is NULL.
  */

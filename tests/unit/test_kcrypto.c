@@ -367,6 +367,31 @@ test_random(void **state)
 	assert_memory_not_equal(a, z, 32);
 }
 
+/* The X25519 pair derived from an identity agrees with its public half. */
+static void
+test_x25519(void **state)
+{
+	struct kcrypto_key *a = kcrypto_key_generate(), *b = kcrypto_key_generate();
+	uint8_t pk[32], sk[32], pub[32], pkb[32], skb[32], zero[32] = { 0 };
+
+	(void)state;
+	assert_non_null(a);
+	assert_non_null(b);
+	assert_int_equal(kcrypto_key_x25519(a, pk, sk), 0);
+	assert_int_equal(kcrypto_x25519_public(kcrypto_key_public(a), pub), 0);
+	assert_memory_equal(pk, pub, 32);
+	assert_int_equal(kcrypto_key_x25519(b, pkb, skb), 0);
+	assert_memory_not_equal(pk, pkb, 32);
+	/* A public key that is no curve point is refused. */
+	memset(pub, 0xff, sizeof(pub));
+	pub[31] = 0x7f;
+	assert_int_equal(kcrypto_x25519_public(pub, pkb), KITH_ECRYPTO);
+	kcrypto_wipe(sk, sizeof(sk));
+	assert_memory_equal(sk, zero, 32);
+	kcrypto_key_free(a);
+	kcrypto_key_free(b);
+}
+
 int
 main(void)
 {
@@ -379,6 +404,7 @@ main(void)
 		cmocka_unit_test(test_key_file),
 		cmocka_unit_test(test_key_load_bad),
 		cmocka_unit_test(test_random),
+		cmocka_unit_test(test_x25519),
 	};
 
 	return cmocka_run_group_tests(tests, setup, NULL);
