@@ -33,6 +33,9 @@ kith_strerror(int rc)
 	case KITH_EPROTO: return "peer broke the sync protocol";
 	case KITH_ETIMEDOUT: return "peer did not answer in time";
 	case KITH_EPEER: return "peer reported an error";
+	case KITH_EREVOKED: return "author's key was revoked before this record";
+	case KITH_EDENIED: return "not permitted for this key's role";
+	case KITH_ESEALED: return "sealed data this node cannot open";
 	}
 	return "unknown error";
 }
@@ -54,6 +57,9 @@ static const struct {
 	{ KITH_ECRYPTO, "ECRYPTO" }, { KITH_EBUSY, "EBUSY" },
 	{ KITH_EPROTO, "EPROTO" }, { KITH_ETIMEDOUT, "ETIMEDOUT" },
 	{ KITH_EPEER, "EPEER" },
+	{ KITH_EREVOKED, "EREVOKED" },
+	{ KITH_EDENIED, "EDENIED" },
+	{ KITH_ESEALED, "ESEALED" },
 };
 
 const char *

@@ -71,7 +71,10 @@ enum {
 	KITH_EPROTO = -23,	/* a peer broke the sync protocol */
 	KITH_ETIMEDOUT = -24,	/* a peer did not answer in time */
 	KITH_EPEER = -25,	/* a peer reported an error */
-	KITH_ELAST = KITH_EPEER	/* the lowest code */
+	KITH_EREVOKED = -26,	/* the author was revoked before this record */
+	KITH_EDENIED = -27,	/* the key's role does not allow this */
+	KITH_ESEALED = -28,	/* sealed data this key cannot open */
+	KITH_ELAST = KITH_ESEALED	/* the lowest code */
 };
 
 /**
