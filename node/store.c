@@ -11,6 +11,7 @@
 #include "hlc.h"
 #include "kcrypto.h"
 #include "record.h"
+#include "roster.h"
 #include "state.h"
 #include "store.h"
 
@@ -25,7 +26,7 @@
  *   state  entity(16)     -> state encoding
  *   kind   kind(2) entity(16) -> ""
  *   forks  author(32)     -> count(8)
- *   deny   id(32)         -> ""               (erased ids; later issue)
+ *   deny   entity(16)     -> ""               (erased entities: no bodies)
  *   peers  endpoint       -> peer record      (sync daemon)
  *   meta   name           -> value
  */
@@ -427,11 +428,65 @@ kind_key(uint8_t key[KINDKEY_LEN], uint64_t kind, const uint8_t *entity)
 	memcpy(key + 2, entity, KITH_ENTITY_LEN);
 }
 
-/* Recompute and store ${entity}'s state from all its versions. */
+/* Drop ${entity}'s state and its kind index entry, if it has them. */
+static int
+drop_state(struct store *st, MDB_txn *txn, const uint8_t *entity)
+{
+	struct state *old;
+	uint8_t kk[KINDKEY_LEN];
+	MDB_val k = { KITH_ENTITY_LEN, (void *)entity }, v;
+	MDB_val kkv = { KINDKEY_LEN, kk };
+	int rc;
+
+	if ((rc = mdb_get(txn, st->dbi[DB_STATE], &k, &v)) == MDB_NOTFOUND)
+		return 0;
+	if (rc != 0)
+		return mdb_err(rc);
+	if (state_decode(v.mv_data, v.mv_size, &old) == 0) {
+		kind_key(kk, state_kind(old), entity);
+		state_free(old);
+		if ((rc = mdb_del(txn, st->dbi[DB_KIND], &kkv, NULL)) != 0 &&
+		    rc != MDB_NOTFOUND)
+			return mdb_err(rc);
+	}
+	return mdb_err(mdb_del(txn, st->dbi[DB_STATE], &k, NULL));
+}
+
+/*
+ * An erased entity keeps its signed headers but no bodies, except the
+ * erase records' own: drop them, and deny the entity bodies from now on.
+ */
+static int
+erase_bodies(struct store *st, MDB_txn *txn, struct record *const *recs,
+    size_t n)
+{
+	const struct record_header *h;
+	uint8_t key[KEY_LEN];
+	MDB_val k = { KITH_ENTITY_LEN, (void *)record_header(recs[0])->entity };
+	MDB_val empty = { 0, "" };
+	size_t i, blen;
+	int rc;
+
+	if ((rc = mdb_put(txn, st->dbi[DB_DENY], &k, &empty, 0)) != 0)
+		return mdb_err(rc);
+	for (i = 0; i < n; i++) {
+		h = record_header(recs[i]);
+		if (h->kind == KITH_KIND_ERASE ||
+		    record_body(recs[i], &blen) == NULL)
+			continue;
+		make_key(key, h->hlc, record_id(recs[i]));
+		k = (MDB_val){ KEY_LEN, key };
+		if ((rc = mdb_del(txn, st->dbi[DB_BODY], &k, NULL)) != 0 &&
+		    rc != MDB_NOTFOUND)
+			return mdb_err(rc);
+	}
+	return 0;
+}
+
 /* Store the state computed from ${recs}, all of one entity's records. */
 static int
-put_state(struct store *st, MDB_txn *txn, struct record *const *recs,
-    size_t n)
+put_state(struct store *st, MDB_txn *txn, const struct roster *roster,
+    struct record *const *recs, size_t n)
 {
 	struct state *s = NULL, *old;
 	const uint8_t *enc;
@@ -441,8 +496,14 @@ put_state(struct store *st, MDB_txn *txn, struct record *const *recs,
 	size_t len;
 	int rc, need_kind = 0;
 
-	if ((rc = state_compute(recs, n, &s)) != 0)
+	if ((rc = state_compute(recs, n, roster, &s)) == KITH_ENOTFOUND)
+		/* No record the roster admits: the entity waits, unseen. */
+		return drop_state(st, txn, k.mv_data);
+	if (rc != 0)
 		return rc;
+	if (state_get(s, "erased") != NULL &&
+	    (rc = erase_bodies(st, txn, recs, n)) != 0)
+		goto out;
 	/*
 	 * The kind is the earliest record's, so a late-arriving earlier
 	 * record of another kind moves the entity: drop its old index entry.
@@ -481,15 +542,177 @@ out:
 
 /* Recompute ${entity}'s state from all its stored records. */
 static int
-recompute(struct store *st, MDB_txn *txn, const uint8_t *entity)
+recompute(struct store *st, MDB_txn *txn, const struct roster *roster,
+    const uint8_t *entity)
 {
 	struct record **recs = NULL;
 	size_t n = 0;
 	int rc;
 
 	if ((rc = load_entity(st, txn, entity, &recs, &n)) == 0)
-		rc = put_state(st, txn, recs, n);
+		rc = put_state(st, txn, roster, recs, n);
 	store_records_free(recs, n);
+	return rc;
+}
+
+/* Append the records of every entity of ${kind} to ${*recs}. */
+static int
+load_kind(struct store *st, MDB_txn *txn, uint64_t kind,
+    struct record ***recs, size_t *n, size_t *cap)
+{
+	struct record **one = NULL, **bigger;
+	uint8_t kk[KINDKEY_LEN] = { 0 };
+	MDB_val k = { KINDKEY_LEN, kk }, v;
+	MDB_cursor *cur;
+	size_t m = 0;
+	int rc, op;
+
+	kind_key(kk, kind, kk + 2);
+	if ((rc = mdb_err(mdb_cursor_open(txn, st->dbi[DB_KIND], &cur))) != 0)
+		return rc;
+	for (op = MDB_SET_RANGE; ; op = MDB_NEXT) {
+		if ((rc = mdb_cursor_get(cur, &k, &v, op)) != 0) {
+			rc = rc == MDB_NOTFOUND ? 0 : mdb_err(rc);
+			break;
+		}
+		if (k.mv_size != KINDKEY_LEN || memcmp(k.mv_data, kk, 2) != 0)
+			break;
+		if ((rc = load_entity(st, txn, (uint8_t *)k.mv_data + 2,
+		    &one, &m)) != 0)
+			break;
+		if (*n + m > *cap) {
+			if ((bigger = realloc(*recs, (*n + m) * 2 *
+			    sizeof(*bigger))) == NULL) {
+				store_records_free(one, m);
+				rc = KITH_ENOMEM;
+				break;
+			}
+			*recs = bigger;
+			*cap = (*n + m) * 2;
+		}
+		memcpy(*recs + *n, one, m * sizeof(*one));
+		*n += m;
+		free(one);
+	}
+	mdb_cursor_close(cur);
+	return rc;
+}
+
+/* Compute the roster from the charter and the membership records. */
+static int
+roster_load(struct store *st, MDB_txn *txn, struct roster **out)
+{
+	struct record **recs = NULL;
+	size_t n = 0, cap = 0;
+	int rc;
+
+	if ((rc = load_kind(st, txn, KITH_KIND_CHARTER, &recs, &n, &cap)) == 0 &&
+	    (rc = load_kind(st, txn, KITH_KIND_MEMBER, &recs, &n, &cap)) == 0 &&
+	    (rc = load_kind(st, txn, KITH_KIND_REVOKE, &recs, &n, &cap)) == 0)
+		rc = roster_compute(recs, n, out);
+	store_records_free(recs, n);
+	return rc;
+}
+
+static int
+entity_cmp(const void *a, const void *b)
+{
+
+	return memcmp(a, b, KITH_ENTITY_LEN);
+}
+
+/* Recompute every entity that ${author} has a record in. */
+static int
+recompute_author(struct store *st, MDB_txn *txn, const struct roster *roster,
+    const uint8_t *author)
+{
+	uint8_t sk[SEQKEY_LEN] = { 0 }, key[KEY_LEN];
+	uint8_t (*ents)[KITH_ENTITY_LEN] = NULL, (*bigger)[KITH_ENTITY_LEN];
+	struct record *rec = NULL;
+	MDB_val k = { SEQKEY_LEN, sk }, v, hv, rk = { KEY_LEN, key };
+	MDB_cursor *cur;
+	size_t n = 0, cap = 0, i;
+	int rc, op;
+
+	memcpy(sk, author, KITH_KEY_LEN);
+	if ((rc = mdb_err(mdb_cursor_open(txn, st->dbi[DB_SEQ], &cur))) != 0)
+		return rc;
+	for (op = MDB_SET_RANGE; ; op = MDB_NEXT) {
+		if ((rc = mdb_cursor_get(cur, &k, &v, op)) != 0) {
+			rc = rc == MDB_NOTFOUND ? 0 : mdb_err(rc);
+			break;
+		}
+		if (k.mv_size != SEQKEY_LEN ||
+		    memcmp(k.mv_data, author, KITH_KEY_LEN) != 0)
+			break;
+		hv = (MDB_val){ KITH_ID_LEN, v.mv_data };
+		if ((rc = mdb_err(mdb_get(txn, st->dbi[DB_IDS], &hv,
+		    &hv))) != 0 || hv.mv_size != 8 ||
+		    (make_key(key, get_be64(hv.mv_data), v.mv_data),
+		    rc = mdb_err(mdb_get(txn, st->dbi[DB_REC], &rk, &hv))) != 0)
+			break;
+		if ((rc = record_decode(hv.mv_data, hv.mv_size, NULL, 0,
+		    &rec)) != 0) {
+			rc = rc == KITH_ENOMEM ? rc : KITH_ECORRUPT;
+			break;
+		}
+		if (n == cap) {
+			if ((bigger = realloc(ents, (cap * 2 + 16) *
+			    sizeof(*ents))) == NULL) {
+				rc = KITH_ENOMEM;
+				break;
+			}
+			ents = bigger;
+			cap = cap * 2 + 16;
+		}
+		memcpy(ents[n++], record_header(rec)->entity, KITH_ENTITY_LEN);
+		record_free(rec);
+		rec = NULL;
+	}
+	record_free(rec);
+	mdb_cursor_close(cur);
+	if (rc == 0 && n > 0)
+		qsort(ents, n, KITH_ENTITY_LEN, entity_cmp);
+	for (i = 0; rc == 0 && i < n; i++)
+		if (i == 0 || memcmp(ents[i], ents[i - 1], KITH_ENTITY_LEN) != 0)
+			rc = recompute(st, txn, roster, ents[i]);
+	free(ents);
+	return rc;
+}
+
+/*
+ * Membership records changed within ${txn}: compute the roster again and,
+ * for each key whose standing moved, recompute the entities it wrote in,
+ * so records wait in quarantine or apply exactly as the new roster says.
+ * ${*roster} becomes the new roster.
+ */
+static int
+roster_refresh(struct store *st, MDB_txn *txn, struct roster **roster)
+{
+	struct roster *nr = NULL, *old = *roster;
+	const struct roster *sides[2];
+	size_t s, i;
+	int rc;
+
+	if ((rc = roster_load(st, txn, &nr)) != 0)
+		return rc;
+	sides[0] = old;
+	sides[1] = nr;
+	for (s = 0; s < 2 && rc == 0; s++) {
+		if (sides[s] == NULL)
+			continue;
+		for (i = 0; i < roster_size(sides[s]) && rc == 0; i++) {
+			const uint8_t *key = roster_get(sides[s], i)->key;
+
+			/* Keys in both are visited once, from the new side. */
+			if (s == 0 && nr != NULL && roster_find(nr, key) != NULL)
+				continue;
+			if (roster_changed(old, nr, key))
+				rc = recompute_author(st, txn, nr, key);
+		}
+	}
+	roster_free(old);
+	*roster = nr;
 	return rc;
 }
 
@@ -524,7 +747,14 @@ insert(struct store *st, MDB_txn *txn, const struct record *rec, int *forked)
 		rc = mdb_put(txn, st->dbi[DB_REC], &k, &v, 0);
 	if (rc != 0)
 		return mdb_err(rc);
-	if ((body = record_body(rec, &blen)) != NULL) {
+	k = (MDB_val){ KITH_ENTITY_LEN, (void *)h->entity };
+	if ((rc = mdb_get(txn, st->dbi[DB_DENY], &k, &v)) != 0 &&
+	    rc != MDB_NOTFOUND)
+		return mdb_err(rc);
+	/* An erased entity takes no bodies but an erase record's. */
+	if ((body = record_body(rec, &blen)) != NULL &&
+	    (rc == MDB_NOTFOUND || h->kind == KITH_KIND_ERASE)) {
+		k = (MDB_val){ KEY_LEN, key };
 		v = (MDB_val){ blen, (void *)body };
 		if ((rc = mdb_put(txn, st->dbi[DB_BODY], &k, &v, 0)) != 0)
 			return mdb_err(rc);
@@ -653,6 +883,8 @@ struct apply {
 	unsigned char *dirty;	/* by first: a record of the entity was added */
 	uint64_t clock;
 	struct store_result *res;
+	struct roster *roster;
+	int members;		/* a membership record was added */
 };
 
 /*
@@ -677,12 +909,13 @@ apply_one(void *arg, size_t i, int rc)
 			a->res->added++;
 			a->res->forks += forked;
 			a->dirty[a->first[i]] = 1;
+			a->members |= h->kind <= KITH_KIND_REVOKE;
 			if (h->hlc > a->clock)
 				a->clock = h->hlc;
 		}
 	}
 	if (a->last[i] && a->dirty[a->first[i]])
-		return recompute(a->st, a->txn, h->entity);
+		return recompute(a->st, a->txn, a->roster, h->entity);
 	return 0;
 }
 
@@ -705,7 +938,8 @@ static int
 apply_txn(struct store *st, struct record *const *pending, size_t n,
     const int *verified, int *rcs, struct store_result *res)
 {
-	struct apply a = { st, NULL, pending, rcs, NULL, NULL, NULL, 0, res };
+	struct apply a = { st, NULL, pending, rcs, NULL, NULL, NULL, 0, res,
+	    NULL, 0 };
 	size_t *prev = NULL, i;
 	int rc = KITH_ENOMEM;
 
@@ -724,12 +958,25 @@ apply_txn(struct store *st, struct record *const *pending, size_t n,
 	if ((rc = txn_begin(st, 0, &a.txn)) != 0)
 		goto out;
 	a.clock = clock_get(st, a.txn);
+	if ((rc = roster_load(st, a.txn, &a.roster)) != 0) {
+		mdb_txn_abort(a.txn);
+		goto out;
+	}
 	if (verified == NULL)
 		rc = record_verify_each(pending, n, apply_one, &a);
 	else
 		for (i = 0, rc = 0; i < n && rc == 0; i++)
 			if (pending[i] != NULL)
 				rc = apply_one(&a, i, verified[i]);
+	if (rc == 0 && a.members)
+		rc = roster_refresh(st, a.txn, &a.roster);
+	/* Count what the roster holds back: stored, not applied. */
+	for (i = 0; rc == 0 && i < n; i++)
+		if (pending[i] != NULL && rcs[i] == 0 &&
+		    record_header(pending[i])->kind > KITH_KIND_REVOKE &&
+		    roster_check(a.roster, record_header(pending[i])->author,
+		    record_header(pending[i])->hlc) != 0)
+			res->held++;
 	if (rc != 0 || (rc = clock_put(st, a.txn, a.clock)) != 0)
 		mdb_txn_abort(a.txn);
 	else
@@ -739,6 +986,7 @@ out:
 	free(a.first);
 	free(a.last);
 	free(a.dirty);
+	roster_free(a.roster);
 	return rc;
 }
 
@@ -1073,6 +1321,7 @@ struct wave {
 	struct store *st;
 	MDB_txn *txn;
 	struct store_draft *d;		/* the wave's first draft */
+	struct roster *roster;
 };
 
 static int
@@ -1088,8 +1337,8 @@ wave_insert(void *arg, size_t i, const struct record *rec)
 	 */
 	if ((rc = insert(w->st, w->txn, rec, &forked)) != 0 ||
 	    (rc = h->nparents == 0 ?
-	    put_state(w->st, w->txn, (struct record *const *)&rec, 1) :
-	    recompute(w->st, w->txn, h->entity)) != 0)
+	    put_state(w->st, w->txn, w->roster, (struct record *const *)&rec,
+	    1) : recompute(w->st, w->txn, w->roster, h->entity)) != 0)
 		return rc;
 	memcpy(w->d[i].id, record_id(rec), KITH_ID_LEN);
 	w->d[i].hlc = h->hlc;
@@ -1117,10 +1366,10 @@ write_txn(struct store *st, const struct kcrypto_key *key,
 	struct record_header *h = NULL;
 	const uint8_t **bodies = NULL;
 	size_t *blens = NULL, *prev = NULL;
-	struct wave w = { st, NULL, NULL };
+	struct wave w = { st, NULL, NULL, NULL };
 	uint64_t clock, seq, wall = hlc_wall_ms();
 	size_t i, end;
-	int rc = KITH_ENOMEM;
+	int rc = KITH_ENOMEM, members = 0;
 
 	if ((h = calloc(n, sizeof(*h))) == NULL ||
 	    (bodies = calloc(n, sizeof(*bodies))) == NULL ||
@@ -1130,7 +1379,8 @@ write_txn(struct store *st, const struct kcrypto_key *key,
 	    (rc = txn_begin(st, 0, &w.txn)) != 0)
 		goto out;
 	clock = clock_get(st, w.txn);
-	if ((rc = last_seq(st, w.txn, author, &seq)) != 0)
+	if ((rc = last_seq(st, w.txn, author, &seq)) != 0 ||
+	    (rc = roster_load(st, w.txn, &w.roster)) != 0)
 		goto out;
 	for (i = 0; i < n; i = end) {
 		for (end = i; end < n && (prev[end] == n || prev[end] < i);
@@ -1139,6 +1389,7 @@ write_txn(struct store *st, const struct kcrypto_key *key,
 			h[end].seq = ++seq;
 			h[end].hlc = hlc_tick(&clock, wall);
 			h[end].kind = d[end].kind;
+			members |= d[end].kind <= KITH_KIND_REVOKE;
 			h[end].expiry = d[end].expiry;
 			memcpy(h[end].entity, d[end].entity, KITH_ENTITY_LEN);
 			bodies[end] = d[end].body;
@@ -1151,7 +1402,8 @@ write_txn(struct store *st, const struct kcrypto_key *key,
 		    end - i, key, wave_insert, &w)) != 0)
 			goto out;
 	}
-	if ((rc = clock_put(st, w.txn, clock)) != 0)
+	if ((members && (rc = roster_refresh(st, w.txn, &w.roster)) != 0) ||
+	    (rc = clock_put(st, w.txn, clock)) != 0)
 		goto out;
 	rc = mdb_err(mdb_txn_commit(w.txn));
 	w.txn = NULL;	/* committed or freed by the commit */
@@ -1162,6 +1414,7 @@ out:
 	free(bodies);
 	free(blens);
 	free(prev);
+	roster_free(w.roster);
 	return rc;
 }
 
@@ -1207,7 +1460,7 @@ store_init_network(struct store *st, const struct record *charter)
 		if (rc != KITH_ENOTFOUND ||
 		    (rc = meta_put(st, txn, "network", id, KITH_ID_LEN)) != 0 ||
 		    (rc = insert(st, txn, charter, &forked)) != 0 ||
-		    (rc = recompute(st, txn, h->entity)) != 0 ||
+		    (rc = recompute(st, txn, NULL, h->entity)) != 0 ||
 		    (rc = clock_put(st, txn, h->hlc)) != 0)
 			goto fail;
 		if ((rc = mdb_err(mdb_txn_commit(txn))) == 0)
@@ -1219,6 +1472,64 @@ store_init_network(struct store *st, const struct record *charter)
 	st->have_network = 1;
 	return 0;
 fail:
+	mdb_txn_abort(txn);
+	return rc;
+}
+
+int
+store_roster(struct store *st, struct roster **out)
+{
+	MDB_txn *txn;
+	int rc;
+
+	if ((rc = txn_begin(st, MDB_RDONLY, &txn)) != 0)
+		return rc;
+	rc = roster_load(st, txn, out);
+	mdb_txn_abort(txn);
+	return rc;
+}
+
+int
+store_quarantine(struct store *st, store_held_fn *fn, void *arg)
+{
+	struct roster *roster = NULL;
+	struct record *rec;
+	MDB_val k, v;
+	MDB_cursor *cur = NULL;
+	MDB_txn *txn;
+	int rc, op, why;
+
+	if ((rc = txn_begin(st, MDB_RDONLY, &txn)) != 0)
+		return rc;
+	if ((rc = roster_load(st, txn, &roster)) != 0 ||
+	    (rc = mdb_err(mdb_cursor_open(txn, st->dbi[DB_SEQ], &cur))) != 0)
+		goto out;
+	/* Every record, by author; a member in good standing has none held. */
+	for (op = MDB_FIRST; ; op = MDB_NEXT) {
+		if ((rc = mdb_cursor_get(cur, &k, &v, op)) != 0) {
+			rc = rc == MDB_NOTFOUND ? 0 : mdb_err(rc);
+			break;
+		}
+		if (k.mv_size != SEQKEY_LEN || v.mv_size != KITH_ID_LEN) {
+			rc = KITH_ECORRUPT;
+			break;
+		}
+		if (roster_check(roster, k.mv_data, 0) == 0 &&
+		    roster_find(roster, k.mv_data)->revoked == 0)
+			continue;
+		if ((rc = load_id(st, txn, v.mv_data, &rec)) != 0)
+			break;
+		why = record_header(rec)->kind <= KITH_KIND_REVOKE ? 0 :
+		    roster_check(roster, record_header(rec)->author,
+		    record_header(rec)->hlc);
+		rc = why != 0 ? fn(arg, rec, why) : 0;
+		record_free(rec);
+		if (rc != 0)
+			break;
+	}
+out:
+	mdb_cursor_close(cur);
+	roster_free(roster);
 	mdb_txn_abort(txn);
 	return rc;
 }

@@ -20,6 +20,7 @@
 
 struct kcrypto_key;
 struct record;
+struct roster;
 struct state;
 struct store;
 
@@ -41,6 +42,7 @@ struct store_result {
 	size_t duplicate;	/* already held (or denied), skipped */
 	size_t rejected;	/* failed a check; not stored */
 	size_t forks;		/* new records that fork an author's sequence */
+	size_t held;		/* new records the roster does not admit yet */
 };
 
 /* Called once for each rejected record with the reason. */
@@ -99,6 +101,27 @@ int store_network(struct store *st, uint8_t out[KITH_NETWORK_LEN]);
  * not a valid charter, or a store error.
  */
 int store_init_network(struct store *st, const struct record *charter);
+
+/**
+ * store_roster(st, out):
+ * Compute the network's roster (proto/roster.h) from the records held, into
+ * ${*out}, which the caller frees.  Return 0, KITH_ENOTFOUND if the store
+ * has no network yet, or a store error.
+ */
+int store_roster(struct store *st, struct roster **out);
+
+/* Called by store_quarantine with a held record and why it is held. */
+typedef int store_held_fn(void *arg, const struct record *rec, int why);
+
+/**
+ * store_quarantine(st, fn, arg):
+ * Call ${fn}(${arg}, rec, why) for each record held but not applied, by
+ * author then sequence: why is KITH_ENOTFOUND (the author is not a member
+ * yet), KITH_EREVOKED (stamped at or after the author's revocation) or
+ * KITH_EDENIED (an observer's).  Stop at ${fn}'s first non-zero result and
+ * return it; else return 0 or a store error.
+ */
+int store_quarantine(struct store *st, store_held_fn *fn, void *arg);
 
 /**
  * store_charter(st, out):

@@ -5,6 +5,7 @@
 #include "body.h"
 #include "codec.h"
 #include "record.h"
+#include "roster.h"
 #include "state.h"
 
 struct state {
@@ -29,6 +30,7 @@ struct ver {
 	const uint8_t *id;
 	struct body *body;		/* NULL if absent or undecodable */
 	int applied;			/* same kind as the entity */
+	int may_move;			/* may set the workflow status */
 	size_t *parents;		/* indexes of parents present */
 	size_t nparents;
 	int seen;			/* DFS mark */
@@ -124,7 +126,7 @@ candidate(const struct ver *v, uint64_t kind, const char *name, int maxrank)
 		return 0;
 	if (!has_workflow(kind) || strcmp(name, "status") != 0)
 		return 1;
-	return f->v.type == CODEC_STR &&
+	return v->may_move && f->v.type == CODEC_STR &&
 	    state_status_rank(kind, f->v.s, f->v.len) == maxrank;
 }
 
@@ -173,7 +175,8 @@ merge_field(struct codec_writer *w, struct ver *v, size_t n, uint64_t kind,
 
 	if (has_workflow(kind) && strcmp(name, "status") == 0) {
 		for (i = 0; i < n; i++) {
-			if (!v[i].applied || v[i].body == NULL ||
+			if (!v[i].applied || !v[i].may_move ||
+			    v[i].body == NULL ||
 			    (f = body_get(v[i].body, name)) == NULL ||
 			    f->v.type != CODEC_STR)
 				continue;
@@ -329,38 +332,114 @@ out:
 	return rc;
 }
 
+/*
+ * May version ${x} set the referral status it writes?  "sent" only by the
+ * referral's creator; the later stages only by its recipient, the first
+ * audience key of the creating record.  Other kinds have no such rule.
+ */
+static int
+may_move(const struct ver *x, const struct ver *first)
+{
+	const struct body_field *f;
+	int rank;
+
+	if (first->h->kind != KITH_KIND_REFERRAL || x->body == NULL ||
+	    (f = body_get(x->body, "status")) == NULL ||
+	    f->v.type != CODEC_STR)
+		return 1;
+	rank = state_status_rank(KITH_KIND_REFERRAL, f->v.s, f->v.len);
+	if (rank == 0)
+		return memcmp(x->h->author, first->h->author,
+		    KITH_KEY_LEN) == 0;
+	return first->h->naudience > 0 && memcmp(x->h->author,
+	    first->h->audience[0], KITH_KEY_LEN) == 0;
+}
+
+/* Did ${author} write a record that starts the entity (no parents)? */
+static int
+started(const struct ver *v, size_t n, const uint8_t *author)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (v[i].h->kind != KITH_KIND_ERASE && v[i].h->nparents == 0 &&
+		    memcmp(v[i].h->author, author, KITH_KEY_LEN) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * Is the entity erased?  By an erase record (of another kind than the
+ * entity) from an author who started the entity, or from an admin at the
+ * erase record's time.  Holding more records never takes an erasure back,
+ * except a revocation that reaches a node after an erasure it undoes.
+ */
+static int
+erased(const struct ver *v, size_t n, const struct roster *roster)
+{
+	size_t i;
+
+	if (v[0].h->kind == KITH_KIND_ERASE)
+		return 0;
+	for (i = 1; i < n; i++)
+		if (v[i].h->kind == KITH_KIND_ERASE &&
+		    (started(v, n, v[i].h->author) || (roster != NULL &&
+		    roster_role(roster, v[i].h->author, v[i].h->hlc) ==
+		    ROLE_ADMIN)))
+			return 1;
+	return 0;
+}
+
 int
-state_compute(struct record *const *recs, size_t n, struct state **out)
+state_compute(struct record *const *recs, size_t n,
+    const struct roster *roster, struct state **out)
 {
 	struct codec_writer *w = NULL;
 	struct ver *v = NULL;
+	const struct record_header *h;
 	const uint8_t *p, *body;
-	size_t i, len, blen;
-	int rc = KITH_ENOMEM;
+	size_t i, m, len, blen;
+	int rc = KITH_ENOMEM, gone;
 
 	if (n == 0)
 		return KITH_EINVAL;
 	if ((v = calloc(n, sizeof(*v))) == NULL)
 		goto out;
-	for (i = 0; i < n; i++) {
-		v[i].rec = recs[i];
-		v[i].h = record_header(recs[i]);
-		v[i].id = record_id(recs[i]);
-		if (memcmp(v[i].h->entity, v[0].h->entity,
+	for (i = 0, m = 0; i < n; i++) {
+		h = record_header(recs[i]);
+		if (memcmp(h->entity, record_header(recs[0])->entity,
 		    KITH_ENTITY_LEN) != 0) {
 			rc = KITH_EINVAL;
 			goto out;
 		}
+		/*
+		 * Records the roster does not admit are not applied at all,
+		 * except membership's own, which the roster judges itself.
+		 */
+		if (roster != NULL && h->kind > KITH_KIND_REVOKE &&
+		    roster_check(roster, h->author, h->hlc) != 0)
+			continue;
+		v[m].rec = recs[i];
+		v[m].h = h;
+		v[m].id = record_id(recs[i]);
+		m++;
+	}
+	if ((n = m) == 0) {
+		rc = KITH_ENOTFOUND;
+		goto out;
 	}
 	qsort(v, n, sizeof(*v), ver_cmp);
+	gone = erased(v, n, roster);
 	for (i = 0; i < n; i++) {
-		v[i].applied = v[i].h->kind == v[0].h->kind;
+		v[i].applied = v[i].h->kind == v[0].h->kind && !gone;
 		body = record_body(v[i].rec, &blen);
 		/* An undecodable body contributes no fields. */
 		if (v[i].applied && body != NULL &&
 		    body_decode(body, blen, &v[i].body) != 0)
 			v[i].body = NULL;
 	}
+	for (i = 0; i < n; i++)
+		v[i].may_move = may_move(&v[i], &v[0]);
 	if ((rc = link_parents(v, n)) != 0)
 		goto out;
 	if ((w = codec_writer_new()) == NULL) {
@@ -374,7 +453,17 @@ state_compute(struct record *const *recs, size_t n, struct state **out)
 	codec_put_bin(w, v[0].h->author, KITH_KEY_LEN);
 	codec_put_uint(w, v[n - 1].h->hlc);
 	codec_put_uint(w, n);
-	if ((rc = put_heads(w, v, n)) != 0 || (rc = put_fields(w, v, n)) != 0)
+	if ((rc = put_heads(w, v, n)) != 0)
+		goto out;
+	if (gone) {
+		/* An erased entity keeps one field, saying so. */
+		codec_put_array(w, 1);
+		codec_put_array(w, 4);
+		codec_put_cstr(w, "erased");
+		codec_put_bool(w, 0);
+		codec_put_uint(w, 1);
+		codec_put_array(w, 0);
+	} else if ((rc = put_fields(w, v, n)) != 0)
 		goto out;
 	p = codec_writer_data(w, &len);
 	rc = state_decode(p, len, out);

@@ -21,6 +21,7 @@
 #include "kith.h"
 
 struct record;
+struct roster;
 struct state;
 
 struct state_field {
@@ -32,14 +33,22 @@ struct state_field {
 };
 
 /**
- * state_compute(recs, n, out):
+ * state_compute(recs, n, roster, out):
  * Compute the state of the entity whose ${n} > 0 records, with bodies where
- * held, are ${recs}, in any order.  Records whose kind differs from the
- * earliest record's are ignored, as are bodies that fail to decode.  Store
- * the state in ${*out}, which the caller frees.  Return 0, KITH_EINVAL if
- * the records are of more than one entity, or KITH_ENOMEM.
+ * held, are ${recs}, in any order.  If ${roster} is not NULL, records it
+ * does not admit (roster_check) are left out entirely, except charter,
+ * member and revoke records (the roster weighs those itself).  Records whose kind
+ * differs from the earliest record's are ignored, as are bodies that fail
+ * to decode.  A referral's status moves only by its creator ("sent") and
+ * its recipient (the rest).  An erase record from an author of one of the
+ * entity's starting records (those with no parents) or from an admin
+ * leaves the entity only the field "erased" = 1.  Store the state in
+ * ${*out}, which the caller frees.  Return 0, KITH_ENOTFOUND if no record
+ * is admitted, KITH_EINVAL if the records are of more than one entity, or
+ * KITH_ENOMEM.
  */
-int state_compute(struct record *const *recs, size_t n, struct state **out);
+int state_compute(struct record *const *recs, size_t n,
+    const struct roster *roster, struct state **out);
 
 /**
  * state_encoded(s, len):

@@ -24,6 +24,7 @@
 #include "order.h"
 #include "recfile.h"
 #include "record.h"
+#include "roster.h"
 #include "state.h"
 #include "store.h"
 #include "sync.h"
@@ -42,6 +43,7 @@
 #define EX_IOERR	74
 #define EX_UNAVAILABLE	69
 #define EX_PROTOCOL	76
+#define EX_NOPERM	77
 #define EX_CONFIG	78
 
 #define HELP		(-1)	/* parse_args: --help was given */
@@ -102,6 +104,8 @@ exit_for(int rc)
 	case KITH_EPEER:
 	case KITH_ENETWORK:
 		return EX_PROTOCOL;
+	case KITH_EDENIED:
+		return EX_NOPERM;
 	}
 	return EX_IOERR;
 }
@@ -537,6 +541,35 @@ find_entity(struct ctx *c, const char *hex, uint64_t kind,
 }
 
 /* Sign and store ${b} as a change to ${entity}; print the id wanted. */
+/*
+ * A node whose key is not a member yet stores its changes, but no node
+ * applies them until an admin admits the key: say so, and how.
+ */
+static void
+warn_if_held(struct ctx *c, uint64_t hlc)
+{
+	struct roster *r = NULL;
+	char hex[2 * KITH_KEY_LEN + 1];
+	int why;
+
+	if (store_roster(c->st, &r) != 0)
+		return;
+	why = roster_check(r, kcrypto_key_public(c->key), hlc);
+	roster_free(r);
+	if (why == 0)
+		return;
+	kith_hex(hex, kcrypto_key_public(c->key), KITH_KEY_LEN);
+	if (why == KITH_ENOTFOUND)
+		fprintf(stderr, "kith: note: this node's key is not a member "
+		    "of the network yet; the change is held in quarantine "
+		    "until an admin runs:\n  kith member add %s --org ORG "
+		    "--role member\n", hex);
+	else
+		fprintf(stderr, "kith: note: this node's key is %s; no node "
+		    "will apply the change\n", why == KITH_EREVOKED ?
+		    "revoked" : "an observer's");
+}
+
 static int
 write_body(struct ctx *c, uint64_t kind, const uint8_t *entity,
     const struct body *b, int print_entity)
@@ -562,6 +595,7 @@ write_body(struct ctx *c, uint64_t kind, const uint8_t *entity,
 	if (rc != 0)
 		return fail(c, exit_for(rc), "cannot store the change: %s",
 		    kith_strerror(rc));
+	warn_if_held(c, d.hlc);
 	if (print_entity)
 		kith_hex(hex, entity, KITH_ENTITY_LEN);
 	else
@@ -584,6 +618,8 @@ static const char usage_main[] =
 "  init              create a node: key, store, config, network charter\n"
 "  id                print this node's public key\n"
 "  network charter   write the network's charter (a records file) to stdout\n"
+"  member ...        add, revoke, list the network's member keys (admins)\n"
+"  quarantine        records held back: their authors are not members\n"
 "  request ...       add, update, claim, fulfil, cancel, list, show requests\n"
 "  volunteer ...     add, update, list, show volunteers\n"
 "  history ID        every version of an entity\n"
@@ -604,7 +640,8 @@ static const char usage_main[] =
 "Run 'kith COMMAND --help' for a command's options.  Exit codes: 0 ok,\n"
 "1 verify found bad records, 64 bad command line, 65 bad input data,\n"
 "66 no such store/id/file, 69 peer unreachable, 73 cannot create,\n"
-"74 store or I/O error, 76 peer broke the protocol, 78 bad config.\n";
+"74 store or I/O error, 76 peer broke the protocol, 77 not permitted for\n"
+"this node's role, 78 bad config.\n";
 
 static int
 usage(const char *text)
@@ -633,6 +670,88 @@ mkdir_home(const char *path)
 		*p = '/';
 	}
 	return mkdir(buf, 0700) != 0 && errno != EEXIST ? -1 : 0;
+}
+
+/*
+ * Apply the membership records that follow the charter in the charter file
+ * ${path} (kith network charter writes them), so a joining node knows the
+ * network's members from the start.  Other records are left for sync.
+ */
+static int
+join_members(struct ctx *c, const char *path)
+{
+	struct record *recs[256], *r;
+	struct store_result res;
+	uint8_t net[KITH_NETWORK_LEN];
+	size_t n = 0, i;
+	FILE *f;
+	int rc;
+
+	if ((f = fopen(path, "rb")) == NULL)
+		return fail(c, EX_IOERR, "%s: %s", path, strerror(errno));
+	rc = recfile_read_start(f, net);
+	while (rc == 0 && (rc = recfile_read(f, &r)) == 0) {
+		if (record_header(r)->kind == KITH_KIND_CHARTER ||
+		    (record_header(r)->kind != KITH_KIND_MEMBER &&
+		    record_header(r)->kind != KITH_KIND_REVOKE) ||
+		    n == sizeof(recs) / sizeof(recs[0]))
+			record_free(r);
+		else
+			recs[n++] = r;
+	}
+	fclose(f);
+	rc = rc == 1 ? store_apply(c->st, recs, n, &res, NULL, NULL) : rc;
+	for (i = 0; i < n; i++)
+		record_free(recs[i]);
+	return rc == 0 ? 0 : fail(c, EX_DATAERR, "%s: %s", path,
+	    kith_strerror(rc));
+}
+
+/* Entity ids gathered from store_states. */
+struct ids {
+	size_t n, cap;
+	uint8_t (*id)[KITH_ENTITY_LEN];
+};
+
+static int
+collect_entity(void *arg, const struct state *s)
+{
+	struct ids *ids = arg;
+	uint8_t (*bigger)[KITH_ENTITY_LEN];
+
+	if (ids->n == ids->cap) {
+		if ((bigger = realloc(ids->id, (ids->cap * 2 + 16) *
+		    sizeof(*bigger))) == NULL)
+			return KITH_ENOMEM;
+		ids->id = bigger;
+		ids->cap = ids->cap * 2 + 16;
+	}
+	memcpy(ids->id[ids->n++], state_entity(s), KITH_ENTITY_LEN);
+	return 0;
+}
+
+/* Append every record of every entity of ${kind} to the records file. */
+static int
+write_kind(struct ctx *c, FILE *f, uint64_t kind)
+{
+	struct ids ids = { 0, 0, NULL };
+	struct record **recs;
+	size_t i, k, n;
+	int rc;
+
+	if ((rc = store_states(c->st, kind, collect_entity, &ids)) != 0)
+		goto out;
+	for (i = 0; rc == 0 && i < ids.n; i++) {
+		if ((rc = store_entity(c->st, ids.id[i], &recs, &n)) != 0)
+			break;
+		for (k = 0; rc == 0 && k < n; k++)
+			if (recfile_write(f, recs[k]) != 0)
+				rc = KITH_EIO;
+		store_records_free(recs, n);
+	}
+out:
+	free(ids.id);
+	return rc;
 }
 
 static int
@@ -765,6 +884,8 @@ cmd_init(struct ctx *c, int argc, char **argv)
 		    kith_strerror(rc));
 		goto out;
 	}
+	if (join != NULL && (rc = join_members(c, join)) != 0)
+		goto out;
 	printf("home: %s\n", c->home);
 	kith_hex(hex, kcrypto_key_public(c->key), KITH_KEY_LEN);
 	printf("node: %s\n", hex);
@@ -854,7 +975,8 @@ cmd_network(struct ctx *c, int argc, char **argv)
 {
 	static const char help[] = "usage: kith [--home DIR] network charter "
 	    "> FILE\n\n"
-	    "Write the network's charter record, as a records file, to stdout.\n"
+	    "Write the network's charter record, and the member and revoke\n"
+	    "records that say who belongs to it, as a records file, to stdout.\n"
 	    "Another organisation joins with: kith init --join FILE --name ORG\n";
 	static const struct opt spec[] = { { NULL, 0 } };
 	struct record *charter = NULL;
@@ -876,13 +998,194 @@ cmd_network(struct ctx *c, int argc, char **argv)
 		    kith_strerror(rc));
 	if ((f = open_out(c, "-", &rc)) != NULL) {
 		if (recfile_write_start(f, net) != 0 ||
-		    recfile_write(f, charter) != 0)
-			rc = fail(c, EX_IOERR, "write failed");
+		    recfile_write(f, charter) != 0 ||
+		    (rc = write_kind(c, f, KITH_KIND_MEMBER)) != 0 ||
+		    (rc = write_kind(c, f, KITH_KIND_REVOKE)) != 0)
+			rc = fail(c, EX_IOERR, "write failed: %s",
+			    kith_strerror(rc ? rc : KITH_EIO));
 		else
 			rc = close_out(c, f, "-");
 	}
 	record_free(charter);
 	return rc;
+}
+
+/* Parse a 64-hex-digit ed25519 public key that can be used as one. */
+static int
+parse_key(struct ctx *c, const char *hex, uint8_t key[KITH_KEY_LEN])
+{
+	uint8_t x[32];
+
+	if (strlen(hex) != 2 * KITH_KEY_LEN ||
+	    kith_unhex(key, KITH_KEY_LEN, hex) != 0 ||
+	    kcrypto_x25519_public(key, x) != 0)
+		return fail(c, EX_USAGE, "'%s' is not a node key (64 hex "
+		    "digits, as `kith id` prints)", hex);
+	return 0;
+}
+
+/* This node must be an admin now; load the roster into ${*r}. */
+static int
+need_admin(struct ctx *c, struct roster **r)
+{
+	int rc, role;
+
+	if ((rc = store_roster(c->st, r)) != 0)
+		return fail(c, exit_for(rc), "no roster: %s",
+		    kith_strerror(rc));
+	role = roster_role(*r, kcrypto_key_public(c->key),
+	    HLC_MAKE(hlc_wall_ms(), 0xffff));
+	if (role == ROLE_ADMIN)
+		return 0;
+	roster_free(*r);
+	*r = NULL;
+	return fail(c, EX_NOPERM, "only an admin can change membership; "
+	    "this node is %s", role == ROLE_NONE ? "not a member" :
+	    roster_role_name(role));
+}
+
+static int
+cmd_member(struct ctx *c, int argc, char **argv)
+{
+	static const char help[] = "usage: kith [--home DIR] member add KEY "
+	    "--org NAME --role ROLE\n"
+	    "       kith [--home DIR] member revoke KEY\n"
+	    "       kith [--home DIR] member list [--json]\n\n"
+	    "Admit a node's key to the network with a role, revoke it, or list\n"
+	    "the members.  KEY is what `kith id` prints on that node.  Roles:\n"
+	    "  admin     admits and revokes keys, may erase any entity\n"
+	    "  member    writes requests, volunteers and referrals\n"
+	    "  pcn       a primary care network: receives the referrals\n"
+	    "            addressed to it and answers them\n"
+	    "  observer  reads the public feed; its writes are never applied\n"
+	    "Only an admin may add or revoke.  A revoked key stays revoked:\n"
+	    "its records stamped after the revocation are never applied, and\n"
+	    "it cannot be admitted again (admit the node's new key instead).\n"
+	    "Records a key wrote before it was admitted apply once it is.\n";
+	static const struct opt spec[] = { { "org", 1 }, { "role", 1 },
+		{ "json", 0 }, { NULL, 0 } };
+	const struct roster_entry *e;
+	struct roster *r = NULL;
+	struct body *b = NULL;
+	struct view *v = NULL;
+	uint8_t key[KITH_KEY_LEN], ent[KITH_ENTITY_LEN];
+	const char *sub, *org, *role;
+	struct args a;
+	size_t i;
+	int rc;
+
+	if ((rc = parse_args(c, spec, 2, argc, argv, &a)) != 0)
+		return rc == HELP ? usage(help) : rc;
+	sub = a.npos > 0 ? a.pos[0] : "";
+	org = arg(spec, &a, "org");
+	role = arg(spec, &a, "role");
+	if (strcmp(sub, "list") == 0) {
+		if (a.npos != 1 || org != NULL || role != NULL)
+			return fail(c, EX_USAGE, "list takes only --json");
+		if ((rc = open_home(c, 0, 1)) != 0)
+			return rc;
+		if ((rc = store_roster(c->st, &r)) != 0)
+			return fail(c, exit_for(rc), "%s", kith_strerror(rc));
+		if ((v = view_new(arg(spec, &a, "json") ? VIEW_JSON :
+		    VIEW_TEXT, stdout, 0, 0)) == NULL)
+			rc = KITH_ENOMEM;
+		for (i = 0; rc == 0 && i < roster_size(r); i++)
+			if (roster_get(r, i)->role != ROLE_NONE ||
+			    roster_get(r, i)->revoked != 0)
+				rc = view_member(v, roster_get(r, i));
+		if (rc == 0)
+			rc = view_finish(v);
+		view_free(v);
+		roster_free(r);
+		return rc == 0 ? 0 : fail(c, exit_for(rc), "%s",
+		    kith_strerror(rc));
+	}
+	if (strcmp(sub, "add") != 0 && strcmp(sub, "revoke") != 0)
+		return fail(c, EX_USAGE, "expected add, revoke or list "
+		    "(see --help)");
+	if (a.npos != 2)
+		return fail(c, EX_USAGE, "%s needs the node's key (see --help)",
+		    sub);
+	if (arg(spec, &a, "json") != NULL)
+		return fail(c, EX_USAGE, "--json is for list");
+	if ((rc = parse_key(c, a.pos[1], key)) != 0)
+		return rc;
+	if (strcmp(sub, "add") == 0) {
+		if (org == NULL || role == NULL)
+			return fail(c, EX_USAGE, "add needs --org NAME and "
+			    "--role ROLE");
+		if (org[0] == '\0' || strlen(org) > ROSTER_ORG_MAX ||
+		    !text_ok(org))
+			return fail(c, EX_USAGE, "--org: 1 to %d printable "
+			    "characters", ROSTER_ORG_MAX);
+		if (roster_role_parse(role) == ROLE_NONE)
+			return fail(c, EX_USAGE, "--role: one of admin, member, "
+			    "pcn, observer");
+	} else if (org != NULL || role != NULL)
+		return fail(c, EX_USAGE, "revoke takes only the key");
+	if ((rc = open_home(c, 1, 0)) != 0 || (rc = need_admin(c, &r)) != 0)
+		return rc;
+	e = roster_find(r, key);
+	if (e != NULL && e->revoked != 0)
+		rc = fail(c, EX_DATAERR, "that key was revoked; it cannot be "
+		    "admitted or revoked again");
+	else if (strcmp(sub, "revoke") == 0 && (e == NULL ||
+	    e->role == ROLE_NONE))
+		rc = fail(c, EX_NOINPUT, "that key is not a member");
+	roster_free(r);
+	if (rc != 0)
+		return rc;
+	if ((b = body_new()) == NULL)
+		return fail(c, EX_SOFTWARE, "out of memory");
+	if ((rc = body_set_str(b, "key", 0, a.pos[1])) == 0 && org != NULL)
+		rc = body_set_str(b, "org", 0, org);
+	if (rc == 0 && role != NULL)
+		rc = body_set_str(b, "role", 0, role);
+	if (rc != 0)
+		rc = fail(c, exit_for(rc), "%s", kith_strerror(rc));
+	else if (strcmp(sub, "add") == 0) {
+		roster_member_entity(key, ent);
+		rc = write_body(c, KITH_KIND_MEMBER, ent, b, 0);
+	} else {
+		kcrypto_random(ent, sizeof(ent));
+		rc = write_body(c, KITH_KIND_REVOKE, ent, b, 0);
+	}
+	body_free(b);
+	return rc;
+}
+
+static int
+held_one(void *arg, const struct record *rec, int why)
+{
+
+	return view_held(arg, rec, why);
+}
+
+static int
+cmd_quarantine(struct ctx *c, int argc, char **argv)
+{
+	static const char help[] = "usage: kith [--home DIR] quarantine "
+	    "[--json]\n\n"
+	    "Records this node holds but does not apply: written by keys that\n"
+	    "are not members (yet), stamped after their author's revocation,\n"
+	    "or written by observers.  A non-member's records apply as soon as\n"
+	    "an admin admits its key.\n";
+	static const struct opt spec[] = { { "json", 0 }, { NULL, 0 } };
+	struct view *v;
+	struct args a;
+	int rc;
+
+	if ((rc = parse_args(c, spec, 0, argc, argv, &a)) != 0)
+		return rc == HELP ? usage(help) : rc;
+	if ((rc = open_home(c, 0, 1)) != 0)
+		return rc;
+	if ((v = view_new(a.val[0] ? VIEW_JSON : VIEW_TEXT, stdout, 0,
+	    0)) == NULL)
+		return fail(c, EX_SOFTWARE, "out of memory");
+	if ((rc = store_quarantine(c->st, held_one, v)) == 0)
+		rc = view_finish(v);
+	view_free(v);
+	return rc == 0 ? 0 : fail(c, exit_for(rc), "%s", kith_strerror(rc));
 }
 
 /* Write a status change after checking it moves the workflow forward. */
@@ -2181,6 +2484,8 @@ static const struct command {
 	{ "init", cmd_init },
 	{ "id", cmd_id },
 	{ "network", cmd_network },
+	{ "member", cmd_member },
+	{ "quarantine", cmd_quarantine },
 	{ "request", cmd_request },
 	{ "volunteer", cmd_volunteer },
 	{ "history", cmd_history },

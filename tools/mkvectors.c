@@ -880,7 +880,7 @@ seed_state(const char *dir, const char *name, struct record *const *recs,
 	uint8_t *q;
 	size_t len;
 
-	if (state_compute(recs, n, &s) != 0)
+	if (state_compute(recs, n, NULL, &s) != 0)
 		die("state_compute");
 	p = state_encoded(s, &len);
 	seed_file(dir, "state", name, p, len);
@@ -1005,7 +1005,7 @@ write_corpus(const char *dir)
 	seed_state(dir, "fork", r, 3);
 	seed_state(dir, "merged", r, 4);
 	seed_state(dir, "mixed-kinds", r, 6);
-	if (state_compute(r, 3, &st) == 0) {
+	if (state_compute(r, 3, NULL, &st) == 0) {
 		const uint8_t *p = state_encoded(st, &n);
 
 		big = malloc(n);

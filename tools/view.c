@@ -8,6 +8,7 @@
 #include "hlc.h"
 #include "kith.h"
 #include "record.h"
+#include "roster.h"
 #include "state.h"
 #include "view.h"
 
@@ -360,6 +361,60 @@ view_entity(struct view *v, const struct state *s)
 		break;
 	}
 	return emit(v, entity_json(v, s));
+}
+
+int
+view_member(struct view *v, const struct roster_entry *e)
+{
+	char hex[2 * KITH_KEY_LEN + 1], t[40];
+	json_t *o;
+
+	kith_hex(hex, e->key, KITH_KEY_LEN);
+	if (v->fmt == VIEW_TEXT) {
+		hlc_format(t, e->revoked != 0 ? e->revoked : e->since);
+		return fprintf(v->out, "%s  %-8s  %s  %s %s\n", hex,
+		    roster_role_name(e->role), e->org[0] ? e->org : "-",
+		    e->revoked != 0 ? "revoked" : "since", t) < 0 ? KITH_EIO :
+		    0;
+	}
+	o = json_object();
+	json_object_set_new(o, "key", json_string(hex));
+	json_object_set_new(o, "org", json_string(e->org));
+	json_object_set_new(o, "role", json_string(roster_role_name(e->role)));
+	json_object_set_new(o, "since", e->since ? jtime(e->since) :
+	    json_null());
+	json_object_set_new(o, "revoked", e->revoked ? jtime(e->revoked) :
+	    json_null());
+	kith_hex(hex, e->by, KITH_KEY_LEN);
+	json_object_set_new(o, "admitted_by", e->since ? json_string(hex) :
+	    json_null());
+	return emit(v, o);
+}
+
+int
+view_held(struct view *v, const struct record *rec, int why)
+{
+	const struct record_header *h = record_header(rec);
+	const char *reason = why == KITH_EREVOKED ? "revoked" :
+	    why == KITH_EDENIED ? "observer" : "not a member";
+	char hex[2 * KITH_ID_LEN + 1], t[40];
+	json_t *o;
+
+	if (v->fmt == VIEW_TEXT) {
+		hlc_format(t, h->hlc);
+		kith_hex(hex, record_id(rec), KITH_ID_LEN);
+		fprintf(v->out, "%s  %s  %-9s  ", t, hex, kind_name(h->kind));
+		kith_hex(hex, h->author, KITH_KEY_LEN);
+		return fprintf(v->out, "author %s  (%s)\n", hex, reason) < 0 ?
+		    KITH_EIO : 0;
+	}
+	o = json_object();
+	json_object_set_new(o, "id", jhex(record_id(rec), KITH_ID_LEN));
+	json_object_set_new(o, "author", jhex(h->author, KITH_KEY_LEN));
+	json_object_set_new(o, "kind", json_string(kind_name(h->kind)));
+	json_object_set_new(o, "time", jtime(h->hlc));
+	json_object_set_new(o, "reason", json_string(reason));
+	return emit(v, o);
 }
 
 int

@@ -11,6 +11,7 @@
 #include <stdio.h>
 
 struct record;
+struct roster_entry;
 struct state;
 struct view;
 
@@ -43,6 +44,19 @@ int view_entity(struct view *v, const struct state *s);
  * Show one version (record) of an entity, for `kith history`.
  */
 int view_version(struct view *v, const struct record *rec);
+
+/**
+ * view_member(v, e):
+ * Show one roster entry (proto/roster.h), for `kith member list`.
+ */
+int view_member(struct view *v, const struct roster_entry *e);
+
+/**
+ * view_held(v, rec, why):
+ * Show a record the roster holds back and why (store_quarantine's ${why}),
+ * for `kith quarantine`.
+ */
+int view_held(struct view *v, const struct record *rec, int why);
 
 /**
  * view_conflicts(v, s):

@@ -9,7 +9,13 @@
  * changes (valid and invalid, forward and backward), forks (an author
  * reusing a sequence number), clock ties and skewed clocks, records of
  * another kind in an entity (which can change the entity's kind when its
- * clock is earliest), and records whose body was not carried.
+ * clock is earliest), and records whose body was not carried.  Membership
+ * too: an admin admits a second admin, who admits a member; one author is
+ * admitted only after its records, or never (its records wait in
+ * quarantine, a non-admin's forged admission notwithstanding); one author
+ * is revoked halfway (its later records are never applied); a non-admin
+ * forges a revocation; and an entity is erased by its creator, an admin,
+ * or (to no effect) someone else.
  *
  * Each set is applied to fresh stores in many random orders and random
  * batch sizes (1..n, with repeats of records already held); the digest,
@@ -34,13 +40,14 @@
 #include "kcrypto.h"
 #include "kith.h"
 #include "record.h"
+#include "roster.h"
 #include "state.h"
 #include "store.h"
 #include "testutil.h"
 
 #define MAXAUTHORS	4
 #define MAXENTITIES	5
-#define MAXRECORDS	40
+#define MAXRECORDS	56
 
 static const char *const statuses[] = { "open", "claimed", "fulfilled",
     "cancelled", "reopened" };
@@ -53,7 +60,7 @@ struct world {
 	char dir[256];
 	/* Over all seeds: did the sets exercise what they claim to? */
 	size_t conflicts, forks, bodiless, merges, mixed, orders;
-	size_t records, stateorders;
+	size_t records, stateorders, held, erased;
 };
 
 /* What a store holds, beyond its digest, that must not depend on order. */
@@ -142,6 +149,31 @@ make_body(uint64_t *rng, uint8_t **enc, size_t *blen)
 	body_free(b);
 }
 
+/* A member (${role} not NULL) or revoke record about ${who}, by ${by}. */
+static struct record *
+member_record(struct world *w, const struct kcrypto_key *by, uint64_t seq,
+    uint64_t hlc, const struct kcrypto_key *who, const char *role)
+{
+	uint8_t ent[KITH_ENTITY_LEN], *b;
+	char hex[2 * KITH_KEY_LEN + 1];
+	struct record *r;
+	size_t len;
+
+	kith_hex(hex, kcrypto_key_public(who), KITH_KEY_LEN);
+	if (role != NULL) {
+		roster_member_entity(kcrypto_key_public(who), ent);
+		b = tu_body(&len, "key", hex, "org", "org", "role", role, NULL);
+	} else {
+		memset(ent, 0x77, sizeof(ent));
+		ent[1] = (uint8_t)hlc;
+		b = tu_body(&len, "key", hex, NULL);
+	}
+	r = tu_record(by, w->net, seq, hlc, role != NULL ? KITH_KIND_MEMBER :
+	    KITH_KIND_REVOKE, ent, NULL, 0, b, len);
+	free(b);
+	return r;
+}
+
 /*
  * One random record set in ${recs}; return its size.  Heads are tracked
  * while the set grows, so that parents can be chosen to make sequential
@@ -151,22 +183,43 @@ static size_t
 make_set(struct world *w, uint64_t seed, struct record **recs)
 {
 	uint64_t rng = seed * 0x9e3779b97f4a7c15ULL, seq[MAXAUTHORS] = { 0 };
-	uint64_t t, hlc;
+	uint64_t t, hlc, t0, aseq = 100;
 	uint8_t ents[MAXENTITIES][KITH_ENTITY_LEN];
 	unsigned ofent[MAXRECORDS], ishead[MAXRECORDS];
 	unsigned nauthors = 3 + (unsigned)(tu_rng(&rng) % 2);
 	unsigned nent = 3 + (unsigned)(tu_rng(&rng) % 3);
-	size_t nrec = 20 + (size_t)(tu_rng(&rng) % 21), n, i;
+	size_t nrec = 26 + (size_t)(tu_rng(&rng) % 21), n, i;
+	struct kcrypto_key **a = w->authors;
 
-	t = HLC_MAKE(hlc_wall_ms() - 86400000ULL, 0);
+	t = t0 = HLC_MAKE(hlc_wall_ms() - 86400000ULL, 0);
+	/* Membership first: an admin admits an admin, who admits a member. */
+	n = 0;
+	recs[n++] = member_record(w, w->admin, ++aseq, t0, a[0], "admin");
+	recs[n++] = member_record(w, a[0], ++seq[0], t0 + 1, a[1], "member");
+	if (seed % 3 == 0)
+		/* Forged: a member is no admin; a[2] is never admitted. */
+		recs[n++] = member_record(w, a[1], ++seq[1], t0 + 2, a[2],
+		    "member");
+	if (nauthors == 4)
+		recs[n++] = member_record(w, w->admin, ++aseq, t0 + 2, a[3],
+		    "pcn");
+	if (seed % 5 == 0)
+		/* Forged: a member cannot revoke an admin. */
+		recs[n++] = member_record(w, a[1], ++seq[1], t0 + 3, a[0],
+		    NULL);
+	for (i = 0; i < n; i++) {
+		ofent[i] = MAXENTITIES;		/* in no entity of the set */
+		ishead[i] = 0;
+	}
+	nrec += n;
 	for (i = 0; i < nent; i++) {
 		memset(ents[i], 0, KITH_ENTITY_LEN);
 		ents[i][0] = (uint8_t)(0x40 + i);
 		ents[i][1] = (uint8_t)seed;
 		ents[i][2] = (uint8_t)(seed >> 8);
 	}
-	for (n = 0; n < nrec; n++) {
-		unsigned a = (unsigned)(tu_rng(&rng) % nauthors);
+	for (; n < nrec; n++) {
+		unsigned au = (unsigned)(tu_rng(&rng) % nauthors);
 		unsigned e = (unsigned)(tu_rng(&rng) % nent);
 		uint8_t parents[KITH_PARENTS_MAX][32];
 		size_t cand[MAXRECORDS], nc = 0, nh = 0;
@@ -239,14 +292,26 @@ make_set(struct world *w, uint64_t seed, struct record **recs)
 			hlc = t - tu_rng(&rng) % 40;
 		/* Forks: now and then, and always once, a number reused. */
 		if (n == nrec / 2)
-			while (seq[a] == 0)
-				a = (a + 1) % nauthors;
-		if (seq[a] > 0 && (tu_rng(&rng) % 10 == 0 || n == nrec / 2))
-			s = seq[a];
+			while (seq[au] == 0)
+				au = (au + 1) % nauthors;
+		if (seq[au] > 0 && (tu_rng(&rng) % 10 == 0 || n == nrec / 2))
+			s = seq[au];
 		else
-			s = ++seq[a];
+			s = ++seq[au];
 		make_body(&rng, &enc, &blen);
-		recs[n] = tu_record(w->authors[a], w->net, s, hlc, kind,
+		/* Now and then an erase record instead, by anyone. */
+		if (n > nrec - 4 && nc > 0 && tu_rng(&rng) % 3 == 0) {
+			/*
+			 * Not by a[3], whose revocation may arrive after its
+			 * erasure (PROTOCOL.md: the one order that matters).
+			 */
+			if (au == 3)
+				au = 1;
+			free(enc);
+			enc = tu_body(&blen, "reason", "asked", NULL);
+			kind = KITH_KIND_ERASE;
+		}
+		recs[n] = tu_record(a[au], w->net, s, hlc, kind,
 		    ents[e], (const uint8_t (*)[32])parents, np, enc, blen);
 		free(enc);
 		/* A fork that came out identical is no fork: draw again. */
@@ -275,6 +340,13 @@ make_set(struct world *w, uint64_t seed, struct record **recs)
 			w->bodiless++;
 		}
 	}
+	/* a[3] may be revoked halfway; a[2] admitted at the very end. */
+	if (nauthors == 4 && seed % 2 == 0)
+		recs[n++] = member_record(w, a[0], ++seq[0],
+		    t0 + (t - t0) / 2, a[3], NULL);
+	if (seed % 3 != 0)
+		recs[n++] = member_record(w, w->admin, ++aseq, t + 1, a[2],
+		    "member");
 	w->records += n;
 	return n;
 }
@@ -299,12 +371,15 @@ oracle_digest(struct world *w, struct record **recs, size_t n,
 {
 	struct record *all[MAXRECORDS + 1];
 	struct kcrypto_hash hs;
+	struct roster *roster;
 	struct state *s;
 	const uint8_t *p;
 	size_t i, j, len;
+	int rc;
 
 	memcpy(all, recs, n * sizeof(*all));
 	all[n] = w->charter;
+	assert_int_equal(roster_compute(all, n + 1, &roster), 0);
 	qsort(all, n + 1, sizeof(*all), ent_cmp);
 	kcrypto_hash_init(&hs);
 	for (i = 0; i <= n; i = j) {
@@ -313,14 +388,19 @@ oracle_digest(struct world *w, struct record **recs, size_t n,
 		for (j = i; j <= n && ent_cmp(&all[i], &all[j]) == 0; j++)
 			nvol += record_header(all[j])->kind ==
 			    KITH_KIND_VOLUNTEER;
-		assert_int_equal(state_compute(all + i, j - i, &s), 0);
+		rc = state_compute(all + i, j - i, roster, &s);
+		if (rc == KITH_ENOTFOUND)
+			continue;	/* nothing admitted: no state */
+		assert_int_equal(rc, 0);
 		/* The kind a later, earlier-clocked record can change. */
 		if (nvol > 0 && nvol < j - i)
 			w->mixed++;
+		w->erased += state_get(s, "erased") != NULL;
 		p = state_encoded(s, &len);
 		kcrypto_hash_update(&hs, p, len);
 		state_free(s);
 	}
+	roster_free(roster);
 	kcrypto_hash_final(&hs, out);
 }
 
@@ -488,6 +568,7 @@ test_digest_order_independent(void **state)
 			    NULL), 0);
 			assert_int_equal(res.added, n);
 			forks0 = res.forks;
+			w->held += res.held;
 			summarise(st, &ref);
 			assert_int_equal(store_states(st, KITH_KIND_REQUEST,
 			    count_conflicts, &w->conflicts), 0);
@@ -516,17 +597,21 @@ test_digest_order_independent(void **state)
 	}
 	printf("property: %u seeds, %zu records, %zu store orders; %zu "
 	    "conflicts, %zu forks, %zu merges, %zu mixed-kind entities, "
-	    "%zu records without body: digests equal\n", seeds, w->records,
-	    w->orders,
-	    w->conflicts, w->forks, w->merges, w->mixed, w->bodiless);
+	    "%zu records without body, %zu held by the roster, %zu erased "
+	    "entities: digests equal\n", seeds, w->records, w->orders,
+	    w->conflicts, w->forks, w->merges, w->mixed, w->bodiless, w->held,
+	    w->erased);
 	/* The sets must have exercised what the test claims. */
 	assert_true(w->orders >= (size_t)seeds * orders);
 	assert_true(w->conflicts > 0);
 	assert_true(w->forks >= seeds);
 	assert_true(w->merges > 0);
 	assert_true(w->bodiless > 0);
-	if (seeds >= 20)
+	if (seeds >= 20) {
 		assert_true(w->mixed > 0);
+		assert_true(w->held > 0);
+		assert_true(w->erased > 0);
+	}
 }
 
 /*
@@ -552,7 +637,7 @@ test_state_order_independent(void **state)
 			for (m = 0; first + m < n && ent_cmp(&recs[first],
 			    &recs[first + m]) == 0; m++)
 				ent[m] = recs[first + m];
-			assert_int_equal(state_compute(ent, m, &s), 0);
+			assert_int_equal(state_compute(ent, m, NULL, &s), 0);
 			p = state_encoded(s, &reflen);
 			ref = malloc(reflen);
 			assert_non_null(ref);
@@ -567,7 +652,7 @@ test_state_order_independent(void **state)
 					ent[i] = ent[j];
 					ent[j] = t;
 				}
-				assert_int_equal(state_compute(ent, m, &s), 0);
+				assert_int_equal(state_compute(ent, m, NULL, &s), 0);
 				p = state_encoded(s, &len);
 				if (len != reflen ||
 				    memcmp(p, ref, len) != 0)

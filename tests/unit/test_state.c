@@ -95,7 +95,7 @@ compute(struct record *const *recs, size_t n)
 {
 	struct state *s = NULL;
 
-	assert_int_equal(state_compute(recs, n, &s), 0);
+	assert_int_equal(state_compute(recs, n, NULL, &s), 0);
 	assert_non_null(s);
 	return s;
 }
@@ -201,12 +201,12 @@ test_bad_input(void **state)
 	struct state *s = NULL;
 
 	(void)state;
-	assert_int_equal(state_compute(r, 0, &s), KITH_EINVAL);
+	assert_int_equal(state_compute(r, 0, NULL, &s), KITH_EINVAL);
 	assert_null(s);
 	r[0] = mk(ka, T(1), KITH_KIND_VOLUNTEER, NULL, NULL, "a", "x", NULL);
 	r[1] = tu_record(ka, NULL, 99, T(2), KITH_KIND_VOLUNTEER, ENT2, NULL,
 	    0, NULL, 0);
-	assert_int_equal(state_compute(r, 2, &s), KITH_EINVAL);
+	assert_int_equal(state_compute(r, 2, NULL, &s), KITH_EINVAL);
 	assert_null(s);
 	free_all(r, 2);
 }
@@ -446,14 +446,18 @@ test_status_forward_only(void **state)
 	free_all(r, 3);
 
 	/* Referrals: sent < accepted/declined < completed. */
+	tu_audience = kcrypto_key_public(kb);
 	r[0] = mk(ka, T(100), KITH_KIND_REFERRAL, NULL, NULL,
-	    "status", "completed", NULL);
-	r[1] = mk(kb, T(200), KITH_KIND_REFERRAL, r[0], NULL,
 	    "status", "sent", NULL);
-	s = compute(r, 2);
+	r[1] = mk(kb, T(200), KITH_KIND_REFERRAL, r[0], NULL,
+	    "status", "completed", NULL);
+	r[2] = mk(ka, T(300), KITH_KIND_REFERRAL, r[1], NULL,
+	    "status", "sent", NULL);
+	s = compute(r, 3);
 	assert_field(s, "status", "completed");
 	state_free(s);
-	free_all(r, 2);
+	free_all(r, 3);
+	tu_audience = NULL;
 
 	/* A request with no valid status at all has no status field. */
 	r[0] = mk(ka, T(100), KITH_KIND_REQUEST, NULL, NULL,
@@ -463,6 +467,51 @@ test_status_forward_only(void **state)
 	assert_field(s, "title", "t");
 	state_free(s);
 	free_all(r, 1);
+}
+
+/*
+ * Only a referral's recipient (its first audience key) moves it past
+ * "sent", and only its creator sends it; other writes stay as evidence.
+ */
+static void
+test_referral_authority(void **state)
+{
+	struct record *r[5];
+	struct state *s;
+
+	(void)state;
+	tu_audience = kcrypto_key_public(kb);
+	/* The creator cannot accept its own referral. */
+	r[0] = mk(ka, T(100), KITH_KIND_REFERRAL, NULL, NULL,
+	    "status", "sent", "category", "food", NULL);
+	r[1] = mk(ka, T(200), KITH_KIND_REFERRAL, r[0], NULL,
+	    "status", "accepted", NULL);
+	/* Nor can a third party, however late its clock. */
+	r[2] = mk(kc, T(900), KITH_KIND_REFERRAL, r[1], NULL,
+	    "status", "declined", NULL);
+	s = compute(r, 3);
+	assert_field(s, "status", "sent");
+	assert_int_equal(state_nversions(s), 3);	/* kept as evidence */
+	state_free(s);
+	/* The recipient can; then a third party's completion is ignored. */
+	r[3] = mk(kb, T(300), KITH_KIND_REFERRAL, r[1], NULL,
+	    "status", "accepted", NULL);
+	r[4] = mk(kc, T(950), KITH_KIND_REFERRAL, r[3], NULL,
+	    "status", "completed", NULL);
+	s = compute(r, 5);
+	assert_field(s, "status", "accepted");
+	state_free(s);
+	free_all(r, 5);
+	/* A recipient's "sent" on a referral it did not create is ignored. */
+	r[0] = mk(ka, T(100), KITH_KIND_REFERRAL, NULL, NULL,
+	    "category", "food", NULL);
+	r[1] = mk(kb, T(200), KITH_KIND_REFERRAL, r[0], NULL,
+	    "status", "sent", NULL);
+	s = compute(r, 2);
+	assert_null(state_get(s, "status"));
+	state_free(s);
+	free_all(r, 2);
+	tu_audience = NULL;
 }
 
 static void
@@ -871,6 +920,7 @@ main(void)
 		cmocka_unit_test(test_conflict_tiebreak),
 		cmocka_unit_test(test_concurrent_same_value),
 		cmocka_unit_test(test_status_forward_only),
+		cmocka_unit_test(test_referral_authority),
 		cmocka_unit_test(test_status_rank),
 		cmocka_unit_test(test_fulfilled_vs_cancelled),
 		cmocka_unit_test(test_ignored),

@@ -42,6 +42,9 @@ setup(void **state)
 	f->a = tu_key(2);
 	f->b = tu_key(3);
 	f->st = tu_store(f->dir, f->admin, f->net);
+	/* a and b are members: two records, two entities, beside the charter. */
+	tu_admit(f->st, f->admin, f->a, "member");
+	tu_admit(f->st, f->admin, f->b, "member");
 	f->t0 = HLC_MAKE(hlc_wall_ms() - 3600000, 0);
 	*state = f;
 	return 0;
@@ -482,7 +485,7 @@ test_lookups(void **state)
 	s.n = 0;
 	assert_int_equal(store_range(f->st, 0, NULL, UINT64_MAX, NULL,
 	    collect, &s), 0);
-	assert_int_equal(s.n, 5);	/* with the charter */
+	assert_int_equal(s.n, 5 + 2);	/* with the charter, members */
 	s.n = 0;
 	assert_int_equal(store_range(f->st, f->t0 + 40, NULL, f->t0 + 20,
 	    NULL, collect, &s), 0);
@@ -593,10 +596,10 @@ test_kind_changes(void **state)
 	assert_int_equal(nreq, 0);
 	assert_int_equal(nvol, 1);
 	assert_int_equal(store_stats(f->st, &ss), 0);
-	assert_int_equal(ss.entities, 2);	/* with the charter */
+	assert_int_equal(ss.entities, 2 + 2);	/* with charter, members */
 	assert_int_equal(ss.by_kind[0], 0);
 	assert_int_equal(ss.by_kind[1], 1);
-	assert_int_equal(ss.by_kind[3], 1);
+	assert_int_equal(ss.by_kind[3], 1 + 2);
 	free_all(r, 2);
 }
 
@@ -754,6 +757,15 @@ test_find_entity(void **state)
 }
 
 /* A second store in the same network, for digest comparisons. */
+static int
+copy_one(void *arg, const struct record *rec)
+{
+	struct store_result res;
+
+	return store_apply(arg, (struct record *const *)&rec, 1, &res, NULL,
+	    NULL);
+}
+
 static struct store *
 twin(struct fixture *f, char *dir, size_t len)
 {
@@ -769,6 +781,9 @@ twin(struct fixture *f, char *dir, size_t len)
 	/* A store belongs to one network only. */
 	assert_int_equal(store_init_network(st, ch), KITH_EEXIST);
 	record_free(ch);
+	/* The same members, so both stores apply the same records. */
+	assert_int_equal(store_range(f->st, 0, NULL, UINT64_MAX, NULL,
+	    copy_one, st), 0);
 	return st;
 }
 
@@ -872,7 +887,7 @@ test_verify(void **state)
 	r[2] = req(f, f->b, 1, 3, E3, NULL, 0, "category", "other");
 	assert_int_equal(store_apply(f->st, r, 3, &res, NULL, NULL), 0);
 	assert_int_equal(store_verify(f->st, on_bad, &b, &checked, &nbad), 0);
-	assert_int_equal(checked, 4);	/* with the charter */
+	assert_int_equal(checked, 4 + 2);	/* with charter, members */
 	assert_int_equal(nbad, 0);
 	assert_int_equal(b.n, 0);
 	/* Change one byte on disk: verify names that record. */
@@ -881,7 +896,7 @@ test_verify(void **state)
 	f->st = store_open(f->dir, STORE_NOSYNC, 0, &rc);
 	assert_non_null(f->st);
 	assert_int_equal(store_verify(f->st, on_bad, &b, &checked, &nbad), 0);
-	assert_int_equal(checked, 4);
+	assert_int_equal(checked, 4 + 2);
 	assert_int_equal(nbad, 1);
 	assert_int_equal(b.n, 1);
 	assert_memory_equal(b.id, record_id(r[1]), KITH_ID_LEN);
@@ -929,7 +944,7 @@ test_verify_body(void **state)
 	f->st = store_open(f->dir, STORE_NOSYNC, 0, &rc);
 	assert_non_null(f->st);
 	assert_int_equal(store_verify(f->st, on_bad, &b, &checked, &nbad), 0);
-	assert_int_equal(checked, 3);
+	assert_int_equal(checked, 3 + 2);
 	assert_int_equal(nbad, 1);
 	assert_memory_equal(b.id, record_id(r[1]), KITH_ID_LEN);
 	assert_int_equal(b.rc, KITH_EBODYHASH);
@@ -987,9 +1002,9 @@ test_two_processes(void **state)
 	assert_int_equal(waitpid(pid, &status, 0), pid);
 	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 	assert_int_equal(store_stats(f->st, &ss), 0);
-	assert_int_equal(ss.records, 2 * NWRITES + 1);
+	assert_int_equal(ss.records, 2 * NWRITES + 1 + 2);
 	assert_int_equal(ss.forks, 0);
-	assert_int_equal(ss.entities, 5);
+	assert_int_equal(ss.entities, 5 + 2);
 	for (int side = 0; side < 2; side++) {
 		n = 0;
 		assert_int_equal(store_by_author(f->st,
@@ -1114,7 +1129,7 @@ test_map_grows(void **state)
 			break;
 	}
 	assert_true(ss.map_bytes > STORE_MAP_INITIAL);
-	assert_int_equal(ss.records, total + 1);
+	assert_int_equal(ss.records, total + 1 + 2);
 	/* The other handle adopts the larger map and sees everything. */
 	assert_int_equal(store_get(other, first, &got), 0);
 	record_free(got);
@@ -1122,7 +1137,7 @@ test_map_grows(void **state)
 	record_free(got);
 	assert_int_equal(store_verify(other, on_bad, &(struct bad){ .n = 0 },
 	    &checked, &nbad), 0);
-	assert_int_equal(checked, total + 1);
+	assert_int_equal(checked, total + 1 + 2);
 	assert_int_equal(nbad, 0);
 	store_close(other);
 }
@@ -1227,13 +1242,13 @@ test_stats_compact(void **state)
 	}
 	assert_int_equal(store_apply(f->st, r, 3, &res, NULL, NULL), 0);
 	assert_int_equal(store_stats(f->st, &ss), 0);
-	assert_int_equal(ss.records, 4);
-	assert_int_equal(ss.bodies, 4);
-	assert_int_equal(ss.entities, 4);
+	assert_int_equal(ss.records, 4 + 2);
+	assert_int_equal(ss.bodies, 4 + 2);
+	assert_int_equal(ss.entities, 4 + 2);
 	assert_int_equal(ss.by_kind[0], 2);	/* requests */
 	assert_int_equal(ss.by_kind[1], 1);	/* volunteers */
 	assert_int_equal(ss.by_kind[2], 0);	/* referrals */
-	assert_int_equal(ss.by_kind[3], 1);	/* the charter */
+	assert_int_equal(ss.by_kind[3], 1 + 2);	/* charter, members */
 	assert_true(ss.used_bytes > 0 && ss.used_bytes <= ss.map_bytes);
 	/* A compacted copy opens and verifies. */
 	snprintf(dir, sizeof(dir), "%s/copy", f->dir);
@@ -1255,12 +1270,145 @@ test_stats_compact(void **state)
 	assert_non_null(st);
 	assert_int_equal(store_verify(st, on_bad, &(struct bad){ .n = 0 },
 	    &checked, &nbad), 0);
-	assert_int_equal(checked, 4);
+	assert_int_equal(checked, 4 + 2);
 	assert_int_equal(nbad, 0);
 	store_close(st);
 	/* Compacting onto an existing file is refused. */
 	assert_int_not_equal(store_compact(f->st, path), 0);
 	free_all(r, 3);
+}
+
+/* Records store_quarantine lists. */
+struct held {
+	size_t n;
+	int why[8];
+};
+
+static int
+on_held(void *arg, const struct record *rec, int why)
+{
+	struct held *h = arg;
+
+	(void)rec;
+	if (h->n < 8)
+		h->why[h->n] = why;
+	h->n++;
+	return 0;
+}
+
+/*
+ * A non-member's records are stored but not applied until an admin admits
+ * the key; a revoked key's records from the revocation on never apply.
+ */
+static void
+test_quarantine(void **state)
+{
+	struct fixture *f = *state;
+	struct kcrypto_key *c = tu_key(9);
+	struct record *r[3], *rv;
+	struct store_result res;
+	struct held h = { 0 };
+	struct state *s;
+	char hex[2 * KITH_KEY_LEN + 1];
+	uint8_t *b, ent[KITH_ENTITY_LEN] = { 0x55 };
+	uint64_t now;
+	size_t len;
+
+	r[0] = req(f, c, 1, 1, E1, NULL, 0, "category", "food");
+	assert_int_equal(store_apply(f->st, r, 1, &res, NULL, NULL), 0);
+	assert_int_equal(res.added, 1);
+	assert_int_equal(res.held, 1);
+	assert_int_equal(store_state(f->st, E1, &s), KITH_ENOTFOUND);
+	assert_int_equal(store_quarantine(f->st, on_held, &h), 0);
+	assert_int_equal(h.n, 1);
+	assert_int_equal(h.why[0], KITH_ENOTFOUND);
+	/* A member's (not an admin's) admission changes nothing. */
+	tu_admit(f->st, f->a, c, "member");
+	assert_int_equal(store_state(f->st, E1, &s), KITH_ENOTFOUND);
+	/* An admin's applies what waited. */
+	tu_admit(f->st, f->admin, c, "member");
+	assert_int_equal(store_state(f->st, E1, &s), 0);
+	state_free(s);
+	h.n = 0;
+	assert_int_equal(store_quarantine(f->st, on_held, &h), 0);
+	assert_int_equal(h.n, 0);
+	/*
+	 * Revoked a second after now (the admission was stamped now): a
+	 * record stamped later is held, one stamped earlier is not.
+	 */
+	now = HLC_MAKE(hlc_wall_ms(), 0);
+	kith_hex(hex, kcrypto_key_public(c), KITH_KEY_LEN);
+	b = tu_body(&len, "key", hex, NULL);
+	rv = tu_record(f->admin, f->net, 50, now + HLC_MAKE(1000, 0),
+	    KITH_KIND_REVOKE, ent, NULL, 0, b, len);
+	free(b);
+	r[1] = req(f, c, 2, now + HLC_MAKE(2000, 0) - f->t0, E2, NULL, 0,
+	    "category", "advice");
+	r[2] = req(f, c, 3, now + HLC_MAKE(500, 0) - f->t0, E3, NULL, 0,
+	    "category", "other");
+	assert_int_equal(store_apply(f->st, &r[1], 2, &res, NULL, NULL), 0);
+	assert_int_equal(store_state(f->st, E2, &s), 0);	/* not yet */
+	state_free(s);
+	assert_int_equal(store_apply(f->st, &rv, 1, &res, NULL, NULL), 0);
+	assert_int_equal(store_state(f->st, E2, &s), KITH_ENOTFOUND);
+	assert_int_equal(store_state(f->st, E3, &s), 0);
+	state_free(s);
+	assert_int_equal(store_state(f->st, E1, &s), 0);
+	state_free(s);
+	h.n = 0;
+	assert_int_equal(store_quarantine(f->st, on_held, &h), 0);
+	assert_int_equal(h.n, 1);
+	assert_int_equal(h.why[0], KITH_EREVOKED);
+	record_free(rv);
+	free_all(r, 3);
+	kcrypto_key_free(c);
+}
+
+/*
+ * An erase record from the entity's author drops the bodies and keeps them
+ * out; one from a member who neither started the entity nor is an admin is
+ * kept as evidence and changes nothing.
+ */
+static void
+test_erase(void **state)
+{
+	struct fixture *f = *state;
+	struct record *r[4];
+	struct store_result res;
+	struct store_stats ss0, ss;
+	struct state *s;
+	uint8_t p[1][32], *b;
+	size_t len;
+
+	r[0] = req(f, f->a, 1, 1, E1, NULL, 0, "category", "food");
+	memcpy(p[0], record_id(r[0]), 32);
+	b = tu_body(&len, "reason", "asked", NULL);
+	r[1] = tu_record(f->b, f->net, 1, f->t0 + 2, KITH_KIND_ERASE, E1, p, 1,
+	    b, len);
+	r[2] = tu_record(f->a, f->net, 2, f->t0 + 3, KITH_KIND_ERASE, E1, p, 1,
+	    b, len);
+	free(b);
+	r[3] = req(f, f->a, 3, 4, E1, p, 1, "urgency", "2");
+	assert_int_equal(store_apply(f->st, r, 2, &res, NULL, NULL), 0);
+	assert_int_equal(store_state(f->st, E1, &s), 0);
+	assert_null(state_get(s, "erased"));
+	state_free(s);
+	assert_int_equal(store_stats(f->st, &ss0), 0);
+	assert_int_equal(store_apply(f->st, &r[2], 1, &res, NULL, NULL), 0);
+	assert_int_equal(store_state(f->st, E1, &s), 0);
+	assert_non_null(state_get(s, "erased"));
+	assert_null(state_get(s, "category"));
+	state_free(s);
+	/* The request's body is gone; both erase records keep theirs. */
+	assert_int_equal(store_stats(f->st, &ss), 0);
+	assert_int_equal(ss.bodies, ss0.bodies + 1 - 1);
+	/* A later record of the entity is stored without its body. */
+	assert_int_equal(store_apply(f->st, &r[3], 1, &res, NULL, NULL), 0);
+	assert_int_equal(res.added, 1);
+	assert_int_equal(store_stats(f->st, &ss), 0);
+	assert_int_equal(ss.records, ss0.records + 2);
+	assert_int_equal(ss.bodies, ss0.bodies);
+	free_all(r, 4);
 }
 
 int
@@ -1297,6 +1445,9 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_map_full, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_quarantine, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_erase, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stats_compact, setup,
 		    teardown),
 	};

@@ -14,6 +14,7 @@
 #include "kcrypto.h"
 #include "kith.h"
 #include "record.h"
+#include "roster.h"
 #include "store.h"
 #include "testutil.h"
 
@@ -77,6 +78,28 @@ tu_body(size_t *len, ...)
 	return out;
 }
 
+const uint8_t *tu_audience;
+
+void
+tu_admit(struct store *st, const struct kcrypto_key *admin,
+    const struct kcrypto_key *who, const char *role)
+{
+	struct store_draft d;
+	char hex[2 * KITH_KEY_LEN + 1];
+	uint8_t *b;
+	size_t len;
+
+	memset(&d, 0, sizeof(d));
+	kith_hex(hex, kcrypto_key_public(who), KITH_KEY_LEN);
+	b = tu_body(&len, "key", hex, "org", "Test org", "role", role, NULL);
+	d.kind = KITH_KIND_MEMBER;
+	roster_member_entity(kcrypto_key_public(who), d.entity);
+	d.body = b;
+	d.blen = len;
+	assert_int_equal(store_write(st, admin, &d, 1), 0);
+	free(b);
+}
+
 struct record *
 tu_record(const struct kcrypto_key *key, const uint8_t *network, uint64_t seq,
     uint64_t hlc, uint64_t kind, const uint8_t *entity,
@@ -96,6 +119,10 @@ tu_record(const struct kcrypto_key *key, const uint8_t *network, uint64_t seq,
 	h.nparents = nparents;
 	if (nparents > 0)
 		memcpy(h.parents, parents, (size_t)nparents * KITH_ID_LEN);
+	if (tu_audience != NULL) {
+		h.naudience = 1;
+		memcpy(h.audience[0], tu_audience, KITH_KEY_LEN);
+	}
 	assert_int_equal(record_sign(&h, body, blen, key, &rec), 0);
 	return rec;
 }

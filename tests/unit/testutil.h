@@ -42,6 +42,17 @@ struct kcrypto_key *tu_key(uint8_t n);
 uint8_t *tu_body(size_t *len, ...);
 
 /**
+ * tu_admit(st, admin, who, role):
+ * Write to ${st}, signed by ${admin}, a member record admitting ${who} with
+ * ${role} ("admin", "member", "pcn", "observer").  Aborts on failure.
+ */
+void tu_admit(struct store *st, const struct kcrypto_key *admin,
+    const struct kcrypto_key *who, const char *role);
+
+/* If not NULL, tu_record addresses each record to this one 32-byte key. */
+extern const uint8_t *tu_audience;
+
+/**
  * tu_record(key, network, seq, hlc, kind, entity, parents, nparents,
  *     body, blen):
  * Sign a record with the given header fields; ${parents} holds ${nparents}
