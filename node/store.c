@@ -1391,6 +1391,9 @@ write_txn(struct store *st, const struct kcrypto_key *key,
 			h[end].kind = d[end].kind;
 			members |= d[end].kind <= KITH_KIND_REVOKE;
 			h[end].expiry = d[end].expiry;
+			h[end].naudience = d[end].naudience;
+			memcpy(h[end].audience, d[end].audience,
+			    sizeof(h[end].audience));
 			memcpy(h[end].entity, d[end].entity, KITH_ENTITY_LEN);
 			bodies[end] = d[end].body;
 			blens[end] = d[end].blen;

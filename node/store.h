@@ -55,6 +55,8 @@ struct store_draft {
 	const uint8_t *body;		/* borrowed */
 	size_t blen;
 	uint64_t expiry;
+	unsigned naudience;		/* organisations it is addressed to */
+	uint8_t audience[KITH_AUDIENCE_MAX][KITH_KEY_LEN];
 	uint8_t id[KITH_ID_LEN];	/* out: the new record's id */
 	uint64_t hlc;			/* out: its timestamp */
 };

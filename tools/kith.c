@@ -570,9 +570,14 @@ warn_if_held(struct ctx *c, uint64_t hlc)
 		    "revoked" : "an observer's");
 }
 
+/*
+ * Sign and store a record of ${kind} in ${entity} with body ${b}, addressed
+ * to the organisation ${to} if not NULL; print its entity id if
+ * ${print_entity}, else its record id.
+ */
 static int
-write_body(struct ctx *c, uint64_t kind, const uint8_t *entity,
-    const struct body *b, int print_entity)
+write_to(struct ctx *c, uint64_t kind, const uint8_t *entity,
+    const uint8_t *to, const struct body *b, int print_entity)
 {
 	struct store_draft d;
 	char hex[2 * KITH_ID_LEN + 1];
@@ -583,6 +588,10 @@ write_body(struct ctx *c, uint64_t kind, const uint8_t *entity,
 	memset(&d, 0, sizeof(d));
 	if ((rc = body_encode(b, &enc, &len)) != 0)
 		return fail(c, EX_SOFTWARE, "%s", kith_strerror(rc));
+	if (to != NULL) {
+		d.naudience = 1;
+		memcpy(d.audience[0], to, KITH_KEY_LEN);
+	}
 	d.kind = kind;
 	memcpy(d.entity, entity, KITH_ENTITY_LEN);
 	d.body = enc;
@@ -604,6 +613,14 @@ write_body(struct ctx *c, uint64_t kind, const uint8_t *entity,
 	return 0;
 }
 
+static int
+write_body(struct ctx *c, uint64_t kind, const uint8_t *entity,
+    const struct body *b, int print_entity)
+{
+
+	return write_to(c, kind, entity, NULL, b, print_entity);
+}
+
 /* ---- Commands. ---- */
 
 static const char usage_main[] =
@@ -622,6 +639,7 @@ static const char usage_main[] =
 "  quarantine        records held back: their authors are not members\n"
 "  request ...       add, update, claim, fulfil, cancel, list, show requests\n"
 "  volunteer ...     add, update, list, show volunteers\n"
+"  referral ...      send referrals to another organisation; answer them\n"
 "  history ID        every version of an entity\n"
 "  conflicts         entities with unresolved concurrent edits\n"
 "  resolve ID        settle a conflict: --FIELD VALUE ...\n"
@@ -1186,6 +1204,343 @@ cmd_quarantine(struct ctx *c, int argc, char **argv)
 		rc = view_finish(v);
 	view_free(v);
 	return rc == 0 ? 0 : fail(c, exit_for(rc), "%s", kith_strerror(rc));
+}
+
+/*
+ * Is ${s} a valid NHS number: 10 digits (spaces allowed between groups)
+ * whose last is the modulus-11 check digit of the first nine?  The digits
+ * go to ${out}[11].
+ */
+static int
+nhs_number_ok(const char *s, char out[11])
+{
+	size_t n = 0;
+	int sum = 0, check;
+
+	for (; *s != '\0'; s++) {
+		if (*s == ' ')
+			continue;
+		if (*s < '0' || *s > '9' || n == 10)
+			return 0;
+		out[n++] = *s;
+	}
+	out[n] = '\0';
+	if (n != 10)
+		return 0;
+	for (n = 0; n < 9; n++)
+		sum += (out[n] - '0') * (int)(10 - n);
+	check = 11 - sum % 11;
+	if (check == 11)
+		check = 0;
+	return check != 10 && check == out[9] - '0';
+}
+
+/* Consent bases a referral may rest on, with the law behind each. */
+static const char *const consents[] = { "explicit", "care", "support-body",
+	NULL };
+
+/*
+ * The organisation ${what} names: a member key (64 hex digits) or an
+ * organisation name in the roster, which must be unique.
+ */
+static int
+find_org(struct ctx *c, const char *what, uint8_t key[KITH_KEY_LEN])
+{
+	const struct roster_entry *e, *hit = NULL;
+	struct roster *r = NULL;
+	size_t i;
+	int rc;
+
+	if ((rc = store_roster(c->st, &r)) != 0)
+		return fail(c, exit_for(rc), "no roster: %s",
+		    kith_strerror(rc));
+	for (i = 0; i < roster_size(r); i++) {
+		e = roster_get(r, i);
+		if (e->role == ROLE_NONE || e->revoked != 0)
+			continue;
+		if (strcmp(e->org, what) == 0 || (strlen(what) == 64 &&
+		    kith_unhex(key, KITH_KEY_LEN, what) == 0 &&
+		    memcmp(key, e->key, KITH_KEY_LEN) == 0)) {
+			if (hit != NULL) {
+				roster_free(r);
+				return fail(c, EX_USAGE, "--to '%s': more than "
+				    "one member has that name; give its key "
+				    "(kith member list)", what);
+			}
+			hit = e;
+		}
+	}
+	if (hit == NULL || hit->role == ROLE_OBSERVER)
+		rc = fail(c, EX_NOINPUT, "--to '%s': no member organisation "
+		    "by that name or key (kith member list)", what);
+	else
+		memcpy(key, hit->key, KITH_KEY_LEN);
+	roster_free(r);
+	return rc;
+}
+
+static const struct fdef referral_fields[] = {
+	{ "category", "category", 0, C_TEXT, "text such as mental-health" },
+	{ "consent", "consent", 0, C_TEXT, "explicit, care or support-body" },
+	{ "reason", "reason", 1, C_TEXT, "text" },
+	{ "snomed", "snomed", 1, C_TEXT, "a SNOMED CT concept id" },
+	{ "consent-recorded-by", "consent_by", 1, C_TEXT, "text" },
+	{ "name", "name", 1, C_TEXT, "text" },
+	{ "dob", "dob", 1, C_DATE, "a date as YYYY-MM-DD" },
+	{ "phone", "phone", 1, C_PHONE, "a phone number" },
+	{ "nhs-number", "nhs_number", 1, C_TEXT, "10 digits" },
+	{ NULL, NULL, 0, 0, NULL },
+};
+
+/* The referral's creating record's recipient, and its creator. */
+static int
+referral_parties(struct ctx *c, const uint8_t *id, uint8_t to[KITH_KEY_LEN],
+    uint8_t from[KITH_KEY_LEN])
+{
+	struct record **recs = NULL;
+	const struct record_header *first = NULL, *h;
+	size_t n = 0, i;
+	int rc;
+
+	if ((rc = store_entity(c->st, id, &recs, &n)) != 0)
+		return rc;
+	/* The earliest record in version order: (hlc, author, id). */
+	for (i = 0; i < n; i++) {
+		h = record_header(recs[i]);
+		if (first == NULL || h->hlc < first->hlc ||
+		    (h->hlc == first->hlc && memcmp(h->author, first->author,
+		    KITH_KEY_LEN) < 0))
+			first = h;
+	}
+	rc = first == NULL || first->naudience == 0 ? KITH_ENOTFOUND : 0;
+	if (rc == 0) {
+		memcpy(to, first->audience[0], KITH_KEY_LEN);
+		memcpy(from, first->author, KITH_KEY_LEN);
+	}
+	store_records_free(recs, n);
+	return rc;
+}
+
+/* accept, decline or complete: only the recipient, only forward. */
+static int
+referral_move(struct ctx *c, const char *idarg, const char *to,
+    const char *outcome)
+{
+	uint8_t id[KITH_ENTITY_LEN], rcpt[KITH_KEY_LEN], from[KITH_KEY_LEN];
+	struct state *s = NULL;
+	struct body *b = NULL;
+	char *cur = NULL;
+	int rc;
+
+	if ((rc = find_entity(c, idarg, KITH_KIND_REFERRAL, id, &s)) != 0)
+		return rc;
+	if ((rc = referral_parties(c, id, rcpt, from)) != 0) {
+		rc = fail(c, exit_for(rc), "referral %s has no recipient",
+		    idarg);
+		goto out;
+	}
+	if (memcmp(rcpt, kcrypto_key_public(c->key), KITH_KEY_LEN) != 0) {
+		rc = fail(c, EX_NOPERM, "only the organisation the referral "
+		    "is addressed to can %s it", strcmp(to, "accepted") == 0 ?
+		    "accept" : strcmp(to, "declined") == 0 ? "decline" :
+		    "complete");
+		goto out;
+	}
+	cur = state_str(s, "status");
+	if (cur == NULL || (strcmp(to, "completed") == 0 ?
+	    strcmp(cur, "accepted") != 0 : strcmp(cur, "sent") != 0)) {
+		rc = fail(c, EX_USAGE, "referral %s is %s; it moves sent -> "
+		    "accepted or declined, then accepted -> completed", idarg,
+		    cur != NULL ? cur : "without a status");
+		goto out;
+	}
+	if ((b = body_new()) == NULL ||
+	    body_set_str(b, "status", 0, to) != 0 ||
+	    (outcome != NULL && body_set_str(b, "outcome", 1, outcome) != 0)) {
+		rc = fail(c, EX_SOFTWARE, "out of memory");
+		goto out;
+	}
+	rc = write_to(c, KITH_KIND_REFERRAL, id, rcpt, b, 0);
+out:
+	free(cur);
+	body_free(b);
+	state_free(s);
+	return rc;
+}
+
+/* kith referral list: the filter and the view. */
+struct rfilter {
+	struct ctx *c;
+	struct view *view;
+	int to_me;
+	const char *status;
+};
+
+static int
+referral_one(void *arg, const struct state *s)
+{
+	struct rfilter *f = arg;
+	uint8_t to[KITH_KEY_LEN], from[KITH_KEY_LEN];
+	const uint8_t *me = kcrypto_key_public(f->c->key);
+	char *st;
+	int keep;
+
+	if (referral_parties(f->c, state_entity(s), to, from) != 0)
+		return 0;
+	if (memcmp(f->to_me ? to : from, me, KITH_KEY_LEN) != 0)
+		return 0;
+	if (f->status != NULL) {
+		st = state_str(s, "status");
+		keep = st != NULL && strcmp(st, f->status) == 0;
+		free(st);
+		if (!keep)
+			return 0;
+	}
+	return view_entity(f->view, s);
+}
+
+static int
+cmd_referral(struct ctx *c, int argc, char **argv)
+{
+	static const char help[] = "usage: kith [--home DIR] referral send "
+	    "--to ORG --category C --reason TEXT\n"
+	    "           --consent explicit|care|support-body "
+	    "--consent-recorded-by NAME\n"
+	    "           [--snomed CODE] [--name N] [--dob YYYY-MM-DD] "
+	    "[--phone P] [--nhs-number N]\n"
+	    "       kith [--home DIR] referral accept|decline ID\n"
+	    "       kith [--home DIR] referral complete ID --outcome TEXT\n"
+	    "       kith [--home DIR] referral list --to-me|--from-me "
+	    "[--status S] [--json]\n\n"
+	    "Refer a person to another member organisation (ORG: its name or\n"
+	    "key, see kith member list), and answer referrals sent to you.\n"
+	    "A referral needs a lawful basis for sharing health data:\n"
+	    "  explicit      the person's explicit consent (UK GDPR Art. 9(2)(a))\n"
+	    "  care          health or social care (UK GDPR Art. 9(2)(h))\n"
+	    "  support-body  a not-for-profit support body (DPA 2018 Sch. 1\n"
+	    "                para. 16)\n"
+	    "and the name of who recorded it.  Without both, nothing is written.\n"
+	    "Statuses: sent -> accepted | declined; accepted -> completed,\n"
+	    "with an outcome.  Only the recipient moves a referral past sent;\n"
+	    "anyone else's change is kept as evidence and never applied.\n"
+	    "An NHS number is checked with its modulus-11 check digit.\n";
+	static const struct opt spec[] = { { "to", 1 }, { "category", 1 },
+		{ "reason", 1 }, { "consent", 1 }, { "consent-recorded-by", 1 },
+		{ "snomed", 1 }, { "name", 1 }, { "dob", 1 }, { "phone", 1 },
+		{ "nhs-number", 1 }, { "outcome", 1 }, { "to-me", 0 },
+		{ "from-me", 0 }, { "status", 1 }, { "json", 0 }, { NULL, 0 } };
+	static const char *const send_opts[] = { "to", "category", "reason",
+		"consent", "consent-recorded-by", "snomed", "name", "dob",
+		"phone", "nhs-number", NULL };
+	static const char *const move_opts[] = { NULL };
+	static const char *const complete_opts[] = { "outcome", NULL };
+	static const char *const list_opts[] = { "to-me", "from-me", "status",
+		"json", NULL };
+	const char *sub, *const *allowed, *v;
+	uint8_t to[KITH_KEY_LEN], ent[KITH_ENTITY_LEN];
+	char nhs[11];
+	struct rfilter f;
+	struct body *b = NULL;
+	struct args a;
+	int rc, nset, k;
+
+	if ((rc = parse_args(c, spec, 2, argc, argv, &a)) != 0)
+		return rc == HELP ? usage(help) : rc;
+	sub = a.npos > 0 ? a.pos[0] : "";
+	if (strcmp(sub, "send") == 0)
+		allowed = send_opts;
+	else if (strcmp(sub, "accept") == 0 || strcmp(sub, "decline") == 0)
+		allowed = move_opts;
+	else if (strcmp(sub, "complete") == 0)
+		allowed = complete_opts;
+	else if (strcmp(sub, "list") == 0)
+		allowed = list_opts;
+	else
+		return fail(c, EX_USAGE, "expected send, accept, decline, "
+		    "complete or list (see --help)");
+	for (k = 0; spec[k].name != NULL; k++)
+		if (a.val[k] != NULL && !one_of(spec[k].name, allowed))
+			return fail(c, EX_USAGE, "--%s does not apply to "
+			    "referral %s", spec[k].name, sub);
+	if (strcmp(sub, "list") == 0) {
+		if (a.npos != 1 || (arg(spec, &a, "to-me") == NULL) ==
+		    (arg(spec, &a, "from-me") == NULL))
+			return fail(c, EX_USAGE, "list needs one of --to-me or "
+			    "--from-me");
+		if ((v = arg(spec, &a, "status")) != NULL &&
+		    state_status_rank(KITH_KIND_REFERRAL, v, strlen(v)) < 0)
+			return fail(c, EX_USAGE, "--status: one of sent, "
+			    "accepted, declined, completed");
+		if ((rc = open_home(c, 1, 1)) != 0)
+			return rc;
+		f.c = c;
+		f.to_me = arg(spec, &a, "to-me") != NULL;
+		f.status = v;
+		if ((f.view = view_new(arg(spec, &a, "json") ? VIEW_JSON :
+		    VIEW_TEXT, stdout, KITH_KIND_REFERRAL, 0)) == NULL)
+			return fail(c, EX_SOFTWARE, "out of memory");
+		if ((rc = store_states(c->st, KITH_KIND_REFERRAL,
+		    referral_one, &f)) == 0)
+			rc = view_finish(f.view);
+		view_free(f.view);
+		return rc == 0 ? 0 : fail(c, exit_for(rc), "%s",
+		    kith_strerror(rc));
+	}
+	if (strcmp(sub, "send") != 0) {
+		if (a.npos != 2)
+			return fail(c, EX_USAGE, "%s needs the referral's id",
+			    sub);
+		if (strcmp(sub, "complete") == 0 &&
+		    ((v = arg(spec, &a, "outcome")) == NULL || !text_ok(v)))
+			return fail(c, EX_USAGE, "complete needs --outcome TEXT");
+		if ((rc = open_home(c, 1, 0)) != 0)
+			return rc;
+		return referral_move(c, a.pos[1], strcmp(sub, "accept") == 0 ?
+		    "accepted" : strcmp(sub, "decline") == 0 ? "declined" :
+		    "completed", arg(spec, &a, "outcome"));
+	}
+	/* send: refuse before anything is written. */
+	if (a.npos != 1)
+		return fail(c, EX_USAGE, "send takes options only");
+	if ((v = arg(spec, &a, "consent")) == NULL)
+		return fail(c, EX_USAGE, "no consent basis: give --consent "
+		    "explicit|care|support-body and --consent-recorded-by NAME; "
+		    "nothing was written");
+	if (!one_of(v, consents))
+		return fail(c, EX_USAGE, "--consent: one of explicit, care, "
+		    "support-body");
+	if (arg(spec, &a, "consent-recorded-by") == NULL)
+		return fail(c, EX_USAGE, "--consent-recorded-by NAME: who "
+		    "recorded the consent basis; nothing was written");
+	if (arg(spec, &a, "to") == NULL || arg(spec, &a, "category") == NULL ||
+	    arg(spec, &a, "reason") == NULL)
+		return fail(c, EX_USAGE, "send needs --to, --category and "
+		    "--reason");
+	if ((v = arg(spec, &a, "nhs-number")) != NULL && !nhs_number_ok(v, nhs))
+		return fail(c, EX_USAGE, "--nhs-number '%s': not a valid NHS "
+		    "number (10 digits with a modulus-11 check digit)", v);
+	if ((v = arg(spec, &a, "snomed")) != NULL &&
+	    (strlen(v) < 6 || strlen(v) > 18 || strspn(v, "0123456789") !=
+	    strlen(v)))
+		return fail(c, EX_USAGE, "--snomed '%s': a SNOMED CT concept "
+		    "id is 6 to 18 digits", v);
+	if ((rc = open_home(c, 1, 0)) != 0 ||
+	    (rc = find_org(c, arg(spec, &a, "to"), to)) != 0)
+		return rc;
+	if ((b = body_new()) == NULL)
+		return fail(c, EX_SOFTWARE, "out of memory");
+	if ((rc = set_fields(c, b, referral_fields, spec, &a, &nset)) == 0) {
+		if (arg(spec, &a, "nhs-number") != NULL)
+			body_set_str(b, "nhs_number", 1, nhs);
+		if (body_set_str(b, "status", 0, "sent") != 0)
+			rc = fail(c, EX_SOFTWARE, "out of memory");
+	}
+	if (rc == 0) {
+		kcrypto_random(ent, sizeof(ent));
+		rc = write_to(c, KITH_KIND_REFERRAL, ent, to, b, 1);
+	}
+	body_free(b);
+	return rc;
 }
 
 /* Write a status change after checking it moves the workflow forward. */
@@ -2488,6 +2843,7 @@ static const struct command {
 	{ "quarantine", cmd_quarantine },
 	{ "request", cmd_request },
 	{ "volunteer", cmd_volunteer },
+	{ "referral", cmd_referral },
 	{ "history", cmd_history },
 	{ "conflicts", cmd_conflicts },
 	{ "resolve", cmd_resolve },

@@ -295,6 +295,14 @@ text_line(struct view *v, const struct state *s)
 		fputs("  u", v->out);
 		tfield(v->out, s, "urgency");
 		break;
+	case KITH_KIND_REFERRAL:
+		fputs("  ", v->out);
+		tfield(v->out, s, "status");
+		fputs("  ", v->out);
+		tfield(v->out, s, "category");
+		fputs("  consent=", v->out);
+		tfield(v->out, s, "consent");
+		break;
 	case KITH_KIND_VOLUNTEER:
 		fputs("  ", v->out);
 		tfield(v->out, s, "areas");
