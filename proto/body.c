@@ -237,6 +237,23 @@ out:
 	return rc;
 }
 
+int
+body_section_check(const uint8_t *p, size_t n)
+{
+	struct codec_reader r;
+	struct body *b;
+	int rc;
+
+	if ((b = body_new()) == NULL)
+		return KITH_ENOMEM;
+	codec_reader_init(&r, p, n);
+	if ((rc = decode_section(&r, b, 1)) == 0 &&
+	    codec_reader_left(&r) != 0)
+		rc = KITH_ETRAILING;
+	body_free(b);
+	return rc;
+}
+
 size_t
 body_nfields(const struct body *b)
 {

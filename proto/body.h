@@ -68,6 +68,15 @@ int body_encode(const struct body *b, uint8_t **out, size_t *len);
 int body_decode(const uint8_t *p, size_t n, struct body **out);
 
 /**
+ * body_section_check(p, n):
+ * Return 0 if the ${n} bytes at ${p} are exactly one canonical section map,
+ * what "p" holds and what a sealed section encrypts: 1 to KITH_FIELDS_MAX
+ * fields, names ascending.  Else the code body_decode would give for that
+ * section (KITH_ETRAILING for bytes after it), or KITH_ENOMEM.
+ */
+int body_section_check(const uint8_t *p, size_t n);
+
+/**
  * body_nfields(b), body_field(b, i):
  * The fields of ${b}, personal section last, each sorted by name; the
  * returned field is borrowed until ${b} changes or is freed.
