@@ -2,14 +2,25 @@
 #include <string.h>
 
 #include "body.h"
+#include "codec.h"
+#include "kcrypto.h"
+#include "seal.h"
 
+/*
+ * A body holds personal fields in the clear or a sealed section, never
+ * both: body_set refuses a personal field while ${sealed} is set, and
+ * body_set_sealed refuses while there are personal fields.
+ */
 struct body {
 	struct body_field f[2 * KITH_FIELDS_MAX];
 	size_t n;
+	uint8_t *sealed;	/* the encoded "s" value, or NULL */
+	size_t slen;
 };
 
-/* Section keys: "f" sorts before "p", as canonical order requires. */
-static const char section[2] = { 'f', 'p' };
+/* Section keys in canonical order: "f" < "p" < "s". */
+static const char section[3] = { 'f', 'p', 's' };
+#define SEALED	2
 
 struct body *
 body_new(void)
@@ -63,6 +74,8 @@ body_set(struct body *b, const char *name, int personal,
 
 	personal = personal != 0;
 	if (!body_name_ok(name, strlen(name)))
+		return KITH_EINVAL;
+	if (personal && b->sealed != NULL)
 		return KITH_EINVAL;
 	if (v->type == CODEC_STR && v->len > KITH_VALUE_MAX)
 		return KITH_ETOOBIG;
@@ -120,29 +133,43 @@ body_set_int(struct body *b, const char *name, int personal, int64_t i)
 	return body_set(b, name, personal, &v);
 }
 
+/* Write the map of ${b}'s fields of one section, which has ${n} > 0. */
+static void
+put_section(struct codec_writer *w, const struct body *b, int personal,
+    size_t n)
+{
+	size_t i;
+
+	codec_put_map(w, (uint32_t)n);
+	for (i = 0; i < b->n; i++) {
+		if (b->f[i].personal != personal)
+			continue;
+		codec_put_cstr(w, b->f[i].name);
+		codec_put_value(w, &b->f[i].v);
+	}
+}
+
 int
 body_encode(const struct body *b, uint8_t **out, size_t *len)
 {
 	struct codec_writer *w;
-	size_t i, n[2];
+	size_t n[2];
 	int s, rc;
 
 	if ((w = codec_writer_new()) == NULL)
 		return KITH_ENOMEM;
 	n[0] = count_section(b, 0);
 	n[1] = count_section(b, 1);
-	codec_put_map(w, (n[0] > 0) + (n[1] > 0));
+	codec_put_map(w, (n[0] > 0) + (n[1] > 0) + (b->sealed != NULL));
 	for (s = 0; s < 2; s++) {
 		if (n[s] == 0)
 			continue;
 		codec_put_str(w, &section[s], 1);
-		codec_put_map(w, (uint32_t)n[s]);
-		for (i = 0; i < b->n; i++) {
-			if (b->f[i].personal != s)
-				continue;
-			codec_put_cstr(w, b->f[i].name);
-			codec_put_value(w, &b->f[i].v);
-		}
+		put_section(w, b, s, n[s]);
+	}
+	if (b->sealed != NULL) {
+		codec_put_str(w, &section[SEALED], 1);
+		codec_put_raw(w, b->sealed, b->slen);
 	}
 	if ((rc = codec_writer_error(w)) == 0 &&
 	    (*out = codec_writer_steal(w, len)) == NULL)
@@ -189,15 +216,37 @@ decode_section(struct codec_reader *r, struct body *b, int personal)
 	return 0;
 }
 
+/*
+ * Read the sealed section at ${r}, a reader over the ${n} bytes at ${p},
+ * into ${b}, keeping its bytes as they are.
+ */
+static int
+decode_sealed(struct codec_reader *r, const uint8_t *p, size_t n,
+    struct body *b)
+{
+	struct seal *s = NULL;
+	size_t start = n - codec_reader_left(r);
+	int rc;
+
+	if ((rc = seal_read(r, &s)) != 0)
+		return rc;
+	seal_free(s);
+	b->slen = n - codec_reader_left(r) - start;
+	if ((b->sealed = malloc(b->slen)) == NULL)
+		return KITH_ENOMEM;
+	memcpy(b->sealed, p + start, b->slen);
+	return 0;
+}
+
 int
 body_decode(const uint8_t *p, size_t n, struct body **out)
 {
 	struct codec_reader r;
 	struct body *b = NULL;
-	const char *key;
-	uint32_t nsec, i;
+	const char *key, *k;
+	uint32_t nsec = 0, i;
 	size_t klen;
-	int s, last = -1, rc;
+	int s, last = -1, both = 0, rc;
 
 	if (n > KITH_BODY_MAX)
 		return KITH_ETOOBIG;
@@ -206,24 +255,32 @@ body_decode(const uint8_t *p, size_t n, struct body **out)
 	codec_reader_init(&r, p, n);
 	if ((rc = codec_read_map(&r, &nsec)) != 0)
 		goto out;
-	if (nsec > 2) {
+	if (nsec > 3) {
 		rc = KITH_ETYPE;
 		goto out;
 	}
 	for (i = 0; i < nsec; i++) {
 		if ((rc = codec_read_str(&r, &key, &klen)) != 0)
 			goto out;
-		if (klen != 1 || (key[0] != section[0] && key[0] != section[1])) {
+		if (klen != 1 ||
+		    (k = memchr(section, key[0], sizeof(section))) == NULL) {
 			rc = KITH_ETYPE;
 			goto out;
 		}
-		s = key[0] == section[1];
+		s = (int)(k - section);
 		if (s <= last) {
 			rc = KITH_ENONCANON;
 			goto out;
 		}
+		/* Sealed and clear personal fields exclude each other. */
+		if (s == SEALED && last == 1) {
+			both = 1;
+			rc = KITH_EINVAL;
+			goto out;
+		}
 		last = s;
-		if ((rc = decode_section(&r, b, s)) != 0)
+		if ((rc = s == SEALED ? decode_sealed(&r, p, n, b) :
+		    decode_section(&r, b, s)) != 0)
 			goto out;
 	}
 	if (codec_reader_left(&r) != 0) {
@@ -233,7 +290,163 @@ body_decode(const uint8_t *p, size_t n, struct body **out)
 	*out = b;
 	b = NULL;	/* transferred */
 out:
+	/*
+	 * Before "s", a map of three sections was a type error, whatever it
+	 * held; it still is, unless it is "p" and "s" together.
+	 */
+	if (rc != 0 && nsec == 3 && !both)
+		rc = KITH_ETYPE;
 	body_free(b);
+	return rc;
+}
+
+/*
+ * Wipe and free the strings of fields ${from} to the end, and drop those
+ * fields: they may be personal.
+ */
+static void
+drop_fields(struct body *b, size_t from)
+{
+	size_t i;
+
+	for (i = from; i < b->n; i++)
+		if (b->f[i].v.type == CODEC_STR) {
+			kcrypto_wipe((char *)b->f[i].v.s, b->f[i].v.len);
+			free((char *)b->f[i].v.s);
+		}
+	b->n = from;
+}
+
+int
+body_section_check(const uint8_t *p, size_t n)
+{
+	struct codec_reader r;
+	struct body *b;
+	int rc;
+
+	if ((b = body_new()) == NULL)
+		return KITH_ENOMEM;
+	codec_reader_init(&r, p, n);
+	if ((rc = decode_section(&r, b, 1)) == 0 &&
+	    codec_reader_left(&r) != 0)
+		rc = KITH_ETRAILING;
+	drop_fields(b, 0);
+	body_free(b);
+	return rc;
+}
+
+const uint8_t *
+body_sealed(const struct body *b, size_t *n)
+{
+
+	*n = b->slen;
+	return b->sealed;
+}
+
+int
+body_set_sealed(struct body *b, const uint8_t *p, size_t n)
+{
+	struct seal *s = NULL;
+	uint8_t *copy;
+	int rc;
+
+	if (count_section(b, 1) > 0)
+		return KITH_EINVAL;
+	if ((rc = seal_decode(p, n, &s)) != 0)
+		return rc;
+	seal_free(s);
+	if ((copy = malloc(n)) == NULL)
+		return KITH_ENOMEM;
+	memcpy(copy, p, n);
+	free(b->sealed);
+	b->sealed = copy;
+	b->slen = n;
+	return 0;
+}
+
+int
+body_seal(struct body *b, const uint8_t entity[KITH_ENTITY_LEN],
+    const uint8_t (*recipients)[32], size_t n)
+{
+	struct codec_writer *w;
+	uint8_t *plain = NULL, *sealed;
+	size_t np, plen = 0, slen;
+	int rc;
+
+	if ((np = count_section(b, 1)) == 0)
+		return 0;
+	if ((w = codec_writer_new()) == NULL)
+		return KITH_ENOMEM;
+	put_section(w, b, 1, np);
+	if ((rc = codec_writer_error(w)) != 0)
+		goto out;
+	if ((plain = codec_writer_steal(w, &plen)) == NULL) {
+		rc = KITH_ENOMEM;
+		goto out;
+	}
+	if ((rc = seal_encrypt(plain, plen, entity, recipients, n, &sealed,
+	    &slen)) != 0)
+		goto out;
+	/* Personal fields sort last. */
+	drop_fields(b, b->n - np);
+	b->sealed = sealed;
+	b->slen = slen;
+out:
+	if (plain != NULL) {
+		kcrypto_wipe(plain, plen);
+		free(plain);
+	}
+	codec_writer_free(w);
+	return rc;
+}
+
+int
+body_unseal(struct body *b, const uint8_t entity[KITH_ENTITY_LEN],
+    const uint8_t pk[32], const uint8_t sk[32])
+{
+	struct codec_reader r;
+	struct seal *s = NULL;
+	struct body *opened = NULL;
+	uint8_t *plain = NULL;
+	size_t plen = 0, i;
+	int rc;
+
+	if (b->sealed == NULL)
+		return 0;
+	if ((rc = seal_decode(b->sealed, b->slen, &s)) != 0 ||
+	    (rc = seal_open(s, entity, pk, sk, &plain, &plen)) != 0)
+		goto out;
+	if ((opened = body_new()) == NULL) {
+		rc = KITH_ENOMEM;
+		goto out;
+	}
+	codec_reader_init(&r, plain, plen);
+	if ((rc = decode_section(&r, opened, 1)) != 0)
+		goto out;
+	/* A name in both sections: the writer broke the rules. */
+	for (i = 0; i < opened->n; i++)
+		if (body_get(b, opened->f[i].name) != NULL) {
+			rc = KITH_ESEALED;
+			goto out;
+		}
+	/* ${b} has no personal fields, so the opened ones go last, in order. */
+	memcpy(&b->f[b->n], opened->f, opened->n * sizeof(b->f[0]));
+	b->n += opened->n;
+	opened->n = 0;	/* the strings are ${b}'s now */
+	free(b->sealed);
+	b->sealed = NULL;
+	b->slen = 0;
+out:
+	if (rc != 0 && rc != KITH_ENOMEM)
+		rc = KITH_ESEALED;
+	if (opened != NULL)
+		drop_fields(opened, 0);
+	body_free(opened);
+	if (plain != NULL) {
+		kcrypto_wipe(plain, plen);
+		free(plain);
+	}
+	seal_free(s);
 	return rc;
 }
 
@@ -272,5 +485,6 @@ body_free(struct body *b)
 	for (i = 0; i < b->n; i++)
 		if (b->f[i].v.type == CODEC_STR)
 			free((char *)b->f[i].v.s);
+	free(b->sealed);
 	free(b);
 }

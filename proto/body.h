@@ -3,9 +3,12 @@
 
 /*
  * A record body: a canonical msgpack map with up to two sections, "f" for
- * coarse fields anyone may read and "p" for personal fields (names, contact
- * details, notes) that a later protocol revision seals.  Each section maps a
- * field name to a string, an integer or nil (nil clears the field).
+ * coarse fields anyone may read and then either "s", the personal fields
+ * (names, contact details, notes) sealed to organisations (seal.h), or, in
+ * records written before sealing, "p", the personal fields in the clear.
+ * "f" and "p" map a field name to a string, an integer or nil (nil clears
+ * the field).  A body in memory holds the sealed section as its encoded
+ * bytes, or its personal fields opened, never both.
  */
 
 #include <stddef.h>
@@ -18,7 +21,7 @@ struct body;
 
 struct body_field {
 	char name[KITH_NAME_MAX + 1];
-	int personal;			/* 1 if in the "p" section */
+	int personal;			/* 1 if a personal field */
 	struct codec_value v;		/* strings owned by the body */
 };
 
@@ -31,9 +34,10 @@ struct body *body_new(void);
 /**
  * body_set(b, name, personal, v):
  * Set field ${name} of ${b} to a copy of ${v}, in the personal section if
- * ${personal}.  Return 0, KITH_EINVAL for a bad name, a string that is not
- * UTF-8, or a name already used in the other section, KITH_ETOOBIG for a long value or too many fields, or
- * KITH_ENOMEM.
+ * ${personal}.  Return 0; KITH_EINVAL for a bad name, a string that is not
+ * UTF-8, a name already used in the other section, or a personal field
+ * while ${b} holds a sealed section; KITH_ETOOBIG for a long value or too
+ * many fields; or KITH_ENOMEM.
  */
 int body_set(struct body *b, const char *name, int personal,
     const struct codec_value *v);
@@ -61,16 +65,63 @@ int body_encode(const struct body *b, uint8_t **out, size_t *len);
 /**
  * body_decode(p, n, out):
  * Parse the ${n}-byte body at ${p} into a new body ${*out}, which the caller
- * frees.  Rejects anything body_encode would not produce.  Return 0,
+ * frees.  Rejects anything body_encode would not produce.  A sealed
+ * section is checked as seal_decode does and kept sealed.  Return 0,
  * KITH_ETOOBIG, KITH_ETRUNC, KITH_ETRAILING, KITH_ETYPE, KITH_ENONCANON,
- * KITH_EINVAL (bad field name) or KITH_ENOMEM.
+ * KITH_EINVAL (a bad field name, a bad sealed section, or "p" and "s"
+ * together) or KITH_ENOMEM.
  */
 int body_decode(const uint8_t *p, size_t n, struct body **out);
 
 /**
+ * body_section_check(p, n):
+ * Return 0 if the ${n} bytes at ${p} are exactly one canonical section map,
+ * what "p" holds and what a sealed section encrypts: 1 to KITH_FIELDS_MAX
+ * fields, names ascending.  Else the code body_decode would give for that
+ * section (KITH_ETRAILING for bytes after it), or KITH_ENOMEM.
+ */
+int body_section_check(const uint8_t *p, size_t n);
+
+/**
+ * body_set_sealed(b, p, n):
+ * Give ${b} a copy of the ${n}-byte sealed section at ${p}, replacing any it
+ * had.  Return 0, an error of seal_decode if ${p} is not a sealed section,
+ * KITH_EINVAL if ${b} has personal fields, or KITH_ENOMEM.
+ */
+int body_set_sealed(struct body *b, const uint8_t *p, size_t n);
+
+/**
+ * body_sealed(b, n):
+ * Return ${b}'s encoded sealed section and set ${*n} to its length, or
+ * NULL (and 0) if it has none; borrowed until ${b} changes or is freed.
+ */
+const uint8_t *body_sealed(const struct body *b, size_t *n);
+
+/**
+ * body_seal(b, entity, recipients, n):
+ * Move every personal field of ${b}, a body of the record of entity
+ * ${entity}, into a new sealed section for the ${n} organisation keys
+ * ${recipients} (seal_encrypt).  Return 0, doing nothing if ${b} has no
+ * personal fields; or an error of seal_encrypt, leaving ${b} unchanged.
+ */
+int body_seal(struct body *b, const uint8_t entity[KITH_ENTITY_LEN],
+    const uint8_t (*recipients)[32], size_t n);
+
+/**
+ * body_unseal(b, entity, pk, sk):
+ * Open ${b}'s sealed section with the X25519 pair ${pk}, ${sk} and put its
+ * fields back into ${b} as personal fields.  Return 0, doing nothing if
+ * ${b} has no sealed section; KITH_ENOMEM; or KITH_ESEALED, leaving ${b}
+ * unchanged, if seal_open fails or an opened name is also a field of "f".
+ */
+int body_unseal(struct body *b, const uint8_t entity[KITH_ENTITY_LEN],
+    const uint8_t pk[32], const uint8_t sk[32]);
+
+/**
  * body_nfields(b), body_field(b, i):
- * The fields of ${b}, personal section last, each sorted by name; the
- * returned field is borrowed until ${b} changes or is freed.
+ * The fields of ${b}, personal fields last, each part sorted by name; the
+ * returned field is borrowed until ${b} changes or is freed.  The fields of
+ * a sealed section are not among them until body_unseal.
  */
 size_t body_nfields(const struct body *b);
 const struct body_field *body_field(const struct body *b, size_t i);

@@ -11,6 +11,14 @@
 
 _Static_assert(sizeof(struct kcrypto_hash) >= sizeof(crypto_generichash_state),
     "kcrypto_hash storage too small");
+_Static_assert(KCRYPTO_AEAD_KEYLEN ==
+    crypto_aead_xchacha20poly1305_ietf_KEYBYTES, "AEAD key size");
+_Static_assert(KCRYPTO_AEAD_NONCELEN ==
+    crypto_aead_xchacha20poly1305_ietf_NPUBBYTES, "AEAD nonce size");
+_Static_assert(KCRYPTO_AEAD_TAGLEN ==
+    crypto_aead_xchacha20poly1305_ietf_ABYTES, "AEAD tag size");
+_Static_assert(KCRYPTO_BOX_SEALLEN == crypto_box_SEALBYTES,
+    "sealed box overhead");
 
 /* Secret material stays in guarded sodium_malloc memory. */
 struct kcrypto_key {
@@ -252,4 +260,45 @@ kcrypto_wipe(void *p, size_t n)
 {
 
 	sodium_memzero(p, n);
+}
+
+int
+kcrypto_aead_encrypt(uint8_t *out, const uint8_t *in, size_t n,
+    const uint8_t *ad, size_t adlen, const uint8_t nonce[24],
+    const uint8_t key[32])
+{
+
+	return crypto_aead_xchacha20poly1305_ietf_encrypt(out, NULL, in, n, ad,
+	    adlen, NULL, nonce, key) == 0 ? 0 : KITH_ECRYPTO;
+}
+
+int
+kcrypto_aead_decrypt(uint8_t *out, const uint8_t *in, size_t n,
+    const uint8_t *ad, size_t adlen, const uint8_t nonce[24],
+    const uint8_t key[32])
+{
+
+	if (n < KCRYPTO_AEAD_TAGLEN)
+		return KITH_ESEALED;
+	return crypto_aead_xchacha20poly1305_ietf_decrypt(out, NULL, NULL, in,
+	    n, ad, adlen, nonce, key) == 0 ? 0 : KITH_ESEALED;
+}
+
+int
+kcrypto_box_seal(uint8_t *out, const uint8_t *in, size_t n,
+    const uint8_t pk[32])
+{
+
+	return crypto_box_seal(out, in, n, pk) == 0 ? 0 : KITH_ECRYPTO;
+}
+
+int
+kcrypto_box_seal_open(uint8_t *out, const uint8_t *in, size_t n,
+    const uint8_t pk[32], const uint8_t sk[32])
+{
+
+	if (n < KCRYPTO_BOX_SEALLEN)
+		return KITH_ESEALED;
+	return crypto_box_seal_open(out, in, n, pk, sk) == 0 ? 0 :
+	    KITH_ESEALED;
 }

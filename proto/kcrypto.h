@@ -3,11 +3,20 @@
 
 /*
  * The one module that uses libsodium: hashing, ed25519 identities,
- * signatures and randomness.
+ * signatures, randomness, and the AEAD and sealed boxes that seal personal
+ * fields.
  */
 
 #include <stddef.h>
 #include <stdint.h>
+
+/* XChaCha20-Poly1305-IETF: key, nonce and tag sizes. */
+#define KCRYPTO_AEAD_KEYLEN	32
+#define KCRYPTO_AEAD_NONCELEN	24
+#define KCRYPTO_AEAD_TAGLEN	16
+
+/* A sealed box adds an ephemeral X25519 key and a tag: 32 + 16 bytes. */
+#define KCRYPTO_BOX_SEALLEN	48
 
 /* An ed25519 identity; its secret half lives in sodium_malloc memory. */
 struct kcrypto_key;
@@ -144,5 +153,48 @@ int kcrypto_verify_raw(const uint8_t sig[64], const uint8_t *msg, size_t mlen,
  */
 void kcrypto_sign_raw(uint8_t sig[64], const uint8_t *msg, size_t mlen,
     const struct kcrypto_key *key);
+
+/**
+ * kcrypto_aead_encrypt(out, in, n, ad, adlen, nonce, key):
+ * Encrypt ${n} bytes at ${in} with XChaCha20-Poly1305-IETF under the
+ * 32-byte ${key} and 24-byte ${nonce}, authenticating ${adlen} bytes of
+ * additional data at ${ad} too.  Write ${n} + KCRYPTO_AEAD_TAGLEN bytes of
+ * ciphertext to ${out}.  Return 0, or KITH_ECRYPTO.
+ */
+int kcrypto_aead_encrypt(uint8_t *out, const uint8_t *in, size_t n,
+    const uint8_t *ad, size_t adlen, const uint8_t nonce[24],
+    const uint8_t key[32]);
+
+/**
+ * kcrypto_aead_decrypt(out, in, n, ad, adlen, nonce, key):
+ * Check and decrypt the ${n}-byte ciphertext at ${in} that
+ * kcrypto_aead_encrypt made with ${ad}, ${nonce} and ${key}, writing
+ * ${n} - KCRYPTO_AEAD_TAGLEN bytes to ${out}.  Return 0, or KITH_ESEALED if
+ * ${n} is shorter than a tag or anything fails to authenticate; then
+ * ${out} holds nothing of the plaintext.
+ */
+int kcrypto_aead_decrypt(uint8_t *out, const uint8_t *in, size_t n,
+    const uint8_t *ad, size_t adlen, const uint8_t nonce[24],
+    const uint8_t key[32]);
+
+/**
+ * kcrypto_box_seal(out, in, n, pk):
+ * Seal ${n} bytes at ${in} to the X25519 public key ${pk} (libsodium's
+ * crypto_box_seal: anonymous sender), writing ${n} + KCRYPTO_BOX_SEALLEN
+ * bytes to ${out}.  Return 0, or KITH_ECRYPTO if ${pk} is unusable (a
+ * low-order point).
+ */
+int kcrypto_box_seal(uint8_t *out, const uint8_t *in, size_t n,
+    const uint8_t pk[32]);
+
+/**
+ * kcrypto_box_seal_open(out, in, n, pk, sk):
+ * Open the ${n}-byte sealed box at ${in} with the X25519 pair ${pk}, ${sk},
+ * writing ${n} - KCRYPTO_BOX_SEALLEN bytes to ${out}.  Return 0, or
+ * KITH_ESEALED if ${n} is too short or the box was not sealed to ${pk} or
+ * was altered.
+ */
+int kcrypto_box_seal_open(uint8_t *out, const uint8_t *in, size_t n,
+    const uint8_t pk[32], const uint8_t sk[32]);
 
 #endif

@@ -1,6 +1,7 @@
 /*
- * Record bodies: the canonical map of "f" and "p" sections round-trips,
- * and the decoder refuses everything body_encode would not write.
+ * Record bodies: the canonical map of "f" and "p" or "s" sections
+ * round-trips, personal fields seal and unseal, and the decoder refuses
+ * everything body_encode would not write.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,7 +14,9 @@
 
 #include "body.h"
 #include "codec.h"
+#include "kcrypto.h"
 #include "kith.h"
+#include "seal.h"
 #include "testutil.h"
 
 /* Decode ${n} bytes, free the body, return the code. */
@@ -443,6 +446,305 @@ test_decode_caps(void **state)
 	codec_writer_free(w);
 }
 
+/* X25519 pairs of three organisations, A, B and C. */
+static uint8_t org_pk[3][32], org_sk[3][32];
+
+static const uint8_t entity[KITH_ENTITY_LEN] = {
+	0xe0, 0xe1, 0xe2, 0xe3, 0xe4, 0xe5, 0xe6, 0xe7,
+	0xe8, 0xe9, 0xea, 0xeb, 0xec, 0xed, 0xee, 0xef,
+};
+
+static void
+org_keys(void)
+{
+	struct kcrypto_key *k;
+	int i;
+
+	for (i = 0; i < 3; i++) {
+		k = tu_key((uint8_t)(0xa0 + i));
+		assert_int_equal(kcrypto_key_x25519(k, org_pk[i], org_sk[i]), 0);
+		kcrypto_key_free(k);
+	}
+}
+
+/* Encode ${b}; the caller frees the bytes. */
+static uint8_t *
+enc(const struct body *b, size_t *len)
+{
+	uint8_t *out = NULL;
+
+	assert_int_equal(body_encode(b, &out, len), 0);
+	return out;
+}
+
+/* A request body with public and personal fields. */
+static struct body *
+request_body(void)
+{
+	struct body *b = body_new();
+
+	assert_non_null(b);
+	assert_int_equal(body_set_str(b, "area", 0, "E1"), 0);
+	assert_int_equal(body_set_str(b, "status", 0, "open"), 0);
+	assert_int_equal(body_set_str(b, "name", 1, "Ana \xc3\x81lvarez"), 0);
+	assert_int_equal(body_set_str(b, "phone", 1, "07700 900123"), 0);
+	assert_int_equal(body_set_int(b, "floor", 1, -1), 0);
+	return b;
+}
+
+static void
+test_seal_roundtrip(void **state)
+{
+	struct body *b, *d = NULL;
+	const uint8_t *s, *s2;
+	uint8_t *clear, *sealed, *again, other[KITH_ENTITY_LEN];
+	size_t clen, slen, len, len2, n, n2;
+
+	(void)state;
+	org_keys();
+	b = request_body();
+	clear = enc(b, &clen);
+	assert_null(body_sealed(b, &n));
+	assert_int_equal(n, 0);
+	assert_int_equal(body_seal(b, entity, (const uint8_t (*)[32])org_pk,
+	    2), 0);
+	/* Only the public fields are left in the clear. */
+	assert_int_equal(body_nfields(b), 2);
+	assert_null(body_get(b, "name"));
+	assert_non_null(s = body_sealed(b, &n));
+	assert_int_equal(body_set_str(b, "name", 1, "x"), KITH_EINVAL);
+	assert_null(body_get(b, "name"));
+
+	/* {"f": {...}, "s": <the sealed section>}, "s" last. */
+	sealed = enc(b, &slen);
+	assert_int_equal(sealed[0], 0x82);
+	assert_memory_equal(sealed + 1, "\xa1" "f", 2);
+	assert_true(slen > n + 2);
+	assert_memory_equal(sealed + slen - n - 2, "\xa1" "s", 2);
+	assert_memory_equal(sealed + slen - n, s, n);
+	assert_null(memmem(sealed, slen, "07700", 5));
+
+	/* Decodes to the same sealed bytes and re-encodes the same. */
+	assert_int_equal(body_decode(sealed, slen, &d), 0);
+	assert_non_null(s2 = body_sealed(d, &n2));
+	assert_int_equal(n2, n);
+	assert_memory_equal(s2, s, n);
+	assert_int_equal(body_nfields(d), 2);
+	again = enc(d, &len);
+	assert_int_equal(len, slen);
+	assert_memory_equal(again, sealed, slen);
+	free(again);
+
+	/* C is not a recipient; another entity's record does not open. */
+	assert_int_equal(body_unseal(d, entity, org_pk[2], org_sk[2]),
+	    KITH_ESEALED);
+	memcpy(other, entity, sizeof(other));
+	other[0] ^= 0x80;
+	assert_int_equal(body_unseal(d, other, org_pk[0], org_sk[0]),
+	    KITH_ESEALED);
+	assert_int_equal(body_unseal(d, entity, org_pk[0], org_sk[1]),
+	    KITH_ESEALED);
+	again = enc(d, &len);
+	assert_int_equal(len, slen);
+	assert_memory_equal(again, sealed, slen);
+	free(again);
+
+	/* B opens it: the body is the clear one again. */
+	assert_int_equal(body_unseal(d, entity, org_pk[1], org_sk[1]), 0);
+	assert_null(body_sealed(d, &n2));
+	assert_int_equal(body_nfields(d), 5);
+	assert_int_equal(body_get(d, "floor")->v.i, -1);
+	assert_int_equal(body_get(d, "name")->personal, 1);
+	again = enc(d, &len);
+	assert_int_equal(len, clen);
+	assert_memory_equal(again, clear, clen);
+	free(again);
+	/* Nothing left to open. */
+	assert_int_equal(body_unseal(d, entity, org_pk[1], org_sk[1]), 0);
+	assert_int_equal(body_nfields(d), 5);
+	body_free(d);
+	d = NULL;
+
+	/* A decodes it too. */
+	assert_int_equal(body_decode(sealed, slen, &d), 0);
+	assert_int_equal(body_unseal(d, entity, org_pk[0], org_sk[0]), 0);
+	again = enc(d, &len2);
+	assert_int_equal(len2, clen);
+	assert_memory_equal(again, clear, clen);
+	free(again);
+	body_free(d);
+
+	free(sealed);
+	free(clear);
+	body_free(b);
+}
+
+static void
+test_seal_rules(void **state)
+{
+	struct body *b, *x;
+	const uint8_t *s;
+	uint8_t *before, *after;
+	size_t n, blen, alen;
+
+	(void)state;
+	org_keys();
+	/* No personal fields: nothing to seal. */
+	assert_non_null(b = body_new());
+	assert_int_equal(body_set_str(b, "area", 0, "E1"), 0);
+	assert_int_equal(body_seal(b, entity, (const uint8_t (*)[32])org_pk,
+	    1), 0);
+	assert_null(body_sealed(b, &n));
+	before = enc(b, &blen);
+	assert_memory_equal(before, "\x81\xa1" "f", 3);
+	free(before);
+	body_free(b);
+
+	/* A refused seal leaves the body as it was. */
+	b = request_body();
+	before = enc(b, &blen);
+	assert_int_equal(body_seal(b, entity, (const uint8_t (*)[32])org_pk,
+	    0), KITH_ERANGE);
+	after = enc(b, &alen);
+	assert_int_equal(alen, blen);
+	assert_memory_equal(after, before, blen);
+	free(after);
+
+	/* body_set_sealed: a valid seal, and only without personal fields. */
+	assert_non_null(x = request_body());
+	assert_int_equal(body_seal(x, entity, (const uint8_t (*)[32])org_pk,
+	    3), 0);
+	assert_non_null(s = body_sealed(x, &n));
+	assert_int_equal(body_set_sealed(b, s, n), KITH_EINVAL);
+	assert_null(body_sealed(b, &alen));
+	body_free(b);
+	assert_non_null(b = body_new());
+	assert_int_equal(body_set_sealed(b, s, n - 1), KITH_ETRUNC);
+	assert_int_equal(body_set_sealed(b, (const uint8_t *)"\xc0", 1),
+	    KITH_ETYPE);
+	assert_null(body_sealed(b, &alen));
+	assert_int_equal(body_set_str(b, "area", 0, "E1"), 0);
+	assert_int_equal(body_set_sealed(b, s, n), 0);
+	assert_int_equal(body_set_str(b, "status", 0, "open"), 0);
+	assert_int_equal(body_set_str(b, "notes", 1, "x"), KITH_EINVAL);
+	after = enc(b, &alen);
+	assert_memory_equal(after, before, 1);	/* two sections */
+	free(after);
+	free(before);
+	assert_int_equal(body_unseal(b, entity, org_pk[2], org_sk[2]), 0);
+	assert_int_equal(body_nfields(b), 5);
+	body_free(b);
+
+	/*
+	 * A sealed name that is also a public field: the writer broke the
+	 * rules, and the body stays sealed.
+	 */
+	assert_non_null(b = body_new());
+	assert_int_equal(body_set_str(b, "name", 0, "public"), 0);
+	assert_int_equal(body_set_sealed(b, s, n), 0);
+	before = enc(b, &blen);
+	assert_int_equal(body_unseal(b, entity, org_pk[0], org_sk[0]),
+	    KITH_ESEALED);
+	after = enc(b, &alen);
+	assert_int_equal(alen, blen);
+	assert_memory_equal(after, before, blen);
+	free(after);
+	free(before);
+	body_free(b);
+	body_free(x);
+}
+
+/* Hand-written bodies with an "s" section. */
+static void
+test_decode_sealed(void **state)
+{
+	struct codec_writer *w = codec_writer_new();
+	struct body *x, *d = NULL;
+	const uint8_t *s, *p;
+	uint8_t *copy;
+	size_t n, len, cut;
+
+	(void)state;
+	org_keys();
+	assert_non_null(w);
+	assert_non_null(x = request_body());
+	assert_int_equal(body_seal(x, entity, (const uint8_t (*)[32])org_pk,
+	    1), 0);
+	assert_non_null(s = body_sealed(x, &n));
+
+#define BODY(...) do {							\
+	codec_writer_reset(w);						\
+	__VA_ARGS__;							\
+	p = codec_writer_data(w, &len);					\
+} while (0)
+#define F	(codec_put_cstr(w, "f"), codec_put_map(w, 1),		\
+		    codec_put_cstr(w, "a"), codec_put_uint(w, 1))
+#define P	(codec_put_cstr(w, "p"), codec_put_map(w, 1),		\
+		    codec_put_cstr(w, "b"), codec_put_uint(w, 2))
+#define S	(codec_put_cstr(w, "s"), codec_put_raw(w, s, n))
+
+	BODY(codec_put_map(w, 1), S);
+	assert_int_equal(dec(p, len), 0);
+	BODY(codec_put_map(w, 2), F, S);
+	assert_int_equal(body_decode(p, len, &d), 0);
+	assert_int_equal(body_nfields(d), 1);
+	assert_int_equal(body_unseal(d, entity, org_pk[0], org_sk[0]), 0);
+	assert_int_equal(body_nfields(d), 4);
+	body_free(d);
+	/* Every prefix is truncated. */
+	for (cut = 0; cut < len; cut++) {
+		assert_non_null(copy = malloc(cut ? cut : 1));
+		memcpy(copy, p, cut);
+		assert_int_equal(dec(copy, cut), KITH_ETRUNC);
+		free(copy);
+	}
+	/* "p" and "s" together, with or without "f". */
+	BODY(codec_put_map(w, 2), P, S);
+	assert_int_equal(dec(p, len), KITH_EINVAL);
+	BODY(codec_put_map(w, 3), F, P, S);
+	assert_int_equal(dec(p, len), KITH_EINVAL);
+	/* Out of order, or twice. */
+	BODY(codec_put_map(w, 2), S, F);
+	assert_int_equal(dec(p, len), KITH_ENONCANON);
+	BODY(codec_put_map(w, 2), S, P);
+	assert_int_equal(dec(p, len), KITH_ENONCANON);
+	BODY(codec_put_map(w, 2), S, S);
+	assert_int_equal(dec(p, len), KITH_ENONCANON);
+	/* Three sections that are not "f", "p", "s" stay a type error. */
+	BODY(codec_put_map(w, 3), F, S, S);
+	assert_int_equal(dec(p, len), KITH_ETYPE);
+	BODY(codec_put_map(w, 3), codec_put_cstr(w, "f"), codec_put_map(w, 0),
+	    P, S);
+	assert_int_equal(dec(p, len), KITH_ETYPE);
+	BODY(codec_put_map(w, 4), F, P, S, S);
+	assert_int_equal(dec(p, len), KITH_ETYPE);
+	/* Bytes after it. */
+	BODY(codec_put_map(w, 2), F, S, codec_put_nil(w));
+	assert_int_equal(dec(p, len), KITH_ETRAILING);
+	/* A sealed section that is not one. */
+	BODY(codec_put_map(w, 1), codec_put_cstr(w, "s"), codec_put_nil(w));
+	assert_int_equal(dec(p, len), KITH_ETYPE);
+	BODY(codec_put_map(w, 1), codec_put_cstr(w, "s"), codec_put_map(w, 0));
+	assert_int_equal(dec(p, len), KITH_ETYPE);
+	BODY(codec_put_map(w, 2), F, codec_put_cstr(w, "s"),
+	    codec_put_raw(w, s, n - 1));
+	assert_int_equal(dec(p, len), KITH_ETRUNC);
+	assert_non_null(copy = malloc(n));
+	memcpy(copy, s, n);
+	copy[2] = 23;	/* the nonce's length */
+	BODY(codec_put_map(w, 1), codec_put_cstr(w, "s"),
+	    codec_put_raw(w, copy, n - 1));
+	assert_int_equal(dec(p, len), KITH_EINVAL);
+	free(copy);
+
+#undef BODY
+#undef F
+#undef P
+#undef S
+	body_free(x);
+	codec_writer_free(w);
+}
+
 int
 main(void)
 {
@@ -458,6 +760,9 @@ main(void)
 		cmocka_unit_test(test_decode_trailing),
 		cmocka_unit_test(test_decode_truncated),
 		cmocka_unit_test(test_decode_caps),
+		cmocka_unit_test(test_seal_roundtrip),
+		cmocka_unit_test(test_seal_rules),
+		cmocka_unit_test(test_decode_sealed),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

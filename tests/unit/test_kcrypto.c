@@ -1,6 +1,7 @@
 /*
- * The crypto module: BLAKE2b-256 and ed25519 against known answers, the
- * prefix-joined signing used by records, and key files.
+ * The crypto module: BLAKE2b-256, ed25519 and XChaCha20-Poly1305 against
+ * known answers, the prefix-joined signing used by records, key files, and
+ * the sealed boxes that wrap content keys.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -392,6 +393,122 @@ test_x25519(void **state)
 	kcrypto_key_free(b);
 }
 
+/*
+ * XChaCha20-Poly1305-IETF, the test vector of draft-irtf-cfrg-xchacha-03
+ * §A.3.1; then every single-bit change to what is authenticated fails.
+ */
+static void
+test_aead_known(void **state)
+{
+	static const char pt[] = "Ladies and Gentlemen of the class of '99: "
+	    "If I could offer you only one tip for the future, sunscreen "
+	    "would be it.";
+	static const char ct_hex[] =
+	    "bd6d179d3e83d43b9576579493c0e939572a1700252bfaccbed2902c21396cbb"
+	    "731c7f1b0b4aa6440bf3a82f4eda7e39ae64c6708c54c216cb96b72e1213b452"
+	    "2f8c9ba40db5d945b11b69b982c1bb9e3f3fac2bc369488f76b2383565d3fff9"
+	    "21f9664c97637da9768812f615c68b13b52e"
+	    "c0875924c1c7987947deafd8780acf49";
+	const size_t n = sizeof(pt) - 1;
+	uint8_t key[32], nonce[24], ad[12], want[sizeof(pt) - 1 + 16];
+	uint8_t got[sizeof(want)], back[sizeof(pt)];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < 32; i++)
+		key[i] = (uint8_t)(0x80 + i);
+	for (i = 0; i < 24; i++)
+		nonce[i] = (uint8_t)(0x40 + i);
+	unhex(ad, sizeof(ad), "50515253c0c1c2c3c4c5c6c7");
+	unhex(want, sizeof(want), ct_hex);
+	assert_int_equal(kcrypto_aead_encrypt(got, (const uint8_t *)pt, n, ad,
+	    sizeof(ad), nonce, key), 0);
+	assert_memory_equal(got, want, sizeof(want));
+	assert_int_equal(kcrypto_aead_decrypt(back, got, sizeof(got), ad,
+	    sizeof(ad), nonce, key), 0);
+	assert_memory_equal(back, pt, n);
+
+	for (i = 0; i < 8 * sizeof(got); i += 7) {
+		got[i / 8] ^= (uint8_t)(1 << (i % 8));
+		assert_int_equal(kcrypto_aead_decrypt(back, got, sizeof(got),
+		    ad, sizeof(ad), nonce, key), KITH_ESEALED);
+		got[i / 8] ^= (uint8_t)(1 << (i % 8));
+	}
+	ad[0] ^= 1;
+	assert_int_equal(kcrypto_aead_decrypt(back, got, sizeof(got), ad,
+	    sizeof(ad), nonce, key), KITH_ESEALED);
+	ad[0] ^= 1;
+	nonce[23] ^= 0x80;
+	assert_int_equal(kcrypto_aead_decrypt(back, got, sizeof(got), ad,
+	    sizeof(ad), nonce, key), KITH_ESEALED);
+	nonce[23] ^= 0x80;
+	key[5] ^= 2;
+	assert_int_equal(kcrypto_aead_decrypt(back, got, sizeof(got), ad,
+	    sizeof(ad), nonce, key), KITH_ESEALED);
+	key[5] ^= 2;
+	/* Without its additional data, or cut short, nothing opens. */
+	assert_int_equal(kcrypto_aead_decrypt(back, got, sizeof(got), NULL, 0,
+	    nonce, key), KITH_ESEALED);
+	assert_int_equal(kcrypto_aead_decrypt(back, got, sizeof(got) - 1, ad,
+	    sizeof(ad), nonce, key), KITH_ESEALED);
+	assert_int_equal(kcrypto_aead_decrypt(back, got, 15, ad, sizeof(ad),
+	    nonce, key), KITH_ESEALED);
+	/* The empty message is a bare tag. */
+	assert_int_equal(kcrypto_aead_encrypt(got, NULL, 0, ad, sizeof(ad),
+	    nonce, key), 0);
+	assert_int_equal(kcrypto_aead_decrypt(back, got, 16, ad, sizeof(ad),
+	    nonce, key), 0);
+}
+
+/* A sealed box opens only with the recipient's pair, and only unaltered. */
+static void
+test_box_seal(void **state)
+{
+	struct kcrypto_key *a = kcrypto_key_generate(), *b = kcrypto_key_generate();
+	uint8_t pka[32], ska[32], pkb[32], skb[32], msg[32], back[32];
+	uint8_t box[32 + KCRYPTO_BOX_SEALLEN], box2[sizeof(box)], low[32];
+	size_t i;
+
+	(void)state;
+	assert_non_null(a);
+	assert_non_null(b);
+	assert_int_equal(kcrypto_key_x25519(a, pka, ska), 0);
+	assert_int_equal(kcrypto_key_x25519(b, pkb, skb), 0);
+	kcrypto_random(msg, sizeof(msg));
+	assert_int_equal(kcrypto_box_seal(box, msg, sizeof(msg), pka), 0);
+	assert_int_equal(kcrypto_box_seal_open(back, box, sizeof(box), pka,
+	    ska), 0);
+	assert_memory_equal(back, msg, sizeof(msg));
+	/* Each seal takes a fresh ephemeral key. */
+	assert_int_equal(kcrypto_box_seal(box2, msg, sizeof(msg), pka), 0);
+	assert_memory_not_equal(box, box2, sizeof(box));
+	/* Another pair, or a pair whose halves do not match, fails. */
+	assert_int_equal(kcrypto_box_seal_open(back, box, sizeof(box), pkb,
+	    skb), KITH_ESEALED);
+	assert_int_equal(kcrypto_box_seal_open(back, box, sizeof(box), pkb,
+	    ska), KITH_ESEALED);
+	assert_int_equal(kcrypto_box_seal_open(back, box, sizeof(box), pka,
+	    skb), KITH_ESEALED);
+	for (i = 0; i < 8 * sizeof(box); i += 5) {
+		box[i / 8] ^= (uint8_t)(1 << (i % 8));
+		assert_int_equal(kcrypto_box_seal_open(back, box, sizeof(box),
+		    pka, ska), KITH_ESEALED);
+		box[i / 8] ^= (uint8_t)(1 << (i % 8));
+	}
+	assert_int_equal(kcrypto_box_seal_open(back, box, KCRYPTO_BOX_SEALLEN - 1,
+	    pka, ska), KITH_ESEALED);
+	assert_int_equal(kcrypto_box_seal_open(back, box, sizeof(box) - 1,
+	    pka, ska), KITH_ESEALED);
+	/* A low-order point cannot be sealed to. */
+	memset(low, 0, sizeof(low));
+	assert_int_equal(kcrypto_box_seal(box, msg, sizeof(msg), low),
+	    KITH_ECRYPTO);
+	kcrypto_wipe(ska, sizeof(ska));
+	kcrypto_wipe(skb, sizeof(skb));
+	kcrypto_key_free(a);
+	kcrypto_key_free(b);
+}
+
 int
 main(void)
 {
@@ -405,6 +522,8 @@ main(void)
 		cmocka_unit_test(test_key_load_bad),
 		cmocka_unit_test(test_random),
 		cmocka_unit_test(test_x25519),
+		cmocka_unit_test(test_aead_known),
+		cmocka_unit_test(test_box_seal),
 	};
 
 	return cmocka_run_group_tests(tests, setup, NULL);
