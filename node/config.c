@@ -9,6 +9,7 @@
 #include <ini.h>
 
 #include "config.h"
+#include "kcrypto.h"
 #include "kith.h"
 
 struct load {
@@ -87,6 +88,44 @@ config_endpoint_ok(const char *ep, int bind)
 	return number(colon + 1, 1, 65535, &port) == 0;
 }
 
+int
+config_peer_parse(const char *s, uint8_t key[32], char *endpoint, size_t n)
+{
+	const char *at = strchr(s, '@');
+	char hex[2 * 32 + 1];
+	uint8_t x[32];
+
+	if (at == NULL || (size_t)(at - s) != 2 * 32)
+		return strncmp(s, "tcp://", 6) == 0 ||
+		    strncmp(s, "ipc://", 6) == 0 ? KITH_ENOTFOUND : KITH_EINVAL;
+	memcpy(hex, s, 2 * 32);
+	hex[2 * 32] = '\0';
+	if (kith_unhex(key, 32, hex) != 0 || !config_endpoint_ok(at + 1, 0) ||
+	    strlen(at + 1) >= n)
+		return KITH_EINVAL;
+	/* The CURVE key is derived from it: refuse one that has none. */
+	if (kcrypto_x25519_public(key, x) != 0)
+		return KITH_ECRYPTO;
+	strcpy(endpoint, at + 1);
+	return 0;
+}
+
+const char *
+config_peer_strerror(int rc)
+{
+
+	switch (rc) {
+	case KITH_ENOTFOUND:
+		return "peer needs the node key: KEY@tcp://HOST:PORT; "
+		    "`kith id` on that node prints it";
+	case KITH_ECRYPTO:
+		return "KEY in KEY@ENDPOINT is not a node key; `kith id` on "
+		    "that node prints it";
+	}
+	return "not a peer (KEY@tcp://HOST:PORT or KEY@ipc://PATH, with KEY "
+	    "the node's 64 hex digit key)";
+}
+
 /* Set endpoint ${dst} from ${value}; a problem or NULL. */
 static const char *
 endpoint(char *dst, const char *value, int bind)
@@ -147,6 +186,7 @@ on_entry(void *arg, const char *section, const char *key, const char *value)
 	struct load *l = arg;
 	int line = l->line;
 	const char *problem = NULL;
+	int rc;
 
 	if (strcmp(section, "node") == 0 && strcmp(key, "name") == 0) {
 		if (strlen(value) >= sizeof(l->c->name))
@@ -169,8 +209,11 @@ on_entry(void *arg, const char *section, const char *key, const char *value)
 			problem = "too many peers (at most 32)";
 		else if (value[0] == '\0')
 			problem = "empty peer";
-		else if ((problem = endpoint(l->c->peers[l->c->npeers], value,
-		    0)) == NULL)
+		else if ((rc = config_peer_parse(value,
+		    l->c->peer_keys[l->c->npeers], l->c->peers[l->c->npeers],
+		    sizeof(l->c->peers[0]))) != 0)
+			problem = config_peer_strerror(rc);
+		else
 			l->c->peer_line[l->c->npeers++] = line;
 	} else if (strcmp(section, "sync") == 0 &&
 	    strcmp(key, "interval") == 0) {

@@ -17,7 +17,9 @@ struct config {
 	uint64_t max_size_mb;	/* [store] max_size_mb */
 	char listen[CONFIG_ENDPOINT_MAX + 1];	/* [sync] listen; "" for none */
 	char feed[CONFIG_ENDPOINT_MAX + 1];	/* [sync] feed; "" for none */
-	char peers[CONFIG_PEERS_MAX][CONFIG_ENDPOINT_MAX + 1];	/* [sync] peer */
+	/* [sync] peer = KEY@ENDPOINT: each one's endpoint and node key. */
+	char peers[CONFIG_PEERS_MAX][CONFIG_ENDPOINT_MAX + 1];
+	uint8_t peer_keys[CONFIG_PEERS_MAX][32];	/* ed25519 public keys */
 	size_t npeers;
 	uint64_t interval_s;	/* [sync] interval: seconds between rounds */
 	/* The line each came from (0: a default or a flag), for messages. */
@@ -74,6 +76,26 @@ int config_home(const char *flag, char *out, size_t size);
  * port of 1-65535 (HOST may be * if ${bind}), or ipc://PATH; else 0.
  */
 int config_endpoint_ok(const char *ep, int bind);
+
+/**
+ * config_peer_parse(s, key, endpoint, n):
+ * Parse the peer ${s}, written KEY@ENDPOINT: KEY is the peer node's
+ * ed25519 public key as 64 hex digits (what `kith id` prints on it), and
+ * ENDPOINT one config_endpoint_ok(, 0) accepts.  Write the key to
+ * ${key}[32] and the endpoint to ${endpoint} (${n} bytes).  Return 0,
+ * KITH_ENOTFOUND if ${s} is an endpoint with no key, KITH_ECRYPTO if KEY
+ * is not a valid ed25519 key, or KITH_EINVAL for anything else (or an
+ * endpoint longer than ${n} - 1 bytes).  config_peer_strerror says why.
+ */
+int config_peer_parse(const char *s, uint8_t key[32], char *endpoint,
+    size_t n);
+
+/**
+ * config_peer_strerror(rc):
+ * Return a static text saying what is wrong with a peer config_peer_parse
+ * refused with ${rc}, for messages to users.
+ */
+const char *config_peer_strerror(int rc);
 
 /**
  * config_write_default(path, name):

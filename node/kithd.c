@@ -39,6 +39,7 @@
 
 struct peer {
 	char ep[CONFIG_ENDPOINT_MAX + 1];
+	uint8_t key[KITH_KEY_LEN];	/* its node key */
 	struct sync_client *c;
 	uint64_t next_ms;	/* next periodic round */
 	uint64_t retry_ms;	/* not before this, after a failure */
@@ -77,7 +78,7 @@ on_signal(int sig)
 
 static const char usage_text[] =
 "usage: kithd [--home DIR] [--listen ENDPOINT] [--feed ENDPOINT]\n"
-"             [--peer ENDPOINT]...\n"
+"             [--peer KEY@ENDPOINT]...\n"
 "\n"
 "Run a kith node's sync daemon on the store in the home (--home DIR, else\n"
 "$KITH_HOME, else ~/.local/share/kith; create it first with kith init).\n"
@@ -87,13 +88,18 @@ static const char usage_text[] =
 "  --listen tcp://HOST:PORT   serve sync sessions here\n"
 "  --feed tcp://HOST:PORT     publish every new record here (ZeroMQ PUB,\n"
 "                             topics by kind: request, volunteer, ...)\n"
-"  --peer tcp://HOST:PORT     reconcile with this node\n"
+"  --peer KEY@tcp://HOST:PORT reconcile with this node; KEY is its node\n"
+"                             key, which `kith id` prints there\n"
+"\n"
+"Every connection is encrypted and authenticated with ZeroMQ CURVE: the\n"
+"node's key is HOME/key (kith init makes it), and a peer must prove the\n"
+"key its KEY@ names.\n"
 "\n"
 "It logs one line per event to stderr.  SIGTERM or SIGINT: finish the\n"
 "current write and exit.  SIGHUP: reload the peer list from kith.conf.\n"
 "Exit codes: 0 stopped cleanly, 64 bad command line, 74 store error,\n"
-"75 another kithd runs on this home, 78 bad config, missing store, or an\n"
-"endpoint that cannot be bound.\n";
+"75 another kithd runs on this home, 78 bad config, missing store or node\n"
+"key, or an endpoint that cannot be bound.\n";
 
 static int
 fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -152,11 +158,13 @@ set_peers(struct daemon *d, const struct config *cfg)
 			continue;	/* listed twice */
 		memset(p, 0, sizeof(*p));
 		snprintf(p->ep, sizeof(p->ep), "%s", cfg->peers[i]);
+		memcpy(p->key, cfg->peer_keys[i], sizeof(p->key));
 		p->dirty = 1;
 		(void)store_peers(d->st, find_last, p);
 		/* A peer kept across a reload keeps its session. */
 		for (k = 0; k < nold; k++)
-			if (old[k].c != NULL && strcmp(old[k].ep, p->ep) == 0) {
+			if (old[k].c != NULL && strcmp(old[k].ep, p->ep) == 0 &&
+			    memcmp(old[k].key, p->key, sizeof(p->key)) == 0) {
 				*p = old[k];
 				old[k].c = NULL;
 			}
@@ -316,7 +324,8 @@ start_due(struct daemon *d, uint64_t now)
 			continue;
 		p->dirty = 0;
 		log_info("sync start peer=%s role=client", p->ep);
-		if ((p->c = sync_client_new(&d->nd, p->ep, &rc)) == NULL) {
+		if ((p->c = sync_client_new(&d->nd, p->ep, p->key, &rc)) ==
+		    NULL) {
 			p->backoff_ms = BACKOFF_MAX_MS;
 			p->retry_ms = p->next_ms = now + p->backoff_ms;
 			p->dirty = 1;
@@ -352,7 +361,7 @@ run(struct daemon *d)
 				continue;
 			n += sync_client_poll(d->peers[i].c, items + n);
 		}
-		if ((rc = transport_poll(items, n, TICK_MS)) < 0) {
+		if ((rc = transport_poll(d->t, items, n, TICK_MS)) < 0) {
 			log_warn("poll failed: %s", kith_strerror(rc));
 			return EX_SOFTWARE;
 		}
@@ -404,24 +413,73 @@ parse_args(struct daemon *d, int argc, char **argv, struct config *flags)
 			home = v;
 			continue;
 		}
-		if (!config_endpoint_ok(v, strcmp(a, "--peer") != 0))
+		if (strcmp(a, "--peer") == 0) {
+			if (flags->npeers == CONFIG_PEERS_MAX)
+				return fail(EX_USAGE, "too many --peer (at "
+				    "most %d)", CONFIG_PEERS_MAX);
+			if ((rc = config_peer_parse(v,
+			    flags->peer_keys[flags->npeers],
+			    flags->peers[flags->npeers],
+			    sizeof(flags->peers[0]))) != 0)
+				return fail(EX_USAGE, "--peer %s: %s", v,
+				    config_peer_strerror(rc));
+			flags->npeers++;
+			continue;
+		}
+		if (!config_endpoint_ok(v, 1))
 			return fail(EX_USAGE, "%s %s: not an endpoint "
 			    "(tcp://HOST:PORT or ipc://PATH)", a, v);
 		if (strcmp(a, "--listen") == 0)
 			snprintf(flags->listen, sizeof(flags->listen), "%s", v);
-		else if (strcmp(a, "--feed") == 0)
-			snprintf(flags->feed, sizeof(flags->feed), "%s", v);
-		else if (flags->npeers == CONFIG_PEERS_MAX)
-			return fail(EX_USAGE, "too many --peer (at most %d)",
-			    CONFIG_PEERS_MAX);
 		else
-			snprintf(flags->peers[flags->npeers++],
-			    sizeof(flags->peers[0]), "%s", v);
+			snprintf(flags->feed, sizeof(flags->feed), "%s", v);
 	}
 	if ((rc = config_home(home, d->home, sizeof(d->home))) != 0)
 		return fail(EX_USAGE, rc == KITH_ENOTFOUND ? "no home: give "
 		    "--home DIR or set KITH_HOME" : "invalid --home");
 	return -1;
+}
+
+/*
+ * Admit every CURVE client for now: whether a key may sync is the
+ * membership check's to say, once it is plugged in here.
+ */
+static int
+admit(void *arg, int role, const uint8_t client_pk[32],
+    char user[TRANSPORT_USER_MAX + 1])
+{
+
+	(void)arg;
+	(void)role;
+	(void)client_pk;
+	user[0] = '\0';
+	return 0;
+}
+
+/* The node key's X25519 pair becomes the transport's CURVE identity. */
+static int
+set_identity(struct daemon *d)
+{
+	struct kcrypto_key *key;
+	char path[4200];
+	uint8_t pk[32], sk[32];
+	int rc, code = -1;
+
+	snprintf(path, sizeof(path), "%s/key", d->home);
+	if ((key = kcrypto_key_load(path, &rc)) == NULL)
+		return fail(rc == KITH_ENOTFOUND ? EX_CONFIG : EX_IOERR,
+		    "cannot read the node key %s: %s%s", path,
+		    kith_strerror(rc), rc == KITH_ENOTFOUND ? "; kith init "
+		    "creates it" : "");
+	if ((rc = kcrypto_key_x25519(key, pk, sk)) != 0)
+		code = fail(EX_SOFTWARE, "cannot derive the CURVE key: %s",
+		    kith_strerror(rc));
+	else
+		(void)transport_set_identity(d->t, pk, sk);
+	transport_set_auth(d->t, admit, d);
+	kcrypto_wipe(sk, sizeof(sk));
+	kcrypto_key_free(key);
+	return code;
 }
 
 /* Bind one endpoint; an exit code naming where it came from on failure. */
@@ -434,7 +492,7 @@ bind_one(struct daemon *d, int role, const char *ep, int line,
 
 	if (ep[0] == '\0')
 		return -1;
-	if ((*out = tsock_open(d->t, role, ep, &rc)) != NULL)
+	if ((*out = tsock_open(d->t, role, ep, NULL, &rc)) != NULL)
 		return -1;
 	origin(d, line, key, where, sizeof(where));
 	return fail(EX_CONFIG, "%s: cannot bind %s: %s", where, ep,
@@ -494,6 +552,8 @@ main(int argc, char **argv)
 	if (flags.npeers > 0) {
 		d.flag_peers = 1;
 		memcpy(d.cfg.peers, flags.peers, sizeof(flags.peers));
+		memcpy(d.cfg.peer_keys, flags.peer_keys,
+		    sizeof(flags.peer_keys));
 		d.cfg.npeers = flags.npeers;
 	}
 	snprintf(path, sizeof(path), "%s/store", d.home);
@@ -527,6 +587,8 @@ main(int argc, char **argv)
 		code = fail(EX_SOFTWARE, "out of memory");
 		goto out;
 	}
+	if ((code = set_identity(&d)) >= 0)
+		goto out;
 	if ((code = bind_one(&d, TSOCK_LISTEN, d.cfg.listen, d.cfg.listen_line,
 	    "listen", &d.listen)) >= 0 ||
 	    (code = bind_one(&d, TSOCK_PUB, d.cfg.feed, d.cfg.feed_line,

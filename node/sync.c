@@ -13,6 +13,7 @@
 
 #include "config.h"
 #include "ingest.h"
+#include "kcrypto.h"
 #include "kith.h"
 #include "log.h"
 #include "negentropy.h"
@@ -339,10 +340,12 @@ out:
 }
 
 struct sync_client *
-sync_client_new(struct sync_node *nd, const char *endpoint, int *rc)
+sync_client_new(struct sync_node *nd, const char *endpoint,
+    const uint8_t node_pk[32], int *rc)
 {
 	struct syncmsg_hello h;
 	struct sync_client *c;
+	uint8_t server_pk[32];
 
 	if ((c = calloc(1, sizeof(*c))) == NULL) {
 		*rc = KITH_ENOMEM;
@@ -352,7 +355,12 @@ sync_client_new(struct sync_node *nd, const char *endpoint, int *rc)
 	snprintf(c->peer, sizeof(c->peer), "%s", endpoint);
 	c->next_reqid = 1;
 	c->stats.start_ms = c->last_ms = sync_now_ms();
-	if ((c->sock = tsock_open(nd->t, TSOCK_CONNECT, endpoint, rc)) == NULL)
+	if (kcrypto_x25519_public(node_pk, server_pk) != 0) {
+		*rc = KITH_EINVAL;
+		goto fail;
+	}
+	if ((c->sock = tsock_open(nd->t, TSOCK_CONNECT, endpoint, server_pk,
+	    rc)) == NULL)
 		goto fail;
 	if ((c->ig = ingest_new(nd->st, 1)) == NULL) {
 		*rc = KITH_ENOMEM;

@@ -79,12 +79,14 @@ int sync_node_added(struct sync_node *nd, struct record *const *recs,
 void sync_node_publish(struct sync_node *nd, const struct record *rec);
 
 /**
- * sync_client_new(nd, endpoint, rc):
- * Start a session with the node at ${endpoint}: connect and send the
- * opening requests.  Return it, or NULL with ${*rc} set.
+ * sync_client_new(nd, endpoint, node_pk, rc):
+ * Start a session with the node at ${endpoint} whose ed25519 node key is
+ * ${node_pk}[32] (it proves it over CURVE): connect and send the opening
+ * requests.  ${nd}->t needs its identity set.  Return it, or NULL with
+ * ${*rc} set (KITH_EINVAL if ${node_pk} is not a valid key).
  */
 struct sync_client *sync_client_new(struct sync_node *nd,
-    const char *endpoint, int *rc);
+    const char *endpoint, const uint8_t node_pk[32], int *rc);
 
 /**
  * sync_client_poll(c, items):

@@ -1,18 +1,35 @@
 /*
- * ZeroMQ sockets for sync and the feed.  libzmq errors are translated to
- * KITH_E* codes here and nowhere else.
+ * ZeroMQ sockets for sync and the feed, with CURVE on every one and a ZAP
+ * handler for the bound ones.  libzmq errors are translated to KITH_E*
+ * codes here and nowhere else.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <zmq.h>
 
+#include "kcrypto.h"
 #include "kith.h"
 #include "transport.h"
 
+/* A draft option in libzmq 4.3's header; a stable build refuses it. */
+#ifndef ZMQ_ZAP_ENFORCE_DOMAIN
+#define ZMQ_ZAP_ENFORCE_DOMAIN	93
+#endif
+
+#define ZAP_ENDPOINT	"inproc://zeromq.zap.01"	/* fixed by RFC 27 */
+#define ZAP_FRAMES	7	/* a CURVE request: 6 frames and the key */
+
 struct transport {
 	void *ctx;
+	void *zap;		/* REP answering ZAP, once a socket is bound */
+	int have_id;
+	uint8_t pk[32], sk[32];	/* the CURVE identity */
+	tauth_fn *auth;
+	void *auth_arg;
 };
 
 struct tsock {
@@ -42,8 +59,30 @@ transport_free(struct transport *t)
 
 	if (t == NULL)
 		return;
+	if (t->zap != NULL)
+		zmq_close(t->zap);
 	zmq_ctx_term(t->ctx);
+	kcrypto_wipe(t->sk, sizeof(t->sk));
 	free(t);
+}
+
+int
+transport_set_identity(struct transport *t, const uint8_t pk[32],
+    const uint8_t sk[32])
+{
+
+	memcpy(t->pk, pk, sizeof(t->pk));
+	memcpy(t->sk, sk, sizeof(t->sk));
+	t->have_id = 1;
+	return 0;
+}
+
+void
+transport_set_auth(struct transport *t, tauth_fn *fn, void *arg)
+{
+
+	t->auth = fn;
+	t->auth_arg = arg;
 }
 
 static int
@@ -53,8 +92,45 @@ setopt_int(void *z, int opt, int v)
 	return zmq_setsockopt(z, opt, &v, sizeof(v));
 }
 
+/* Start answering ZAP requests for ${t}'s bound sockets, if not yet. */
+static int
+zap_start(struct transport *t)
+{
+
+	if (t->zap != NULL)
+		return 0;
+	if ((t->zap = zmq_socket(t->ctx, ZMQ_REP)) == NULL)
+		return KITH_EIO;
+	if (setopt_int(t->zap, ZMQ_LINGER, 0) != 0 ||
+	    zmq_bind(t->zap, ZAP_ENDPOINT) != 0) {
+		zmq_close(t->zap);
+		t->zap = NULL;
+		return KITH_EIO;
+	}
+	return 0;
+}
+
+/* Make ${z}, a socket of ${role}, a CURVE server or client. */
+static int
+set_curve(struct transport *t, void *z, int role, const uint8_t *server_pk)
+{
+	const char *domain;
+
+	if (role == TSOCK_CONNECT || role == TSOCK_SUB)
+		return zmq_setsockopt(z, ZMQ_CURVE_PUBLICKEY, t->pk, 32) ||
+		    zmq_setsockopt(z, ZMQ_CURVE_SECRETKEY, t->sk, 32) ||
+		    zmq_setsockopt(z, ZMQ_CURVE_SERVERKEY, server_pk, 32);
+	domain = role == TSOCK_LISTEN ? TRANSPORT_ZAP_SYNC : TRANSPORT_ZAP_FEED;
+	/* Stricter RFC 27 checks where libzmq has them; harmless without. */
+	(void)setopt_int(z, ZMQ_ZAP_ENFORCE_DOMAIN, 1);
+	return setopt_int(z, ZMQ_CURVE_SERVER, 1) ||
+	    zmq_setsockopt(z, ZMQ_CURVE_SECRETKEY, t->sk, 32) ||
+	    zmq_setsockopt(z, ZMQ_ZAP_DOMAIN, domain, strlen(domain));
+}
+
 struct tsock *
-tsock_open(struct transport *t, int role, const char *endpoint, int *rc)
+tsock_open(struct transport *t, int role, const char *endpoint,
+    const uint8_t *server_pk, int *rc)
 {
 	static const int types[] = {
 		[TSOCK_LISTEN] = ZMQ_ROUTER, [TSOCK_CONNECT] = ZMQ_DEALER,
@@ -62,36 +138,55 @@ tsock_open(struct transport *t, int role, const char *endpoint, int *rc)
 	};
 	int64_t max = TRANSPORT_MSG_MAX;
 	int bind = role == TSOCK_LISTEN || role == TSOCK_PUB;
-	struct tsock *s;
+	struct tsock *s = NULL;
 
+	/* No plaintext: a socket needs our key, and a client the server's. */
+	*rc = KITH_EINVAL;
+	if (!t->have_id || (!bind && server_pk == NULL))
+		goto out;
+	if (bind && (*rc = zap_start(t)) != 0)
+		goto out;
 	if ((s = calloc(1, sizeof(*s))) == NULL) {
 		*rc = KITH_ENOMEM;
-		return NULL;
+		goto out;
 	}
 	s->role = role;
 	*rc = KITH_EIO;
 	if ((s->z = zmq_socket(t->ctx, types[role])) == NULL)
-		goto fail;
+		goto out;
 	if (setopt_int(s->z, ZMQ_LINGER, 0) != 0 ||
 	    zmq_setsockopt(s->z, ZMQ_MAXMSGSIZE, &max, sizeof(max)) != 0 ||
 	    setopt_int(s->z, ZMQ_SNDHWM, TRANSPORT_SNDHWM) != 0 ||
+	    setopt_int(s->z, ZMQ_HANDSHAKE_IVL, TRANSPORT_HANDSHAKE_MS) != 0 ||
+	    set_curve(t, s->z, role, server_pk) != 0 ||
 	    (role == TSOCK_LISTEN &&
 	    setopt_int(s->z, ZMQ_ROUTER_MANDATORY, 1) != 0) ||
-	    (role != TSOCK_LISTEN && role != TSOCK_PUB &&
-	    setopt_int(s->z, ZMQ_RECONNECT_IVL_MAX, 2000) != 0))
-		goto fail;
+	    (!bind && setopt_int(s->z, ZMQ_RECONNECT_IVL_MAX, 2000) != 0))
+		goto out;
 	if (bind ? zmq_bind(s->z, endpoint) : zmq_connect(s->z, endpoint)) {
 		*rc = errno == EADDRINUSE ? KITH_EEXIST :
 		    errno == EINVAL || errno == EPROTONOSUPPORT ||
 		    errno == ENODEV || errno == EADDRNOTAVAIL ? KITH_EINVAL :
 		    KITH_EIO;
-		goto fail;
+		goto out;
 	}
 	*rc = 0;
+out:
+	if (*rc != 0) {
+		tsock_close(s);
+		s = NULL;
+	}
 	return s;
-fail:
-	tsock_close(s);
-	return NULL;
+}
+
+int
+tsock_endpoint(struct tsock *s, char *buf, size_t n)
+{
+	size_t len = n;
+
+	if (zmq_getsockopt(s->z, ZMQ_LAST_ENDPOINT, buf, &len) != 0)
+		return KITH_EINVAL;
+	return 0;
 }
 
 void
@@ -178,6 +273,7 @@ int
 tsock_recv(struct tsock *s, struct tpeer *from, const uint8_t **p,
     size_t *n)
 {
+	const char *user;
 	size_t want, part;
 	int rc;
 
@@ -187,6 +283,8 @@ tsock_recv(struct tsock *s, struct tpeer *from, const uint8_t **p,
 		if ((rc = recv_part(s)) != 0)
 			return part == 0 ? rc : KITH_EIO;
 		if (part == 0 && from != NULL && s->role == TSOCK_LISTEN) {
+			from->fd = -1;
+			from->user[0] = '\0';
 			from->len = zmq_msg_size(&s->msg);
 			if (from->len > TRANSPORT_ID_MAX)
 				from->len = TRANSPORT_ID_MAX;
@@ -199,9 +297,16 @@ tsock_recv(struct tsock *s, struct tpeer *from, const uint8_t **p,
 		drain(s);
 		return KITH_EPROTO;
 	}
-	/* The routing id is made up locally; the frame came off the wire. */
-	if (from != NULL && s->role == TSOCK_LISTEN)
+	/*
+	 * The routing id is made up locally; the frame came off the wire and
+	 * carries the connection's descriptor and what ZAP admitted it as.
+	 */
+	if (from != NULL && s->role == TSOCK_LISTEN) {
 		from->fd = zmq_msg_get(&s->msg, ZMQ_SRCFD);
+		user = zmq_msg_gets(&s->msg, "User-Id");
+		snprintf(from->user, sizeof(from->user), "%s",
+		    user != NULL ? user : "");
+	}
 	*p = zmq_msg_data(&s->msg);
 	*n = zmq_msg_size(&s->msg);
 	return 0;
@@ -220,25 +325,138 @@ tsock_drop(struct tsock *s, const struct tpeer *peer)
 		shutdown(peer->fd, SHUT_RDWR);
 }
 
+/* The ZAP domain ${f} names: the role of the socket it is for, or -1. */
+static int
+zap_role(zmq_msg_t *f)
+{
+	size_t n = zmq_msg_size(f);
+
+	if (n == strlen(TRANSPORT_ZAP_SYNC) &&
+	    memcmp(zmq_msg_data(f), TRANSPORT_ZAP_SYNC, n) == 0)
+		return TSOCK_LISTEN;
+	if (n == strlen(TRANSPORT_ZAP_FEED) &&
+	    memcmp(zmq_msg_data(f), TRANSPORT_ZAP_FEED, n) == 0)
+		return TSOCK_PUB;
+	return -1;
+}
+
+static int
+frame_is(zmq_msg_t *f, const char *s)
+{
+
+	return zmq_msg_size(f) == strlen(s) &&
+	    memcmp(zmq_msg_data(f), s, strlen(s)) == 0;
+}
+
+/*
+ * Answer one waiting ZAP request; 1 if none waits.  A CURVE request is
+ * version "1.0", request id, domain, address, routing id, "CURVE" and the
+ * client's 32-byte key; the reply is version, request id, status code and
+ * text, user id and (empty) metadata.
+ */
+static int
+zap_answer(struct transport *t)
+{
+	zmq_msg_t f[ZAP_FRAMES + 1];	/* the last takes any extra frames */
+	char user[TRANSPORT_USER_MAX + 1] = "";
+	const char *code = "500", *text = "malformed ZAP request";
+	size_t n = 0, i;
+	int role, rc = 0;
+
+	for (i = 0; i < ZAP_FRAMES + 1; i++)
+		zmq_msg_init(&f[i]);
+	/*
+	 * A message comes whole: once its first frame is here, all are.  One
+	 * cut short is still answered (500), or REP could take no other.
+	 */
+	do {
+		if (zmq_msg_recv(&f[n < ZAP_FRAMES ? n : ZAP_FRAMES], t->zap,
+		    ZMQ_DONTWAIT) < 0)
+			break;
+		n++;
+	} while (zmq_msg_more(&f[n <= ZAP_FRAMES ? n - 1 : ZAP_FRAMES]));
+	if (n == 0) {
+		rc = errno == EAGAIN || errno == EINTR ? 1 : KITH_EIO;
+		goto out;
+	}
+	if (n == ZAP_FRAMES && frame_is(&f[0], "1.0") &&
+	    frame_is(&f[5], "CURVE") && zmq_msg_size(&f[6]) == 32 &&
+	    (role = zap_role(&f[2])) >= 0) {
+		code = "400";
+		text = "refused";
+		if (t->auth == NULL ||
+		    t->auth(t->auth_arg, role, zmq_msg_data(&f[6]), user) == 0) {
+			code = "200";
+			text = "OK";
+		}
+		user[TRANSPORT_USER_MAX] = '\0';
+		if (code[0] != '2')
+			user[0] = '\0';
+	}
+	/* REP must answer before it can take the next request. */
+	if (zmq_send(t->zap, "1.0", 3, ZMQ_SNDMORE) < 0 ||
+	    zmq_send(t->zap, n > 1 ? zmq_msg_data(&f[1]) : "",
+	    n > 1 ? zmq_msg_size(&f[1]) : 0, ZMQ_SNDMORE) < 0 ||
+	    zmq_send(t->zap, code, 3, ZMQ_SNDMORE) < 0 ||
+	    zmq_send(t->zap, text, strlen(text), ZMQ_SNDMORE) < 0 ||
+	    zmq_send(t->zap, user, strlen(user), ZMQ_SNDMORE) < 0 ||
+	    zmq_send(t->zap, "", 0, 0) < 0)
+		rc = KITH_EIO;
+out:
+	for (i = 0; i < ZAP_FRAMES + 1; i++)
+		zmq_msg_close(&f[i]);
+	return rc;
+}
+
+static long
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 int
-transport_poll(struct tpoll *items, size_t n, long timeout_ms)
+transport_poll(struct transport *t, struct tpoll *items, size_t n,
+    long timeout_ms)
 {
 	zmq_pollitem_t *pi;
-	size_t i;
+	long end = now_ms() + timeout_ms, wait = timeout_ms;
+	size_t i, np = n;
 	int rc;
 
-	if ((pi = calloc(n ? n : 1, sizeof(*pi))) == NULL)
+	if ((pi = calloc(n + 1, sizeof(*pi))) == NULL)
 		return KITH_ENOMEM;
 	for (i = 0; i < n; i++) {
 		pi[i].socket = items[i].sock != NULL ? items[i].sock->z : NULL;
 		pi[i].fd = items[i].fd;
 		pi[i].events = ZMQ_POLLIN;
-		pi[i].revents = 0;
+		items[i].readable = 0;
 	}
-	if ((rc = zmq_poll(pi, (int)n, timeout_ms)) < 0)
-		rc = errno == EINTR ? 0 : KITH_EIO;
-	for (i = 0; i < n; i++)
-		items[i].readable = (pi[i].revents & ZMQ_POLLIN) != 0;
+	if (t->zap != NULL) {
+		pi[np].socket = t->zap;
+		pi[np++].events = ZMQ_POLLIN;
+	}
+	for (;;) {
+		for (i = 0; i < np; i++)
+			pi[i].revents = 0;
+		if ((rc = zmq_poll(pi, (int)np, wait)) < 0) {
+			rc = errno == EINTR ? 0 : KITH_EIO;
+			break;
+		}
+		if (np > n && (pi[n].revents & ZMQ_POLLIN))
+			while (zap_answer(t) == 0)
+				;
+		for (rc = 0, i = 0; i < n; i++)
+			rc += (items[i].readable =
+			    (pi[i].revents & ZMQ_POLLIN) != 0);
+		/* Woken by ZAP alone: wait on for the caller's sockets. */
+		if (rc > 0 || !(np > n && (pi[n].revents & ZMQ_POLLIN)))
+			break;
+		if (timeout_ms >= 0 && (wait = end - now_ms()) <= 0)
+			break;
+	}
 	free(pi);
 	return rc;
 }

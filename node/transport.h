@@ -9,6 +9,12 @@
  * (feed).  Every socket caps inbound messages at TRANSPORT_MSG_MAX: libzmq
  * drops a connection that sends a larger one.  Nothing here blocks except
  * transport_poll.
+ *
+ * Every socket speaks CURVE (ZeroMQ RFC 26) with the transport's X25519
+ * key pair: bound sockets as servers, connecting ones as clients that must
+ * know the server's public key.  A client's key is checked through ZAP
+ * (RFC 27), answered by transport_poll on the caller's thread: the bound
+ * sockets use the ZAP domains TRANSPORT_ZAP_SYNC and TRANSPORT_ZAP_FEED.
  */
 
 #include <stddef.h>
@@ -20,6 +26,10 @@ struct tsock;
 #define TRANSPORT_MSG_MAX	((4 << 20) + 64)	/* bytes in one inbound frame */
 #define TRANSPORT_ID_MAX	255			/* routing id bytes */
 #define TRANSPORT_SNDHWM	256			/* frames queued per peer */
+#define TRANSPORT_USER_MAX	64			/* bytes of a ZAP user id */
+#define TRANSPORT_HANDSHAKE_MS	10000			/* longest CURVE handshake */
+#define TRANSPORT_ZAP_SYNC	"kith-sync"		/* ZAP domain: TSOCK_LISTEN */
+#define TRANSPORT_ZAP_FEED	"kith-feed"		/* ZAP domain: TSOCK_PUB */
 
 /* Socket roles. */
 enum {
@@ -34,6 +44,7 @@ struct tpeer {
 	uint8_t id[TRANSPORT_ID_MAX];
 	size_t len;
 	int fd;		/* the connection's descriptor, or -1 if unknown */
+	char user[TRANSPORT_USER_MAX + 1];	/* what tauth_fn admitted it as */
 };
 
 /* One entry of transport_poll: a socket, or (sock NULL) a descriptor. */
@@ -42,6 +53,16 @@ struct tpoll {
 	int fd;
 	int readable;	/* out */
 };
+
+/*
+ * A ZAP check: admit the CURVE client whose public key is ${client_pk} to
+ * the bound socket of ${role} (TSOCK_LISTEN or TSOCK_PUB)?  Return 0 to
+ * admit it, with ${user} set to a NUL-terminated name of at most
+ * TRANSPORT_USER_MAX bytes (tpeer.user on its messages), or non-zero to
+ * refuse it.
+ */
+typedef int tauth_fn(void *arg, int role, const uint8_t client_pk[32],
+    char user[TRANSPORT_USER_MAX + 1]);
 
 /**
  * transport_new():
@@ -56,15 +77,42 @@ struct transport *transport_new(void);
 void transport_free(struct transport *t);
 
 /**
- * tsock_open(t, role, endpoint, rc):
+ * transport_set_identity(t, pk, sk):
+ * Give ${t} the X25519 key pair ${pk}, ${sk} (kcrypto_key_x25519): every
+ * socket opened afterwards uses it for CURVE.  ${t} keeps a copy, wiped by
+ * transport_free; the caller may wipe its own at once.  Return 0.
+ */
+int transport_set_identity(struct transport *t, const uint8_t pk[32],
+    const uint8_t sk[32]);
+
+/**
+ * transport_set_auth(t, fn, arg):
+ * Check each CURVE client of ${t}'s bound sockets with ${fn}(${arg}, ...)
+ * from now on.  With no ${fn} (NULL, the default) every client that knows
+ * the server's key is admitted, with user "".
+ */
+void transport_set_auth(struct transport *t, tauth_fn *fn, void *arg);
+
+/**
+ * tsock_open(t, role, endpoint, server_pk, rc):
  * Open a socket of ${role} on ${endpoint}: bound for TSOCK_LISTEN and
- * TSOCK_PUB, connected (in the background, retried) for the others.
- * The caller checks the endpoint's form (config_endpoint_ok).
- * Return it, or NULL with ${*rc} set to KITH_EINVAL (bad endpoint),
- * KITH_EEXIST (address in use) or KITH_EIO.
+ * TSOCK_PUB, connected (in the background, retried) for the others, which
+ * only talk to a server whose X25519 public key is ${server_pk}[32] (NULL
+ * for bound roles).  The caller checks the endpoint's form
+ * (config_endpoint_ok).  Return it, or NULL with ${*rc} set to KITH_EINVAL
+ * (bad endpoint, no identity set on ${t}, or no ${server_pk} for a
+ * connecting role), KITH_EEXIST (address in use) or KITH_EIO.
  */
 struct tsock *tsock_open(struct transport *t, int role, const char *endpoint,
-    int *rc);
+    const uint8_t *server_pk, int *rc);
+
+/**
+ * tsock_endpoint(s, buf, n):
+ * Write the endpoint ${s} was last bound or connected to, with the port
+ * the system chose for "tcp://HOST:*", to ${buf} (${n} bytes).  Return 0,
+ * or KITH_EINVAL if it does not fit.
+ */
+int tsock_endpoint(struct tsock *s, char *buf, size_t n);
 
 /**
  * tsock_close(s):
@@ -100,7 +148,7 @@ int tsock_publish(struct tsock *s, const char *topic, const void *p,
  * tsock_recv(s, from, p, n):
  * Take the next message, if one waits: set ${*p}, ${*n} to its frame
  * (borrowed until the next tsock_recv on ${s}) and, on a TSOCK_LISTEN
- * socket, ${*from} to its sender.  Return 0, 1 if nothing waits,
+ * socket, ${*from} to its sender (with the user id ZAP gave it).  Return 0, 1 if nothing waits,
  * KITH_EPROTO if the message had the wrong number of frames (it is
  * discarded; ${*from} is still set), or KITH_EIO.
  */
@@ -115,11 +163,14 @@ int tsock_recv(struct tsock *s, struct tpeer *from, const uint8_t **p,
 void tsock_drop(struct tsock *s, const struct tpeer *peer);
 
 /**
- * transport_poll(items, n, timeout_ms):
+ * transport_poll(t, items, n, timeout_ms):
  * Wait up to ${timeout_ms} (-1: no limit) until one of ${items} is
- * readable; set each .readable.  Return the number readable, or KITH_EIO
+ * readable; set each .readable.  Meanwhile answer the ZAP requests of
+ * ${t}'s bound sockets: a node that polls no socket of its own still
+ * admits clients.  Return the number of ${items} readable, or KITH_EIO
  * (EINTR counts as 0 readable, so a signal ends the wait).
  */
-int transport_poll(struct tpoll *items, size_t n, long timeout_ms);
+int transport_poll(struct transport *t, struct tpoll *items, size_t n,
+    long timeout_ms);
 
 #endif

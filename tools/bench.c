@@ -397,6 +397,8 @@ struct daemon_proc {
 	pid_t pid;
 	char log[4300];
 	char ep[64], feed[64];
+	uint8_t pk[KITH_KEY_LEN];		/* its node key */
+	char peer[2 * KITH_KEY_LEN + 1 + 64];	/* KEY@ep, for --peer */
 };
 
 static int port_base;
@@ -426,17 +428,56 @@ nap_ms(long ms)
 	nanosleep(&ts, NULL);
 }
 
-/* Start kithd on ${home} as node ${idx}, with ${peer} (or NULL). */
+/* Write ${home}'s node key to ${pk}, making one if it has none. */
+static void
+home_key(const char *home, uint8_t pk[KITH_KEY_LEN])
+{
+	struct kcrypto_key *key;
+	char path[4400];
+	int rc;
+
+	snprintf(path, sizeof(path), "%s/key", home);
+	if ((key = kcrypto_key_load(path, &rc)) == NULL) {
+		if (rc != KITH_ENOTFOUND ||
+		    (key = kcrypto_key_generate()) == NULL)
+			die(path, rc == KITH_ENOTFOUND ? KITH_ENOMEM : rc);
+		if ((rc = kcrypto_key_save(key, path)) != 0)
+			die(path, rc);
+	}
+	memcpy(pk, kcrypto_key_public(key), KITH_KEY_LEN);
+	kcrypto_key_free(key);
+}
+
+/* A throwaway CURVE identity for this process's side of ${t}. */
+static void
+client_identity(struct transport *t)
+{
+	struct kcrypto_key *key;
+	uint8_t pk[32], sk[32];
+
+	if ((key = kcrypto_key_generate()) == NULL ||
+	    kcrypto_key_x25519(key, pk, sk) != 0)
+		die("client key", KITH_ECRYPTO);
+	(void)transport_set_identity(t, pk, sk);
+	kcrypto_wipe(sk, sizeof(sk));
+	kcrypto_key_free(key);
+}
+
+/* Start kithd on ${home} as node ${idx}, with ${peer} (KEY@ep, or NULL). */
 static void
 daemon_start(struct daemon_proc *d, const char *kithd, const char *home,
     int idx, const char *peer)
 {
+	char hex[2 * KITH_KEY_LEN + 1];
 	int port = port_base + 2 * idx;
 	double t0 = now_s();
 	int fd;
 
 	snprintf(d->ep, sizeof(d->ep), "tcp://127.0.0.1:%d", port);
 	snprintf(d->feed, sizeof(d->feed), "tcp://127.0.0.1:%d", port + 1);
+	home_key(home, d->pk);
+	kith_hex(hex, d->pk, KITH_KEY_LEN);
+	snprintf(d->peer, sizeof(d->peer), "%s@%s", hex, d->ep);
 	snprintf(d->log, sizeof(d->log), "%s.log", home);
 	if ((d->pid = fork()) < 0)
 		die("fork", KITH_EIO);
@@ -561,7 +602,7 @@ full_sync(const char *kithd, const char *top, const char *a_home,
 	want = store_count(a_store);
 	daemon_start(&a, kithd, a_home, 0, NULL);
 	t0 = now_s();
-	daemon_start(&b, kithd, b_home, 1, a.ep);
+	daemon_start(&b, kithd, b_home, 1, a.peer);
 	/* Cheap polls only: the log's end line, and B's memory. */
 	do {
 		nap_ms(20);
@@ -618,9 +659,9 @@ write_new(const char *dir, const struct kcrypto_key *key, size_t k,
 	store_close(st);
 }
 
-/* One `kith sync` session from the store at ${dir} to ${ep}. */
+/* One `kith sync` session from the store at ${dir} to node ${d}. */
 static struct sync_stats
-client_sync(const char *dir, const char *ep, double *cpu_ms)
+client_sync(const char *dir, const struct daemon_proc *d, double *cpu_ms)
 {
 	struct sync_stats out;
 	struct sync_node nd;
@@ -637,13 +678,14 @@ client_sync(const char *dir, const char *ep, double *cpu_ms)
 	    (nd.order = order_new()) == NULL ||
 	    (rc = order_refresh(nd.order, nd.st, NULL, NULL)) != 0)
 		die("client", rc ? rc : KITH_ENOMEM);
+	client_identity(nd.t);
 	/* This thread's CPU: the reconciliation runs here, ingest does not. */
 	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c0);
-	if ((sc = sync_client_new(&nd, ep, &rc)) == NULL)
+	if ((sc = sync_client_new(&nd, d->ep, d->pk, &rc)) == NULL)
 		die("sync", rc);
 	do {
 		sync_client_poll(sc, items);
-		transport_poll(items, 2, 100);
+		transport_poll(nd.t, items, 2, 100);
 		rc = sync_client_step(sc, sync_now_ms());
 	} while (rc == 0);
 	if (rc < 0)
@@ -717,14 +759,14 @@ delta_sync(const char *kithd, const char *a_home, const char *b_home,
 	while (!log_value(a.log, "store gained", "gained", &gained) &&
 	    now_s() - t0 < 60)
 		nap_ms(10);
-	s = client_sync(b_store, a.ep, &cpu);
+	s = client_sync(b_store, &a, &cpu);
 	emit("delta_sync_seconds", (double)(s.end_ms - s.start_ms) / 1000.0,
 	    "s", 0.09);
 	emit("delta_sync_round_trips", (double)s.round_trips, "round trips",
 	    3);
 	emit("delta_sync_bytes", (double)(s.bytes_in + s.bytes_out), "bytes",
 	    1.2 * 200 * ig->record_bytes + 16384);
-	s = client_sync(b_store, a.ep, &cpu);
+	s = client_sync(b_store, &a, &cpu);
 	emit("identical_sync_round_trips", (double)s.round_trips,
 	    "round trips", 1);
 	emit("identical_sync_bytes", (double)(s.bytes_in + s.bytes_out),
@@ -761,7 +803,7 @@ feed_latency(const char *kithd, const char *top, const char *a_store,
 	uint8_t (*ids)[KITH_ID_LEN];
 	double *sent, *lat, next, t0;
 	size_t written = 0, got = 0, i;
-	uint8_t *body;
+	uint8_t *body, server_pk[32];
 	size_t blen;
 	int rc;
 
@@ -771,14 +813,12 @@ feed_latency(const char *kithd, const char *top, const char *a_store,
 	home_like(b_home, a_store);
 	port_base += 4;
 	daemon_start(&b, kithd, b_home, 1, NULL);
-	{
-		char peer_ep[64];
-
-		snprintf(peer_ep, sizeof(peer_ep), "%s", b.ep);
-		daemon_start(&a, kithd, a_home, 0, peer_ep);
-	}
+	daemon_start(&a, kithd, a_home, 0, b.peer);
 	if ((t = transport_new()) == NULL ||
-	    (sub = tsock_open(t, TSOCK_SUB, b.feed, &rc)) == NULL ||
+	    kcrypto_x25519_public(b.pk, server_pk) != 0)
+		die("subscribe", KITH_ENOMEM);
+	client_identity(t);
+	if ((sub = tsock_open(t, TSOCK_SUB, b.feed, server_pk, &rc)) == NULL ||
 	    tsock_subscribe(sub, "request") != 0)
 		die("subscribe", KITH_EIO);
 	snprintf(a_home, sizeof(a_home), "%s/fa/store", top);
@@ -809,7 +849,7 @@ feed_latency(const char *kithd, const char *top, const char *a_store,
 		}
 		item.sock = sub;
 		item.fd = -1;
-		transport_poll(&item, 1, 2);
+		transport_poll(t, &item, 1, 2);
 		while (tsock_recv(sub, NULL, &m.payload, &m.len) == 0) {
 			if (syncmsg_records_start(&m, &it) != 0 ||
 			    syncmsg_records_next(&it, &rec) != 0)

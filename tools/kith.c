@@ -650,8 +650,8 @@ static const char usage_main[] =
 "  export-records    write raw signed records to a file\n"
 "  import-records    apply a records file from another store\n"
 "  compact           write a compacted copy of the store\n"
-"  sync ENDPOINT     reconcile with a node now, both ways\n"
-"  tail ENDPOINT     print records as a node's feed publishes them\n"
+"  sync KEY@ENDPOINT reconcile with a node now, both ways\n"
+"  tail KEY@ENDPOINT print records as a node's feed publishes them\n"
 "  peers             the daemon's peers and how their last sync went\n"
 "  status            whether kithd runs, store counts, digest\n"
 "\n"
@@ -2480,14 +2480,48 @@ progress(const struct sync_stats *st, uint64_t now, int final)
 	    final ? "\n" : "   ");
 }
 
+/*
+ * Make ${key}'s X25519 pair ${t}'s CURVE identity; an exit code on
+ * failure, else 0.
+ */
+static int
+set_identity(struct ctx *c, struct transport *t, const struct kcrypto_key *key)
+{
+	uint8_t pk[32], sk[32];
+	int rc;
+
+	if ((rc = kcrypto_key_x25519(key, pk, sk)) == 0)
+		rc = transport_set_identity(t, pk, sk);
+	kcrypto_wipe(sk, sizeof(sk));
+	return rc == 0 ? 0 : fail(c, EX_SOFTWARE, "cannot derive the CURVE "
+	    "key: %s", kith_strerror(rc));
+}
+
+/* Parse the peer ${s} (KEY@ENDPOINT); an exit code on failure, else 0. */
+static int
+peer_arg(struct ctx *c, const char *s, uint8_t key[KITH_KEY_LEN],
+    char ep[CONFIG_ENDPOINT_MAX + 1])
+{
+	int rc;
+
+	if ((rc = config_peer_parse(s, key, ep, CONFIG_ENDPOINT_MAX + 1)) != 0)
+		return fail(c, EX_USAGE, "'%s': %s", s,
+		    config_peer_strerror(rc));
+	return 0;
+}
+
 static int
 cmd_sync(struct ctx *c, int argc, char **argv)
 {
-	static const char help[] = "usage: kith [--home DIR] sync ENDPOINT\n\n"
+	static const char help[] = "usage: kith [--home DIR] sync "
+	    "KEY@ENDPOINT\n\n"
 	    "Reconcile with the node at ENDPOINT (tcp://HOST:PORT, its kithd\n"
 	    "listen endpoint) now, both ways: afterwards both hold the union of\n"
-	    "their records.  Works with or without a local kithd.  On a terminal\n"
-	    "it shows progress; it always ends with one summary line.\n";
+	    "their records.  KEY is that node's key (64 hex digits: `kith id`\n"
+	    "prints it there); the session is encrypted with ZeroMQ CURVE and\n"
+	    "only that node can answer it.  Works with or without a local\n"
+	    "kithd.  On a terminal it shows progress; it always ends with one\n"
+	    "summary line.\n";
 	static const struct opt spec[] = { { NULL, 0 } };
 	const struct sync_stats *st;
 	struct sync_node nd;
@@ -2495,17 +2529,17 @@ cmd_sync(struct ctx *c, int argc, char **argv)
 	struct tpoll items[2];
 	struct args a;
 	uint64_t now, shown = 0;
+	uint8_t key[KITH_KEY_LEN];
+	char ep[CONFIG_ENDPOINT_MAX + 1];
 	int rc, tty = isatty(2);
 
 	if ((rc = parse_args(c, spec, 1, argc, argv, &a)) != 0)
 		return rc == HELP ? usage(help) : rc;
 	if (a.npos != 1)
-		return fail(c, EX_USAGE, "give the peer's endpoint (see kith "
-		    "sync --help)");
-	if (!config_endpoint_ok(a.pos[0], 0))
-		return fail(c, EX_USAGE, "'%s' is not an endpoint "
-		    "(tcp://HOST:PORT or ipc://PATH)", a.pos[0]);
-	if ((rc = open_home(c, 0, 2)) != 0)
+		return fail(c, EX_USAGE, "give the peer as KEY@ENDPOINT (see "
+		    "kith sync --help)");
+	if ((rc = peer_arg(c, a.pos[0], key, ep)) != 0 ||
+	    (rc = open_home(c, 1, 2)) != 0)
 		return rc;
 	memset(&nd, 0, sizeof(nd));
 	nd.st = c->st;
@@ -2517,15 +2551,17 @@ cmd_sync(struct ctx *c, int argc, char **argv)
 		rc = fail(c, EX_SOFTWARE, "out of memory");
 		goto out;
 	}
+	if ((rc = set_identity(c, nd.t, c->key)) != 0)
+		goto out;
 	if ((rc = order_refresh(nd.order, c->st, NULL, NULL)) != 0 ||
-	    (sc = sync_client_new(&nd, a.pos[0], &rc)) == NULL) {
-		rc = fail(c, exit_for(rc), "cannot sync with %s: %s", a.pos[0],
+	    (sc = sync_client_new(&nd, ep, key, &rc)) == NULL) {
+		rc = fail(c, exit_for(rc), "cannot sync with %s: %s", ep,
 		    kith_strerror(rc));
 		goto out;
 	}
 	do {
 		sync_client_poll(sc, items);
-		if ((rc = transport_poll(items, 2, 100)) < 0)
+		if ((rc = transport_poll(nd.t, items, 2, 100)) < 0)
 			break;
 		now = sync_now_ms();
 		rc = sync_client_step(sc, now);
@@ -2538,9 +2574,13 @@ cmd_sync(struct ctx *c, int argc, char **argv)
 	if (tty && shown != 0)
 		progress(st, st->end_ms, 1);
 	if (rc < 0) {
-		rc = fail(c, exit_for(rc), "sync with %s failed: %s%s%s",
-		    a.pos[0], kith_strerror(rc),
-		    *sync_client_error(sc) ? ": " : "", sync_client_error(sc));
+		/* A wrong key looks like silence: CURVE shows nothing else. */
+		rc = fail(c, exit_for(rc), "sync with %s failed: %s%s%s%s", ep,
+		    kith_strerror(rc),
+		    *sync_client_error(sc) ? ": " : "", sync_client_error(sc),
+		    rc == KITH_ETIMEDOUT && st->bytes_in == 0 ? " (unreachable, "
+		    "or the key before @ is not that node's: `kith id` there "
+		    "prints it)" : "");
 		goto out;
 	}
 	printf("received %llu records (%llu new, %llu rejected), sent %llu "
@@ -2572,9 +2612,10 @@ on_tail_signal(int sig)
 static int
 cmd_tail(struct ctx *c, int argc, char **argv)
 {
-	static const char help[] = "usage: kith tail ENDPOINT [--kind KIND] "
+	static const char help[] = "usage: kith tail KEY@ENDPOINT [--kind KIND] "
 	    "[--json] [--count N]\n\n"
-	    "Subscribe to a node's live feed (its kithd feed endpoint) and print\n"
+	    "Subscribe to a node's live feed (its kithd feed endpoint; KEY is\n"
+	    "that node's key, which `kith id` prints there) and print\n"
 	    "each record as it is published: a line of text, or with --json one\n"
 	    "JSON object per line.  --kind takes request, volunteer, referral,\n"
 	    "member, charter or erase.  Personal fields are not shown.  Runs\n"
@@ -2586,6 +2627,7 @@ cmd_tail(struct ctx *c, int argc, char **argv)
 	struct syncmsg_records it;
 	struct transport *t = NULL;
 	struct tsock *sub = NULL;
+	struct kcrypto_key *key = NULL;
 	struct record *rec;
 	struct view *v = NULL;
 	struct tpoll item;
@@ -2594,17 +2636,19 @@ cmd_tail(struct ctx *c, int argc, char **argv)
 	const char *topic = "";
 	unsigned long long want = 0, seen = 0;
 	uint64_t kind;
-	char *end;
+	uint8_t node_pk[KITH_KEY_LEN], server_pk[32];
+	char ep[CONFIG_ENDPOINT_MAX + 1], *end;
 	int rc;
 
 	if ((rc = parse_args(c, spec, 1, argc, argv, &a)) != 0)
 		return rc == HELP ? usage(help) : rc;
 	if (a.npos != 1)
-		return fail(c, EX_USAGE, "give the feed's endpoint (see kith "
-		    "tail --help)");
-	if (!config_endpoint_ok(a.pos[0], 0))
-		return fail(c, EX_USAGE, "'%s' is not an endpoint "
-		    "(tcp://HOST:PORT or ipc://PATH)", a.pos[0]);
+		return fail(c, EX_USAGE, "give the feed as KEY@ENDPOINT (see "
+		    "kith tail --help)");
+	if ((rc = peer_arg(c, a.pos[0], node_pk, ep)) != 0)
+		return rc;
+	/* config_peer_parse has checked that the key converts. */
+	(void)kcrypto_x25519_public(node_pk, server_pk);
 	if (a.val[0] != NULL) {
 		if (kith_kind_parse(a.val[0], &kind) != 0)
 			return fail(c, EX_USAGE, "--kind: unknown kind '%s'",
@@ -2623,23 +2667,34 @@ cmd_tail(struct ctx *c, int argc, char **argv)
 	sa.sa_handler = on_tail_signal;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	/* The node's own key if the home has one: a reader need not. */
+	if ((key = kcrypto_key_load(home_path(c, "key"), &rc)) == NULL &&
+	    rc == KITH_ENOTFOUND)
+		key = kcrypto_key_generate();
+	if (key == NULL) {
+		rc = fail(c, exit_for(rc), "cannot read the node key %s: %s",
+		    c->path, kith_strerror(rc));
+		goto out;
+	}
 	if ((t = transport_new()) == NULL ||
 	    (v = view_new(a.val[1] ? VIEW_NDJSON : VIEW_TEXT, stdout, 0,
 	    0)) == NULL) {
 		rc = fail(c, EX_SOFTWARE, "out of memory");
 		goto out;
 	}
-	if ((sub = tsock_open(t, TSOCK_SUB, a.pos[0], &rc)) == NULL ||
+	if ((rc = set_identity(c, t, key)) != 0)
+		goto out;
+	if ((sub = tsock_open(t, TSOCK_SUB, ep, server_pk, &rc)) == NULL ||
 	    (rc = tsock_subscribe(sub, topic)) != 0) {
-		rc = fail(c, exit_for(rc), "cannot subscribe to %s: %s",
-		    a.pos[0], kith_strerror(rc));
+		rc = fail(c, exit_for(rc), "cannot subscribe to %s: %s", ep,
+		    kith_strerror(rc));
 		goto out;
 	}
 	rc = 0;
 	while (!tail_stop && (want == 0 || seen < want)) {
 		item.sock = sub;
 		item.fd = -1;
-		if (transport_poll(&item, 1, 200) <= 0 || !item.readable)
+		if (transport_poll(t, &item, 1, 200) <= 0 || !item.readable)
 			continue;
 		while ((rc = tsock_recv(sub, NULL, &m.payload, &m.len)) != 1) {
 			/* A malformed message is skipped, never fatal. */
@@ -2669,6 +2724,7 @@ out:
 	view_free(v);
 	tsock_close(sub);
 	transport_free(t);
+	kcrypto_key_free(key);
 	return rc;
 }
 
@@ -2753,8 +2809,9 @@ cmd_peers(struct ctx *c, int argc, char **argv)
 		}
 	}
 	if (po.n == 0)
-		printf("no peers: add [sync] peer = tcp://HOST:PORT lines to "
-		    "%s\n", home_path(c, "kith.conf"));
+		printf("no peers: add [sync] peer = KEY@tcp://HOST:PORT lines "
+		    "to %s (KEY: `kith id` on that node)\n",
+		    home_path(c, "kith.conf"));
 	return 0;
 }
 /*

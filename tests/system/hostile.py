@@ -9,6 +9,11 @@ KITH and KITHD are the two binaries, WORKDIR an empty scratch directory.
 Prints "ok - ..." / "not ok - ..." per check, then a summary line; exits 1
 if any check failed.  Nothing waits a fixed time: every wait polls against
 a deadline.
+
+Every socket of a node speaks ZeroMQ CURVE: the hostile peer connects as a
+CURVE client with a throwaway key pair, and the node's server key is the
+X25519 key derived from its ed25519 node key (`kith id`), as libsodium's
+crypto_sign_ed25519_pk_to_curve25519 derives it (python3-nacl).
 """
 
 import os
@@ -23,10 +28,12 @@ import threading
 import time
 
 import zmq
+from nacl.bindings import crypto_sign_ed25519_pk_to_curve25519
 
 DEADLINE = 10.0         # seconds any one thing may take to happen
 STEP = 0.05             # polling interval
 SYNC_TIMEOUT = 60       # an honest `kith sync` run, at most
+QUIET = 2.0             # how long a refused peer is watched for a reply
 
 # Wire protocol (proto/PROTOCOL.md, proto/syncmsg.h).
 VERSION = 0x01
@@ -176,6 +183,7 @@ class Daemon:
         self.home, self.logpath = home, logpath
         self.proc = None
         self.port = self.feed = None
+        self._key = None
 
     def start(self):
         tried = []
@@ -205,6 +213,23 @@ class Daemon:
     @property
     def endpoint(self):
         return "tcp://127.0.0.1:%d" % self.port
+
+    @property
+    def peer(self):
+        """The node as `kith sync` takes it: KEY@ENDPOINT."""
+        return "%s@%s" % (self.key, self.endpoint)
+
+    @property
+    def key(self):
+        """The node key, 64 hex digits, as `kith id` prints it."""
+        if self._key is None:
+            self._key = kith_ok(["id"], self.home).stdout.decode().strip()
+        return self._key
+
+    @property
+    def server_key(self):
+        """The node's CURVE server key."""
+        return crypto_sign_ed25519_pk_to_curve25519(bytes.fromhex(self.key))
 
     def alive(self):
         return self.proc is not None and self.proc.poll() is None
@@ -258,11 +283,19 @@ def tcp_open(port):
 
 
 class Peer:
-    """A hostile peer: one DEALER on one fresh connection."""
+    """
+    A hostile peer: one DEALER on one fresh connection, a CURVE client of
+    the node d (or of server_key instead), or with plaintext no CURVE client.
+    """
 
-    def __init__(self, ctx, endpoint):
+    def __init__(self, ctx, d, server_key=None, plaintext=False):
         self.s = ctx.socket(zmq.DEALER)
         self.s.linger = 0
+        if not plaintext:
+            public, secret = zmq.curve_keypair()
+            self.s.curve_publickey = public
+            self.s.curve_secretkey = secret
+            self.s.curve_serverkey = server_key or d.server_key
         # A dropped hostile peer must not come back by itself.
         self.s.setsockopt(zmq.RECONNECT_IVL, -1)
         self.s.setsockopt(zmq.SNDHWM, 100000)
@@ -272,7 +305,7 @@ class Peer:
         # Watch the connection, to know when the node has cut it.
         self.mon = self.s.get_monitor_socket(zmq.EVENT_DISCONNECTED)
         self.cut = False
-        self.s.connect(endpoint)
+        self.s.connect(d.endpoint)
 
     def send(self, data, block=True):
         try:
@@ -324,7 +357,7 @@ class Peer:
 
 def honest_sync(d, what):
     try:
-        r = kith(["sync", d.endpoint], W("h"))
+        r = kith(["sync", d.peer], W("h"))
         rc, err = r.returncode, r.stderr.decode(errors="replace")
     except subprocess.TimeoutExpired:
         rc, err = None, "timed out after %ds" % SYNC_TIMEOUT
@@ -349,7 +382,7 @@ def case_garbage(ctx, d):
                         ("random bytes", rnd),
                         ("short header", b"\x01")):
         off = d.log_size()
-        p = Peer(ctx, d.endpoint)
+        p = Peer(ctx, d)
         try:
             p.send(data)
             line = d.wait_log(off, r"peer error .*; dropped$")
@@ -364,11 +397,32 @@ def case_garbage(ctx, d):
     after_case(d, what)
 
 
+def case_no_curve(ctx, d):
+    what = "peer without the node's CURVE key"
+    other = crypto_sign_ed25519_pk_to_curve25519(
+        bytes.fromhex(kith_ok(["id"], W("x")).stdout.decode().strip()))
+    for label, key in (("plaintext", None), ("another node's key", other)):
+        off = d.log_size()
+        p = Peer(ctx, d, server_key=key, plaintext=key is None)
+        try:
+            name = "hostile-nocurve"
+            p.send(hello(NETWORK, name))
+            m = p.recv(QUIET)
+            check(m is None, "%s (%s): no reply in %gs" % (what, label, QUIET),
+                  "reply %r" % (m,))
+            check(name not in d.log_since(off),
+                  "%s (%s): the node never saw its HELLO" % (what, label),
+                  d.log_since(off))
+        finally:
+            p.close()
+    after_case(d, what)
+
+
 def case_oversized(ctx, d):
     what = "oversized frame"
     off = d.log_size()
     for attempt in (1, 2):
-        p = Peer(ctx, d.endpoint)
+        p = Peer(ctx, d)
         try:
             name = "hostile-big%d" % attempt
             p.send(hello(NETWORK, name))
@@ -406,7 +460,7 @@ def case_oversized(ctx, d):
 def case_recon(ctx, d):
     what = "truncated reconciliation message"
     off = d.log_size()
-    p = Peer(ctx, d.endpoint)
+    p = Peer(ctx, d)
     try:
         p.send(hello(NETWORK, "hostile-recon"))
         m = p.recv()
@@ -426,7 +480,7 @@ def case_recon(ctx, d):
 def push_case(ctx, d, what, name, entries, why_rx):
     off = d.log_size()
     before = record_count(W("a"))
-    p = Peer(ctx, d.endpoint)
+    p = Peer(ctx, d)
     try:
         p.send(hello(NETWORK, name))
         m = p.recv()
@@ -461,12 +515,12 @@ def push_case(ctx, d, what, name, entries, why_rx):
 def case_flood(ctx, d, forgers):
     what = "endless stream"
     off = d.log_size()
-    p = Peer(ctx, d.endpoint)
+    p = Peer(ctx, d)
     syncs = []
 
     def background_sync():
         try:
-            r = kith(["sync", d.endpoint], W("h"))
+            r = kith(["sync", d.peer], W("h"))
             syncs.append((r.returncode, r.stderr.decode(errors="replace")))
         except subprocess.TimeoutExpired:
             syncs.append((None, "timed out"))
@@ -573,6 +627,7 @@ def main():
         check(True, "kithd listens on %s" % d.endpoint)
         honest_sync(d, "before any hostile peer")
 
+        case_no_curve(ctx, d)
         case_garbage(ctx, d)
         case_oversized(ctx, d)
         case_recon(ctx, d)

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "kcrypto.h"
 #include "kith.h"
 #include "testutil.h"
 
@@ -232,6 +233,89 @@ test_mistakes(void **state)
 	}
 }
 
+/* Peers are KEY@ENDPOINT: a node key from `kith id`, then an endpoint. */
+static void
+test_peers(void **state)
+{
+	struct fixture *f = *state;
+	struct kcrypto_key *k1 = tu_key(1), *k2 = tu_key(2);
+	struct config c;
+	uint8_t key[32];
+	char h1[65], h2[65], s[600], ep[CONFIG_ENDPOINT_MAX + 1], err[256];
+	static const char *const bad[] = {
+		"%s@tcp://*:7400",		/* no wildcard to connect to */
+		"%s@example.org:7400",		/* not an endpoint */
+		"%s@tcp://127.0.0.1:70000",
+		"%s@",
+		"%s",
+		"%s tcp://127.0.0.1:7400",
+		"@tcp://127.0.0.1:7400",
+		"0%s@tcp://127.0.0.1:7400",	/* 65 digits */
+		"",
+	};
+
+	kith_hex(h1, kcrypto_key_public(k1), 32);
+	kith_hex(h2, kcrypto_key_public(k2), 32);
+	snprintf(s, sizeof(s), "%s@tcp://127.0.0.1:7400", h1);
+	assert_int_equal(config_peer_parse(s, key, ep, sizeof(ep)), 0);
+	assert_string_equal(ep, "tcp://127.0.0.1:7400");
+	assert_memory_equal(key, kcrypto_key_public(k1), 32);
+	/* Only the first @ ends the key. */
+	snprintf(s, sizeof(s), "%s@ipc:///tmp/a@b", h2);
+	assert_int_equal(config_peer_parse(s, key, ep, sizeof(ep)), 0);
+	assert_string_equal(ep, "ipc:///tmp/a@b");
+	assert_memory_equal(key, kcrypto_key_public(k2), 32);
+	/* An endpoint that does not fit the caller's buffer. */
+	snprintf(s, sizeof(s), "%s@tcp://127.0.0.1:7400", h1);
+	assert_int_equal(config_peer_parse(s, key, ep, 20), KITH_EINVAL);
+
+	/* No key: said so, with where to find it. */
+	assert_int_equal(config_peer_parse("tcp://127.0.0.1:7400", key, ep,
+	    sizeof(ep)), KITH_ENOTFOUND);
+	assert_int_equal(config_peer_parse("ipc:///tmp/x", key, ep,
+	    sizeof(ep)), KITH_ENOTFOUND);
+	assert_non_null(strstr(config_peer_strerror(KITH_ENOTFOUND),
+	    "kith id"));
+	assert_non_null(strstr(config_peer_strerror(KITH_ENOTFOUND),
+	    "KEY@tcp://"));
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(s, sizeof(s), bad[i], h1);
+		if (config_peer_parse(s, key, ep, sizeof(ep)) != KITH_EINVAL)
+			fail_msg("case %zu '%s' was not refused", i, s);
+	}
+	/* Hex digits that are no ed25519 key: no CURVE key comes of it. */
+	memset(s, '0', 64);
+	strcpy(s + 64, "@tcp://127.0.0.1:7400");
+	assert_int_equal(config_peer_parse(s, key, ep, sizeof(ep)),
+	    KITH_ECRYPTO);
+	memset(s, 'f', 64);
+	assert_int_equal(config_peer_parse(s, key, ep, sizeof(ep)),
+	    KITH_ECRYPTO);
+	assert_non_null(strstr(config_peer_strerror(KITH_ECRYPTO), "kith id"));
+
+	/* In kith.conf: each line's endpoint, key and line number. */
+	snprintf(s, sizeof(s), "[sync]\npeer = %s@tcp://127.0.0.1:7400\n"
+	    "peer = %s@tcp://192.0.2.10:7500\n", h1, h2);
+	assert_int_equal(load(f, s, &c, err), 0);
+	assert_int_equal(c.npeers, 2);
+	assert_string_equal(c.peers[0], "tcp://127.0.0.1:7400");
+	assert_string_equal(c.peers[1], "tcp://192.0.2.10:7500");
+	assert_memory_equal(c.peer_keys[0], kcrypto_key_public(k1), 32);
+	assert_memory_equal(c.peer_keys[1], kcrypto_key_public(k2), 32);
+	assert_int_equal(c.peer_line[0], 2);
+	assert_int_equal(c.peer_line[1], 3);
+	/* A peer without its key is a mistake on its line. */
+	assert_int_equal(load(f, "[sync]\n\npeer = tcp://127.0.0.1:7400\n",
+	    &c, err), KITH_EINVAL);
+	if (strstr(err, ":3:") == NULL || strstr(err, "kith id") == NULL)
+		fail_msg("bare peer: message '%s'", err);
+	snprintf(s, sizeof(s), "[sync]\npeer = %s@tcp://*:7400\n", h1);
+	assert_int_equal(load(f, s, &c, err), KITH_EINVAL);
+	assert_non_null(strstr(err, ":2:"));
+	kcrypto_key_free(k1);
+	kcrypto_key_free(k2);
+}
+
 static void
 test_missing(void **state)
 {
@@ -260,8 +344,10 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_names, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mistakes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_peers, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_missing, setup, teardown),
 	};
 
+	assert_int_equal(kcrypto_init(), 0);
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
