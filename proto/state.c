@@ -437,6 +437,16 @@ state_compute(struct record *const *recs, size_t n,
 		if (v[i].applied && body != NULL &&
 		    body_decode(body, blen, &v[i].body) != 0)
 			v[i].body = NULL;
+		/*
+		 * A sealed section is one value to the merge, named by the
+		 * record that holds it: the public field "sealed".
+		 */
+		if (v[i].body != NULL && body_sealed(v[i].body, &blen) != NULL) {
+			char hex[2 * KITH_ID_LEN + 1];
+
+			kith_hex(hex, v[i].id, KITH_ID_LEN);
+			(void)body_set_str(v[i].body, "sealed", 0, hex);
+		}
 	}
 	for (i = 0; i < n; i++)
 		v[i].may_move = may_move(&v[i], &v[0]);

@@ -25,6 +25,7 @@
 #include "recfile.h"
 #include "record.h"
 #include "roster.h"
+#include "seal.h"
 #include "state.h"
 #include "store.h"
 #include "sync.h"
@@ -570,6 +571,129 @@ warn_if_held(struct ctx *c, uint64_t hlc)
 		    "revoked" : "an observer's");
 }
 
+#define SEAL_RCPT_MAX	16
+
+/*
+ * Open ${entity}'s current sealed section (the record its state's "sealed"
+ * field names) with this node's key: ${*out} gets a body holding the
+ * personal fields, and ${rcpt}/${*n} the section's recipients.  Return 0,
+ * KITH_ENOTFOUND if there is none (or its body was erased), KITH_ESEALED if
+ * this node may not read it, or another error.
+ */
+static int
+open_current(struct ctx *c, const struct state *s, struct body **out,
+    uint8_t (*rcpt)[32], size_t *n)
+{
+	uint8_t id[KITH_ID_LEN], pk[32], sk[32];
+	const uint8_t *p, *sp;
+	struct record *rec = NULL;
+	struct seal *seal = NULL;
+	char *hex = state_str(s, "sealed");
+	size_t len, i;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	if (hex == NULL || kith_unhex(id, KITH_ID_LEN, hex) != 0) {
+		free(hex);
+		return KITH_ENOTFOUND;
+	}
+	free(hex);
+	if ((rc = store_get(c->st, id, &rec)) != 0)
+		return rc;
+	if ((p = record_body(rec, &len)) == NULL) {
+		record_free(rec);
+		return KITH_ENOTFOUND;
+	}
+	if ((rc = body_decode(p, len, out)) == 0 &&
+	    (sp = body_sealed(*out, &len)) != NULL &&
+	    (rc = seal_decode(sp, len, &seal)) == 0) {
+		for (i = 0; i < seal_nrecipients(seal) && i < SEAL_RCPT_MAX;
+		    i++)
+			memcpy(rcpt[i], seal_recipient(seal, i), 32);
+		*n = i;
+		if ((rc = kcrypto_key_x25519(c->key, pk, sk)) == 0)
+			rc = body_unseal(*out, state_entity(s), pk, sk);
+		kcrypto_wipe(sk, sizeof(sk));
+	}
+	seal_free(seal);
+	record_free(rec);
+	if (rc != 0) {
+		body_free(*out);
+		*out = NULL;
+	}
+	return rc;
+}
+
+/* Add ${pk} to the ${*n} recipients ${rcpt} unless it is there. */
+static void
+add_rcpt(uint8_t (*rcpt)[32], size_t *n, const uint8_t pk[32])
+{
+	size_t i;
+
+	for (i = 0; i < *n; i++)
+		if (memcmp(rcpt[i], pk, 32) == 0)
+			return;
+	if (*n < SEAL_RCPT_MAX)
+		memcpy(rcpt[(*n)++], pk, 32);
+}
+
+/*
+ * Seal ${b}'s personal fields, if it has any, for the organisations
+ * entitled to them: this node's, those the entity's current sealed
+ * section is already sealed to, ${to} (a referral's recipient, or NULL)
+ * and ${with} (kith share, or NULL); ed25519 keys.  Personal fields of the
+ * current section that ${b} does not set are carried over, since a sealed
+ * section replaces the one before it whole.
+ */
+static int
+seal_for(struct ctx *c, struct body *b, const uint8_t *entity,
+    const uint8_t *to, const uint8_t *with)
+{
+	uint8_t rcpt[SEAL_RCPT_MAX][32], x[32], sk[32];
+	const struct body_field *f;
+	struct body *cur = NULL;
+	struct state *s = NULL;
+	size_t n = 0, i;
+	int rc = 0, personal = 0;
+
+	for (i = 0; i < body_nfields(b); i++)
+		personal |= body_field(b, i)->personal;
+	if (!personal && with == NULL)
+		return 0;
+	if (store_state(c->st, entity, &s) == 0 &&
+	    (rc = open_current(c, s, &cur, rcpt, &n)) != 0 &&
+	    rc != KITH_ENOTFOUND) {
+		state_free(s);
+		return fail(c, rc == KITH_ESEALED ? EX_NOPERM : exit_for(rc),
+		    "cannot change the personal fields: %s", rc ==
+		    KITH_ESEALED ? "they are sealed to other organisations" :
+		    kith_strerror(rc));
+	}
+	state_free(s);
+	rc = 0;
+	for (i = 0; cur != NULL && i < body_nfields(cur); i++) {
+		f = body_field(cur, i);
+		if (f->personal && body_get(b, f->name) == NULL &&
+		    (rc = body_set(b, f->name, 1, &f->v)) != 0)
+			break;
+	}
+	body_free(cur);
+	if (rc == 0 && (rc = kcrypto_key_x25519(c->key, x, sk)) == 0) {
+		kcrypto_wipe(sk, sizeof(sk));
+		add_rcpt(rcpt, &n, x);
+		if (to != NULL && (rc = kcrypto_x25519_public(to, x)) == 0)
+			add_rcpt(rcpt, &n, x);
+		if (rc == 0 && with != NULL &&
+		    (rc = kcrypto_x25519_public(with, x)) == 0)
+			add_rcpt(rcpt, &n, x);
+	}
+	if (rc == 0)
+		rc = body_seal(b, entity, (const uint8_t (*)[32])rcpt, n);
+	return rc == 0 ? 0 : fail(c, exit_for(rc), "cannot seal the personal "
+	    "fields: %s", kith_strerror(rc));
+}
+
 /*
  * Sign and store a record of ${kind} in ${entity} with body ${b}, addressed
  * to the organisation ${to} if not NULL; print its entity id if
@@ -577,7 +701,7 @@ warn_if_held(struct ctx *c, uint64_t hlc)
  */
 static int
 write_to(struct ctx *c, uint64_t kind, const uint8_t *entity,
-    const uint8_t *to, const struct body *b, int print_entity)
+    const uint8_t *to, struct body *b, int print_entity)
 {
 	struct store_draft d;
 	char hex[2 * KITH_ID_LEN + 1];
@@ -586,6 +710,8 @@ write_to(struct ctx *c, uint64_t kind, const uint8_t *entity,
 	int rc;
 
 	memset(&d, 0, sizeof(d));
+	if ((rc = seal_for(c, b, entity, to, NULL)) != 0)
+		return rc;
 	if ((rc = body_encode(b, &enc, &len)) != 0)
 		return fail(c, EX_SOFTWARE, "%s", kith_strerror(rc));
 	if (to != NULL) {
@@ -615,7 +741,7 @@ write_to(struct ctx *c, uint64_t kind, const uint8_t *entity,
 
 static int
 write_body(struct ctx *c, uint64_t kind, const uint8_t *entity,
-    const struct body *b, int print_entity)
+    struct body *b, int print_entity)
 {
 
 	return write_to(c, kind, entity, NULL, b, print_entity);
@@ -640,6 +766,8 @@ static const char usage_main[] =
 "  request ...       add, update, claim, fulfil, cancel, list, show requests\n"
 "  volunteer ...     add, update, list, show volunteers\n"
 "  referral ...      send referrals to another organisation; answer them\n"
+"  show ID           any entity, with the personal fields this node may read\n"
+"  share ID --with ORG  seal an entity's personal fields to one more org\n"
 "  history ID        every version of an entity\n"
 "  conflicts         entities with unresolved concurrent edits\n"
 "  resolve ID        settle a conflict: --FIELD VALUE ...\n"
@@ -1633,33 +1761,128 @@ list_one(void *arg, const struct state *s)
 	return view_entity(f->view, s);
 }
 
+/*
+ * Show entity ${idarg} (of ${kind}, or any if 0): its state, and the
+ * personal fields of its sealed section if this node may open it, else
+ * [sealed].
+ */
+static int
+show_entity(struct ctx *c, const char *idarg, uint64_t kind, int json)
+{
+	uint8_t id[KITH_ENTITY_LEN], rcpt[SEAL_RCPT_MAX][32];
+	struct body *opened = NULL;
+	struct state *s = NULL;
+	struct view *v;
+	size_t n;
+	int rc;
+
+	if (idarg == NULL)
+		return fail(c, EX_USAGE, "give one id (see --help)");
+	if ((rc = open_home(c, 1, 1)) != 0 ||
+	    (rc = find_entity(c, idarg, kind, id, &s)) != 0)
+		return rc;
+	rc = open_current(c, s, &opened, rcpt, &n);
+	if ((v = view_new(json ? VIEW_OBJECT : VIEW_DETAIL, stdout,
+	    state_kind(s), 1)) == NULL) {
+		rc = KITH_ENOMEM;
+		goto out;
+	}
+	view_opened(v, opened, rc == KITH_ESEALED);
+	if ((rc = view_entity(v, s)) == 0)
+		rc = view_finish(v);
+out:
+	view_free(v);
+	body_free(opened);
+	state_free(s);
+	return rc == 0 ? 0 : fail(c, exit_for(rc), "%s", kith_strerror(rc));
+}
+
+static int
+cmd_show(struct ctx *c, int argc, char **argv)
+{
+	static const char help[] = "usage: kith [--home DIR] show ID [--json]\n\n"
+	    "Show any entity: its public fields, and its personal fields if\n"
+	    "they are sealed to this node's organisation; else [sealed].\n";
+	static const struct opt spec[] = { { "json", 0 }, { NULL, 0 } };
+	struct args a;
+	int rc;
+
+	if ((rc = parse_args(c, spec, 1, argc, argv, &a)) != 0)
+		return rc == HELP ? usage(help) : rc;
+	return show_entity(c, a.npos == 1 ? a.pos[0] : NULL, 0,
+	    a.val[0] != NULL);
+}
+
+static int
+cmd_share(struct ctx *c, int argc, char **argv)
+{
+	static const char help[] = "usage: kith [--home DIR] share ID --with ORG\n\n"
+	    "Seal an entity's personal fields to one more organisation (its\n"
+	    "name or key; see kith member list), so that it can read them too.\n"
+	    "This node must be able to read them itself.\n";
+	static const struct opt spec[] = { { "with", 1 }, { NULL, 0 } };
+	uint8_t id[KITH_ENTITY_LEN], with[KITH_KEY_LEN];
+	uint8_t rcpt[SEAL_RCPT_MAX][32];
+	const struct body_field *f;
+	struct body *opened = NULL, *b = NULL;
+	struct state *s = NULL;
+	struct args a;
+	size_t n, i;
+	int rc;
+
+	if ((rc = parse_args(c, spec, 1, argc, argv, &a)) != 0)
+		return rc == HELP ? usage(help) : rc;
+	if (a.npos != 1 || a.val[0] == NULL)
+		return fail(c, EX_USAGE, "give an id and --with ORG");
+	if ((rc = open_home(c, 1, 0)) != 0 ||
+	    (rc = find_entity(c, a.pos[0], 0, id, &s)) != 0 ||
+	    (rc = find_org(c, a.val[0], with)) != 0)
+		goto out;
+	if ((rc = open_current(c, s, &opened, rcpt, &n)) != 0) {
+		rc = fail(c, rc == KITH_ESEALED ? EX_NOPERM : exit_for(rc),
+		    "%s", rc == KITH_ENOTFOUND ? "it has no personal fields "
+		    "to share" : rc == KITH_ESEALED ? "this node may not read "
+		    "its personal fields, so it cannot share them" :
+		    kith_strerror(rc));
+		goto out;
+	}
+	if ((b = body_new()) == NULL) {
+		rc = fail(c, EX_SOFTWARE, "out of memory");
+		goto out;
+	}
+	for (i = 0; rc == 0 && i < body_nfields(opened); i++)
+		if ((f = body_field(opened, i))->personal)
+			rc = body_set(b, f->name, 1, &f->v);
+	if (rc != 0 || (rc = seal_for(c, b, id, NULL, with)) != 0)
+		goto out;
+	rc = write_body(c, state_kind(s), id, b, 0);
+out:
+	body_free(opened);
+	body_free(b);
+	state_free(s);
+	return rc;
+}
+
 /* `list` and `show` for requests and volunteers. */
 static int
 list_or_show(struct ctx *c, uint64_t kind, int show, const struct args *a,
     const struct opt *spec, struct filter *f)
 {
-	uint8_t id[KITH_ENTITY_LEN];
-	struct state *s = NULL;
 	int json = arg(spec, a, "json") != NULL, rc;
 
+	if (show)
+		return show_entity(c, a->npos == 1 ? a->pos[0] : NULL, kind,
+		    json);
 	if ((rc = open_home(c, 0, 1)) != 0)
 		return rc;
-	if (show && a->npos != 1)
-		return fail(c, EX_USAGE, "give one id (see --help)");
-	if (show && (rc = find_entity(c, a->pos[0], kind, id, &s)) != 0)
-		return rc;
-	f->view = view_new(show ? (json ? VIEW_OBJECT : VIEW_DETAIL) :
-	    (json ? VIEW_JSON : VIEW_TEXT), stdout, kind, 1);
+	f->view = view_new(json ? VIEW_JSON : VIEW_TEXT, stdout, kind, 1);
 	if (f->view == NULL)
 		rc = KITH_ENOMEM;
-	else if (show)
-		rc = view_entity(f->view, s);
 	else
 		rc = store_states(c->st, kind, list_one, f);
 	if (rc == 0 && f->view != NULL)
 		rc = view_finish(f->view);
 	view_free(f->view);
-	state_free(s);
 	return rc == 0 ? 0 : fail(c, exit_for(rc), "%s", kith_strerror(rc));
 }
 
@@ -2200,11 +2423,29 @@ cmd_stats(struct ctx *c, int argc, char **argv)
 	return rc == 0 ? 0 : fail(c, EX_IOERR, "write failed");
 }
 
+struct export {
+	struct ctx *c;
+	struct view *v;
+	int personal;
+};
+
+/* One entity, with its sealed personal fields if asked and readable. */
 static int
 export_one(void *arg, const struct state *s)
 {
+	struct export *e = arg;
+	uint8_t rcpt[SEAL_RCPT_MAX][32];
+	struct body *opened = NULL;
+	size_t n;
+	int rc = 0;
 
-	return view_entity(arg, s);
+	if (e->personal)
+		rc = open_current(e->c, s, &opened, rcpt, &n);
+	view_opened(e->v, opened, rc == KITH_ESEALED);
+	rc = view_entity(e->v, s);
+	view_opened(e->v, NULL, 0);
+	body_free(opened);
+	return rc;
 }
 
 static int
@@ -2217,11 +2458,13 @@ cmd_export(struct ctx *c, int argc, char **argv)
 	    "Write entities to stdout: ndjson, one JSON object per line, or CSV\n"
 	    "(RFC 4180) with a header row.  Personal fields (names, phone\n"
 	    "numbers, addresses, notes) are left out unless --include-personal\n"
-	    "is given.\n";
+	    "is given; then those sealed to this node's organisation are\n"
+	    "opened, and the others marked sealed.\n";
 	static const struct opt spec[] = { { "format", 1 }, { "kind", 1 },
 		{ "include-personal", 0 }, { NULL, 0 } };
 	const char *fmt, *kname;
 	uint64_t kind = 0;
+	struct export e;
 	struct view *v;
 	struct args a;
 	int rc;
@@ -2237,12 +2480,15 @@ cmd_export(struct ctx *c, int argc, char **argv)
 	    kind != KITH_KIND_REFERRAL)))
 		return fail(c, EX_USAGE, "--kind must be request, volunteer or "
 		    "referral");
-	if ((rc = open_home(c, 0, 1)) != 0)
+	e.personal = arg(spec, &a, "include-personal") != NULL;
+	if ((rc = open_home(c, e.personal, 1)) != 0)
 		return rc;
 	if ((v = view_new(fmt[0] == 'c' ? VIEW_CSV : VIEW_NDJSON, stdout, kind,
-	    arg(spec, &a, "include-personal") != NULL)) == NULL)
+	    e.personal)) == NULL)
 		return fail(c, EX_SOFTWARE, "out of memory");
-	rc = store_states(c->st, kind, export_one, v);
+	e.c = c;
+	e.v = v;
+	rc = store_states(c->st, kind, export_one, &e);
 	if (rc == 0)
 		rc = view_finish(v);
 	view_free(v);
@@ -2901,6 +3147,8 @@ static const struct command {
 	{ "request", cmd_request },
 	{ "volunteer", cmd_volunteer },
 	{ "referral", cmd_referral },
+	{ "show", cmd_show },
+	{ "share", cmd_share },
 	{ "history", cmd_history },
 	{ "conflicts", cmd_conflicts },
 	{ "resolve", cmd_resolve },

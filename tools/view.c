@@ -19,6 +19,8 @@ struct view {
 	int personal;
 	int rows;		/* CSV rows written, header included */
 	json_t *acc;		/* VIEW_JSON array, or the view_pair object */
+	const struct body *opened;	/* the next entity's unsealed fields */
+	int sealed;		/* the next entity has fields we cannot open */
 };
 
 /* CSV columns: the kinds each applies to (0 = every kind). */
@@ -170,6 +172,16 @@ entity_json(const struct view *v, const struct state *s)
 			json_array_append_new(vals, jvalue(&f->alts[k]));
 		json_object_set_new(conflicts, f->name, vals);
 	}
+	for (i = 0; v->personal && v->opened != NULL &&
+	    i < body_nfields(v->opened); i++) {
+		const struct body_field *bf = body_field(v->opened, i);
+
+		if (bf->personal)
+			json_object_set_new(personal, bf->name,
+			    jvalue(&bf->v));
+	}
+	if (v->sealed)
+		json_object_set_new(o, "sealed", json_string("[sealed]"));
 	json_object_set_new(o, "fields", fields);
 	json_object_set_new(o, "personal", personal);
 	json_object_set_new(o, "conflicts", conflicts);
@@ -254,6 +266,14 @@ csv_row(struct view *v, const struct state *s)
 		if (!column_shown(v, &columns[i]))
 			continue;
 		fputc(',', v->out);
+		if (columns[i].personal && v->opened != NULL) {
+			const struct body_field *bf;
+
+			if ((bf = body_get(v->opened, columns[i].name)) != NULL &&
+			    bf->v.type == CODEC_STR)
+				csv_cell(v->out, bf->v.s, bf->v.len);
+			continue;
+		}
 		f = state_get(s, columns[i].name);
 		if (f == NULL || f->personal != columns[i].personal)
 			continue;
@@ -343,6 +363,21 @@ detail(struct view *v, const struct state *s)
 		fprintf(v->out, "%s%s\n", f->nalts ? "  [conflict]" : "",
 		    f->personal ? "  (personal)" : "");
 	}
+	for (i = 0; v->opened != NULL && i < body_nfields(v->opened); i++) {
+		const struct body_field *bf = body_field(v->opened, i);
+
+		if (!bf->personal || bf->v.type == CODEC_NIL)
+			continue;
+		fprintf(v->out, "  %-13s ", bf->name);
+		if (v->personal)
+			tvalue(v->out, &bf->v);
+		else
+			fputs("[hidden]", v->out);
+		fputs("  (personal)\n", v->out);
+	}
+	if (v->sealed)
+		fputs("  personal      [sealed]: this node may not read it\n",
+		    v->out);
 	kith_hex(id, state_creator(s), 8);
 	hlc_format(t1, state_created(s));
 	hlc_format(t2, state_updated(s));
@@ -350,6 +385,14 @@ detail(struct view *v, const struct state *s)
 	    t1, id, t2, (unsigned long long)state_nversions(s),
 	    state_nversions(s) == 1 ? "" : "s");
 	return ferror(v->out) ? KITH_EIO : 0;
+}
+
+void
+view_opened(struct view *v, const struct body *b, int sealed)
+{
+
+	v->opened = b;
+	v->sealed = sealed;
 }
 
 int
@@ -449,6 +492,8 @@ view_version(struct view *v, const struct record *rec)
 		fprintf(v->out, "%s ", hex);
 		if (bp == NULL)
 			fputs(" [body erased]", v->out);
+		else if (b != NULL && body_sealed(b, &blen) != NULL)
+			fputs(" [sealed]", v->out);
 		for (i = 0; b != NULL && i < body_nfields(b); i++) {
 			f = body_field(b, i);
 			fprintf(v->out, " %s=", f->name);
@@ -484,6 +529,8 @@ view_version(struct view *v, const struct record *rec)
 	}
 	json_object_set_new(o, "fields", fields);
 	json_object_set_new(o, "personal", personal);
+	json_object_set_new(o, "sealed", json_boolean(b != NULL &&
+	    body_sealed(b, &blen) != NULL));
 	json_object_set_new(o, "erased", json_boolean(bp == NULL));
 	body_free(b);
 	return emit(v, o);

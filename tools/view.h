@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+struct body;
 struct record;
 struct roster_entry;
 struct state;
@@ -38,6 +39,15 @@ struct view *view_new(enum view_format fmt, FILE *out, uint64_t kind,
  * Show entity state ${s}.  Return 0 or KITH_ENOMEM / KITH_EIO.
  */
 int view_entity(struct view *v, const struct state *s);
+
+/**
+ * view_opened(v, b, sealed):
+ * For the entities shown next: ${b}'s personal fields are the ones opened
+ * from the entity's sealed section (borrowed; NULL for none), and if
+ * ${sealed}, the entity holds a sealed section this node cannot open,
+ * which is shown as [sealed].
+ */
+void view_opened(struct view *v, const struct body *b, int sealed);
 
 /**
  * view_version(v, rec):
