@@ -1479,6 +1479,111 @@ fail:
 	return rc;
 }
 
+/* Bodies found past their expiry by store_purge. */
+struct expired {
+	uint8_t (*key)[KEY_LEN];
+	uint8_t (*ent)[KITH_ENTITY_LEN];
+	size_t n, cap;
+};
+
+static int
+expired_add(struct expired *x, const uint8_t *key, const uint8_t *entity)
+{
+	void *k, *e;
+
+	if (x->n == x->cap) {
+		if ((k = realloc(x->key, (x->cap * 2 + 64) * KEY_LEN)) == NULL)
+			return KITH_ENOMEM;
+		x->key = k;
+		if ((e = realloc(x->ent, (x->cap * 2 + 64) *
+		    KITH_ENTITY_LEN)) == NULL)
+			return KITH_ENOMEM;
+		x->ent = e;
+		x->cap = x->cap * 2 + 64;
+	}
+	memcpy(x->key[x->n], key, KEY_LEN);
+	memcpy(x->ent[x->n++], entity, KITH_ENTITY_LEN);
+	return 0;
+}
+
+/* Find, within ${txn}, every body whose header's expiry is before ${now}. */
+static int
+find_expired(struct store *st, MDB_txn *txn, uint64_t now,
+    struct expired *x)
+{
+	struct record *rec;
+	MDB_cursor *cur;
+	MDB_val k, v, sh;
+	int rc, op;
+
+	if ((rc = mdb_err(mdb_cursor_open(txn, st->dbi[DB_BODY], &cur))) != 0)
+		return rc;
+	for (op = MDB_FIRST; ; op = MDB_NEXT) {
+		if ((rc = mdb_cursor_get(cur, &k, &v, op)) != 0) {
+			rc = rc == MDB_NOTFOUND ? 0 : mdb_err(rc);
+			break;
+		}
+		if ((rc = mdb_err(mdb_get(txn, st->dbi[DB_REC], &k, &sh))) != 0)
+			break;
+		if ((rc = record_decode(sh.mv_data, sh.mv_size, NULL, 0,
+		    &rec)) != 0) {
+			rc = rc == KITH_ENOMEM ? rc : KITH_ECORRUPT;
+			break;
+		}
+		if (record_header(rec)->expiry != 0 &&
+		    record_header(rec)->expiry < now)
+			rc = expired_add(x, k.mv_data,
+			    record_header(rec)->entity);
+		record_free(rec);
+		if (rc != 0)
+			break;
+	}
+	mdb_cursor_close(cur);
+	return rc;
+}
+
+int
+store_purge(struct store *st, uint64_t now_ms, size_t *purged)
+{
+	struct expired x = { NULL, NULL, 0, 0 };
+	struct roster *roster = NULL;
+	MDB_txn *txn;
+	MDB_val k;
+	size_t i;
+	int rc;
+
+	*purged = 0;
+	if (st->rdonly)
+		return KITH_EINVAL;
+	if ((rc = txn_begin(st, 0, &txn)) != 0)
+		return rc;
+	if ((rc = find_expired(st, txn, now_ms, &x)) != 0 || x.n == 0 ||
+	    (rc = roster_load(st, txn, &roster)) != 0)
+		goto out;
+	for (i = 0; i < x.n && rc == 0; i++) {
+		k = (MDB_val){ KEY_LEN, x.key[i] };
+		rc = mdb_err(mdb_del(txn, st->dbi[DB_BODY], &k, NULL));
+	}
+	qsort(x.ent, x.n, KITH_ENTITY_LEN, entity_cmp);
+	for (i = 0; i < x.n && rc == 0; i++)
+		if (i == 0 || memcmp(x.ent[i], x.ent[i - 1],
+		    KITH_ENTITY_LEN) != 0)
+			rc = recompute(st, txn, roster, x.ent[i]);
+	if (rc == 0) {
+		rc = mdb_err(mdb_txn_commit(txn));
+		txn = NULL;	/* committed or freed by the commit */
+		if (rc == 0)
+			*purged = x.n;
+	}
+out:
+	if (txn != NULL)
+		mdb_txn_abort(txn);
+	roster_free(roster);
+	free(x.key);
+	free(x.ent);
+	return rc;
+}
+
 int
 store_roster(struct store *st, struct roster **out)
 {

@@ -105,6 +105,16 @@ int store_network(struct store *st, uint8_t out[KITH_NETWORK_LEN]);
 int store_init_network(struct store *st, const struct record *charter);
 
 /**
+ * store_purge(st, now_ms, purged):
+ * Drop the body of every record whose header's expiry (ms since the epoch)
+ * is before ${now_ms}, and recompute the entities they belong to, in one
+ * transaction; ${*purged} gets the number of bodies dropped.  Headers stay,
+ * so the records are still reconciled and never sent again with bodies.
+ * Return 0 or a store error.
+ */
+int store_purge(struct store *st, uint64_t now_ms, size_t *purged);
+
+/**
  * store_roster(st, out):
  * Compute the network's roster (proto/roster.h) from the records held, into
  * ${*out}, which the caller frees.  Return 0, KITH_ENOTFOUND if the store

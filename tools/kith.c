@@ -58,6 +58,7 @@ struct ctx {
 	struct config cfg;
 	struct store *st;
 	struct kcrypto_key *key;
+	uint64_t expiry;	/* --retain-until for the next write, or 0 */
 };
 
 /* A command-line option: its name without "--", and whether it takes a value. */
@@ -718,6 +719,7 @@ write_to(struct ctx *c, uint64_t kind, const uint8_t *entity,
 		d.naudience = 1;
 		memcpy(d.audience[0], to, KITH_KEY_LEN);
 	}
+	d.expiry = c->expiry;
 	d.kind = kind;
 	memcpy(d.entity, entity, KITH_ENTITY_LEN);
 	d.body = enc;
@@ -768,6 +770,7 @@ static const char usage_main[] =
 "  referral ...      send referrals to another organisation; answer them\n"
 "  show ID           any entity, with the personal fields this node may read\n"
 "  share ID --with ORG  seal an entity's personal fields to one more org\n"
+"  erase ID --reason T  erase an entity's data on every node, for good\n"
 "  history ID        every version of an entity\n"
 "  conflicts         entities with unresolved concurrent edits\n"
 "  resolve ID        settle a conflict: --FIELD VALUE ...\n"
@@ -1363,6 +1366,28 @@ nhs_number_ok(const char *s, char out[11])
 	return check != 10 && check == out[9] - '0';
 }
 
+/*
+ * --retain-until YYYY-MM-DD: the personal data may be kept to the end of
+ * that day (UTC), after which every node's daemon drops the bodies.
+ */
+static int
+retain_until(struct ctx *c, const char *date)
+{
+	struct tm tm;
+
+	if (date == NULL)
+		return 0;
+	memset(&tm, 0, sizeof(tm));
+	if (!date_ok(date) || strptime(date, "%Y-%m-%d", &tm) == NULL)
+		return fail(c, EX_USAGE, "invalid --retain-until '%s': "
+		    "expected a date as YYYY-MM-DD", date);
+	c->expiry = ((uint64_t)timegm(&tm) + 86400) * 1000;
+	if (c->expiry <= hlc_wall_ms())
+		return fail(c, EX_USAGE, "--retain-until %s is in the past",
+		    date);
+	return 0;
+}
+
 /* Consent bases a referral may rest on, with the law behind each. */
 static const char *const consents[] = { "explicit", "care", "support-body",
 	NULL };
@@ -1536,6 +1561,7 @@ cmd_referral(struct ctx *c, int argc, char **argv)
 	    "--consent-recorded-by NAME\n"
 	    "           [--snomed CODE] [--name N] [--dob YYYY-MM-DD] "
 	    "[--phone P] [--nhs-number N]\n"
+	    "           [--retain-until YYYY-MM-DD]\n"
 	    "       kith [--home DIR] referral accept|decline ID\n"
 	    "       kith [--home DIR] referral complete ID --outcome TEXT\n"
 	    "       kith [--home DIR] referral list --to-me|--from-me "
@@ -1556,10 +1582,11 @@ cmd_referral(struct ctx *c, int argc, char **argv)
 		{ "reason", 1 }, { "consent", 1 }, { "consent-recorded-by", 1 },
 		{ "snomed", 1 }, { "name", 1 }, { "dob", 1 }, { "phone", 1 },
 		{ "nhs-number", 1 }, { "outcome", 1 }, { "to-me", 0 },
-		{ "from-me", 0 }, { "status", 1 }, { "json", 0 }, { NULL, 0 } };
+		{ "from-me", 0 }, { "status", 1 }, { "json", 0 },
+		{ "retain-until", 1 }, { NULL, 0 } };
 	static const char *const send_opts[] = { "to", "category", "reason",
 		"consent", "consent-recorded-by", "snomed", "name", "dob",
-		"phone", "nhs-number", NULL };
+		"phone", "nhs-number", "retain-until", NULL };
 	static const char *const move_opts[] = { NULL };
 	static const char *const complete_opts[] = { "outcome", NULL };
 	static const char *const list_opts[] = { "to-me", "from-me", "status",
@@ -1652,6 +1679,8 @@ cmd_referral(struct ctx *c, int argc, char **argv)
 	    strlen(v)))
 		return fail(c, EX_USAGE, "--snomed '%s': a SNOMED CT concept "
 		    "id is 6 to 18 digits", v);
+	if ((rc = retain_until(c, arg(spec, &a, "retain-until"))) != 0)
+		return rc;
 	if ((rc = open_home(c, 1, 0)) != 0 ||
 	    (rc = find_org(c, arg(spec, &a, "to"), to)) != 0)
 		return rc;
@@ -1798,6 +1827,73 @@ out:
 }
 
 static int
+cmd_erase(struct ctx *c, int argc, char **argv)
+{
+	static const char help[] = "usage: kith [--home DIR] erase ID --reason "
+	    "TEXT\n\n"
+	    "Erase an entity: every node that receives the signed erase record\n"
+	    "drops the bodies (public and sealed fields, and their keys) of\n"
+	    "all its records, now and whenever they arrive again, and keeps\n"
+	    "only the headers, so the entity never comes back.  kith history\n"
+	    "ID still shows that it existed and who erased it, and when.\n"
+	    "Only the organisation that created the entity, or an admin, may\n"
+	    "erase it.  The reason must not contain personal data.\n";
+	static const struct opt spec[] = { { "reason", 1 }, { NULL, 0 } };
+	uint8_t id[KITH_ENTITY_LEN], to[KITH_KEY_LEN], from[KITH_KEY_LEN];
+	const uint8_t *me;
+	struct record **recs = NULL;
+	struct roster *r = NULL;
+	struct state *s = NULL;
+	struct body *b = NULL;
+	const char *reason;
+	struct args a;
+	size_t n = 0, i;
+	int rc, may = 0;
+
+	if ((rc = parse_args(c, spec, 1, argc, argv, &a)) != 0)
+		return rc == HELP ? usage(help) : rc;
+	if (a.npos != 1 || (reason = a.val[0]) == NULL)
+		return fail(c, EX_USAGE, "give an id and --reason TEXT");
+	if (!text_ok(reason) || strlen(reason) > 500)
+		return fail(c, EX_USAGE, "--reason: up to 500 characters of "
+		    "text");
+	if ((rc = open_home(c, 1, 0)) != 0 ||
+	    (rc = find_entity(c, a.pos[0], 0, id, &s)) != 0)
+		return rc;
+	me = kcrypto_key_public(c->key);
+	/* The merge's rule: an author of a starting record, or an admin. */
+	if ((rc = store_entity(c->st, id, &recs, &n)) == 0 &&
+	    (rc = store_roster(c->st, &r)) == 0) {
+		may = roster_role(r, me, HLC_MAKE(hlc_wall_ms(), 0xffff)) ==
+		    ROLE_ADMIN;
+		for (i = 0; i < n; i++)
+			may |= record_header(recs[i])->nparents == 0 &&
+			    memcmp(record_header(recs[i])->author, me,
+			    KITH_KEY_LEN) == 0;
+	}
+	store_records_free(recs, n);
+	roster_free(r);
+	if (rc != 0)
+		rc = fail(c, exit_for(rc), "%s", kith_strerror(rc));
+	else if (state_get(s, "erased") != NULL)
+		rc = fail(c, EX_DATAERR, "%s is already erased", a.pos[0]);
+	else if (!may)
+		rc = fail(c, EX_NOPERM, "only the organisation that created "
+		    "it, or an admin, may erase it");
+	else if ((b = body_new()) == NULL ||
+	    body_set_str(b, "reason", 0, reason) != 0)
+		rc = fail(c, EX_SOFTWARE, "out of memory");
+	else
+		/* A referral's erasure is addressed like its other records. */
+		rc = write_to(c, KITH_KIND_ERASE, id,
+		    state_kind(s) == KITH_KIND_REFERRAL &&
+		    referral_parties(c, id, to, from) == 0 ? to : NULL, b, 0);
+	body_free(b);
+	state_free(s);
+	return rc;
+}
+
+static int
 cmd_show(struct ctx *c, int argc, char **argv)
 {
 	static const char help[] = "usage: kith [--home DIR] show ID [--json]\n\n"
@@ -1891,7 +1987,7 @@ static const struct opt request_spec[] = {
 	{ "category", 1 }, { "area", 1 }, { "urgency", 1 }, { "needed-by", 1 },
 	{ "lang", 1 }, { "access-needs", 1 }, { "name", 1 }, { "phone", 1 },
 	{ "address", 1 }, { "notes", 1 }, { "volunteer", 1 }, { "status", 1 },
-	{ "json", 0 }, { NULL, 0 } };
+	{ "json", 0 }, { "retain-until", 1 }, { NULL, 0 } };
 
 /* Only the options a subcommand allows may be given. */
 static int
@@ -1936,7 +2032,7 @@ cmd_request(struct ctx *c, int argc, char **argv)
 	    "digits.\n";
 	static const char *const add_opts[] = { "category", "area", "urgency",
 		"needed-by", "lang", "access-needs", "name", "phone", "address",
-		"notes", NULL };
+		"notes", "retain-until", NULL };
 	static const char *const claim_opts[] = { "volunteer", NULL };
 	static const char *const none[] = { NULL };
 	static const char *const list_opts[] = { "status", "area", "category",
@@ -1997,6 +2093,9 @@ cmd_request(struct ctx *c, int argc, char **argv)
 		    arg(request_spec, &a, "area") == NULL))
 			return fail(c, EX_USAGE, "--category and --area are "
 			    "required");
+		if ((rc = retain_until(c, arg(request_spec, &a,
+		    "retain-until"))) != 0)
+			return rc;
 		if ((b = body_new()) == NULL)
 			return fail(c, EX_SOFTWARE, "out of memory");
 		if ((rc = set_fields(c, b, request_fields, request_spec, &a,
@@ -3148,6 +3247,7 @@ static const struct command {
 	{ "volunteer", cmd_volunteer },
 	{ "referral", cmd_referral },
 	{ "show", cmd_show },
+	{ "erase", cmd_erase },
 	{ "share", cmd_share },
 	{ "history", cmd_history },
 	{ "conflicts", cmd_conflicts },

@@ -1411,6 +1411,41 @@ test_erase(void **state)
 	free_all(r, 4);
 }
 
+/* Bodies past their expiry go; the headers and the rest stay. */
+static void
+test_purge(void **state)
+{
+	struct fixture *f = *state;
+	struct record *r[2];
+	struct store_result res;
+	struct store_stats ss0, ss;
+	struct state *s;
+	size_t purged;
+
+	tu_expiry = hlc_wall_ms() - 1000;
+	r[0] = req(f, f->a, 1, 1, E1, NULL, 0, "category", "food");
+	tu_expiry = hlc_wall_ms() + 3600000;
+	r[1] = req(f, f->a, 2, 2, E2, NULL, 0, "category", "advice");
+	tu_expiry = 0;
+	assert_int_equal(store_apply(f->st, r, 2, &res, NULL, NULL), 0);
+	assert_int_equal(store_stats(f->st, &ss0), 0);
+	assert_int_equal(store_purge(f->st, hlc_wall_ms(), &purged), 0);
+	assert_int_equal(purged, 1);
+	assert_int_equal(store_stats(f->st, &ss), 0);
+	assert_int_equal(ss.bodies, ss0.bodies - 1);
+	assert_int_equal(ss.records, ss0.records);
+	assert_int_equal(store_state(f->st, E1, &s), 0);
+	assert_null(state_get(s, "category"));
+	state_free(s);
+	assert_int_equal(store_state(f->st, E2, &s), 0);
+	assert_non_null(state_get(s, "category"));
+	state_free(s);
+	/* Again: nothing left to purge. */
+	assert_int_equal(store_purge(f->st, hlc_wall_ms(), &purged), 0);
+	assert_int_equal(purged, 0);
+	free_all(r, 2);
+}
+
 int
 main(void)
 {
@@ -1448,6 +1483,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_quarantine, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_erase, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_purge, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stats_compact, setup,
 		    teardown),
 	};

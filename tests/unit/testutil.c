@@ -79,6 +79,7 @@ tu_body(size_t *len, ...)
 }
 
 const uint8_t *tu_audience;
+uint64_t tu_expiry;
 
 void
 tu_admit(struct store *st, const struct kcrypto_key *admin,
@@ -119,6 +120,7 @@ tu_record(const struct kcrypto_key *key, const uint8_t *network, uint64_t seq,
 	h.nparents = nparents;
 	if (nparents > 0)
 		memcpy(h.parents, parents, (size_t)nparents * KITH_ID_LEN);
+	h.expiry = tu_expiry;
 	if (tu_audience != NULL) {
 		h.naudience = 1;
 		memcpy(h.audience[0], tu_audience, KITH_KEY_LEN);

@@ -52,6 +52,9 @@ void tu_admit(struct store *st, const struct kcrypto_key *admin,
 /* If not NULL, tu_record addresses each record to this one 32-byte key. */
 extern const uint8_t *tu_audience;
 
+/* tu_record stamps this expiry (ms since the epoch; 0 for none). */
+extern uint64_t tu_expiry;
+
 /**
  * tu_record(key, network, seq, hlc, kind, entity, parents, nparents,
  *     body, blen):
