@@ -69,6 +69,14 @@ $(B)/tests/%: $(B)/tests/unit/%.o $(B)/tests/unit/testutil.o $(B)/libkith.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $^ $(CMOCKA_LIBS) $(LDLIBS)
 
+# tools/fhir.c is not in libkith.a: its test links it directly.
+$(B)/tools/fhir.o $(B)/tests/unit/test_fhir.o: tools/fhir.h
+$(B)/tests/unit/test_fhir.o: CFLAGS += -Itools
+$(B)/tests/test_fhir: $(B)/tests/unit/test_fhir.o $(B)/tests/unit/testutil.o \
+    $(B)/tools/fhir.o $(B)/libkith.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $^ $(CMOCKA_LIBS) $(LDLIBS)
+
 # Fuzz harnesses double as corpus replayers: built without libFuzzer, their
 # main() runs each corpus file once (tests/fuzz/replay.c).
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
@@ -77,8 +85,10 @@ $(B)/fuzz/%: tests/fuzz/%.c tests/fuzz/replay.c $(B)/libkith.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) -o $@ $< tests/fuzz/replay.c $(B)/libkith.a $(LDLIBS)
 
+# test_fhir writes its FHIR output to KITH_FHIR_OUT.
 unit: $(UNIT_BIN)
-	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t; done
+	@rm -rf $(B)/fhir && mkdir -p $(B)/fhir
+	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; KITH_FHIR_OUT=$(B)/fhir $$t; done
 
 fuzz-replay: $(FUZZ_NAMES:%=$(B)/fuzz/%)
 	@set -e; for f in $(FUZZ_NAMES); do $(B)/fuzz/$$f tests/fuzz/corpus/$${f#fuzz_}; done
