@@ -67,8 +67,9 @@ struct json_t *fhir_resources(const struct fhir_referral *r);
  * Return a new collection Bundle, stamped ${now_ms}, of the resources of the
  * ${n} referrals at ${r}.  Each entry's fullUrl is a urn:uuid derived from
  * its resource id, and references between entries use those, so the Bundle
- * resolves on its own.  NULL if any referral fails fhir_check or out of
- * memory.  The caller owns the Bundle (json_decref).
+ * resolves on its own.  NULL if any referral fails fhir_check, ${now_ms} is
+ * past the year 9999, or out of memory.  The caller owns the Bundle
+ * (json_decref).
  */
 struct json_t *fhir_bundle(const struct fhir_referral *r, size_t n,
     uint64_t now_ms);
@@ -76,8 +77,8 @@ struct json_t *fhir_bundle(const struct fhir_referral *r, size_t n,
 /**
  * fhir_write_bundle(f, r, n, now_ms):
  * Write fhir_bundle(${r}, ${n}, ${now_ms}) to ${f}, indented, ending "\n".
- * Return 0, KITH_EINVAL (a referral fails fhir_check), KITH_ENOMEM or
- * KITH_EIO.
+ * Return 0, KITH_EINVAL (a referral fails fhir_check, or ${now_ms} is past
+ * the year 9999), KITH_ENOMEM or KITH_EIO.
  */
 int fhir_write_bundle(FILE *f, const struct fhir_referral *r, size_t n,
     uint64_t now_ms);
