@@ -31,7 +31,7 @@ LIB_OBJ := $(LIB_SRC:%.c=$(B)/%.o) $(B)/gen/config_default.o
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 
-.PHONY: all deps test unit cli system fuzz-replay asan fuzz bench vectors clean
+.PHONY: all deps test unit fhir-check cli system fuzz-replay asan fuzz bench vectors clean
 # Keep object files between runs (make would delete the test objects).
 .SECONDARY:
 all: $(B)/kith $(B)/kithd $(B)/kith-bench
@@ -69,6 +69,14 @@ $(B)/tests/%: $(B)/tests/unit/%.o $(B)/tests/unit/testutil.o $(B)/libkith.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $^ $(CMOCKA_LIBS) $(LDLIBS)
 
+# tools/fhir.c is not in libkith.a: its test links it directly.
+$(B)/tools/fhir.o $(B)/tests/unit/test_fhir.o: tools/fhir.h
+$(B)/tests/unit/test_fhir.o: CFLAGS += -Itools
+$(B)/tests/test_fhir: $(B)/tests/unit/test_fhir.o $(B)/tests/unit/testutil.o \
+    $(B)/tools/fhir.o $(B)/libkith.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $^ $(CMOCKA_LIBS) $(LDLIBS)
+
 # Fuzz harnesses double as corpus replayers: built without libFuzzer, their
 # main() runs each corpus file once (tests/fuzz/replay.c).
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
@@ -77,8 +85,15 @@ $(B)/fuzz/%: tests/fuzz/%.c tests/fuzz/replay.c $(B)/libkith.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) -o $@ $< tests/fuzz/replay.c $(B)/libkith.a $(LDLIBS)
 
+# test_fhir writes its FHIR output to KITH_FHIR_OUT for fhir-check.
 unit: $(UNIT_BIN)
-	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t; done
+	@rm -rf $(B)/fhir && mkdir -p $(B)/fhir
+	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; KITH_FHIR_OUT=$(B)/fhir $$t; done
+
+# That output, and known-bad resources, against the official FHIR R4 schema.
+fhir-check: unit
+	tests/fhir/validate $(B)/fhir/*.json $(B)/fhir/*.ndjson
+	tests/fhir/validate --must-fail tests/fhir/bad/expected.txt
 
 fuzz-replay: $(FUZZ_NAMES:%=$(B)/fuzz/%)
 	@set -e; for f in $(FUZZ_NAMES); do $(B)/fuzz/$$f tests/fuzz/corpus/$${f#fuzz_}; done
@@ -93,7 +108,7 @@ system: $(B)/kith $(B)/kithd
 	  tests/system/hostile.py $(abspath $(B)/kith) $(abspath $(B)/kithd) $$d; \
 	  rm -rf $$d; fi
 
-test: all unit fuzz-replay cli system
+test: all unit fhir-check fuzz-replay cli system
 
 asan:
 	$(MAKE) B=build-asan CC=clang \

@@ -3,8 +3,8 @@
 
 /*
  * How the `kith` command shows entities, versions and conflicts: as text,
- * JSON, NDJSON or CSV.  The one module that uses jansson, so that --json
- * output is always valid JSON.
+ * JSON, NDJSON or CSV.  It uses jansson (as tools/fhir.c does for FHIR), so
+ * that --json output is always valid JSON.
  */
 
 #include <stdint.h>
