@@ -56,7 +56,7 @@ $(B)/gen/%.o: $(B)/gen/%.c
 $(B)/libkith.a: $(LIB_OBJ)
 	ar rcs $@ $^
 
-$(B)/kith: $(B)/tools/kith.o $(B)/tools/view.o $(B)/libkith.a
+$(B)/kith: $(B)/tools/kith.o $(B)/tools/view.o $(B)/tools/fhir.o $(B)/libkith.a
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
 $(B)/kithd: $(B)/node/kithd.o $(B)/libkith.a

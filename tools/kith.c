@@ -18,6 +18,7 @@
 
 #include "body.h"
 #include "config.h"
+#include "fhir.h"
 #include "hlc.h"
 #include "kcrypto.h"
 #include "kith.h"
@@ -2522,6 +2523,189 @@ cmd_stats(struct ctx *c, int argc, char **argv)
 	return rc == 0 ? 0 : fail(c, EX_IOERR, "write failed");
 }
 
+/* A referral this node can read, as strings for tools/fhir.c. */
+struct fhir_item {
+	struct fhir_referral r;
+	char id[2 * KITH_ENTITY_LEN + 1];
+	char from[2 * KITH_KEY_LEN + 1], to[2 * KITH_KEY_LEN + 1];
+	char from_org[ROSTER_ORG_MAX + 1], to_org[ROSTER_ORG_MAX + 1];
+	char *pub[3];			/* status, category, consent */
+	struct body *opened;		/* owns the personal strings */
+};
+
+/* A personal field of ${b} as a new string, or NULL. */
+static const char *
+opened_str(const struct body *b, const char *name, char **keep)
+{
+	const struct body_field *f = body_get(b, name);
+
+	if (f == NULL || f->v.type != CODEC_STR ||
+	    (*keep = strndup(f->v.s, f->v.len)) == NULL)
+		return NULL;
+	return *keep;
+}
+
+static void
+fhir_item_free(struct fhir_item *it)
+{
+	size_t i;
+
+	for (i = 0; i < 3; i++)
+		free(it->pub[i]);
+	free((char *)it->r.reason);
+	free((char *)it->r.snomed);
+	free((char *)it->r.consent_by);
+	free((char *)it->r.name);
+	free((char *)it->r.dob);
+	free((char *)it->r.phone);
+	free((char *)it->r.nhs_number);
+	free((char *)it->r.outcome);
+	body_free(it->opened);
+}
+
+/*
+ * Fill ${it} from referral ${s}: KITH_ESEALED if this node may not read
+ * its personal fields (such referrals are not exported), else 0 or an
+ * error.
+ */
+static int
+fhir_item(struct ctx *c, const struct roster *r, const struct state *s,
+    struct fhir_item *it)
+{
+	uint8_t to[KITH_KEY_LEN], from[KITH_KEY_LEN], rcpt[SEAL_RCPT_MAX][32];
+	const struct roster_entry *e;
+	char *k;
+	size_t n;
+	int rc;
+
+	memset(it, 0, sizeof(*it));
+	if ((rc = open_current(c, s, &it->opened, rcpt, &n)) != 0)
+		return rc == KITH_ENOTFOUND ? KITH_ESEALED : rc;
+	if ((rc = referral_parties(c, state_entity(s), to, from)) != 0)
+		return rc;
+	kith_hex(it->id, state_entity(s), KITH_ENTITY_LEN);
+	kith_hex(it->to, to, KITH_KEY_LEN);
+	kith_hex(it->from, from, KITH_KEY_LEN);
+	snprintf(it->to_org, sizeof(it->to_org), "%s",
+	    (e = roster_find(r, to)) != NULL ? e->org : "");
+	snprintf(it->from_org, sizeof(it->from_org), "%s",
+	    (e = roster_find(r, from)) != NULL ? e->org : "");
+	it->r.id = it->id;
+	it->r.to_key = it->to;
+	it->r.from_key = it->from;
+	it->r.to_org = it->to_org;
+	it->r.from_org = it->from_org;
+	it->r.status = it->pub[0] = state_str(s, "status");
+	it->r.category = it->pub[1] = state_str(s, "category");
+	it->r.consent = it->pub[2] = state_str(s, "consent");
+	it->r.created_ms = state_created(s) >> 16;
+	it->r.updated_ms = state_updated(s) >> 16;
+	it->r.reason = opened_str(it->opened, "reason", &k);
+	it->r.snomed = opened_str(it->opened, "snomed", &k);
+	it->r.consent_by = opened_str(it->opened, "consent_by", &k);
+	it->r.name = opened_str(it->opened, "name", &k);
+	it->r.dob = opened_str(it->opened, "dob", &k);
+	it->r.phone = opened_str(it->opened, "phone", &k);
+	it->r.nhs_number = opened_str(it->opened, "nhs_number", &k);
+	it->r.outcome = opened_str(it->opened, "outcome", &k);
+	return 0;
+}
+
+/* kith export --format fhir: the readable referrals, gathered. */
+struct fhir_export {
+	struct ctx *c;
+	struct roster *roster;
+	uint64_t since;			/* hlc */
+	struct fhir_item *items;
+	size_t n, cap, skipped;
+};
+
+static int
+fhir_one(void *arg, const struct state *s)
+{
+	struct fhir_export *x = arg;
+	struct fhir_item *bigger;
+	const char *why;
+	int rc;
+
+	if (state_updated(s) < x->since || state_get(s, "erased") != NULL)
+		return 0;
+	if (x->n == x->cap) {
+		if ((bigger = realloc(x->items, (x->cap * 2 + 16) *
+		    sizeof(*bigger))) == NULL)
+			return KITH_ENOMEM;
+		x->items = bigger;
+		x->cap = x->cap * 2 + 16;
+	}
+	if ((rc = fhir_item(x->c, x->roster, s, &x->items[x->n])) == 0 &&
+	    fhir_check(&x->items[x->n].r, &why) != 0) {
+		fprintf(stderr, "kith: export: referral %s left out: %s\n",
+		    x->items[x->n].id, why);
+		rc = KITH_ESEALED;
+	}
+	if (rc == 0) {
+		x->n++;
+		return 0;
+	}
+	fhir_item_free(&x->items[x->n]);
+	x->skipped += rc == KITH_ESEALED;
+	return rc == KITH_ESEALED ? 0 : rc;
+}
+
+/* Parse --since: YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ, as an hlc. */
+static int
+parse_since(struct ctx *c, const char *v, uint64_t *hlc)
+{
+	struct tm tm;
+	const char *end;
+
+	memset(&tm, 0, sizeof(tm));
+	if (((end = strptime(v, "%Y-%m-%dT%H:%M:%SZ", &tm)) == NULL ||
+	    *end != '\0') && (memset(&tm, 0, sizeof(tm)),
+	    (end = strptime(v, "%Y-%m-%d", &tm)) == NULL || *end != '\0'))
+		return fail(c, EX_USAGE, "--since '%s': expected YYYY-MM-DD "
+		    "or YYYY-MM-DDTHH:MM:SSZ (UTC)", v);
+	*hlc = HLC_MAKE((uint64_t)timegm(&tm) * 1000, 0);
+	return 0;
+}
+
+static int
+export_fhir(struct ctx *c, const char *since)
+{
+	struct fhir_export x;
+	size_t i;
+	int rc;
+
+	memset(&x, 0, sizeof(x));
+	x.c = c;
+	if (since != NULL && (rc = parse_since(c, since, &x.since)) != 0)
+		return rc;
+	if ((rc = open_home(c, 1, 1)) != 0)
+		return rc;
+	if ((rc = store_roster(c->st, &x.roster)) == 0 &&
+	    (rc = store_states(c->st, KITH_KIND_REFERRAL, fhir_one, &x)) == 0) {
+		struct fhir_referral *refs = calloc(x.n ? x.n : 1,
+		    sizeof(*refs));
+
+		if (refs == NULL)
+			rc = KITH_ENOMEM;
+		for (i = 0; refs != NULL && i < x.n; i++)
+			refs[i] = x.items[i].r;
+		if (rc == 0 && fhir_write_bundle(stdout, refs, x.n,
+		    hlc_wall_ms()) != 0)
+			rc = KITH_EIO;
+		free(refs);
+	}
+	for (i = 0; i < x.n; i++)
+		fhir_item_free(&x.items[i]);
+	free(x.items);
+	roster_free(x.roster);
+	if (rc == 0 && x.skipped > 0)
+		fprintf(stderr, "kith: export: %zu referral%s this node may not "
+		    "read left out\n", x.skipped, x.skipped == 1 ? "" : "s");
+	return rc == 0 ? 0 : fail(c, exit_for(rc), "%s", kith_strerror(rc));
+}
+
 struct export {
 	struct ctx *c;
 	struct view *v;
@@ -2553,14 +2737,19 @@ cmd_export(struct ctx *c, int argc, char **argv)
 	static const char help[] =
 	    "usage: kith [--home DIR] export --format ndjson|csv\n"
 	    "           [--kind request|volunteer] [--include-personal]\n"
+	    "       kith [--home DIR] export --format fhir [--since TIME]\n"
 	    "\n"
 	    "Write entities to stdout: ndjson, one JSON object per line, or CSV\n"
 	    "(RFC 4180) with a header row.  Personal fields (names, phone\n"
 	    "numbers, addresses, notes) are left out unless --include-personal\n"
 	    "is given; then those sealed to this node's organisation are\n"
-	    "opened, and the others marked sealed.\n";
+	    "opened, and the others marked sealed.\n\n"
+	    "--format fhir writes one HL7 FHIR R4 Bundle (JSON) of the referrals\n"
+	    "this node may read, updated since TIME (YYYY-MM-DD or\n"
+	    "YYYY-MM-DDTHH:MM:SSZ) if given: for each, a ServiceRequest, a Task\n"
+	    "(status and owner), a Consent and the Patient.\n";
 	static const struct opt spec[] = { { "format", 1 }, { "kind", 1 },
-		{ "include-personal", 0 }, { NULL, 0 } };
+		{ "include-personal", 0 }, { "since", 1 }, { NULL, 0 } };
 	const char *fmt, *kname;
 	uint64_t kind = 0;
 	struct export e;
@@ -2571,8 +2760,18 @@ cmd_export(struct ctx *c, int argc, char **argv)
 	if ((rc = parse_args(c, spec, 0, argc, argv, &a)) != 0)
 		return rc == HELP ? usage(help) : rc;
 	fmt = arg(spec, &a, "format");
+	if (fmt != NULL && strcmp(fmt, "fhir") == 0) {
+		if (arg(spec, &a, "kind") != NULL ||
+		    arg(spec, &a, "include-personal") != NULL)
+			return fail(c, EX_USAGE, "--format fhir takes only "
+			    "--since: it exports referrals, with what this "
+			    "node may read of them");
+		return export_fhir(c, arg(spec, &a, "since"));
+	}
+	if (arg(spec, &a, "since") != NULL)
+		return fail(c, EX_USAGE, "--since is for --format fhir");
 	if (fmt == NULL || (strcmp(fmt, "ndjson") && strcmp(fmt, "csv")))
-		return fail(c, EX_USAGE, "--format must be ndjson or csv");
+		return fail(c, EX_USAGE, "--format must be ndjson, csv or fhir");
 	if ((kname = arg(spec, &a, "kind")) != NULL &&
 	    (kith_kind_parse(kname, &kind) != 0 ||
 	    (kind != KITH_KIND_REQUEST && kind != KITH_KIND_VOLUNTEER &&
@@ -2954,20 +3153,64 @@ on_tail_signal(int sig)
 	tail_stop = 1;
 }
 
+/*
+ * Print referral ${rec}'s entity, as this home's store now holds it, as
+ * FHIR NDJSON.  Return 0 if printed, else non-zero (a note on stderr).
+ */
+static int
+tail_fhir(struct ctx *c, const struct record *rec)
+{
+	struct roster *r = NULL;
+	struct state *s = NULL;
+	struct fhir_item it;
+	const char *why = "";
+	int rc;
+
+	memset(&it, 0, sizeof(it));
+	if ((rc = store_state(c->st, record_header(rec)->entity, &s)) != 0)
+		why = "not in this node's store (yet)";
+	else if ((rc = store_roster(c->st, &r)) != 0 ||
+	    (rc = fhir_item(c, r, s, &it)) != 0)
+		why = rc == KITH_ESEALED ? "sealed to other organisations" :
+		    kith_strerror(rc);
+	else if ((rc = fhir_check(&it.r, &why)) == 0 &&
+	    (rc = fhir_write_ndjson(stdout, &it.r)) == 0)
+		fflush(stdout);
+	if (rc != 0) {
+		char hex[2 * KITH_ENTITY_LEN + 1];
+
+		kith_hex(hex, record_header(rec)->entity, KITH_ENTITY_LEN);
+		fprintf(stderr, "kith: tail: referral %s skipped: %s\n", hex,
+		    why);
+	}
+	fhir_item_free(&it);
+	roster_free(r);
+	state_free(s);
+	return rc;
+}
+
 static int
 cmd_tail(struct ctx *c, int argc, char **argv)
 {
 	static const char help[] = "usage: kith tail KEY@ENDPOINT [--kind KIND] "
-	    "[--json] [--count N]\n\n"
+	    "[--json] [--count N]\n"
+	    "       kith tail KEY@ENDPOINT --kind referral --format fhir "
+	    "[--count N]\n\n"
 	    "Subscribe to a node's live feed (its kithd feed endpoint; KEY is\n"
 	    "that node's key, which `kith id` prints there) and print\n"
 	    "each record as it is published: a line of text, or with --json one\n"
 	    "JSON object per line.  --kind takes request, volunteer, referral,\n"
 	    "member, charter or erase.  Personal fields are not shown.  Runs\n"
 	    "until interrupted, or until N records with --count.  A subscriber\n"
-	    "that was away misses records: kith sync catches up.\n";
+	    "that was away misses records: kith sync catches up.\n\n"
+	    "--format fhir (with --kind referral) prints, for each referral\n"
+	    "record published, the referral's current FHIR R4 resources\n"
+	    "(ServiceRequest, Task, Consent, Patient) as NDJSON, one resource\n"
+	    "per line, from this home's store, for a PCN's integration engine:\n"
+	    "tail the feed of the node's own kithd.  Referrals this node may\n"
+	    "not read are skipped.\n";
 	static const struct opt spec[] = { { "kind", 1 }, { "json", 0 },
-	    { "count", 1 }, { NULL, 0 } };
+	    { "count", 1 }, { "format", 1 }, { NULL, 0 } };
 	struct syncmsg m = { SYNCMSG_PUSH, 0, NULL, 0 };
 	struct syncmsg_records it;
 	struct transport *t = NULL;
@@ -2983,10 +3226,20 @@ cmd_tail(struct ctx *c, int argc, char **argv)
 	uint64_t kind;
 	uint8_t node_pk[KITH_KEY_LEN], server_pk[32];
 	char ep[CONFIG_ENDPOINT_MAX + 1], *end;
-	int rc;
+	int rc, fhir = 0;
 
 	if ((rc = parse_args(c, spec, 1, argc, argv, &a)) != 0)
 		return rc == HELP ? usage(help) : rc;
+	if (a.val[3] != NULL) {
+		if (strcmp(a.val[3], "fhir") != 0 || a.val[1] != NULL ||
+		    a.val[0] == NULL || strcmp(a.val[0], "referral") != 0)
+			return fail(c, EX_USAGE, "--format: only fhir, with "
+			    "--kind referral and without --json");
+		/* Resources are built from this home's store. */
+		if ((rc = open_home(c, 1, 1)) != 0)
+			return rc;
+		fhir = 1;
+	}
 	if (a.npos != 1)
 		return fail(c, EX_USAGE, "give the feed as KEY@ENDPOINT (see "
 		    "kith tail --help)");
@@ -3049,6 +3302,8 @@ cmd_tail(struct ctx *c, int argc, char **argv)
 			if (record_verify(rec) != 0) {
 				fprintf(stderr, "kith: tail: skipped a record "
 				    "with a bad signature\n");
+			} else if (fhir) {
+				seen += tail_fhir(c, rec) == 0;
 			} else {
 				if (!a.val[1])
 					printf("%-9s ", kith_kind_name(
