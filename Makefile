@@ -101,9 +101,15 @@ fuzz-replay: $(FUZZ_NAMES:%=$(B)/fuzz/%)
 cli: $(B)/kith
 	@KITH=$(abspath $(B)/kith) tests/cli/run
 
+# The system tests' attacker: records a bypassed kith command would write.
+$(B)/kith-craft: tests/system/craft.c $(B)/libkith.a
+	$(CC) $(CFLAGS) $(PKG_CFLAGS) -o $@ $< $(B)/libkith.a $(LDLIBS)
+
 # Real kithd processes on loopback ports (tests/system/).
-system: $(B)/kith $(B)/kithd
+system: $(B)/kith $(B)/kithd $(B)/kith-craft
 	@KITH=$(abspath $(B)/kith) KITHD=$(abspath $(B)/kithd) tests/system/run
+	@KITH=$(abspath $(B)/kith) KITHD=$(abspath $(B)/kithd) \
+	    CRAFT=$(abspath $(B)/kith-craft) tests/system/trust
 	@set -e; if [ -x tests/system/hostile.py ]; then d=$$(mktemp -d); \
 	  tests/system/hostile.py $(abspath $(B)/kith) $(abspath $(B)/kithd) $$d; \
 	  rm -rf $$d; fi
