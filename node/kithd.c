@@ -17,6 +17,7 @@
 
 #include "config.h"
 #include "kcrypto.h"
+#include "hlc.h"
 #include "kith.h"
 #include "log.h"
 #include "order.h"
@@ -33,6 +34,7 @@
 #define EX_CONFIG	78
 
 #define TICK_MS		50		/* longest wait in the loop */
+#define PURGE_MS	3600000		/* how often expired bodies go */
 #define CHECK_MS	50		/* how often to look for others' writes */
 #define BACKOFF_MIN_MS	1000
 #define BACKOFF_MAX_MS	60000
@@ -62,6 +64,7 @@ struct daemon {
 	size_t npeers;
 	uint64_t txnid;
 	uint64_t check_ms;
+	uint64_t purge_ms;	/* when bodies past their expiry last went */
 };
 
 static volatile sig_atomic_t stopping, reloading;
@@ -255,6 +258,22 @@ check_store(struct daemon *d, uint64_t now, int force)
 	}
 }
 
+/* Drop bodies past their retention date: at start, then hourly. */
+static void
+purge_due(struct daemon *d, uint64_t now)
+{
+	size_t n;
+	int rc;
+
+	if (d->purge_ms != 0 && now - d->purge_ms < PURGE_MS)
+		return;
+	d->purge_ms = now;
+	if ((rc = store_purge(d->st, hlc_wall_ms(), &n)) != 0)
+		log_warn("cannot purge expired bodies: %s", kith_strerror(rc));
+	else if (n > 0)
+		log_info("purged %zu bodies past their retention date", n);
+}
+
 static void
 on_refresh(void *arg)
 {
@@ -379,6 +398,7 @@ run(struct daemon *d)
 		if (d->srv != NULL)
 			sync_server_expire(d->srv, now);
 		check_store(d, now, 0);
+		purge_due(d, now);
 	}
 	return EX_OK;
 }

@@ -11,6 +11,9 @@
  *                                       ciphertext byte
  *   kith-craft HOME misfile ENTITY KEY  a sealed section labelled for KEY's
  *                                       organisation but wrapped for another
+ *   kith-craft HOME expired AREA        a request whose retention ended a
+ *                                       second ago (the command refuses a
+ *                                       date in the past)
  *
  * Not installed; built for the system tests only.
  */
@@ -19,6 +22,7 @@
 #include <string.h>
 
 #include "body.h"
+#include "hlc.h"
 #include "kcrypto.h"
 #include "kith.h"
 #include "roster.h"
@@ -96,7 +100,14 @@ main(int argc, char **argv)
 	memset(&d, 0, sizeof(d));
 	if ((b = body_new()) == NULL)
 		die("body", KITH_ENOMEM);
-	if (strcmp(argv[2], "revoke") == 0) {
+	if (strcmp(argv[2], "expired") == 0) {
+		d.kind = KITH_KIND_REQUEST;
+		kcrypto_random(d.entity, sizeof(d.entity));
+		d.expiry = hlc_wall_ms() - 1000;
+		rc = body_set_str(b, "area", 0, argv[3]);
+		kith_hex(hex, d.entity, KITH_ENTITY_LEN);
+		fprintf(stderr, "%s\n", hex);
+	} else if (strcmp(argv[2], "revoke") == 0) {
 		d.kind = KITH_KIND_REVOKE;
 		kcrypto_random(d.entity, sizeof(d.entity));
 		rc = body_set_str(b, "key", 0, argv[3]);
