@@ -40,6 +40,7 @@
 #include "order.h"
 #include "recfile.h"
 #include "record.h"
+#include "roster.h"
 #include "store.h"
 #include "sync.h"
 #include "syncmsg.h"
@@ -166,8 +167,43 @@ request_body(uint64_t i, int version, size_t *len)
 	return out;
 }
 
+/* Admit ${who} to ${st}'s network, signed by the admin ${admin}. */
+static void
+admit(struct store *st, const struct kcrypto_key *admin,
+    const uint8_t *who)
+{
+	struct store_draft d;
+	struct body *b;
+	char hex[2 * KITH_KEY_LEN + 1];
+	uint8_t *enc;
+	size_t len;
+	int rc;
+
+	memset(&d, 0, sizeof(d));
+	kith_hex(hex, who, KITH_KEY_LEN);
+	if ((b = body_new()) == NULL ||
+	    body_set_str(b, "key", 0, hex) != 0 ||
+	    body_set_str(b, "org", 0, "Bench") != 0 ||
+	    body_set_str(b, "role", 0, "member") != 0 ||
+	    body_encode(b, &enc, &len) != 0)
+		die("member", KITH_ENOMEM);
+	d.kind = KITH_KIND_MEMBER;
+	roster_member_entity(who, d.entity);
+	d.body = enc;
+	d.blen = len;
+	if ((rc = store_write(st, admin, &d, 1)) != 0)
+		die("member", rc);
+	free(enc);
+	body_free(b);
+}
+
+/*
+ * A new store whose network ${admin} started, with the ${n} keys
+ * ${members} admitted, so that their records apply as a real network's.
+ */
 static struct store *
-bench_store(const char *dir, const struct kcrypto_key *admin)
+bench_store(const char *dir, const struct kcrypto_key *admin,
+    struct kcrypto_key *const *members, size_t n)
 {
 	struct record_header h;
 	struct record *ch = NULL;
@@ -189,6 +225,9 @@ bench_store(const char *dir, const struct kcrypto_key *admin)
 		die("charter", rc);
 	record_free(ch);
 	free(b);
+	for (size_t i = 0; i < n; i++)
+		if (members[i] != admin)
+			admit(st, admin, kcrypto_key_public(members[i]));
 	return st;
 }
 
@@ -241,7 +280,7 @@ bench_write(const char *dir, const struct kcrypto_key *key, size_t n)
 	size_t i, j;
 	int rc;
 
-	st = bench_store(dir, key);
+	st = bench_store(dir, key, NULL, 0);
 	if ((d = calloc(WRITE_BATCH, sizeof(*d))) == NULL ||
 	    (bodies = calloc(WRITE_BATCH, sizeof(*bodies))) == NULL)
 		die("write", KITH_ENOMEM);
@@ -342,7 +381,7 @@ ingest(const char *dir, struct kcrypto_key *const *keys, size_t n,
 	FILE *f;
 	int rc;
 
-	st = bench_store(dir, keys[0]);
+	st = bench_store(dir, keys[0], keys, NAUTHORS);
 	if ((rc = store_network(st, net)) != 0)
 		die("network", rc);
 	snprintf(path, sizeof(path), "%s.kith", dir);
