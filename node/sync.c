@@ -1131,7 +1131,8 @@ serve(struct sync_server *srv, const struct tpeer *from, const uint8_t *p,
 		break;
 	case SYNCMSG_GET:
 		why = "bad GET";
-		rc = on_get(srv, ss, &m);
+		if ((rc = on_get(srv, ss, &m)) == KITH_EDENIED)
+			why = "GET of a record outside its scope";
 		break;
 	case SYNCMSG_PULL:
 		why = "bad PULL";
