@@ -233,7 +233,8 @@ make_set(struct world *w, uint64_t seed, struct record **recs)
 			size_t heads[MAXENTITIES] = { 0 };
 
 			for (i = 0; i < n; i++)
-				heads[ofent[i]] += ishead[i];
+				if (ofent[i] < MAXENTITIES)	/* membership: none */
+					heads[ofent[i]] += ishead[i];
 			for (i = 0; i < nent; i++)
 				if (heads[i] > heads[e])
 					e = (unsigned)i;
