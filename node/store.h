@@ -182,9 +182,9 @@ int store_order_scan(struct store *st, store_order_fn *fn, void *arg);
  * Call ${fn} with the (hlc, id) of every held record in the scope of the
  * organisation key ${key} (record_in_scope), in reconciliation order, in
  * one read transaction.  Return 0, ${fn}'s non-zero result, or a store
- * error.  It decodes every stored header: at 1M records that is about a
- * second of one core and no extra disk, so callers take it once per sync
- * session, not per message.
+ * error.  It decodes every stored header (about 0.6 us each, warm): at 1M
+ * records, 0.6 s of one core and no extra disk per call, so callers take
+ * it once per sync session, not per message.
  */
 int store_scope(struct store *st, const uint8_t key[KITH_KEY_LEN],
     store_order_fn *fn, void *arg);
