@@ -35,6 +35,7 @@ config_defaults(struct config *c)
 	memset(c, 0, sizeof(*c));
 	c->max_size_mb = 65536;
 	c->interval_s = 30;
+	c->pcn_interval_s = 2;
 	/* Then the built-in file's values, so every reader sees the same. */
 	if ((f = fmemopen((void *)config_default, strlen(config_default),
 	    "r")) != NULL) {
@@ -220,6 +221,11 @@ on_entry(void *arg, const char *section, const char *key, const char *value)
 		if (number(value, 1, 86400, &l->c->interval_s) != 0)
 			problem = "interval must be a number of seconds from 1 "
 			    "to 86400";
+	} else if (strcmp(section, "sync") == 0 &&
+	    strcmp(key, "pcn_interval") == 0) {
+		if (number(value, 1, 86400, &l->c->pcn_interval_s) != 0)
+			problem = "pcn_interval must be a number of seconds "
+			    "from 1 to 86400";
 	} else
 		problem = "unknown section or key";
 	if (problem != NULL && !l->failed) {

@@ -22,6 +22,7 @@ struct config {
 	uint8_t peer_keys[CONFIG_PEERS_MAX][32];	/* ed25519 public keys */
 	size_t npeers;
 	uint64_t interval_s;	/* [sync] interval: seconds between rounds */
+	uint64_t pcn_interval_s;	/* [sync] pcn_interval: the same, on a PCN */
 	/* The line each came from (0: a default or a flag), for messages. */
 	int listen_line, feed_line, peer_line[CONFIG_PEERS_MAX];
 };

@@ -22,6 +22,7 @@
 #include "log.h"
 #include "order.h"
 #include "record.h"
+#include "roster.h"
 #include "store.h"
 #include "sync.h"
 #include "transport.h"
@@ -62,6 +63,7 @@ struct daemon {
 	struct sync_node nd;
 	struct peer peers[CONFIG_PEERS_MAX];
 	size_t npeers;
+	uint8_t key[KITH_KEY_LEN];	/* this node's ed25519 key */
 	uint64_t txnid;
 	uint64_t check_ms;
 	uint64_t purge_ms;	/* when bodies past their expiry last went */
@@ -85,8 +87,10 @@ static const char usage_text[] =
 "\n"
 "Run a kith node's sync daemon on the store in the home (--home DIR, else\n"
 "$KITH_HOME, else ~/.local/share/kith; create it first with kith init).\n"
-"It reads HOME/kith.conf ([sync] listen, feed, peer, interval); the flags\n"
-"override it, and --peer, repeated, replaces the config's peers.\n"
+"It reads HOME/kith.conf ([sync] listen, feed, peer, interval,\n"
+"pcn_interval); the flags override it, and --peer, repeated, replaces\n"
+"the config's peers.  A node whose key has the role pcn reconciles\n"
+"every pcn_interval seconds (default 2): it gets no live feed.\n"
 "\n"
 "  --listen tcp://HOST:PORT   serve sync sessions here\n"
 "  --feed tcp://HOST:PORT     publish every new record here (ZeroMQ PUB,\n"
@@ -281,6 +285,26 @@ on_refresh(void *arg)
 	check_store(arg, sync_now_ms(), 1);
 }
 
+/*
+ * Milliseconds to the next round with a peer after a good one.  A PCN has
+ * no feed to hear of new referrals on, so it asks often instead: its rounds
+ * are scoped, and cost the server one pass over the store's headers.
+ */
+static uint64_t
+round_interval_ms(struct daemon *d)
+{
+	const struct roster_entry *e;
+	struct roster *r = NULL;
+	uint64_t s = d->cfg.interval_s;
+
+	if (store_roster(d->st, &r) == 0 &&
+	    (e = roster_find(r, d->key)) != NULL && e->role == ROLE_PCN &&
+	    e->revoked == 0 && d->cfg.pcn_interval_s < s)
+		s = d->cfg.pcn_interval_s;
+	roster_free(r);
+	return s * 1000;
+}
+
 static void
 session_done(struct daemon *d, struct peer *p, int rc, uint64_t now)
 {
@@ -308,7 +332,7 @@ session_done(struct daemon *d, struct peer *p, int rc, uint64_t now)
 		sp.last_ok_ms = (uint64_t)time(NULL) * 1000;
 		p->backoff_ms = 0;
 		p->retry_ms = 0;
-		p->next_ms = now + d->cfg.interval_s * 1000;
+		p->next_ms = now + round_interval_ms(d);
 	} else {
 		p->backoff_ms = p->backoff_ms == 0 ? BACKOFF_MIN_MS :
 		    p->backoff_ms * 2;
@@ -461,18 +485,60 @@ parse_args(struct daemon *d, int argc, char **argv, struct config *flags)
 }
 
 /*
- * Admit every CURVE client for now: whether a key may sync is the
- * membership check's to say, once it is plugged in here.
+ * ZAP: admit a CURVE client by the roster's word on its key.  The sync
+ * socket takes admins, members and PCNs (a PCN's sessions are scoped to
+ * what is addressed to it); the feed takes admins, members and observers.
+ * A PCN gets no feed: PUB/SUB cannot filter per subscriber, and the feed
+ * carries other organisations' records.  An admitted client is named by
+ * its ed25519 key in hex, which the sync server reads back as tpeer.user.
+ * The roster is computed per call: it is small, and a revocation takes
+ * effect at the next connection.
  */
 static int
 admit(void *arg, int role, const uint8_t client_pk[32],
     char user[TRANSPORT_USER_MAX + 1])
 {
+	struct daemon *d = arg;
+	const struct roster_entry *e = NULL;
+	struct roster *r = NULL;
+	const char *sock = role == TSOCK_PUB ? "feed" : "sync";
+	const char *why = NULL;
+	char hex[2 * KITH_KEY_LEN + 1];
+	char reason[64];
+	int rc, ok;
 
-	(void)arg;
-	(void)role;
-	(void)client_pk;
 	user[0] = '\0';
+	if ((rc = store_roster(d->st, &r)) != 0) {
+		log_warn("refused connection socket=%s: cannot read the "
+		    "roster: %s", sock, kith_strerror(rc));
+		return -1;
+	}
+	if ((e = roster_find_x25519(r, client_pk)) == NULL)
+		why = "not a member";
+	else if (e->revoked != 0)
+		why = "revoked";
+	else if (e->role == ROLE_NONE)
+		why = "not a member";
+	else {
+		ok = role == TSOCK_PUB ? e->role != ROLE_PCN :
+		    e->role != ROLE_OBSERVER;
+		if (!ok) {
+			snprintf(reason, sizeof(reason), "role %s",
+			    roster_role_name(e->role));
+			why = reason;
+		}
+	}
+	if (e != NULL)
+		kith_hex(hex, e->key, KITH_KEY_LEN);
+	else
+		kith_hex(hex, client_pk, 32);
+	roster_free(r);
+	if (why != NULL) {
+		log_warn("refused connection key=%s socket=%s reason=%s", hex,
+		    sock, why);
+		return -1;
+	}
+	snprintf(user, TRANSPORT_USER_MAX + 1, "%s", hex);
 	return 0;
 }
 
@@ -496,6 +562,7 @@ set_identity(struct daemon *d)
 		    kith_strerror(rc));
 	else
 		(void)transport_set_identity(d->t, pk, sk);
+	memcpy(d->key, kcrypto_key_public(key), KITH_KEY_LEN);
 	transport_set_auth(d->t, admit, d);
 	kcrypto_wipe(sk, sizeof(sk));
 	kcrypto_key_free(key);

@@ -1193,6 +1193,45 @@ store_order_scan(struct store *st, store_order_fn *fn, void *arg)
 	return walk(st, DB_REC, order_one, &w);
 }
 
+struct scope_walk {
+	const uint8_t *key;
+	store_order_fn *fn;
+	void *arg;
+};
+
+/*
+ * No index: every header is decoded to read its kind and audience.  An
+ * index "aud" audience(32) hlc(8) id(32) -> "" would make this O(scope),
+ * at the price of one more write per addressed record.
+ */
+static int
+scope_one(void *arg, const MDB_val *k, const MDB_val *v)
+{
+	struct scope_walk *w = arg;
+	struct record *rec;
+	int rc;
+
+	if (k->mv_size != KEY_LEN)
+		return KITH_ECORRUPT;
+	if ((rc = record_decode(v->mv_data, v->mv_size, NULL, 0, &rec)) != 0)
+		return rc == KITH_ENOMEM ? rc : KITH_ECORRUPT;
+	rc = 0;
+	if (record_in_scope(record_header(rec), w->key))
+		rc = w->fn(w->arg, get_be64(k->mv_data),
+		    (const uint8_t *)k->mv_data + 8);
+	record_free(rec);
+	return rc;
+}
+
+int
+store_scope(struct store *st, const uint8_t key[KITH_KEY_LEN],
+    store_order_fn *fn, void *arg)
+{
+	struct scope_walk w = { key, fn, arg };
+
+	return walk(st, DB_REC, scope_one, &w);
+}
+
 int
 store_txnid(struct store *st, uint64_t *out)
 {

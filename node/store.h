@@ -188,6 +188,18 @@ typedef int store_order_fn(void *arg, uint64_t hlc,
 int store_order_scan(struct store *st, store_order_fn *fn, void *arg);
 
 /**
+ * store_scope(st, key, fn, arg):
+ * Call ${fn} with the (hlc, id) of every held record in the scope of the
+ * organisation key ${key} (record_in_scope), in reconciliation order, in
+ * one read transaction.  Return 0, ${fn}'s non-zero result, or a store
+ * error.  It decodes every stored header (about 0.6 us each, warm): at 1M
+ * records, 0.6 s of one core and no extra disk per call, so callers take
+ * it once per sync session, not per message.
+ */
+int store_scope(struct store *st, const uint8_t key[KITH_KEY_LEN],
+    store_order_fn *fn, void *arg);
+
+/**
  * store_txnid(st, out):
  * Set ${*out} to the id of the store's last committed write transaction,
  * by any process: when it moves, the store changed.

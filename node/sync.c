@@ -19,6 +19,7 @@
 #include "negentropy.h"
 #include "order.h"
 #include "record.h"
+#include "roster.h"
 #include "store.h"
 #include "sync.h"
 #include "syncmsg.h"
@@ -590,6 +591,14 @@ struct session {
 	struct tpeer peer;
 	char who[160];		/* name@address, for the log */
 	int welcomed;
+	/*
+	 * A PCN's session reconciles its scope only (PROTOCOL.md 9.8): the
+	 * (hlc, id) of the records in it, taken once at the HELLO.
+	 */
+	int scoped;
+	uint8_t key[KITH_KEY_LEN];	/* the PCN's organisation key */
+	struct negentropy_item *scope;
+	size_t nscope, capscope;
 	uint64_t start_ms, last_ms;
 	uint64_t sent, received, added, rejected, bytes_in, bytes_out;
 };
@@ -638,8 +647,12 @@ void
 sync_server_free(struct sync_server *srv)
 {
 
+	size_t i;
+
 	if (srv == NULL)
 		return;
+	for (i = 0; i < srv->n; i++)
+		free(srv->s[i].scope);
 	syncmsg_buf_free(&srv->out);
 	free(srv->s);
 	free(srv);
@@ -712,6 +725,7 @@ session_end(struct sync_server *srv, struct session *ss, const char *why)
 		    (unsigned long long)ss->bytes_in,
 		    (unsigned long long)ss->bytes_out, secs,
 		    why != NULL ? " end=" : "", why != NULL ? why : "");
+	free(ss->scope);
 	*ss = srv->s[--srv->n];
 }
 
@@ -792,6 +806,51 @@ reply(struct sync_server *srv, struct session *ss)
 }
 
 static int
+scope_add(void *arg, uint64_t hlc, const uint8_t id[KITH_ID_LEN])
+{
+	struct session *ss = arg;
+	struct negentropy_item *ni;
+	size_t cap;
+
+	if (ss->nscope == ss->capscope) {
+		cap = ss->capscope ? 2 * ss->capscope : 256;
+		if ((ni = realloc(ss->scope, cap * sizeof(*ni))) == NULL)
+			return KITH_ENOMEM;
+		ss->scope = ni;
+		ss->capscope = cap;
+	}
+	ss->scope[ss->nscope].timestamp = hlc;
+	memcpy(ss->scope[ss->nscope++].id, id, KITH_ID_LEN);
+	return 0;
+}
+
+/*
+ * Is the session's peer a PCN (ZAP named it by its key, tpeer.user)?  Then
+ * take its scope from the store.  Other sessions see everything.
+ */
+static int
+scope_session(struct sync_server *srv, struct session *ss)
+{
+	const struct roster_entry *e;
+	struct roster *r = NULL;
+	int rc;
+
+	ss->scoped = 0;
+	ss->nscope = 0;
+	if (kith_unhex(ss->key, KITH_KEY_LEN, ss->peer.user) != 0)
+		return 0;	/* no key from ZAP: not a member's session */
+	if ((rc = store_roster(srv->nd->st, &r)) != 0)
+		return rc;
+	if ((e = roster_find(r, ss->key)) != NULL && e->role == ROLE_PCN &&
+	    e->revoked == 0) {
+		ss->scoped = 1;
+		rc = store_scope(srv->nd->st, ss->key, scope_add, ss);
+	}
+	roster_free(r);
+	return rc;
+}
+
+static int
 on_hello(struct sync_server *srv, struct session *ss, const struct syncmsg *m)
 {
 	struct syncmsg_hello h;
@@ -812,10 +871,15 @@ on_hello(struct sync_server *srv, struct session *ss, const struct syncmsg *m)
 		    h.name[0] ? h.name : "-", addr);
 		log_info("sync start peer=%s role=server", ss->who);
 	}
+	if ((rc = scope_session(srv, ss)) != 0)
+		return rc;
+	if (ss->scoped)
+		log_info("sync scope peer=%s role=pcn records=%zu", ss->who,
+		    ss->nscope);
 	ss->welcomed = 1;
 	memcpy(h.network, srv->nd->network, KITH_NETWORK_LEN);
 	(void)order_items(srv->nd->order, &n);
-	h.records = n;
+	h.records = ss->scoped ? ss->nscope : n;
 	snprintf(h.name, sizeof(h.name), "%s", srv->nd->name);
 	syncmsg_begin(&srv->out, SYNCMSG_WELCOME, m->reqid);
 	syncmsg_put_hello(&srv->out, &h, 1);
@@ -831,7 +895,11 @@ on_recon(struct sync_server *srv, struct session *ss, const struct syncmsg *m)
 	size_t n, len;
 	int rc;
 
-	items = order_items(srv->nd->order, &n);
+	if (ss->scoped) {
+		items = ss->scope;
+		n = ss->nscope;
+	} else
+		items = order_items(srv->nd->order, &n);
 	if ((ng = negentropy_new(items, n, SYNCMSG_RECORDS_MAX)) == NULL)
 		return KITH_ENOMEM;
 	negentropy_set_policy(ng, SYNC_IDLIST_BELOW, 0);
@@ -851,6 +919,7 @@ struct filler {
 	struct session *ss;
 	uint32_t reqid;
 	int pull;		/* a PULL stops at one frame, with RESUME */
+	const uint8_t *scope;	/* a PCN's key: send only its scope */
 	int rc;
 	struct syncmsg_bound resume;
 	int resumed;
@@ -862,6 +931,8 @@ fill_one(void *arg, const struct record *rec)
 	struct filler *fl = arg;
 	struct syncmsg_buf *b = &fl->srv->out;
 
+	if (fl->scope != NULL && !record_in_scope(record_header(rec), fl->scope))
+		return 0;	/* a range holds others' records: left out */
 	if (syncmsg_records_len(b) > 0 && syncmsg_records_len(b) +
 	    syncmsg_entry_len(rec) > SYNCMSG_RECORDS_MAX) {
 		if (fl->pull) {
@@ -884,7 +955,7 @@ fill_one(void *arg, const struct record *rec)
 static int
 on_get(struct sync_server *srv, struct session *ss, const struct syncmsg *m)
 {
-	struct filler fl = { srv, ss, m->reqid, 0, 0, { 0, { 0 } }, 0 };
+	struct filler fl = { srv, ss, m->reqid, 0, NULL, 0, { 0, { 0 } }, 0 };
 	const uint8_t *ids;
 	struct record *rec;
 	size_t n, i;
@@ -899,6 +970,15 @@ on_get(struct sync_server *srv, struct session *ss, const struct syncmsg *m)
 			continue;	/* erased, or never held: skipped */
 		if (rc != 0)
 			return rc;
+		if (ss->scoped && !record_in_scope(record_header(rec),
+		    ss->key)) {
+			/* Asked by id for another organisation's record. */
+			ss->rejected++;
+			srv->nd->rejected++;
+			log_reject(ss->who, rec, KITH_EDENIED);
+			record_free(rec);
+			return KITH_EDENIED;
+		}
 		(void)fill_one(&fl, rec);
 		record_free(rec);
 	}
@@ -911,12 +991,14 @@ on_get(struct sync_server *srv, struct session *ss, const struct syncmsg *m)
 static int
 on_pull(struct sync_server *srv, struct session *ss, const struct syncmsg *m)
 {
-	struct filler fl = { srv, ss, m->reqid, 1, 0, { 0, { 0 } }, 0 };
+	struct filler fl = { srv, ss, m->reqid, 1, NULL, 0, { 0, { 0 } }, 0 };
 	struct syncmsg_bound lo, hi;
 	int rc;
 
 	if ((rc = syncmsg_pull_parse(m, &lo, &hi)) != 0)
 		return rc;
+	if (ss->scoped)
+		fl.scope = ss->key;
 	syncmsg_records_begin(&srv->out, m->reqid);
 	rc = store_range(srv->nd->st, lo.hlc, lo.id, hi.hlc, hi.id, fill_one,
 	    &fl);
@@ -932,8 +1014,8 @@ on_push(struct sync_server *srv, struct session *ss, const struct syncmsg *m)
 {
 	struct syncmsg_records it;
 	struct store_result res;
-	struct record **recs = NULL, *rec, **nr, **todo = NULL;
-	size_t n = 0, cap = 0, i;
+	struct record **recs = NULL, *rec, **nr, **todo = NULL, **in = NULL;
+	size_t n = 0, cap = 0, i, nin = 0, nout = 0;
 	int *rcs = NULL, rc;
 
 	if ((rc = syncmsg_records_start(m, &it)) != 0)
@@ -953,6 +1035,22 @@ on_push(struct sync_server *srv, struct session *ss, const struct syncmsg *m)
 	if (rc != 1)
 		goto out;	/* a malformed entry: the whole frame is refused */
 	ss->received += n;
+	/* A PCN may write only into its scope; the rest is refused unread. */
+	if ((in = calloc(n ? n : 1, sizeof(*in))) == NULL) {
+		rc = KITH_ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		if (!ss->scoped || record_in_scope(record_header(recs[i]),
+		    ss->key)) {
+			in[nin++] = recs[i];
+			continue;
+		}
+		nout++;
+		ss->rejected++;
+		srv->nd->rejected++;
+		log_reject(ss->who, recs[i], KITH_EDENIED);
+	}
 	if ((rcs = calloc(n ? n : 1, sizeof(*rcs))) == NULL) {
 		rc = KITH_ENOMEM;
 		goto out;
@@ -962,20 +1060,21 @@ on_push(struct sync_server *srv, struct session *ss, const struct syncmsg *m)
 		rc = KITH_ENOMEM;
 		goto out;
 	}
-	if ((rc = ingest_check(srv->nd->st, recs, n, rcs, todo)) != 0)
+	if ((rc = ingest_check(srv->nd->st, in, nin, rcs, todo)) != 0)
 		goto out;
-	if ((rc = store_apply_verified(srv->nd->st, recs, n, rcs, &res)) != 0)
+	if ((rc = store_apply_verified(srv->nd->st, in, nin, rcs, &res)) != 0)
 		goto out;
-	(void)sync_node_added(srv->nd, recs, rcs, n);
-	for (i = 0; i < n; i++) {
+	(void)sync_node_added(srv->nd, in, rcs, nin);
+	for (i = 0; i < nin; i++) {
 		if (rcs[i] == 0) {
 			ss->added++;
 		} else if (rcs[i] != KITH_EEXIST) {
 			ss->rejected++;
 			srv->nd->rejected++;
-			log_reject(ss->who, recs[i], rcs[i]);
+			log_reject(ss->who, in[i], rcs[i]);
 		}
 	}
+	res.rejected += nout;
 	if (res.added > 0 && srv->nd->changed != NULL)
 		srv->nd->changed(srv->nd->arg, ss->who);
 	syncmsg_begin(&srv->out, SYNCMSG_PUSHED, m->reqid);
@@ -987,6 +1086,7 @@ out:
 	for (i = 0; i < n; i++)
 		record_free(recs[i]);
 	free(recs);
+	free(in);
 	free(rcs);
 	free(todo);
 	return rc;
@@ -1031,7 +1131,8 @@ serve(struct sync_server *srv, const struct tpeer *from, const uint8_t *p,
 		break;
 	case SYNCMSG_GET:
 		why = "bad GET";
-		rc = on_get(srv, ss, &m);
+		if ((rc = on_get(srv, ss, &m)) == KITH_EDENIED)
+			why = "GET of a record outside its scope";
 		break;
 	case SYNCMSG_PULL:
 		why = "bad PULL";

@@ -529,3 +529,19 @@ record_free(struct record *rec)
 	free(rec->body);
 	free(rec);
 }
+
+int
+record_in_scope(const struct record_header *hdr,
+    const uint8_t key[KITH_KEY_LEN])
+{
+	unsigned i;
+
+	/* A PCN needs the roster to check every other record it holds. */
+	if (hdr->kind == KITH_KIND_CHARTER || hdr->kind == KITH_KIND_MEMBER ||
+	    hdr->kind == KITH_KIND_REVOKE)
+		return 1;
+	for (i = 0; i < hdr->naudience && i < KITH_AUDIENCE_MAX; i++)
+		if (memcmp(hdr->audience[i], key, KITH_KEY_LEN) == 0)
+			return 1;
+	return 0;
+}

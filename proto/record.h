@@ -150,6 +150,16 @@ const uint8_t *record_signature(const struct record *rec);
 const uint8_t *record_body(const struct record *rec, size_t *len);
 
 /**
+ * record_in_scope(hdr, key):
+ * Return 1 if the record whose header is ${hdr} is in the scope of the
+ * organisation key ${key} (PROTOCOL.md 9.8, "Scoped reconciliation"): a
+ * charter, member or revoke record, or a record whose audience names
+ * ${key}.  Else return 0.
+ */
+int record_in_scope(const struct record_header *hdr,
+    const uint8_t key[KITH_KEY_LEN]);
+
+/**
  * record_free(rec):
  * Free ${rec}; nothing if NULL.
  */

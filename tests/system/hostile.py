@@ -11,11 +11,15 @@ if any check failed.  Nothing waits a fixed time: every wait polls against
 a deadline.
 
 Every socket of a node speaks ZeroMQ CURVE: the hostile peer connects as a
-CURVE client with a throwaway key pair, and the node's server key is the
-X25519 key derived from its ed25519 node key (`kith id`), as libsodium's
-crypto_sign_ed25519_pk_to_curve25519 derives it (python3-nacl).
+CURVE client, and the node's server key is the X25519 key derived from its
+ed25519 node key (`kith id`), as libsodium's
+crypto_sign_ed25519_pk_to_curve25519 derives it (python3-nacl).  The node
+admits only members' keys (ZAP): the hostile peers hold an ed25519 key the
+admin admitted as a member, or as a pcn for the scope case, and use its
+X25519 pair for CURVE.
 """
 
+import hashlib
 import os
 import random
 import re
@@ -28,7 +32,9 @@ import threading
 import time
 
 import zmq
-from nacl.bindings import crypto_sign_ed25519_pk_to_curve25519
+from nacl.bindings import (crypto_sign_ed25519_pk_to_curve25519,
+                           crypto_sign_ed25519_sk_to_curve25519,
+                           crypto_sign_keypair)
 
 DEADLINE = 10.0         # seconds any one thing may take to happen
 STEP = 0.05             # polling interval
@@ -37,8 +43,10 @@ QUIET = 2.0             # how long a refused peer is watched for a reply
 
 # Wire protocol (proto/PROTOCOL.md, proto/syncmsg.h).
 VERSION = 0x01
-HELLO, RECON, PUSH = 0x01, 0x02, 0x05
-WELCOME, PUSHED, ERROR = 0x81, 0x85, 0xFF
+HELLO, RECON, GET, PULL, PUSH = 0x01, 0x02, 0x03, 0x04, 0x05
+WELCOME, RECORDS, PUSHED, ERROR = 0x81, 0x83, 0x85, 0xFF
+KIND_REFERRAL = 18
+INFINITY = struct.pack(">Q", 2 ** 64 - 1) + bytes(32)
 NOBODY16 = 0xFFFF
 NOBODY32 = 0xFFFFFFFF
 SIG_LEN = 64
@@ -141,6 +149,47 @@ def forge(entry, k):
     return bytes(sh), body
 
 
+def record_id(sh):
+    """H(signed header): BLAKE2b-256."""
+    return hashlib.blake2b(sh, digest_size=32).digest()
+
+
+def header(sh):
+    """(hlc, kind, audience) from a signed header's msgpack array."""
+    off = 0
+
+    def item():
+        nonlocal off
+        b = sh[off]
+        off += 1
+        if b <= 0x7F:
+            return b
+        if 0xCC <= b <= 0xCF:
+            n = 1 << (b - 0xCC)
+            v = int.from_bytes(sh[off:off + n], "big")
+            off += n
+            return v
+        if b == 0xC4:
+            n = sh[off]
+            v = bytes(sh[off + 1:off + 1 + n])
+            off += 1 + n
+            return v
+        if 0x90 <= b <= 0x9F:
+            return [item() for _ in range(b - 0x90)]
+        raise Fatal("unexpected msgpack byte %#x in a header" % b)
+    h = item()
+    if not isinstance(h, list) or len(h) != 12:
+        raise Fatal("a header is not an array of 12")
+    return h[4], h[5], h[8]
+
+
+def member_keys():
+    """A fresh ed25519 key (hex) and its X25519 pair for CURVE."""
+    pk, sk = crypto_sign_keypair()
+    return (pk.hex(), crypto_sign_ed25519_pk_to_curve25519(pk),
+            crypto_sign_ed25519_sk_to_curve25519(sk))
+
+
 # --- frames ---------------------------------------------------------------
 
 def frame(mtype, reqid, payload=b""):
@@ -161,6 +210,24 @@ def push(reqid, entries):
         else:
             p += struct.pack(">H", len(body)) + body
     return frame(PUSH, reqid, bytes(p))
+
+
+def bound(hlc, rid):
+    return struct.pack(">Q", hlc) + rid
+
+
+def records_of(payload):
+    """The signed headers in a RECORDS payload."""
+    flags, off, out = payload[0], 1, []
+    if flags & 2:
+        off += 40
+    while off < len(payload):
+        (n,) = struct.unpack_from(">H", payload, off)
+        out.append(payload[off + 2:off + 2 + n])
+        off += 2 + n
+        (b,) = struct.unpack_from(">H", payload, off)
+        off += 2 + (0 if b == NOBODY16 else b)
+    return out
 
 
 def parse(msg):
@@ -288,11 +355,11 @@ class Peer:
     the node d (or of server_key instead), or with plaintext no CURVE client.
     """
 
-    def __init__(self, ctx, d, server_key=None, plaintext=False):
+    def __init__(self, ctx, d, server_key=None, plaintext=False, keys=None):
         self.s = ctx.socket(zmq.DEALER)
         self.s.linger = 0
         if not plaintext:
-            public, secret = zmq.curve_keypair()
+            _, public, secret = keys or MEMBER
             self.s.curve_publickey = public
             self.s.curve_secretkey = secret
             self.s.curve_serverkey = server_key or d.server_key
@@ -580,10 +647,70 @@ def case_flood(ctx, d, forgers):
     after_case(d, what)
 
 
+def case_pcn_scope(ctx, d, scope, other, own):
+    """
+    A PCN's session holds only its scope: a GET of another organisation's
+    referral is an ERROR, a PULL of the range holding it brings nothing,
+    while its own referral comes.
+    """
+    what = "PCN outside its scope"
+    off = d.log_size()
+    p = Peer(ctx, d, keys=PCN)
+    try:
+        p.send(hello(NETWORK, "hostile-pcn"))
+        m = p.recv()
+        n = struct.unpack(">Q", m[2][32:40])[0] if m and m[0] == WELCOME \
+            else None
+        check(n == scope, "%s: WELCOME counts the scope only (%s of %d)" %
+              (what, n, scope), "reply %r" % (m,))
+        p.send(frame(GET, 2, record_id(other[0])))
+        m = p.recv()
+        check(m is None or m[0] == ERROR,
+              "%s: GET of a referral to another org: ERROR or nothing" %
+              what, "reply %r" % (m,))
+        line = d.wait_log(off, r"reject peer=hostile-pcn@.*record=%s" %
+                          record_id(other[0]).hex()[:16])
+        check(line, "%s: the GET is logged as a reject" % what,
+              d.log_since(off))
+    finally:
+        p.close()
+    check(d.alive(), "%s: kithd still runs after the GET" % what)
+    p = Peer(ctx, d, keys=PCN)
+    try:
+        p.send(hello(NETWORK, "hostile-pcn2"))
+        m = p.recv()
+        hlc = header(other[0])[0]
+        rid = record_id(other[0])
+        hi = (int.from_bytes(rid, "big") + 1).to_bytes(32, "big")
+        p.send(frame(PULL, 2, bound(hlc, rid) + bound(hlc, hi)))
+        m = p.recv()
+        check(m is not None and m[0] == RECORDS and
+              records_of(m[2]) == [],
+              "%s: PULL of the range holding it brings no record" % what,
+              "reply %r" % (m,))
+        p.send(frame(PULL, 3, bound(0, bytes(32)) + INFINITY))
+        m = p.recv()
+        got = records_of(m[2]) if m is not None and m[0] == RECORDS \
+            else None
+        check(got is not None and len(got) == scope and
+              record_id(other[0]) not in [record_id(sh) for sh in got],
+              "%s: PULL of everything brings the %d records of its scope" %
+              (what, scope), "got %s" % (None if got is None else len(got)))
+        p.send(frame(GET, 4, record_id(own[0])))
+        m = p.recv()
+        check(m is not None and m[0] == RECORDS and
+              records_of(m[2]) == [own[0]],
+              "%s: GET of its own referral brings it" % what,
+              "reply %r" % (m,))
+    finally:
+        p.close()
+    after_case(d, what)
+
+
 # --- main -----------------------------------------------------------------
 
 def main():
-    global KITH, KITHD, WORK, NETWORK
+    global KITH, KITHD, WORK, NETWORK, MEMBER, PCN
     if len(sys.argv) != 4:
         sys.stderr.write("usage: %s KITH KITHD WORKDIR\n" % sys.argv[0])
         return 64
@@ -596,6 +723,18 @@ def main():
     kith_ok(["init", "--join", W("charter"), "--name", "Honest"], W("h"))
     kith_ok(["init", "--join", W("charter"), "--name", "Forger"], W("f"))
     kith_ok(["init", "--name", "Other"], W("x"))
+    # Only members connect: the honest node, the hostile peers' key, and
+    # a PCN's.
+    MEMBER, PCN = member_keys(), member_keys()
+    h_key = kith_ok(["id"], W("h")).stdout.decode().strip()
+    for key, org, role in ((h_key, "Honest", "member"),
+                           (MEMBER[0], "Hostile", "member"),
+                           (PCN[0], "Hostile PCN", "pcn")):
+        kith_ok(["member", "add", key, "--org", org, "--role", role], W("a"))
+    for to, cat in ((h_key, "pcn-scope-other"), (PCN[0], "pcn-scope-own")):
+        kith_ok(["referral", "send", "--to", to, "--category", cat,
+                 "--reason", "test", "--consent", "care",
+                 "--consent-recorded-by", "A"], W("a"))
     for area in ("N17", "TW3", "SW1A"):
         kith_ok(["request", "add", "--category", "food", "--area", area],
                 W("a"))
@@ -606,8 +745,20 @@ def main():
             W("x"))
     for n in "afx":
         kith_ok(["export-records", W(n + ".recs")], W(n))
+    _, a_recs = read_recfile(W("a.recs"))
+    pcn_key = bytes.fromhex(PCN[0])
+    scope = [sh for sh, _ in a_recs if header(sh)[1] in (1, 2, 3) or
+             pcn_key in header(sh)[2]]
+    referrals = [sh for sh, _ in a_recs if header(sh)[1] == KIND_REFERRAL]
+    own = [sh for sh in referrals if pcn_key in header(sh)[2]]
+    other = [sh for sh in referrals if pcn_key not in header(sh)[2]]
+    if len(own) != 1 or len(other) != 1:
+        raise Fatal("expected a referral to the PCN and one to another, "
+                    "got %d and %d" % (len(own), len(other)))
 
     NETWORK, charter = read_recfile(W("charter"))
+    if record_id(charter[0][0]) != NETWORK:
+        raise Fatal("the charter's id is not the network id")
     net_a, _ = read_recfile(W("a.recs"))
     net_f, f_recs = read_recfile(W("f.recs"))
     net_x, x_recs = read_recfile(W("x.recs"))
@@ -636,6 +787,7 @@ def main():
         push_case(ctx, d, "another network's records", "hostile-other",
                   x_recs, "network")
         case_flood(ctx, d, forgers)
+        case_pcn_scope(ctx, d, len(scope), other, own)
 
         a = kith_ok(["digest"], W("a")).stdout.strip()
         h = kith_ok(["digest"], W("h")).stdout.strip()

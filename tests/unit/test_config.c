@@ -79,6 +79,13 @@ test_default(void **state)
 	assert_string_equal(c.feed, "tcp://127.0.0.1:7401");
 	assert_int_equal(c.npeers, 0);
 	assert_int_equal(c.interval_s, 30);
+	assert_int_equal(c.pcn_interval_s, 2);
+	/* A PCN's interval has the same bounds as interval. */
+	assert_int_equal(load(f, "[sync]\npcn_interval = 5\n", &c, err), 0);
+	assert_int_equal(c.pcn_interval_s, 5);
+	assert_int_equal(load(f, "[sync]\npcn_interval = 0\n", &c, err),
+	    KITH_EINVAL);
+	assert_non_null(strstr(err, "pcn_interval must be"));
 }
 
 static void

@@ -1103,11 +1103,42 @@ test_split(void **state)
 	kcrypto_key_free(k);
 }
 
+/* The scope of a key: roster records, and records addressed to it. */
+static void
+test_in_scope(void **state)
+{
+	static const uint8_t k[KITH_KEY_LEN] = { 1, 2, 3 };
+	static const uint8_t other[KITH_KEY_LEN] = { 1, 2, 4 };
+	struct record_header h;
+	uint64_t kind;
+
+	(void)state;
+	memset(&h, 0, sizeof(h));
+	for (kind = KITH_KIND_CHARTER; kind <= KITH_KIND_REVOKE; kind++) {
+		h.kind = kind;
+		assert_int_equal(record_in_scope(&h, k), 1);
+	}
+	h.kind = KITH_KIND_REFERRAL;
+	assert_int_equal(record_in_scope(&h, k), 0);
+	h.naudience = 1;
+	memcpy(h.audience[0], other, KITH_KEY_LEN);
+	assert_int_equal(record_in_scope(&h, k), 0);
+	h.naudience = 2;
+	memcpy(h.audience[1], k, KITH_KEY_LEN);
+	assert_int_equal(record_in_scope(&h, k), 1);
+	/* Only the audience's first naudience keys count. */
+	h.naudience = 1;
+	assert_int_equal(record_in_scope(&h, k), 0);
+	h.kind = KITH_KIND_ERASE;
+	assert_int_equal(record_in_scope(&h, k), 0);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_sign_decode_roundtrip),
+		cmocka_unit_test(test_in_scope),
 		cmocka_unit_test(test_body_sizes),
 		cmocka_unit_test(test_sign_rules),
 		cmocka_unit_test(test_decode_ok_mutants),

@@ -677,6 +677,82 @@ test_write(void **state)
  * device's numbers are skipped, the clock ticks past every stored record,
  * and the parents cover every head, which resolves a conflict.
  */
+static int
+stop_at_once(void *arg, uint64_t hlc, const uint8_t id[KITH_ID_LEN])
+{
+
+	(void)arg;
+	(void)hlc;
+	(void)id;
+	return 5;
+}
+
+struct scoped {
+	uint64_t hlc[16];
+	size_t n;
+};
+
+static int
+on_scope(void *arg, uint64_t hlc, const uint8_t id[KITH_ID_LEN])
+{
+	struct scoped *sc = arg;
+
+	(void)id;
+	if (sc->n < 16)
+		sc->hlc[sc->n++] = hlc;
+	return 0;
+}
+
+/* A PCN's scope: the roster's records and what is addressed to it. */
+static void
+test_scope(void **state)
+{
+	struct fixture *f = *state;
+	const uint8_t *ka = kcrypto_key_public(f->a);
+	const uint8_t *kb = kcrypto_key_public(f->b);
+	static const uint8_t nobody[KITH_KEY_LEN] = { 7 };
+	struct store_draft d[3];
+	struct scoped sc;
+	uint8_t *b;
+	size_t i;
+
+	memset(d, 0, sizeof(d));
+	b = tu_body(&d[0].blen, "category", "food", NULL);
+	for (i = 0; i < 3; i++) {
+		d[i].kind = KITH_KIND_REQUEST;
+		memcpy(d[i].entity, i == 0 ? E1 : i == 1 ? E2 : E3,
+		    KITH_ENTITY_LEN);
+		d[i].body = b;
+		d[i].blen = d[0].blen;
+	}
+	/* d0 to nobody, d1 to b, d2 to a then b: b's in any position. */
+	d[1].naudience = 1;
+	memcpy(d[1].audience[0], kb, KITH_KEY_LEN);
+	d[2].naudience = 2;
+	memcpy(d[2].audience[0], ka, KITH_KEY_LEN);
+	memcpy(d[2].audience[1], kb, KITH_KEY_LEN);
+	assert_int_equal(store_write(f->st, f->a, d, 3), 0);
+	free(b);
+	/* The charter and two member records are in every scope. */
+	memset(&sc, 0, sizeof(sc));
+	assert_int_equal(store_scope(f->st, kb, on_scope, &sc), 0);
+	assert_int_equal(sc.n, 3 + 2);
+	for (i = 1; i < sc.n; i++)
+		assert_true(sc.hlc[i] >= sc.hlc[i - 1]);
+	assert_int_equal(sc.hlc[3], d[1].hlc);
+	assert_int_equal(sc.hlc[4], d[2].hlc);
+	memset(&sc, 0, sizeof(sc));
+	assert_int_equal(store_scope(f->st, ka, on_scope, &sc), 0);
+	assert_int_equal(sc.n, 3 + 1);
+	assert_int_equal(sc.hlc[3], d[2].hlc);
+	/* A key nothing is addressed to: the roster's records only. */
+	memset(&sc, 0, sizeof(sc));
+	assert_int_equal(store_scope(f->st, nobody, on_scope, &sc), 0);
+	assert_int_equal(sc.n, 3);
+	/* A non-zero result stops the walk and is returned. */
+	assert_int_equal(store_scope(f->st, kb, stop_at_once, NULL), 5);
+}
+
 static void
 test_write_after_apply(void **state)
 {
@@ -1464,6 +1540,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_kind_changes, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_write, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_scope, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_write_after_apply, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_find_entity, setup,
