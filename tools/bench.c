@@ -467,7 +467,14 @@ nap_ms(long ms)
 	nanosleep(&ts, NULL);
 }
 
-/* Write ${home}'s node key to ${pk}, making one if it has none. */
+/*
+ * The key every benchmark node and client uses: the networks' admin, so
+ * that each node's ZAP handler admits the others (they start from the
+ * charter alone).  Set by main.
+ */
+static const struct kcrypto_key *node_key;
+
+/* Write ${home}'s node key to ${pk}, giving it node_key if it has none. */
 static void
 home_key(const char *home, uint8_t pk[KITH_KEY_LEN])
 {
@@ -478,28 +485,24 @@ home_key(const char *home, uint8_t pk[KITH_KEY_LEN])
 	snprintf(path, sizeof(path), "%s/key", home);
 	if ((key = kcrypto_key_load(path, &rc)) == NULL) {
 		if (rc != KITH_ENOTFOUND ||
-		    (key = kcrypto_key_generate()) == NULL)
-			die(path, rc == KITH_ENOTFOUND ? KITH_ENOMEM : rc);
-		if ((rc = kcrypto_key_save(key, path)) != 0)
+		    (rc = kcrypto_key_save(node_key, path)) != 0 ||
+		    (key = kcrypto_key_load(path, &rc)) == NULL)
 			die(path, rc);
 	}
 	memcpy(pk, kcrypto_key_public(key), KITH_KEY_LEN);
 	kcrypto_key_free(key);
 }
 
-/* A throwaway CURVE identity for this process's side of ${t}. */
+/* node_key as the CURVE identity of this process's side of ${t}. */
 static void
 client_identity(struct transport *t)
 {
-	struct kcrypto_key *key;
 	uint8_t pk[32], sk[32];
 
-	if ((key = kcrypto_key_generate()) == NULL ||
-	    kcrypto_key_x25519(key, pk, sk) != 0)
+	if (kcrypto_key_x25519(node_key, pk, sk) != 0)
 		die("client key", KITH_ECRYPTO);
 	(void)transport_set_identity(t, pk, sk);
 	kcrypto_wipe(sk, sizeof(sk));
-	kcrypto_key_free(key);
 }
 
 /* Start kithd on ${home} as node ${idx}, with ${peer} (KEY@ep, or NULL). */
@@ -978,6 +981,7 @@ main(int argc, char **argv)
 		return 73;
 	}
 
+	node_key = keys[0];
 	sign = raw_sign_rate(keys[0]);
 	verify = raw_verify_rate(keys[0]);
 	emit("raw_sign_1core", sign, "ops/s", sign);
