@@ -573,8 +573,6 @@ warn_if_held(struct ctx *c, uint64_t hlc)
 		    "revoked" : "an observer's");
 }
 
-#define SEAL_RCPT_MAX	16
-
 /*
  * Open ${entity}'s current sealed section (the record its state's "sealed"
  * field names) with this node's key: ${*out} gets a body holding the
@@ -610,7 +608,7 @@ open_current(struct ctx *c, const struct state *s, struct body **out,
 	if ((rc = body_decode(p, len, out)) == 0 &&
 	    (sp = body_sealed(*out, &len)) != NULL &&
 	    (rc = seal_decode(sp, len, &seal)) == 0) {
-		for (i = 0; i < seal_nrecipients(seal) && i < SEAL_RCPT_MAX;
+		for (i = 0; i < seal_nrecipients(seal) && i < SEAL_RECIPIENTS_MAX;
 		    i++)
 			memcpy(rcpt[i], seal_recipient(seal, i), 32);
 		*n = i;
@@ -636,7 +634,7 @@ add_rcpt(uint8_t (*rcpt)[32], size_t *n, const uint8_t pk[32])
 	for (i = 0; i < *n; i++)
 		if (memcmp(rcpt[i], pk, 32) == 0)
 			return;
-	if (*n < SEAL_RCPT_MAX)
+	if (*n < SEAL_RECIPIENTS_MAX)
 		memcpy(rcpt[(*n)++], pk, 32);
 }
 
@@ -652,7 +650,7 @@ static int
 seal_for(struct ctx *c, struct body *b, const uint8_t *entity,
     const uint8_t *to, const uint8_t *with)
 {
-	uint8_t rcpt[SEAL_RCPT_MAX][32], x[32], sk[32];
+	uint8_t rcpt[SEAL_RECIPIENTS_MAX][32], x[32], sk[32];
 	const struct body_field *f;
 	struct body *cur = NULL;
 	struct state *s = NULL;
@@ -1799,7 +1797,7 @@ list_one(void *arg, const struct state *s)
 static int
 show_entity(struct ctx *c, const char *idarg, uint64_t kind, int json)
 {
-	uint8_t id[KITH_ENTITY_LEN], rcpt[SEAL_RCPT_MAX][32];
+	uint8_t id[KITH_ENTITY_LEN], rcpt[SEAL_RECIPIENTS_MAX][32];
 	struct body *opened = NULL;
 	struct state *s = NULL;
 	struct view *v;
@@ -1919,7 +1917,7 @@ cmd_share(struct ctx *c, int argc, char **argv)
 	    "This node must be able to read them itself.\n";
 	static const struct opt spec[] = { { "with", 1 }, { NULL, 0 } };
 	uint8_t id[KITH_ENTITY_LEN], with[KITH_KEY_LEN];
-	uint8_t rcpt[SEAL_RCPT_MAX][32];
+	uint8_t rcpt[SEAL_RECIPIENTS_MAX][32];
 	const struct body_field *f;
 	struct body *opened = NULL, *b = NULL;
 	struct state *s = NULL;
@@ -2572,7 +2570,7 @@ static int
 fhir_item(struct ctx *c, const struct roster *r, const struct state *s,
     struct fhir_item *it)
 {
-	uint8_t to[KITH_KEY_LEN], from[KITH_KEY_LEN], rcpt[SEAL_RCPT_MAX][32];
+	uint8_t to[KITH_KEY_LEN], from[KITH_KEY_LEN], rcpt[SEAL_RECIPIENTS_MAX][32];
 	const struct roster_entry *e;
 	char *k;
 	size_t n;
@@ -2717,7 +2715,7 @@ static int
 export_one(void *arg, const struct state *s)
 {
 	struct export *e = arg;
-	uint8_t rcpt[SEAL_RCPT_MAX][32];
+	uint8_t rcpt[SEAL_RECIPIENTS_MAX][32];
 	struct body *opened = NULL;
 	size_t n;
 	int rc = 0;
