@@ -100,6 +100,59 @@ log_reject(const char *who, const struct record *rec, int rc)
  */
 
 /* A request awaiting its last reply frame. */
+/*
+ * A PCN's scope (PROTOCOL.md 9.8): the (hlc, id) of the records in it,
+ * in order, taken from the store once per session.
+ */
+struct scope {
+	struct negentropy_item *v;
+	size_t n, cap;
+};
+
+static int
+scope_add(void *arg, uint64_t hlc, const uint8_t id[KITH_ID_LEN])
+{
+	struct scope *sc = arg;
+	struct negentropy_item *ni;
+	size_t cap;
+
+	if (sc->n == sc->cap) {
+		cap = sc->cap ? 2 * sc->cap : 256;
+		if ((ni = realloc(sc->v, cap * sizeof(*ni))) == NULL)
+			return KITH_ENOMEM;
+		sc->v = ni;
+		sc->cap = cap;
+	}
+	sc->v[sc->n].timestamp = hlc;
+	memcpy(sc->v[sc->n++].id, id, KITH_ID_LEN);
+	return 0;
+}
+
+/*
+ * Is ${key} a PCN's, not revoked?  Then set ${*scoped} and take its scope
+ * into ${sc}.
+ */
+static int
+scope_take(struct store *st, const uint8_t key[KITH_KEY_LEN],
+    struct scope *sc, int *scoped)
+{
+	const struct roster_entry *e;
+	struct roster *r = NULL;
+	int rc;
+
+	*scoped = 0;
+	sc->n = 0;
+	if ((rc = store_roster(st, &r)) != 0)
+		return rc;
+	if ((e = roster_find(r, key)) != NULL && e->role == ROLE_PCN &&
+	    e->revoked == 0) {
+		*scoped = 1;
+		rc = store_scope(st, key, scope_add, sc);
+	}
+	roster_free(r);
+	return rc;
+}
+
 struct inflight {
 	uint32_t reqid;
 	uint8_t type;
@@ -109,6 +162,12 @@ struct inflight {
 struct sync_client {
 	struct sync_node *nd;
 	char peer[CONFIG_ENDPOINT_MAX + 1];
+	/*
+	 * A session with a PCN reconciles the PCN's scope only, from this
+	 * side too: it offers, and so pushes, nothing else.
+	 */
+	int scoped;
+	struct scope scope;
 	struct tsock *sock;
 	struct ingest *ig;
 	struct negentropy *ng;
@@ -294,6 +353,10 @@ reconcile(struct sync_client *c, const uint8_t *in, size_t inlen)
 	const struct negentropy_item *items = order_items(c->nd->order, &n);
 	int rc;
 
+	if (c->scoped) {
+		items = c->scope.v;
+		n = c->scope.n;
+	}
 	if (in == NULL) {
 		if ((c->ng = negentropy_new(items, n, SYNCMSG_RECORDS_MAX)) == NULL)
 			return KITH_ENOMEM;
@@ -360,6 +423,11 @@ sync_client_new(struct sync_node *nd, const char *endpoint,
 		*rc = KITH_EINVAL;
 		goto fail;
 	}
+	if ((*rc = scope_take(nd->st, node_pk, &c->scope, &c->scoped)) != 0)
+		goto fail;
+	if (c->scoped)
+		log_info("sync scope peer=%s role=client records=%zu", c->peer,
+		    c->scope.n);
 	if ((c->sock = tsock_open(nd->t, TSOCK_CONNECT, endpoint, server_pk,
 	    rc)) == NULL)
 		goto fail;
@@ -577,6 +645,7 @@ sync_client_free(struct sync_client *c)
 	tsock_close(c->sock);
 	negentropy_free(c->ng);
 	syncmsg_buf_free(&c->out);
+	free(c->scope.v);
 	free(c->need);
 	free(c->have);
 	free(c->pulls);
@@ -597,8 +666,7 @@ struct session {
 	 */
 	int scoped;
 	uint8_t key[KITH_KEY_LEN];	/* the PCN's organisation key */
-	struct negentropy_item *scope;
-	size_t nscope, capscope;
+	struct scope scope;
 	uint64_t start_ms, last_ms;
 	uint64_t sent, received, added, rejected, bytes_in, bytes_out;
 };
@@ -652,7 +720,7 @@ sync_server_free(struct sync_server *srv)
 	if (srv == NULL)
 		return;
 	for (i = 0; i < srv->n; i++)
-		free(srv->s[i].scope);
+		free(srv->s[i].scope.v);
 	syncmsg_buf_free(&srv->out);
 	free(srv->s);
 	free(srv);
@@ -725,7 +793,7 @@ session_end(struct sync_server *srv, struct session *ss, const char *why)
 		    (unsigned long long)ss->bytes_in,
 		    (unsigned long long)ss->bytes_out, secs,
 		    why != NULL ? " end=" : "", why != NULL ? why : "");
-	free(ss->scope);
+	free(ss->scope.v);
 	*ss = srv->s[--srv->n];
 }
 
@@ -805,25 +873,6 @@ reply(struct sync_server *srv, struct session *ss)
 	return 0;
 }
 
-static int
-scope_add(void *arg, uint64_t hlc, const uint8_t id[KITH_ID_LEN])
-{
-	struct session *ss = arg;
-	struct negentropy_item *ni;
-	size_t cap;
-
-	if (ss->nscope == ss->capscope) {
-		cap = ss->capscope ? 2 * ss->capscope : 256;
-		if ((ni = realloc(ss->scope, cap * sizeof(*ni))) == NULL)
-			return KITH_ENOMEM;
-		ss->scope = ni;
-		ss->capscope = cap;
-	}
-	ss->scope[ss->nscope].timestamp = hlc;
-	memcpy(ss->scope[ss->nscope++].id, id, KITH_ID_LEN);
-	return 0;
-}
-
 /*
  * Is the session's peer a PCN (ZAP named it by its key, tpeer.user)?  Then
  * take its scope from the store.  Other sessions see everything.
@@ -831,23 +880,12 @@ scope_add(void *arg, uint64_t hlc, const uint8_t id[KITH_ID_LEN])
 static int
 scope_session(struct sync_server *srv, struct session *ss)
 {
-	const struct roster_entry *e;
-	struct roster *r = NULL;
-	int rc;
 
 	ss->scoped = 0;
-	ss->nscope = 0;
+	ss->scope.n = 0;
 	if (kith_unhex(ss->key, KITH_KEY_LEN, ss->peer.user) != 0)
 		return 0;	/* no key from ZAP: not a member's session */
-	if ((rc = store_roster(srv->nd->st, &r)) != 0)
-		return rc;
-	if ((e = roster_find(r, ss->key)) != NULL && e->role == ROLE_PCN &&
-	    e->revoked == 0) {
-		ss->scoped = 1;
-		rc = store_scope(srv->nd->st, ss->key, scope_add, ss);
-	}
-	roster_free(r);
-	return rc;
+	return scope_take(srv->nd->st, ss->key, &ss->scope, &ss->scoped);
 }
 
 static int
@@ -875,11 +913,11 @@ on_hello(struct sync_server *srv, struct session *ss, const struct syncmsg *m)
 		return rc;
 	if (ss->scoped)
 		log_info("sync scope peer=%s role=pcn records=%zu", ss->who,
-		    ss->nscope);
+		    ss->scope.n);
 	ss->welcomed = 1;
 	memcpy(h.network, srv->nd->network, KITH_NETWORK_LEN);
 	(void)order_items(srv->nd->order, &n);
-	h.records = ss->scoped ? ss->nscope : n;
+	h.records = ss->scoped ? ss->scope.n : n;
 	snprintf(h.name, sizeof(h.name), "%s", srv->nd->name);
 	syncmsg_begin(&srv->out, SYNCMSG_WELCOME, m->reqid);
 	syncmsg_put_hello(&srv->out, &h, 1);
@@ -896,8 +934,8 @@ on_recon(struct sync_server *srv, struct session *ss, const struct syncmsg *m)
 	int rc;
 
 	if (ss->scoped) {
-		items = ss->scope;
-		n = ss->nscope;
+		items = ss->scope.v;
+		n = ss->scope.n;
 	} else
 		items = order_items(srv->nd->order, &n);
 	if ((ng = negentropy_new(items, n, SYNCMSG_RECORDS_MAX)) == NULL)
