@@ -621,6 +621,22 @@ entity_cmp(const void *a, const void *b)
 	return memcmp(a, b, KITH_ENTITY_LEN);
 }
 
+/* Recompute each distinct entity of the ${n} at ${ents} (sorted here). */
+static int
+recompute_each(struct store *st, MDB_txn *txn, const struct roster *roster,
+    uint8_t (*ents)[KITH_ENTITY_LEN], size_t n)
+{
+	size_t i;
+	int rc = 0;
+
+	if (n > 0)
+		qsort(ents, n, KITH_ENTITY_LEN, entity_cmp);
+	for (i = 0; rc == 0 && i < n; i++)
+		if (i == 0 || memcmp(ents[i], ents[i - 1], KITH_ENTITY_LEN) != 0)
+			rc = recompute(st, txn, roster, ents[i]);
+	return rc;
+}
+
 /* Recompute every entity that ${author} has a record in. */
 static int
 recompute_author(struct store *st, MDB_txn *txn, const struct roster *roster,
@@ -631,7 +647,7 @@ recompute_author(struct store *st, MDB_txn *txn, const struct roster *roster,
 	struct record *rec = NULL;
 	MDB_val k = { SEQKEY_LEN, sk }, v, hv, rk = { KEY_LEN, key };
 	MDB_cursor *cur;
-	size_t n = 0, cap = 0, i;
+	size_t n = 0, cap = 0;
 	int rc, op;
 
 	memcpy(sk, author, KITH_KEY_LEN);
@@ -671,11 +687,8 @@ recompute_author(struct store *st, MDB_txn *txn, const struct roster *roster,
 	}
 	record_free(rec);
 	mdb_cursor_close(cur);
-	if (rc == 0 && n > 0)
-		qsort(ents, n, KITH_ENTITY_LEN, entity_cmp);
-	for (i = 0; rc == 0 && i < n; i++)
-		if (i == 0 || memcmp(ents[i], ents[i - 1], KITH_ENTITY_LEN) != 0)
-			rc = recompute(st, txn, roster, ents[i]);
+	if (rc == 0)
+		rc = recompute_each(st, txn, roster, ents, n);
 	free(ents);
 	return rc;
 }
@@ -1603,11 +1616,8 @@ store_purge(struct store *st, uint64_t now_ms, size_t *purged)
 		k = (MDB_val){ KEY_LEN, x.key[i] };
 		rc = mdb_err(mdb_del(txn, st->dbi[DB_BODY], &k, NULL));
 	}
-	qsort(x.ent, x.n, KITH_ENTITY_LEN, entity_cmp);
-	for (i = 0; i < x.n && rc == 0; i++)
-		if (i == 0 || memcmp(x.ent[i], x.ent[i - 1],
-		    KITH_ENTITY_LEN) != 0)
-			rc = recompute(st, txn, roster, x.ent[i]);
+	if (rc == 0)
+		rc = recompute_each(st, txn, roster, x.ent, x.n);
 	if (rc == 0) {
 		rc = mdb_err(mdb_txn_commit(txn));
 		txn = NULL;	/* committed or freed by the commit */
