@@ -519,6 +519,20 @@ record_body(const struct record *rec, size_t *len)
 	return rec->body;
 }
 
+int
+record_version_cmp(const struct record *a, const struct record *b)
+{
+	const struct record_header *ha = record_header(a);
+	const struct record_header *hb = record_header(b);
+	int c;
+
+	if (ha->hlc != hb->hlc)
+		return ha->hlc < hb->hlc ? -1 : 1;
+	if ((c = memcmp(ha->author, hb->author, KITH_KEY_LEN)) != 0)
+		return c;
+	return memcmp(record_id(a), record_id(b), KITH_ID_LEN);
+}
+
 void
 record_free(struct record *rec)
 {

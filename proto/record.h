@@ -160,6 +160,13 @@ int record_in_scope(const struct record_header *hdr,
     const uint8_t key[KITH_KEY_LEN]);
 
 /**
+ * record_version_cmp(a, b):
+ * Compare ${a} and ${b} in version order: (hlc, author bytewise, id
+ * bytewise), ascending, as the merge and the roster take records.
+ */
+int record_version_cmp(const struct record *a, const struct record *b);
+
+/**
  * record_free(rec):
  * Free ${rec}; nothing if NULL.
  */

@@ -168,17 +168,9 @@ out:
 static int
 rec_cmp(const void *pa, const void *pb)
 {
-	const struct record *a = *(const struct record *const *)pa;
-	const struct record *b = *(const struct record *const *)pb;
-	const struct record_header *ha = record_header(a);
-	const struct record_header *hb = record_header(b);
-	int c;
 
-	if (ha->hlc != hb->hlc)
-		return ha->hlc < hb->hlc ? -1 : 1;
-	if ((c = memcmp(ha->author, hb->author, KITH_KEY_LEN)) != 0)
-		return c;
-	return memcmp(record_id(a), record_id(b), KITH_ID_LEN);
+	return record_version_cmp(*(const struct record *const *)pa,
+	    *(const struct record *const *)pb);
 }
 
 static int

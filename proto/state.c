@@ -78,13 +78,8 @@ static int
 ver_cmp(const void *pa, const void *pb)
 {
 	const struct ver *a = pa, *b = pb;
-	int c;
 
-	if (a->h->hlc != b->h->hlc)
-		return a->h->hlc < b->h->hlc ? -1 : 1;
-	if ((c = memcmp(a->h->author, b->h->author, KITH_KEY_LEN)) != 0)
-		return c;
-	return memcmp(a->id, b->id, KITH_ID_LEN);
+	return record_version_cmp(a->rec, b->rec);
 }
 
 /* Sorted (id, index) pairs, to resolve parent ids. */
@@ -355,38 +350,45 @@ may_move(const struct ver *x, const struct ver *first)
 	    first->h->audience[0], KITH_KEY_LEN) == 0;
 }
 
-/* Did ${author} write a record that starts the entity (no parents)? */
-static int
-started(const struct ver *v, size_t n, const uint8_t *author)
+int
+state_may_erase(struct record *const *recs, size_t n,
+    const struct roster *roster, const uint8_t author[KITH_KEY_LEN],
+    uint64_t hlc)
 {
+	const struct record_header *h;
 	size_t i;
 
-	for (i = 0; i < n; i++)
-		if (v[i].h->kind != KITH_KIND_ERASE && v[i].h->nparents == 0 &&
-		    memcmp(v[i].h->author, author, KITH_KEY_LEN) == 0)
+	if (roster != NULL && roster_role(roster, author, hlc) == ROLE_ADMIN)
+		return 1;
+	for (i = 0; i < n; i++) {
+		h = record_header(recs[i]);
+		if (h->kind != KITH_KIND_ERASE && h->nparents == 0 &&
+		    memcmp(h->author, author, KITH_KEY_LEN) == 0)
 			return 1;
+	}
 	return 0;
 }
 
 /*
- * Is the entity erased?  By an erase record (of another kind than the
- * entity) from an author who started the entity, or from an admin at the
- * erase record's time.  Holding more records never takes an erasure back,
- * except a revocation that reaches a node after an erasure it undoes.
+ * Is the entity, whose admitted records are ${adm} in version order,
+ * erased?  By an erase record (of another kind than the entity) that
+ * state_may_erase allows.  Holding more records never takes an erasure
+ * back, except a revocation that reaches a node after an erasure it undoes.
  */
 static int
-erased(const struct ver *v, size_t n, const struct roster *roster)
+erased(struct record *const *adm, size_t n, const struct roster *roster)
 {
+	const struct record_header *h;
 	size_t i;
 
-	if (v[0].h->kind == KITH_KIND_ERASE)
+	if (record_header(adm[0])->kind == KITH_KIND_ERASE)
 		return 0;
-	for (i = 1; i < n; i++)
-		if (v[i].h->kind == KITH_KIND_ERASE &&
-		    (started(v, n, v[i].h->author) || (roster != NULL &&
-		    roster_role(roster, v[i].h->author, v[i].h->hlc) ==
-		    ROLE_ADMIN)))
+	for (i = 1; i < n; i++) {
+		h = record_header(adm[i]);
+		if (h->kind == KITH_KIND_ERASE &&
+		    state_may_erase(adm, n, roster, h->author, h->hlc))
 			return 1;
+	}
 	return 0;
 }
 
@@ -396,6 +398,7 @@ state_compute(struct record *const *recs, size_t n,
 {
 	struct codec_writer *w = NULL;
 	struct ver *v = NULL;
+	struct record **adm = NULL;
 	const struct record_header *h;
 	const uint8_t *p, *body;
 	size_t i, m, len, blen;
@@ -403,7 +406,8 @@ state_compute(struct record *const *recs, size_t n,
 
 	if (n == 0)
 		return KITH_EINVAL;
-	if ((v = calloc(n, sizeof(*v))) == NULL)
+	if ((v = calloc(n, sizeof(*v))) == NULL ||
+	    (adm = malloc(n * sizeof(*adm))) == NULL)
 		goto out;
 	for (i = 0, m = 0; i < n; i++) {
 		h = record_header(recs[i]);
@@ -429,7 +433,9 @@ state_compute(struct record *const *recs, size_t n,
 		goto out;
 	}
 	qsort(v, n, sizeof(*v), ver_cmp);
-	gone = erased(v, n, roster);
+	for (i = 0; i < n; i++)
+		adm[i] = (struct record *)v[i].rec;
+	gone = erased(adm, n, roster);
 	for (i = 0; i < n; i++) {
 		v[i].applied = v[i].h->kind == v[0].h->kind && !gone;
 		body = record_body(v[i].rec, &blen);
@@ -484,6 +490,7 @@ out:
 			free(v[i].parents);
 		}
 	free(v);
+	free(adm);
 	codec_writer_free(w);
 	return rc;
 }

@@ -51,6 +51,17 @@ int state_compute(struct record *const *recs, size_t n,
     const struct roster *roster, struct state **out);
 
 /**
+ * state_may_erase(recs, n, roster, author, hlc):
+ * Return 1 if an erase record by ${author} stamped ${hlc} erases the entity
+ * whose admitted records are the ${n} at ${recs}: ${author} wrote one of
+ * its starting records (no parents, not an erase record), or is an admin
+ * at ${hlc} in ${roster} (if not NULL).  Else 0.
+ */
+int state_may_erase(struct record *const *recs, size_t n,
+    const struct roster *roster, const uint8_t author[KITH_KEY_LEN],
+    uint64_t hlc);
+
+/**
  * state_encoded(s, len):
  * Return ${s}'s canonical encoding; borrowed, valid while ${s} lives.
  */

@@ -1450,20 +1450,18 @@ referral_parties(struct ctx *c, const uint8_t *id, uint8_t to[KITH_KEY_LEN],
     uint8_t from[KITH_KEY_LEN])
 {
 	struct record **recs = NULL;
-	const struct record_header *first = NULL, *h;
-	size_t n = 0, i;
+	const struct record_header *first = NULL;
+	size_t n = 0, i, k = 0;
 	int rc;
 
 	if ((rc = store_entity(c->st, id, &recs, &n)) != 0)
 		return rc;
-	/* The earliest record in version order: (hlc, author, id). */
-	for (i = 0; i < n; i++) {
-		h = record_header(recs[i]);
-		if (first == NULL || h->hlc < first->hlc ||
-		    (h->hlc == first->hlc && memcmp(h->author, first->author,
-		    KITH_KEY_LEN) < 0))
-			first = h;
-	}
+	/* The earliest record in version order. */
+	for (i = 1; i < n; i++)
+		if (record_version_cmp(recs[i], recs[k]) < 0)
+			k = i;
+	if (n > 0)
+		first = record_header(recs[k]);
 	rc = first == NULL || first->naudience == 0 ? KITH_ENOTFOUND : 0;
 	if (rc == 0) {
 		memcpy(to, first->audience[0], KITH_KEY_LEN);
@@ -1846,7 +1844,7 @@ cmd_erase(struct ctx *c, int argc, char **argv)
 	struct body *b = NULL;
 	const char *reason;
 	struct args a;
-	size_t n = 0, i;
+	size_t n = 0;
 	int rc, may = 0;
 
 	if ((rc = parse_args(c, spec, 1, argc, argv, &a)) != 0)
@@ -1860,16 +1858,11 @@ cmd_erase(struct ctx *c, int argc, char **argv)
 	    (rc = find_entity(c, a.pos[0], 0, id, &s)) != 0)
 		return rc;
 	me = kcrypto_key_public(c->key);
-	/* The merge's rule: an author of a starting record, or an admin. */
+	/* The merge's own rule. */
 	if ((rc = store_entity(c->st, id, &recs, &n)) == 0 &&
-	    (rc = store_roster(c->st, &r)) == 0) {
-		may = roster_role(r, me, HLC_MAKE(hlc_wall_ms(), 0xffff)) ==
-		    ROLE_ADMIN;
-		for (i = 0; i < n; i++)
-			may |= record_header(recs[i])->nparents == 0 &&
-			    memcmp(record_header(recs[i])->author, me,
-			    KITH_KEY_LEN) == 0;
-	}
+	    (rc = store_roster(c->st, &r)) == 0)
+		may = state_may_erase(recs, n, r, me,
+		    HLC_MAKE(hlc_wall_ms(), 0xffff));
 	store_records_free(recs, n);
 	roster_free(r);
 	if (rc != 0)
