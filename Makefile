@@ -31,7 +31,7 @@ LIB_OBJ := $(LIB_SRC:%.c=$(B)/%.o) $(B)/gen/config_default.o
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 
-.PHONY: all deps test unit fhir-check cli system fuzz-replay asan fuzz bench vectors clean
+.PHONY: all deps test unit fhir-check cli system fuzz-replay negentropy-conformance asan fuzz bench vectors clean
 # Keep object files between runs (make would delete the test objects).
 .SECONDARY:
 all: $(B)/kith $(B)/kithd $(B)/kith-bench
@@ -69,6 +69,10 @@ $(B)/tests/%: $(B)/tests/unit/%.o $(B)/tests/unit/testutil.o $(B)/libkith.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $^ $(CMOCKA_LIBS) $(LDLIBS)
 
+# test_body watches body_free wipe personal strings: every free of the
+# test and of libkith.a goes through its __wrap_free.
+$(B)/tests/test_body: LDLIBS += -Wl,--wrap=free
+
 # tools/fhir.c is not in libkith.a: its test links it directly.
 $(B)/tools/fhir.o $(B)/tests/unit/test_fhir.o: tools/fhir.h
 $(B)/tests/unit/test_fhir.o: CFLAGS += -Itools
@@ -105,16 +109,30 @@ cli: $(B)/kith
 $(B)/kith-craft: tests/system/craft.c $(B)/libkith.a
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) -o $@ $< $(B)/libkith.a $(LDLIBS)
 
+# kith's side of the Negentropy line protocol (tests/negentropy/).
+$(B)/negentropy-harness: tests/negentropy/harness.c $(B)/libkith.a
+	$(CC) $(CFLAGS) $(PKG_CFLAGS) -o $@ $< $(B)/libkith.a $(LDLIBS)
+
+# The reference suite's scenarios through kith's harness; the messages must
+# be the reference's bytes (tests/negentropy/reference.txt).  NEG_FUZZ of
+# its random scenarios run (recorded: 40).
+NEG_FUZZ ?= 40
+negentropy-conformance: $(B)/negentropy-harness
+	tests/negentropy/conformance --check tests/negentropy/reference.txt \
+	    --fuzz $(NEG_FUZZ) $(B)/negentropy-harness
+
 # Real kithd processes on loopback ports (tests/system/).
 system: $(B)/kith $(B)/kithd $(B)/kith-craft
 	@KITH=$(abspath $(B)/kith) KITHD=$(abspath $(B)/kithd) tests/system/run
 	@KITH=$(abspath $(B)/kith) KITHD=$(abspath $(B)/kithd) \
 	    CRAFT=$(abspath $(B)/kith-craft) tests/system/trust
+	@KITH=$(abspath $(B)/kith) KITHD=$(abspath $(B)/kithd) \
+	    CRAFT=$(abspath $(B)/kith-craft) tests/system/attacks
 	@set -e; if [ -x tests/system/hostile.py ]; then d=$$(mktemp -d); \
 	  tests/system/hostile.py $(abspath $(B)/kith) $(abspath $(B)/kithd) $$d; \
 	  rm -rf $$d; fi
 
-test: all unit fhir-check fuzz-replay cli system
+test: all unit fhir-check fuzz-replay negentropy-conformance cli system
 
 asan:
 	$(MAKE) B=build-asan CC=clang \

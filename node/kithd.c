@@ -12,6 +12,8 @@
 #include <string.h>
 #include <stdarg.h>
 #include <sys/file.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -35,8 +37,9 @@
 #define EX_CONFIG	78
 
 #define TICK_MS		50		/* longest wait in the loop */
-#define PURGE_MS	3600000		/* how often expired bodies go */
+#define PURGE_MS	1000		/* how often to look for expired bodies */
 #define CHECK_MS	50		/* how often to look for others' writes */
+#define LOG_BATCH	4096		/* change-log entries taken per look */
 #define BACKOFF_MIN_MS	1000
 #define BACKOFF_MAX_MS	60000
 
@@ -48,6 +51,7 @@ struct peer {
 	uint64_t retry_ms;	/* not before this, after a failure */
 	uint64_t backoff_ms;
 	int dirty;		/* the store gained records since the last round */
+	int revoked;		/* its key is revoked: no sessions with it */
 	struct store_peer last;	/* as kith peers shows it */
 };
 
@@ -64,9 +68,18 @@ struct daemon {
 	struct peer peers[CONFIG_PEERS_MAX];
 	size_t npeers;
 	uint8_t key[KITH_KEY_LEN];	/* this node's ed25519 key */
-	uint64_t txnid;
+	uint64_t log;		/* the store's change-log counter taken in */
+	int behind;		/* the log had more than one look takes */
+	struct negentropy_item fresh[LOG_BATCH];	/* check_store's */
+	size_t nfresh;
 	uint64_t check_ms;
 	uint64_t purge_ms;	/* when bodies past their expiry last went */
+	/* The roster as of the last membership record taken in. */
+	struct roster *roster;
+	int recheck;		/* it changed: enforce() has work */
+	/* The feed's subscribers, as their subscriptions name them. */
+	struct tpeer *subs;
+	size_t nsubs, capsubs;
 };
 
 static volatile sig_atomic_t stopping, reloading;
@@ -214,75 +227,99 @@ on_changed(void *arg, const char *source)
 			d->peers[i].dirty = 1;
 }
 
+/* A change-log entry: keep it if the order lacks it. */
 static int
-publish_new(void *arg, const struct negentropy_item *it)
+log_one(void *arg, uint64_t hlc, const uint8_t id[KITH_ID_LEN])
 {
 	struct daemon *d = arg;
-	struct record *rec;
 
-	if (store_get(d->st, it->id, &rec) == 0) {
-		sync_node_publish(&d->nd, rec);
-		record_free(rec);
-	}
+	if (order_has(d->nd.order, hlc, id))
+		return 0;	/* a peer's, taken in by its session */
+	d->fresh[d->nfresh].timestamp = hlc;
+	memcpy(d->fresh[d->nfresh++].id, id, KITH_ID_LEN);
 	return 0;
 }
 
 /*
- * Records written by another process (the kith command) since the last
- * look.  Unless ${force}, not while a client session has records in its
- * ingest pipeline: committed but not yet collected, they would look
- * foreign and be published twice.
+ * Records committed since the last look that the order lacks: written by
+ * another process (the kith command), or a session's batch not collected
+ * yet.  Publish them and add them to the order; sync_node_added skips
+ * those it finds there, so each is published once.  The store's change
+ * log is read from the last counter taken, each look from one snapshot,
+ * so no commit is missed whatever its timing.  Unless ${force}, at most
+ * every CHECK_MS.
  */
 static void
 check_store(struct daemon *d, uint64_t now, int force)
 {
-	uint64_t txnid;
-	size_t i, before, after;
+	struct record *rec;
+	uint64_t last;
+	size_t i;
 	int rc;
 
-	if (!force && now - d->check_ms < CHECK_MS)
+	if (!force && !d->behind && now - d->check_ms < CHECK_MS)
 		return;
 	d->check_ms = now;
-	for (i = 0; i < d->npeers && !force; i++)
-		if (d->peers[i].c != NULL && !sync_client_idle(d->peers[i].c))
-			return;	/* look once they are collected */
-	if (store_txnid(d->st, &txnid) != 0 || txnid == d->txnid)
-		return;
-	(void)order_items(d->nd.order, &before);
-	if ((rc = order_refresh(d->nd.order, d->st, publish_new, d)) != 0) {
-		log_warn("cannot scan the store: %s", kith_strerror(rc));
+	d->nfresh = 0;
+	if ((rc = store_log_read(d->st, d->log, LOG_BATCH, log_one, d,
+	    &last)) != 0) {
+		log_warn("cannot read the store's change log: %s",
+		    kith_strerror(rc));
 		return;
 	}
-	d->txnid = txnid;
-	(void)order_items(d->nd.order, &after);
-	if (after > before) {
-		log_info("store gained %zu records written locally",
-		    after - before);
+	d->behind = last - d->log == LOG_BATCH;
+	for (i = 0; i < d->nfresh; i++)
+		if (store_get(d->st, d->fresh[i].id, &rec) == 0) {
+			sync_node_publish(&d->nd, rec);
+			record_free(rec);
+		}
+	/* Not taken in: the next look reads these entries again. */
+	if ((rc = order_merge(d->nd.order, d->fresh, d->nfresh)) != 0) {
+		log_warn("cannot add to the order: %s", kith_strerror(rc));
+		return;
+	}
+	d->log = last;
+	if (d->nfresh > 0) {
+		log_info("store gained records=%zu (change log)", d->nfresh);
 		on_changed(d, NULL);
 	}
 }
 
-/* Drop bodies past their retention date: at start, then hourly. */
+/*
+ * Drop bodies past their retention date, looking each second: reads count
+ * them absent from the moment they expire, and this takes them off disk.
+ */
 static void
 purge_due(struct daemon *d, uint64_t now)
 {
+	uint64_t next;
 	size_t n;
 	int rc;
 
 	if (d->purge_ms != 0 && now - d->purge_ms < PURGE_MS)
 		return;
 	d->purge_ms = now;
+	if (store_next_expiry(d->st, &next) != 0 || next == 0 ||
+	    next > hlc_wall_ms())
+		return;
 	if ((rc = store_purge(d->st, hlc_wall_ms(), &n)) != 0)
 		log_warn("cannot purge expired bodies: %s", kith_strerror(rc));
 	else if (n > 0)
 		log_info("purged %zu bodies past their retention date", n);
 }
 
+static void take_roster(struct daemon *);
+
+/*
+ * Before a HELLO is answered: the order, and the roster it is checked
+ * against, as new as what ZAP saw when it let the client in.
+ */
 static void
 on_refresh(void *arg)
 {
 
 	check_store(arg, sync_now_ms(), 1);
+	take_roster(arg);
 }
 
 /*
@@ -294,14 +331,11 @@ static uint64_t
 round_interval_ms(struct daemon *d)
 {
 	const struct roster_entry *e;
-	struct roster *r = NULL;
 	uint64_t s = d->cfg.interval_s;
 
-	if (store_roster(d->st, &r) == 0 &&
-	    (e = roster_find(r, d->key)) != NULL && e->role == ROLE_PCN &&
-	    e->revoked == 0 && d->cfg.pcn_interval_s < s)
+	if ((e = roster_find(d->roster, d->key)) != NULL &&
+	    e->role == ROLE_PCN && e->revoked == 0 && d->cfg.pcn_interval_s < s)
 		s = d->cfg.pcn_interval_s;
-	roster_free(r);
 	return s * 1000;
 }
 
@@ -340,7 +374,13 @@ session_done(struct daemon *d, struct peer *p, int rc, uint64_t now)
 			p->backoff_ms = BACKOFF_MAX_MS;
 		p->retry_ms = p->next_ms = now + p->backoff_ms;
 		p->dirty = 1;
+		/* Refused: this node's key is not welcome there for now. */
+		if (sync_client_refused(p->c) != 0) {
+			p->backoff_ms = BACKOFF_MAX_MS;
+			p->retry_ms = p->next_ms = now + p->backoff_ms;
+		}
 		log_warn("peer error peer=%s: %s%s%s; retry in %llus", p->ep,
+		    sync_client_refused(p->c) != 0 ? "refused this node" :
 		    kith_strerror(rc), *sync_client_error(p->c) ? ": " : "",
 		    sync_client_error(p->c),
 		    (unsigned long long)(p->backoff_ms / 1000));
@@ -362,7 +402,7 @@ start_due(struct daemon *d, uint64_t now)
 	for (i = 0; i < d->npeers; i++) {
 		struct peer *p = &d->peers[i];
 
-		if (p->c != NULL || now < p->retry_ms ||
+		if (p->c != NULL || p->revoked || now < p->retry_ms ||
 		    !(p->dirty || now >= p->next_ms))
 			continue;
 		p->dirty = 0;
@@ -377,54 +417,6 @@ start_due(struct daemon *d, uint64_t now)
 			    (unsigned long long)(p->backoff_ms / 1000));
 		}
 	}
-}
-
-static int
-run(struct daemon *d)
-{
-	struct tpoll items[1 + 2 * CONFIG_PEERS_MAX];
-	uint64_t now;
-	size_t n, i;
-	int rc;
-
-	while (!stopping) {
-		if (reloading) {
-			reloading = 0;
-			reload(d);
-		}
-		now = sync_now_ms();
-		start_due(d, now);
-		n = 0;
-		if (d->listen != NULL) {
-			items[n].sock = d->listen;
-			items[n++].fd = -1;
-		}
-		for (i = 0; i < d->npeers; i++) {
-			if (d->peers[i].c == NULL)
-				continue;
-			n += sync_client_poll(d->peers[i].c, items + n);
-		}
-		if ((rc = transport_poll(d->t, items, n, TICK_MS)) < 0) {
-			log_warn("poll failed: %s", kith_strerror(rc));
-			return EX_SOFTWARE;
-		}
-		now = sync_now_ms();
-		if (d->srv != NULL && items[0].readable)
-			sync_server_read(d->srv, now);
-		for (i = 0; i < d->npeers; i++) {
-			struct peer *p = &d->peers[i];
-
-			if (p->c == NULL)
-				continue;
-			if ((rc = sync_client_step(p->c, now)) != 0)
-				session_done(d, p, rc, now);
-		}
-		if (d->srv != NULL)
-			sync_server_expire(d->srv, now);
-		check_store(d, now, 0);
-		purge_due(d, now);
-	}
-	return EX_OK;
 }
 
 /* Parse the command line into ${d}; an exit code, or -1 to go on. */
@@ -485,14 +477,73 @@ parse_args(struct daemon *d, int argc, char **argv, struct config *flags)
 }
 
 /*
+ * The roster entry of the CURVE key ${x}: that of either ed25519 key that
+ * maps to it (a revoked one first), or NULL.  ${ed} gets those keys.
+ */
+static const struct roster_entry *
+entry_of(const struct roster *r, const uint8_t x[32], uint8_t ed[2][32],
+    size_t *ned)
+{
+	const struct roster_entry *e = NULL, *f;
+	size_t i;
+
+	*ned = kcrypto_ed25519_from_x25519(x, ed);
+	for (i = 0; i < *ned; i++)
+		if ((f = roster_find(r, ed[i])) != NULL &&
+		    (e == NULL || f->revoked != 0))
+			e = f;
+	return e;
+}
+
+/*
+ * May roster entry ${e} (NULL: a key not in the roster) use the socket of
+ * ${role}?  Return 0, or the refusal's code with ${why}.
+ */
+static int
+verdict(struct daemon *d, const struct roster_entry *e, int role, char *why,
+    size_t size)
+{
+	char ban[SYNC_WHY_MAX + 1];
+	unsigned left;
+
+	if (e == NULL || e->role == ROLE_NONE) {
+		snprintf(why, size, "not a member");
+		return KITH_ENOTFOUND;
+	}
+	if (e->revoked != 0) {
+		snprintf(why, size, "revoked");
+		return KITH_EREVOKED;
+	}
+	if (role == TSOCK_PUB ? e->role == ROLE_PCN : e->role == ROLE_OBSERVER) {
+		snprintf(why, size, "role %s", roster_role_name(e->role));
+		return KITH_EDENIED;
+	}
+	if (role == TSOCK_LISTEN && d->srv != NULL &&
+	    (left = sync_server_banned(d->srv, e->key, sync_now_ms(), ban,
+	    sizeof(ban))) > 0) {
+		snprintf(why, size, "banned for %u s: %s", left, ban);
+		return KITH_EDENIED;
+	}
+	return 0;
+}
+
+/*
  * ZAP: admit a CURVE client by the roster's word on its key.  The sync
  * socket takes admins, members and PCNs (a PCN's sessions are scoped to
  * what is addressed to it); the feed takes admins, members and observers.
  * A PCN gets no feed: PUB/SUB cannot filter per subscriber, and the feed
  * carries other organisations' records.  An admitted client is named by
  * its ed25519 key in hex, which the sync server reads back as tpeer.user.
- * The roster is computed per call: it is small, and a revocation takes
- * effect at the next connection.
+ *
+ * A refused client of the sync socket is admitted all the same, under a
+ * user id that marks it refused (sync_refusal): the server answers its
+ * first message with an ERROR saying why and cuts it, and logs it under
+ * the ed25519 key its HELLO names.  The feed has no messages to answer:
+ * a refused subscriber gets ZAP status 400 (its client sees that code),
+ * and the log names the two ed25519 keys its CURVE key stands for, unless
+ * the roster knows which.  The roster is computed per call: it is small,
+ * and a revocation takes effect at the next connection (kithd cuts the
+ * open ones, see enforce).
  */
 static int
 admit(void *arg, int role, const uint8_t client_pk[32],
@@ -502,10 +553,10 @@ admit(void *arg, int role, const uint8_t client_pk[32],
 	const struct roster_entry *e = NULL;
 	struct roster *r = NULL;
 	const char *sock = role == TSOCK_PUB ? "feed" : "sync";
-	const char *why = NULL;
-	char hex[2 * KITH_KEY_LEN + 1];
-	char reason[64];
-	int rc, ok;
+	char hex[2 * (2 * KITH_KEY_LEN) + 2], why[SYNC_WHY_MAX + 40];
+	uint8_t ed[2][32];
+	size_t ned;
+	int rc, code;
 
 	user[0] = '\0';
 	if ((rc = store_roster(d->st, &r)) != 0) {
@@ -513,33 +564,211 @@ admit(void *arg, int role, const uint8_t client_pk[32],
 		    "roster: %s", sock, kith_strerror(rc));
 		return -1;
 	}
-	if ((e = roster_find_x25519(r, client_pk)) == NULL)
-		why = "not a member";
-	else if (e->revoked != 0)
-		why = "revoked";
-	else if (e->role == ROLE_NONE)
-		why = "not a member";
-	else {
-		ok = role == TSOCK_PUB ? e->role != ROLE_PCN :
-		    e->role != ROLE_OBSERVER;
-		if (!ok) {
-			snprintf(reason, sizeof(reason), "role %s",
-			    roster_role_name(e->role));
-			why = reason;
-		}
-	}
+	e = entry_of(r, client_pk, ed, &ned);
+	code = verdict(d, e, role, why, sizeof(why));
 	if (e != NULL)
 		kith_hex(hex, e->key, KITH_KEY_LEN);
-	else
-		kith_hex(hex, client_pk, 32);
+	if (code == 0)
+		snprintf(user, TRANSPORT_USER_MAX + 1, "%s", hex);
+	else if (role == TSOCK_LISTEN)
+		sync_refusal(user, TRANSPORT_USER_MAX + 1, code,
+		    e != NULL ? e->key : client_pk, e == NULL, why);
 	roster_free(r);
-	if (why != NULL) {
-		log_warn("refused connection key=%s socket=%s reason=%s", hex,
-		    sock, why);
-		return -1;
+	if (code == 0 || role == TSOCK_LISTEN)
+		return 0;
+	if (e == NULL && ned == 2) {
+		kith_hex(hex, ed[0], KITH_KEY_LEN);
+		hex[2 * KITH_KEY_LEN] = '|';
+		kith_hex(hex + 2 * KITH_KEY_LEN + 1, ed[1], KITH_KEY_LEN);
+	} else if (e == NULL) {
+		snprintf(hex, sizeof(hex), "x25519:");
+		kith_hex(hex + 7, client_pk, 32);
 	}
-	snprintf(user, TRANSPORT_USER_MAX + 1, "%s", hex);
-	return 0;
+	log_warn("refused connection key=%s socket=%s reason=%s", hex, sock,
+	    why);
+	return -1;
+}
+
+/* nd.allowed: the cached roster's word on a sync client's key. */
+static int
+may_sync(void *arg, const uint8_t key[KITH_KEY_LEN], char *why, size_t size)
+{
+	struct daemon *d = arg;
+
+	return verdict(d, roster_find(d->roster, key), TSOCK_LISTEN, why,
+	    size);
+}
+
+/*
+ * A feed subscription from ${from}: keep its connection, by descriptor,
+ * to cut it if its key loses the right to the feed; cut it now if it has
+ * (a revocation taken in after ZAP let it in).
+ */
+static void
+on_subscription(struct daemon *d, const struct tpeer *from)
+{
+	struct tpeer *ns;
+	uint8_t key[KITH_KEY_LEN];
+	char why[SYNC_WHY_MAX + 40];
+	size_t i;
+
+	for (i = 0; i < d->nsubs && d->subs[i].fd != from->fd; i++)
+		;
+	if (i == d->nsubs) {
+		if (d->nsubs == d->capsubs) {
+			size_t cap = d->capsubs ? 2 * d->capsubs : 16;
+
+			if ((ns = realloc(d->subs, cap * sizeof(*ns))) == NULL)
+				return;
+			d->subs = ns;
+			d->capsubs = cap;
+		}
+		d->nsubs++;
+	}
+	d->subs[i] = *from;	/* a descriptor reused: the new connection */
+	if (kith_unhex(key, KITH_KEY_LEN, from->user) != 0 ||
+	    verdict(d, roster_find(d->roster, key), TSOCK_PUB, why,
+	    sizeof(why)) != 0) {
+		log_warn("feed closed subscriber=%s: %s", from->user, why);
+		tsock_drop(d->feed, from);
+	}
+}
+
+/* Read the feed's subscriptions (XPUB queues them until read). */
+static void
+read_feed(struct daemon *d)
+{
+	struct tpeer from;
+	const uint8_t *p;
+	size_t n, count;
+
+	/* The roster ZAP admitted them by may be newer than the cached one. */
+	check_store(d, sync_now_ms(), 1);
+	take_roster(d);
+	for (count = 0; count < 256; count++) {
+		if (tsock_recv(d->feed, &from, &p, &n) != 0)
+			break;
+		if (n > 0 && p[0] == 1)
+			on_subscription(d, &from);
+	}
+}
+
+/* If a membership record went in, take the roster again. */
+static void
+take_roster(struct daemon *d)
+{
+	struct roster *r = NULL;
+	int rc;
+
+	if (!d->nd.members)
+		return;
+	d->nd.members = 0;
+	if ((rc = store_roster(d->st, &r)) != 0) {
+		log_warn("cannot read the roster: %s", kith_strerror(rc));
+		d->nd.members = 1;	/* try again */
+		return;
+	}
+	roster_free(d->roster);
+	d->roster = r;
+	d->recheck = 1;
+}
+
+/*
+ * A membership record went in: take the roster again, and end what it no
+ * longer allows: sync sessions of a key revoked (or of a role that may not
+ * sync), feed subscriptions likewise, and this node's sessions with a
+ * peer whose key is revoked (no new ones start with it).
+ */
+static void
+enforce(struct daemon *d)
+{
+	const struct roster_entry *e;
+	const struct roster *r;
+	uint8_t key[KITH_KEY_LEN];
+	char why[SYNC_WHY_MAX + 40];
+	size_t i;
+
+	take_roster(d);
+	if (!d->recheck)
+		return;
+	d->recheck = 0;
+	r = d->roster;
+	if (d->srv != NULL)
+		sync_server_recheck(d->srv);
+	for (i = 0; i < d->nsubs; i++)
+		if (kith_unhex(key, KITH_KEY_LEN, d->subs[i].user) == 0 &&
+		    verdict(d, roster_find(r, key), TSOCK_PUB, why,
+		    sizeof(why)) != 0) {
+			log_warn("feed closed subscriber=%s: %s",
+			    d->subs[i].user, why);
+			tsock_drop(d->feed, &d->subs[i]);
+			d->subs[i--] = d->subs[--d->nsubs];
+		}
+	for (i = 0; i < d->npeers; i++) {
+		struct peer *p = &d->peers[i];
+
+		e = roster_find(r, p->key);
+		if (p->revoked == (e != NULL && e->revoked != 0))
+			continue;
+		if (!(p->revoked = !p->revoked))
+			continue;
+		log_warn("peer revoked peer=%s: no more sessions with it%s",
+		    p->ep, p->c != NULL ? "; its session closed" : "");
+		sync_client_free(p->c);	/* commits what arrived */
+		p->c = NULL;
+	}
+}
+
+static int
+run(struct daemon *d)
+{
+	struct tpoll items[2 + 2 * CONFIG_PEERS_MAX];
+	uint64_t now;
+	size_t n, i;
+	int rc;
+
+	while (!stopping) {
+		if (reloading) {
+			reloading = 0;
+			reload(d);
+		}
+		enforce(d);
+		now = sync_now_ms();
+		start_due(d, now);
+		n = 0;
+		items[n].sock = d->listen;	/* NULL: polls nothing */
+		items[n++].fd = -1;
+		items[n].sock = d->feed;
+		items[n++].fd = -1;
+		for (i = 0; i < d->npeers; i++) {
+			if (d->peers[i].c == NULL)
+				continue;
+			n += sync_client_poll(d->peers[i].c, items + n);
+		}
+		if ((rc = transport_poll(d->t, items, n,
+		    d->behind ? 0 : TICK_MS)) < 0) {
+			log_warn("poll failed: %s", kith_strerror(rc));
+			return EX_SOFTWARE;
+		}
+		now = sync_now_ms();
+		if (d->srv != NULL && items[0].readable)
+			sync_server_read(d->srv, now);
+		if (d->feed != NULL && items[1].readable)
+			read_feed(d);
+		for (i = 0; i < d->npeers; i++) {
+			struct peer *p = &d->peers[i];
+
+			if (p->c == NULL)
+				continue;
+			if ((rc = sync_client_step(p->c, now)) != 0)
+				session_done(d, p, rc, now);
+		}
+		if (d->srv != NULL)
+			sync_server_expire(d->srv, now);
+		check_store(d, now, 0);
+		purge_due(d, now);
+	}
+	return EX_OK;
 }
 
 /* The node key's X25519 pair becomes the transport's CURVE identity. */
@@ -608,6 +837,24 @@ lock_home(struct daemon *d, int *fd)
 	return -1;
 }
 
+/*
+ * No core dumps: the daemon's memory holds the node's secret key and the
+ * personal data it opens.  RLIMIT_CORE 0 stops the file; not dumpable
+ * also keeps other processes of the user from reading the memory through
+ * /proc or ptrace, and stops a core_pattern pipe, which ignores the limit.
+ */
+static int
+no_core_dumps(void)
+{
+	struct rlimit rl = { 0, 0 };
+
+	if (setrlimit(RLIMIT_CORE, &rl) != 0 ||
+	    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0)
+		return fail(EX_SOFTWARE, "cannot disable core dumps: %s",
+		    strerror(errno));
+	return -1;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -619,7 +866,8 @@ main(int argc, char **argv)
 	int rc, code, lockfd = -1;
 
 	memset(&flags, 0, sizeof(flags));
-	if ((code = parse_args(&d, argc, argv, &flags)) >= 0)
+	if ((code = parse_args(&d, argc, argv, &flags)) >= 0 ||
+	    (code = no_core_dumps()) >= 0)
 		return code;
 	if (kcrypto_init() != 0)
 		return fail(EX_SOFTWARE, "cannot initialise libsodium");
@@ -649,6 +897,11 @@ main(int argc, char **argv)
 		return fail(EX_CONFIG, "%s: no kith store in %s; create one "
 		    "with: kith --home %s init --name ORG", d.conf, d.home,
 		    d.home);
+	if (d.st == NULL && rc == KITH_EVERSION)
+		return fail(EX_CONFIG, "the store in %s was written by another "
+		    "version of kith; this kithd reads protocol %d stores "
+		    "only: start again with kith init in a new home", d.home,
+		    KITH_PROTO_VERSION);
 	if (d.st == NULL)
 		return fail(EX_IOERR, "cannot open the store in %s: %s",
 		    d.home, kith_strerror(rc));
@@ -681,7 +934,8 @@ main(int argc, char **argv)
 	    (code = bind_one(&d, TSOCK_PUB, d.cfg.feed, d.cfg.feed_line,
 	    "feed", &d.feed)) >= 0)
 		goto out;
-	if ((rc = store_txnid(d.st, &d.txnid)) != 0 ||
+	/* The log's counter first: the scan holds at least what it names. */
+	if ((rc = store_log_last(d.st, &d.log)) != 0 ||
 	    (rc = order_refresh(d.nd.order, d.st, NULL, NULL)) != 0) {
 		code = fail(EX_IOERR, "cannot read the store: %s",
 		    kith_strerror(rc));
@@ -692,7 +946,10 @@ main(int argc, char **argv)
 	d.nd.feed = d.feed;
 	d.nd.changed = on_changed;
 	d.nd.refresh = on_refresh;
+	d.nd.allowed = may_sync;
 	d.nd.arg = &d;
+	d.nd.members = 1;	/* take the roster before anything */
+	memcpy(d.nd.key, d.key, KITH_KEY_LEN);
 	snprintf(d.nd.name, sizeof(d.nd.name), "%.64s", d.cfg.name);
 	if (d.listen != NULL &&
 	    (d.srv = sync_server_new(&d.nd, d.listen)) == NULL) {
@@ -703,8 +960,9 @@ main(int argc, char **argv)
 	log_open("kithd");
 	(void)order_items(d.nd.order, &n);
 	log_info("start home=%s listen=%s feed=%s peers=%zu records=%zu "
-	    "pid=%ld", d.home, d.cfg.listen[0] ? d.cfg.listen : "-",
-	    d.cfg.feed[0] ? d.cfg.feed : "-", d.npeers, n, (long)getpid());
+	    "pid=%ld dumpable=%d", d.home, d.cfg.listen[0] ? d.cfg.listen : "-",
+	    d.cfg.feed[0] ? d.cfg.feed : "-", d.npeers, n, (long)getpid(),
+	    prctl(PR_GET_DUMPABLE, 0, 0, 0, 0));
 	code = run(&d);
 	log_info("stop rejected=%llu dropped=%llu",
 	    (unsigned long long)d.nd.rejected,
@@ -717,6 +975,8 @@ out:
 	tsock_close(d.feed);
 	transport_free(d.t);
 	order_free(d.nd.order);
+	roster_free(d.roster);
+	free(d.subs);
 	store_close(d.st);
 	if (lockfd >= 0)
 		close(lockfd);

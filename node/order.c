@@ -181,6 +181,14 @@ out:
 	return rc;
 }
 
+int
+order_has(const struct order *o, uint64_t hlc, const uint8_t *id)
+{
+	size_t p = lower(o, hlc, id);
+
+	return p < o->n && item_cmp(&o->v[p], hlc, id) == 0;
+}
+
 const struct negentropy_item *
 order_items(const struct order *o, size_t *n)
 {

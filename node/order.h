@@ -49,6 +49,12 @@ int order_refresh(struct order *o, struct store *st, order_new_fn *fn,
 int order_merge(struct order *o, struct negentropy_item *items, size_t k);
 
 /**
+ * order_has(o, hlc, id):
+ * Return 1 if ${o} holds the item (${hlc}, ${id}), else 0.
+ */
+int order_has(const struct order *o, uint64_t hlc, const uint8_t *id);
+
+/**
  * order_items(o, n):
  * Return the sorted items and set ${*n}; borrowed until ${o} next changes.
  */

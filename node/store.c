@@ -8,6 +8,8 @@
 
 #include <lmdb.h>
 
+#include "body.h"
+#include "chain.h"
 #include "hlc.h"
 #include "kcrypto.h"
 #include "record.h"
@@ -19,19 +21,29 @@
  * Named databases.  Keys are big-endian so that LMDB's byte order is the
  * numeric order:
  *   rec    hlc(8) id(32)  -> signed header    (the reconciliation order)
- *   body   hlc(8) id(32)  -> body             (absent once erased)
+ *   body   hlc(8) id(32)  -> body             (absent: erased, expired,
+ *                                              or not received yet)
  *   ids    id(32)         -> hlc(8)
- *   seq    author(32) seq(8) -> id(32)        (dupsort: forks keep both)
+ *   seq    author(32) seq(8) -> id(32) prev(32)  (dupsort: forks keep both)
  *   ent    entity(16)     -> hlc(8) id(32)    (dupsort, fixed size)
  *   state  entity(16)     -> state encoding
  *   kind   kind(2) entity(16) -> ""
- *   forks  author(32)     -> count(8)
+ *   forks  author(32)     -> fork point(8)    (the least seq forked at)
  *   deny   entity(16)     -> ""               (erased entities: no bodies)
+ *   mship  hlc(8) id(32)  -> ""               (charter, member and revoke
+ *                                              records, by record kind)
+ *   aud    key(32) hlc(8) id(32) -> ""        (records addressed to key)
+ *   nobody hlc(8) id(32)  -> ""               (bodies wanted from peers)
+ *   expiry ms(8) hlc(8) id(32) -> ""          (held bodies that expire)
+ *   orphan entity(16)     -> ""               (records but no genesis)
+ *   merge  entity(16)     -> merge cache      (large entities: state_add)
  *   peers  endpoint       -> peer record      (sync daemon)
  *   meta   name           -> value
+ *   log    counter(8)     -> hlc(8) id(32)    (every insert, in order)
  */
 enum { DB_REC, DB_BODY, DB_IDS, DB_SEQ, DB_ENT, DB_STATE, DB_KIND, DB_FORKS,
-	DB_DENY, DB_PEERS, DB_META, DB_COUNT };
+	DB_DENY, DB_MSHIP, DB_AUD, DB_NOBODY, DB_EXPIRY, DB_ORPHAN, DB_MERGE,
+	DB_PEERS, DB_META, DB_LOG, DB_COUNT };
 
 static const struct {
 	const char *name;
@@ -40,20 +52,31 @@ static const struct {
 	[DB_REC] = { "rec", 0 },
 	[DB_BODY] = { "body", 0 },
 	[DB_IDS] = { "ids", 0 },
-	[DB_SEQ] = { "seq", MDB_DUPSORT },
+	[DB_SEQ] = { "seq", MDB_DUPSORT | MDB_DUPFIXED },
 	[DB_ENT] = { "ent", MDB_DUPSORT | MDB_DUPFIXED },
 	[DB_STATE] = { "state", 0 },
 	[DB_KIND] = { "kind", 0 },
 	[DB_FORKS] = { "forks", 0 },
 	[DB_DENY] = { "deny", 0 },
+	[DB_MSHIP] = { "mship", 0 },
+	[DB_AUD] = { "aud", 0 },
+	[DB_NOBODY] = { "nobody", 0 },
+	[DB_EXPIRY] = { "expiry", 0 },
+	[DB_ORPHAN] = { "orphan", 0 },
+	[DB_MERGE] = { "merge", 0 },
 	[DB_PEERS] = { "peers", 0 },
 	[DB_META] = { "meta", 0 },
+	[DB_LOG] = { "log", 0 },
 };
 
 #define KEY_LEN		(8 + KITH_ID_LEN)	/* hlc || id */
 #define SEQKEY_LEN	(KITH_KEY_LEN + 8)
+#define SEQVAL_LEN	(2 * KITH_ID_LEN)	/* id || prev */
 #define KINDKEY_LEN	(2 + KITH_ENTITY_LEN)
-#define SCHEMA_VERSION	1
+#define AUDKEY_LEN	(KITH_KEY_LEN + KEY_LEN)
+#define EXPKEY_LEN	(8 + KEY_LEN)
+/* 2: protocol version 2 records, chains, genesis, membership by kind. */
+#define SCHEMA_VERSION	2
 
 struct store {
 	MDB_env *env;
@@ -62,6 +85,13 @@ struct store {
 	int rdonly;
 	int have_network;
 	uint8_t network[KITH_NETWORK_LEN];
+	/*
+	 * The roster as of membership generation ${roster_gen} (meta "rgen").
+	 * Only write transactions use it, and LMDB lets one run at a time.
+	 */
+	struct roster *roster;
+	uint64_t roster_gen;
+	size_t cache_min;	/* entities this large keep a merge cache */
 	char path[4096];
 };
 
@@ -195,15 +225,20 @@ open_dbs(struct store *st)
 	MDB_txn *txn;
 	uint8_t ver = SCHEMA_VERSION;
 	MDB_val v;
-	int i, rc;
+	int i, rc, missing = 0;
 
 	if ((rc = txn_begin(st, st->rdonly ? MDB_RDONLY : 0, &txn)) != 0)
 		return rc;
 	for (i = 0; i < DB_COUNT; i++) {
 		rc = mdb_dbi_open(txn, dbs[i].name,
 		    dbs[i].flags | (st->rdonly ? 0 : MDB_CREATE), &st->dbi[i]);
+		/* Opened to read: a store of another schema lacks some. */
+		if (rc == MDB_NOTFOUND && st->rdonly) {
+			missing = 1;
+			continue;
+		}
 		if (rc != 0) {
-			rc = rc == MDB_NOTFOUND ? KITH_ECORRUPT : mdb_err(rc);
+			rc = mdb_err(rc);
 			goto fail;
 		}
 	}
@@ -213,6 +248,8 @@ open_dbs(struct store *st)
 	else if (rc == 0 && (v.mv_size != 1 ||
 	    *(uint8_t *)v.mv_data != SCHEMA_VERSION))
 		rc = KITH_EVERSION;
+	if (missing && rc != KITH_EVERSION)
+		rc = KITH_ECORRUPT;
 	if (rc != 0)
 		goto fail;
 	if ((rc = load_network(st, txn)) != 0 && rc != KITH_ENOTFOUND)
@@ -239,6 +276,7 @@ store_open(const char *dir, int flags, uint64_t max_map, int *rc)
 	}
 	snprintf(st->path, sizeof(st->path), "%s", dir);
 	st->max_map = max_map ? max_map : STORE_MAP_MAX;
+	st->cache_min = STORE_CACHE_MIN;
 	st->rdonly = (flags & STORE_RDONLY) != 0;
 	snprintf(data, sizeof(data), "%s/data.mdb", dir);
 	if (stat(data, &sb) != 0) {
@@ -287,6 +325,13 @@ fail:
 }
 
 void
+store_set_cache_min(struct store *st, size_t n)
+{
+
+	st->cache_min = n;
+}
+
+void
 store_close(struct store *st)
 {
 
@@ -294,6 +339,7 @@ store_close(struct store *st)
 		return;
 	if (st->env != NULL)
 		mdb_env_close(st->env);
+	roster_free(st->roster);
 	free(st);
 }
 
@@ -316,12 +362,14 @@ store_network(struct store *st, uint8_t out[KITH_NETWORK_LEN])
 	return 0;
 }
 
-/* Read a record by its (hlc, id) key within ${txn}. */
+/* Read a record by its (hlc, id) key within ${txn}; expired bodies hide. */
 static int
 load_key(struct store *st, MDB_txn *txn, const uint8_t key[KEY_LEN],
     struct record **out)
 {
 	MDB_val k = { KEY_LEN, (void *)key }, sh, body;
+	struct record *rec = NULL;
+	uint64_t exp;
 	int rc, brc;
 
 	if ((rc = mdb_err(mdb_get(txn, st->dbi[DB_REC], &k, &sh))) != 0)
@@ -330,8 +378,18 @@ load_key(struct store *st, MDB_txn *txn, const uint8_t key[KEY_LEN],
 	if (brc != 0 && brc != MDB_NOTFOUND)
 		return mdb_err(brc);
 	rc = record_decode(sh.mv_data, sh.mv_size,
-	    brc == 0 ? body.mv_data : NULL, brc == 0 ? body.mv_size : 0, out);
-	return rc == KITH_ENOMEM ? rc : rc != 0 ? KITH_ECORRUPT : 0;
+	    brc == 0 ? body.mv_data : NULL, brc == 0 ? body.mv_size : 0, &rec);
+	if (rc != 0)
+		return rc == KITH_ENOMEM ? rc : KITH_ECORRUPT;
+	/* A body counts as absent from the moment it expires, everywhere. */
+	exp = record_header(rec)->expiry;
+	if (brc == 0 && exp != 0 && exp <= hlc_wall_ms()) {
+		rc = record_strip(rec, out);
+		record_free(rec);
+		return rc;
+	}
+	*out = rec;
+	return 0;
 }
 
 static int
@@ -428,6 +486,54 @@ kind_key(uint8_t key[KINDKEY_LEN], uint64_t kind, const uint8_t *entity)
 	memcpy(key + 2, entity, KITH_ENTITY_LEN);
 }
 
+static int
+put_empty(struct store *st, MDB_txn *txn, int db, const void *key,
+    size_t len)
+{
+	MDB_val k = { len, (void *)key }, empty = { 0, "" };
+
+	return mdb_err(mdb_put(txn, st->dbi[db], &k, &empty, 0));
+}
+
+/* Delete ${key} from ${db}; absent is fine. */
+static int
+del_key(struct store *st, MDB_txn *txn, int db, const void *key, size_t len)
+{
+	MDB_val k = { len, (void *)key };
+	int rc;
+
+	rc = mdb_del(txn, st->dbi[db], &k, NULL);
+	return rc == MDB_NOTFOUND ? 0 : mdb_err(rc);
+}
+
+static int
+has_key(struct store *st, MDB_txn *txn, int db, const void *key, size_t len,
+    int *yes)
+{
+	MDB_val k = { len, (void *)key }, v;
+	int rc;
+
+	rc = mdb_get(txn, st->dbi[db], &k, &v);
+	*yes = rc == 0;
+	return rc == 0 || rc == MDB_NOTFOUND ? 0 : mdb_err(rc);
+}
+
+static void
+expiry_key(uint8_t out[EXPKEY_LEN], uint64_t expiry, const uint8_t *key)
+{
+
+	put_be64(out, expiry);
+	memcpy(out + 8, key, KEY_LEN);
+}
+
+/* Is the body of a record with header ${h} expired now? */
+static int
+expired_now(const struct record_header *h)
+{
+
+	return h->expiry != 0 && h->expiry <= hlc_wall_ms();
+}
+
 /* Drop ${entity}'s state and its kind index entry, if it has them. */
 static int
 drop_state(struct store *st, MDB_txn *txn, const uint8_t *entity)
@@ -435,9 +541,10 @@ drop_state(struct store *st, MDB_txn *txn, const uint8_t *entity)
 	struct state *old;
 	uint8_t kk[KINDKEY_LEN];
 	MDB_val k = { KITH_ENTITY_LEN, (void *)entity }, v;
-	MDB_val kkv = { KINDKEY_LEN, kk };
 	int rc;
 
+	if ((rc = del_key(st, txn, DB_MERGE, entity, KITH_ENTITY_LEN)) != 0)
+		return rc;
 	if ((rc = mdb_get(txn, st->dbi[DB_STATE], &k, &v)) == MDB_NOTFOUND)
 		return 0;
 	if (rc != 0)
@@ -445,42 +552,78 @@ drop_state(struct store *st, MDB_txn *txn, const uint8_t *entity)
 	if (state_decode(v.mv_data, v.mv_size, &old) == 0) {
 		kind_key(kk, state_kind(old), entity);
 		state_free(old);
-		if ((rc = mdb_del(txn, st->dbi[DB_KIND], &kkv, NULL)) != 0 &&
-		    rc != MDB_NOTFOUND)
-			return mdb_err(rc);
+		if ((rc = del_key(st, txn, DB_KIND, kk, KINDKEY_LEN)) != 0)
+			return rc;
 	}
 	return mdb_err(mdb_del(txn, st->dbi[DB_STATE], &k, NULL));
 }
 
 /*
- * An erased entity keeps its signed headers but no bodies, except the
- * erase records' own: drop them, and deny the entity bodies from now on.
+ * The bodies ${recs} hold or lack follow the entity's erasure: an erased
+ * entity keeps its signed headers but no bodies except the erase records'
+ * own, and takes none from now on (the deny-set); one that is not erased
+ * wants every body it lacks that has not expired, from its peers.
  */
 static int
-erase_bodies(struct store *st, MDB_txn *txn, struct record *const *recs,
-    size_t n)
+follow_erasure(struct store *st, MDB_txn *txn, struct record *const *recs,
+    size_t n, int erased)
 {
 	const struct record_header *h;
-	uint8_t key[KEY_LEN];
-	MDB_val k = { KITH_ENTITY_LEN, (void *)record_header(recs[0])->entity };
-	MDB_val empty = { 0, "" };
+	const uint8_t *entity = record_header(recs[0])->entity;
+	uint8_t key[KEY_LEN], ek[EXPKEY_LEN];
 	size_t i, blen;
+	int rc, denied;
+
+	if ((rc = has_key(st, txn, DB_DENY, entity, KITH_ENTITY_LEN,
+	    &denied)) != 0)
+		return rc;
+	if (!erased && !denied)
+		return 0;
+	if (erased && !denied &&
+	    (rc = put_empty(st, txn, DB_DENY, entity, KITH_ENTITY_LEN)) != 0)
+		return rc;
+	if (!erased && (rc = del_key(st, txn, DB_DENY, entity,
+	    KITH_ENTITY_LEN)) != 0)
+		return rc;
+	for (i = 0; i < n && rc == 0; i++) {
+		h = record_header(recs[i]);
+		make_key(key, h->hlc, record_id(recs[i]));
+		if (h->kind == KITH_KIND_ERASE)
+			continue;
+		if (!erased) {
+			/* No longer erased: what it lacks is wanted again. */
+			if (record_body(recs[i], &blen) == NULL &&
+			    !expired_now(h))
+				rc = put_empty(st, txn, DB_NOBODY, key,
+				    KEY_LEN);
+			continue;
+		}
+		expiry_key(ek, h->expiry, key);
+		if ((rc = del_key(st, txn, DB_BODY, key, KEY_LEN)) == 0 &&
+		    (rc = del_key(st, txn, DB_NOBODY, key, KEY_LEN)) == 0 &&
+		    h->expiry != 0)
+			rc = del_key(st, txn, DB_EXPIRY, ek, EXPKEY_LEN);
+	}
+	return rc;
+}
+
+/* Put ${entity}'s state ${s}, and its merge cache if there is one. */
+static int
+write_state(struct store *st, MDB_txn *txn, const uint8_t *entity,
+    const struct state *s, const uint8_t *cache, size_t clen)
+{
+	MDB_val k = { KITH_ENTITY_LEN, (void *)entity }, v;
+	size_t len;
 	int rc;
 
-	if ((rc = mdb_put(txn, st->dbi[DB_DENY], &k, &empty, 0)) != 0)
-		return mdb_err(rc);
-	for (i = 0; i < n; i++) {
-		h = record_header(recs[i]);
-		if (h->kind == KITH_KIND_ERASE ||
-		    record_body(recs[i], &blen) == NULL)
-			continue;
-		make_key(key, h->hlc, record_id(recs[i]));
-		k = (MDB_val){ KEY_LEN, key };
-		if ((rc = mdb_del(txn, st->dbi[DB_BODY], &k, NULL)) != 0 &&
-		    rc != MDB_NOTFOUND)
-			return mdb_err(rc);
-	}
-	return 0;
+	v.mv_data = (void *)state_encoded(s, &len);
+	v.mv_size = len;
+	if ((rc = mdb_err(mdb_put(txn, st->dbi[DB_STATE], &k, &v, 0))) != 0)
+		return rc;
+	if (cache == NULL)
+		return del_key(st, txn, DB_MERGE, entity, KITH_ENTITY_LEN);
+	v = (MDB_val){ clen, (void *)cache };
+	return mdb_err(mdb_put(txn, st->dbi[DB_MERGE], &k, &v, 0));
 }
 
 /* Store the state computed from ${recs}, all of one entity's records. */
@@ -489,53 +632,65 @@ put_state(struct store *st, MDB_txn *txn, const struct roster *roster,
     struct record *const *recs, size_t n)
 {
 	struct state *s = NULL, *old;
-	const uint8_t *enc;
-	uint8_t kk[KINDKEY_LEN];
-	MDB_val k = { KITH_ENTITY_LEN, (void *)record_header(recs[0])->entity };
-	MDB_val v, empty = { 0, "" }, kkv = { KINDKEY_LEN, kk };
-	size_t len;
+	const uint8_t *entity = record_header(recs[0])->entity;
+	uint8_t kk[KINDKEY_LEN], *cache = NULL;
+	MDB_val k = { KITH_ENTITY_LEN, (void *)entity };
+	MDB_val v, kkv = { KINDKEY_LEN, kk };
+	size_t clen = 0;
 	int rc, need_kind = 0;
 
-	if ((rc = state_compute(recs, n, roster, &s)) == KITH_ENOTFOUND)
-		/* No record the roster admits: the entity waits, unseen. */
-		return drop_state(st, txn, k.mv_data);
+	/* Only large entities keep a merge cache: small ones cost little. */
+	rc = state_compute_cached(recs, n, roster, &s, n >= st->cache_min ?
+	    &cache : NULL, &clen);
+	if (rc == KITH_ENOGENESIS || rc == KITH_ENOTFOUND) {
+		/*
+		 * Nothing applies: the entity waits, unseen, for its genesis
+		 * (listed as an orphan) or for its creator's standing.
+		 */
+		int orphan = 0;
+
+		/* Membership records that count for nothing are evidence. */
+		for (size_t i = 0; i < n && rc == KITH_ENOGENESIS; i++)
+			orphan |= !KITH_KIND_IS_MEMBERSHIP(
+			    record_header(recs[i])->kind);
+		if ((rc = drop_state(st, txn, entity)) != 0)
+			return rc;
+		return orphan ? put_empty(st, txn, DB_ORPHAN, entity,
+		    KITH_ENTITY_LEN) : del_key(st, txn, DB_ORPHAN, entity,
+		    KITH_ENTITY_LEN);
+	}
 	if (rc != 0)
 		return rc;
-	if (state_get(s, "erased") != NULL &&
-	    (rc = erase_bodies(st, txn, recs, n)) != 0)
+	if ((rc = del_key(st, txn, DB_ORPHAN, entity, KITH_ENTITY_LEN)) != 0 ||
+	    (rc = follow_erasure(st, txn, recs, n,
+	    state_get(s, "erased") != NULL)) != 0)
 		goto out;
 	/*
-	 * The kind is the earliest record's, so a late-arriving earlier
-	 * record of another kind moves the entity: drop its old index entry.
-	 * An entity has one entry, so if the new one is there, all is well,
-	 * and it is not written again (which would dirty its page).
+	 * The kind comes from the genesis and never changes, but an entity
+	 * has one kind entry, so if it is there, it is not written again
+	 * (which would dirty its page).
 	 */
-	kind_key(kk, state_kind(s), k.mv_data);
+	kind_key(kk, state_kind(s), entity);
 	if ((rc = mdb_get(txn, st->dbi[DB_KIND], &kkv, &v)) == MDB_NOTFOUND) {
 		if (mdb_get(txn, st->dbi[DB_STATE], &k, &v) == 0 &&
 		    state_decode(v.mv_data, v.mv_size, &old) == 0) {
-			kind_key(kk, state_kind(old), k.mv_data);
-			rc = mdb_del(txn, st->dbi[DB_KIND], &kkv, NULL);
+			kind_key(kk, state_kind(old), entity);
+			rc = del_key(st, txn, DB_KIND, kk, KINDKEY_LEN);
 			state_free(old);
-			if (rc != 0 && rc != MDB_NOTFOUND) {
-				rc = mdb_err(rc);
+			if (rc != 0)
 				goto out;
-			}
-			kind_key(kk, state_kind(s), k.mv_data);
+			kind_key(kk, state_kind(s), entity);
 		}
 		need_kind = 1;
 	} else if (rc != 0) {
 		rc = mdb_err(rc);
 		goto out;
 	}
-	enc = state_encoded(s, &len);
-	v.mv_size = len;
-	v.mv_data = (void *)enc;
-	if ((rc = mdb_err(mdb_put(txn, st->dbi[DB_STATE], &k, &v, 0))) != 0)
-		goto out;
-	if (need_kind)
-		rc = mdb_err(mdb_put(txn, st->dbi[DB_KIND], &kkv, &empty, 0));
+	if ((rc = write_state(st, txn, entity, s, cache, clen)) == 0 &&
+	    need_kind)
+		rc = put_empty(st, txn, DB_KIND, kk, KINDKEY_LEN);
 out:
+	free(cache);
 	state_free(s);
 	return rc;
 }
@@ -555,63 +710,181 @@ recompute(struct store *st, MDB_txn *txn, const struct roster *roster,
 	return rc;
 }
 
-/* Append the records of every entity of ${kind} to ${*recs}. */
+/*
+ * Take ${rec}, just inserted, into its entity's state: through the
+ * entity's merge cache, at the cost of what it changes, when state_add
+ * can; else by computing the entity afresh.
+ */
 static int
-load_kind(struct store *st, MDB_txn *txn, uint64_t kind,
-    struct record ***recs, size_t *n, size_t *cap)
+update_state(struct store *st, MDB_txn *txn, const struct roster *roster,
+    const struct record *rec)
 {
-	struct record **one = NULL, **bigger;
-	uint8_t kk[KINDKEY_LEN] = { 0 };
-	MDB_val k = { KINDKEY_LEN, kk }, v;
+	const uint8_t *entity = record_header(rec)->entity;
+	MDB_val k = { KITH_ENTITY_LEN, (void *)entity }, v;
+	struct state *s = NULL;
+	uint8_t *cache = NULL;
+	size_t clen = 0;
+	int rc;
+
+	if ((rc = mdb_get(txn, st->dbi[DB_MERGE], &k, &v)) == MDB_NOTFOUND)
+		return recompute(st, txn, roster, entity);
+	if (rc != 0)
+		return mdb_err(rc);
+	rc = state_add(v.mv_data, v.mv_size, rec, roster, &s, &cache, &clen);
+	if (rc == 0)
+		rc = write_state(st, txn, entity, s, cache, clen);
+	else if (rc == 1)
+		rc = 0;		/* nothing moved */
+	else if (rc == 2)
+		rc = recompute(st, txn, roster, entity);
+	free(cache);
+	state_free(s);
+	return rc;
+}
+
+/*
+ * A chain source over the seq and forks databases, within one
+ * transaction (chain.h).
+ */
+struct txn_chains {
+	struct store *st;
+	MDB_txn *txn;
+};
+
+static int
+chains_at(void *arg, const uint8_t key[KITH_KEY_LEN], uint64_t seq,
+    struct chain_link *out, size_t max, size_t *n)
+{
+	struct txn_chains *tc = arg;
+	uint8_t sk[SEQKEY_LEN];
+	MDB_val k = { SEQKEY_LEN, sk }, v;
 	MDB_cursor *cur;
-	size_t m = 0;
 	int rc, op;
 
-	kind_key(kk, kind, kk + 2);
-	if ((rc = mdb_err(mdb_cursor_open(txn, st->dbi[DB_KIND], &cur))) != 0)
+	*n = 0;
+	memcpy(sk, key, KITH_KEY_LEN);
+	put_be64(sk + KITH_KEY_LEN, seq);
+	if ((rc = mdb_cursor_open(tc->txn, tc->st->dbi[DB_SEQ], &cur)) != 0)
+		return mdb_err(rc);
+	for (op = MDB_SET; (rc = mdb_cursor_get(cur, &k, &v, op)) == 0;
+	    op = MDB_NEXT_DUP) {
+		if (v.mv_size != SEQVAL_LEN) {
+			rc = KITH_ECORRUPT;
+			break;
+		}
+		if (*n < max) {
+			memcpy(out[*n].id, v.mv_data, KITH_ID_LEN);
+			memcpy(out[*n].prev, (uint8_t *)v.mv_data + KITH_ID_LEN,
+			    KITH_ID_LEN);
+		}
+		(*n)++;
+	}
+	mdb_cursor_close(cur);
+	return rc == MDB_NOTFOUND ? 0 : rc == KITH_ECORRUPT ? rc : mdb_err(rc);
+}
+
+static int
+chains_fork(void *arg, const uint8_t key[KITH_KEY_LEN], uint64_t *seq)
+{
+	struct txn_chains *tc = arg;
+	MDB_val k = { KITH_KEY_LEN, (void *)key }, v;
+	int rc;
+
+	*seq = 0;
+	rc = mdb_get(tc->txn, tc->st->dbi[DB_FORKS], &k, &v);
+	if (rc == MDB_NOTFOUND)
+		return 0;
+	if (rc != 0)
+		return mdb_err(rc);
+	if (v.mv_size != 8)
+		return KITH_ECORRUPT;
+	*seq = get_be64(v.mv_data);
+	return 0;
+}
+
+/* Compute the roster afresh, within ${txn}, from records read by kind. */
+static int
+roster_load(struct store *st, MDB_txn *txn, struct roster **out)
+{
+	struct txn_chains tc = { st, txn };
+	struct chain_src src = { chains_at, chains_fork, &tc };
+	struct record **recs = NULL, **bigger;
+	MDB_val k, v;
+	MDB_cursor *cur;
+	size_t n = 0, cap = 0;
+	int rc, op;
+
+	if ((rc = mdb_err(mdb_cursor_open(txn, st->dbi[DB_MSHIP], &cur))) != 0)
 		return rc;
-	for (op = MDB_SET_RANGE; ; op = MDB_NEXT) {
+	for (op = MDB_FIRST; ; op = MDB_NEXT) {
 		if ((rc = mdb_cursor_get(cur, &k, &v, op)) != 0) {
 			rc = rc == MDB_NOTFOUND ? 0 : mdb_err(rc);
 			break;
 		}
-		if (k.mv_size != KINDKEY_LEN || memcmp(k.mv_data, kk, 2) != 0)
+		if (k.mv_size != KEY_LEN) {
+			rc = KITH_ECORRUPT;
 			break;
-		if ((rc = load_entity(st, txn, (uint8_t *)k.mv_data + 2,
-		    &one, &m)) != 0)
-			break;
-		if (*n + m > *cap) {
-			if ((bigger = realloc(*recs, (*n + m) * 2 *
-			    sizeof(*bigger))) == NULL) {
-				store_records_free(one, m);
+		}
+		if (n == cap) {
+			if ((bigger = realloc(recs, (cap * 2 + 16) *
+			    sizeof(*recs))) == NULL) {
 				rc = KITH_ENOMEM;
 				break;
 			}
-			*recs = bigger;
-			*cap = (*n + m) * 2;
+			recs = bigger;
+			cap = cap * 2 + 16;
 		}
-		memcpy(*recs + *n, one, m * sizeof(*one));
-		*n += m;
-		free(one);
+		if ((rc = load_key(st, txn, k.mv_data, &recs[n])) != 0)
+			break;
+		n++;
 	}
 	mdb_cursor_close(cur);
+	if (rc == 0)
+		rc = roster_compute(recs, n, &src, out);
+	store_records_free(recs, n);
 	return rc;
 }
 
-/* Compute the roster from the charter and the membership records. */
-static int
-roster_load(struct store *st, MDB_txn *txn, struct roster **out)
+/* The membership generation: it moves whenever the roster may have. */
+static uint64_t
+roster_gen(struct store *st, MDB_txn *txn)
 {
-	struct record **recs = NULL;
-	size_t n = 0, cap = 0;
+	MDB_val v;
+
+	if (meta_get(st, txn, "rgen", &v) != 0 || v.mv_size != 8)
+		return 0;
+	return get_be64(v.mv_data);
+}
+
+static int
+roster_gen_bump(struct store *st, MDB_txn *txn)
+{
+	uint8_t b[8];
+
+	put_be64(b, roster_gen(st, txn) + 1);
+	return meta_put(st, txn, "rgen", b, 8);
+}
+
+/*
+ * The roster for a write transaction, borrowed: the handle's cached one
+ * while no transaction of any process has moved the generation since.
+ */
+static int
+roster_cached(struct store *st, MDB_txn *txn, const struct roster **out)
+{
+	struct roster *r;
+	uint64_t gen = roster_gen(st, txn);
 	int rc;
 
-	if ((rc = load_kind(st, txn, KITH_KIND_CHARTER, &recs, &n, &cap)) == 0 &&
-	    (rc = load_kind(st, txn, KITH_KIND_MEMBER, &recs, &n, &cap)) == 0 &&
-	    (rc = load_kind(st, txn, KITH_KIND_REVOKE, &recs, &n, &cap)) == 0)
-		rc = roster_compute(recs, n, out);
-	store_records_free(recs, n);
-	return rc;
+	if (st->roster == NULL || st->roster_gen != gen) {
+		if ((rc = roster_load(st, txn, &r)) != 0)
+			return rc;
+		roster_free(st->roster);
+		st->roster = r;
+		st->roster_gen = gen;
+	}
+	*out = st->roster;
+	return 0;
 }
 
 static int
@@ -637,13 +910,34 @@ recompute_each(struct store *st, MDB_txn *txn, const struct roster *roster,
 	return rc;
 }
 
-/* Recompute every entity that ${author} has a record in. */
+/* Append ${entity} to the list ${*ents} of ${*n}. */
+static int
+ents_add(uint8_t (**ents)[KITH_ENTITY_LEN], size_t *n, size_t *cap,
+    const uint8_t *entity)
+{
+	uint8_t (*bigger)[KITH_ENTITY_LEN];
+
+	if (*n == *cap) {
+		if ((bigger = realloc(*ents, (*cap * 2 + 16) *
+		    KITH_ENTITY_LEN)) == NULL)
+			return KITH_ENOMEM;
+		*ents = bigger;
+		*cap = *cap * 2 + 16;
+	}
+	memcpy((*ents)[(*n)++], entity, KITH_ENTITY_LEN);
+	return 0;
+}
+
+/*
+ * Recompute every entity that ${author} has a record in, and its member
+ * entity, whose state is its roster entry.
+ */
 static int
 recompute_author(struct store *st, MDB_txn *txn, const struct roster *roster,
     const uint8_t *author)
 {
 	uint8_t sk[SEQKEY_LEN] = { 0 }, key[KEY_LEN];
-	uint8_t (*ents)[KITH_ENTITY_LEN] = NULL, (*bigger)[KITH_ENTITY_LEN];
+	uint8_t (*ents)[KITH_ENTITY_LEN] = NULL, ment[KITH_ENTITY_LEN];
 	struct record *rec = NULL;
 	MDB_val k = { SEQKEY_LEN, sk }, v, hv, rk = { KEY_LEN, key };
 	MDB_cursor *cur;
@@ -651,8 +945,13 @@ recompute_author(struct store *st, MDB_txn *txn, const struct roster *roster,
 	int rc, op;
 
 	memcpy(sk, author, KITH_KEY_LEN);
-	if ((rc = mdb_err(mdb_cursor_open(txn, st->dbi[DB_SEQ], &cur))) != 0)
+	roster_member_entity(author, ment);
+	if ((rc = ents_add(&ents, &n, &cap, ment)) != 0)
 		return rc;
+	if ((rc = mdb_err(mdb_cursor_open(txn, st->dbi[DB_SEQ], &cur))) != 0) {
+		free(ents);
+		return rc;
+	}
 	for (op = MDB_SET_RANGE; ; op = MDB_NEXT) {
 		if ((rc = mdb_cursor_get(cur, &k, &v, op)) != 0) {
 			rc = rc == MDB_NOTFOUND ? 0 : mdb_err(rc);
@@ -661,6 +960,10 @@ recompute_author(struct store *st, MDB_txn *txn, const struct roster *roster,
 		if (k.mv_size != SEQKEY_LEN ||
 		    memcmp(k.mv_data, author, KITH_KEY_LEN) != 0)
 			break;
+		if (v.mv_size != SEQVAL_LEN) {
+			rc = KITH_ECORRUPT;
+			break;
+		}
 		hv = (MDB_val){ KITH_ID_LEN, v.mv_data };
 		if ((rc = mdb_err(mdb_get(txn, st->dbi[DB_IDS], &hv,
 		    &hv))) != 0 || hv.mv_size != 8 ||
@@ -672,20 +975,12 @@ recompute_author(struct store *st, MDB_txn *txn, const struct roster *roster,
 			rc = rc == KITH_ENOMEM ? rc : KITH_ECORRUPT;
 			break;
 		}
-		if (n == cap) {
-			if ((bigger = realloc(ents, (cap * 2 + 16) *
-			    sizeof(*ents))) == NULL) {
-				rc = KITH_ENOMEM;
-				break;
-			}
-			ents = bigger;
-			cap = cap * 2 + 16;
-		}
-		memcpy(ents[n++], record_header(rec)->entity, KITH_ENTITY_LEN);
+		rc = ents_add(&ents, &n, &cap, record_header(rec)->entity);
 		record_free(rec);
 		rec = NULL;
+		if (rc != 0)
+			break;
 	}
-	record_free(rec);
 	mdb_cursor_close(cur);
 	if (rc == 0)
 		rc = recompute_each(st, txn, roster, ents, n);
@@ -694,21 +989,26 @@ recompute_author(struct store *st, MDB_txn *txn, const struct roster *roster,
 }
 
 /*
- * Membership records changed within ${txn}: compute the roster again and,
- * for each key whose standing moved, recompute the entities it wrote in,
- * so records wait in quarantine or apply exactly as the new roster says.
- * ${*roster} becomes the new roster.
+ * Membership records, or an author's fork point, changed within ${txn}:
+ * move the generation on, compute the roster again and, for each key
+ * whose standing moved, recompute the entities it wrote in, so records
+ * wait or apply exactly as the new roster says.  ${*roster} becomes the
+ * new roster (the handle's cached one, borrowed).
  */
 static int
-roster_refresh(struct store *st, MDB_txn *txn, struct roster **roster)
+roster_refresh(struct store *st, MDB_txn *txn, const struct roster **roster)
 {
-	struct roster *nr = NULL, *old = *roster;
-	const struct roster *sides[2];
+	struct roster *old = st->roster;
+	const struct roster *nr, *sides[2];
 	size_t s, i;
 	int rc;
 
-	if ((rc = roster_load(st, txn, &nr)) != 0)
+	st->roster = NULL;	/* the old one is ours to compare, then free */
+	if ((rc = roster_gen_bump(st, txn)) != 0 ||
+	    (rc = roster_cached(st, txn, &nr)) != 0) {
+		roster_free(old);
 		return rc;
+	}
 	sides[0] = old;
 	sides[1] = nr;
 	for (s = 0; s < 2 && rc == 0; s++) {
@@ -718,7 +1018,7 @@ roster_refresh(struct store *st, MDB_txn *txn, struct roster **roster)
 			const uint8_t *key = roster_get(sides[s], i)->key;
 
 			/* Keys in both are visited once, from the new side. */
-			if (s == 0 && nr != NULL && roster_find(nr, key) != NULL)
+			if (s == 0 && roster_find(nr, key) != NULL)
 				continue;
 			if (roster_changed(old, nr, key))
 				rc = recompute_author(st, txn, nr, key);
@@ -729,28 +1029,126 @@ roster_refresh(struct store *st, MDB_txn *txn, struct roster **roster)
 	return rc;
 }
 
+/* Read the links of ${author} at ${seq} (chains_at within ${txn}). */
+static int
+links_at(struct store *st, MDB_txn *txn, const uint8_t *author, uint64_t seq,
+    struct chain_link *out, size_t *n)
+{
+	struct txn_chains tc = { st, txn };
+
+	*n = 0;
+	if (seq == 0)
+		return 0;
+	if (chains_at(&tc, author, seq, out, CHAIN_AT_MAX, n) != 0)
+		return KITH_ECORRUPT;
+	if (*n > CHAIN_AT_MAX)
+		*n = CHAIN_AT_MAX;
+	return 0;
+}
+
 /*
- * Insert one record within ${txn}.  Return 0, KITH_EEXIST if its id is held
- * already, or a store error.  Sets ${*forked} if it reuses a sequence number.
+ * Fold the fork evidence of a new record (${h}, ${id}) into its author's
+ * fork point; set ${*moved} if the point moved (the roster then changes).
+ * Call before the record is in the seq database.
  */
 static int
-insert(struct store *st, MDB_txn *txn, const struct record *rec, int *forked)
+note_forks(struct store *st, MDB_txn *txn, const struct record_header *h,
+    const uint8_t *id, int *forked, int *moved)
+{
+	struct chain_link self, same[CHAIN_AT_MAX], below[CHAIN_AT_MAX],
+	    above[CHAIN_AT_MAX];
+	struct txn_chains tc = { st, txn };
+	uint64_t at, cur;
+	uint8_t b[8];
+	MDB_val k = { KITH_KEY_LEN, (void *)h->author }, v = { 8, b };
+	size_t ns, nb, na;
+	int rc;
+
+	memcpy(self.id, id, KITH_ID_LEN);
+	memcpy(self.prev, h->prev, KITH_ID_LEN);
+	if ((rc = links_at(st, txn, h->author, h->seq, same, &ns)) != 0 ||
+	    (rc = links_at(st, txn, h->author, h->seq - 1, below, &nb)) != 0 ||
+	    (rc = links_at(st, txn, h->author, h->seq + 1, above, &na)) != 0)
+		return rc;
+	*forked = ns > 0;
+	*moved = 0;
+	if ((at = chain_fork_evidence(h->seq, &self, same, ns, below, nb,
+	    above, na)) == 0)
+		return 0;
+	if ((rc = chains_fork(&tc, h->author, &cur)) != 0)
+		return rc;
+	if (cur != 0 && cur <= at)
+		return 0;
+	put_be64(b, at);
+	*moved = 1;
+	return mdb_err(mdb_put(txn, st->dbi[DB_FORKS], &k, &v, 0));
+}
+
+/* What insert found out. */
+struct insert {
+	int forked;		/* it reuses a sequence number */
+	int fork_moved;		/* its author's fork point moved */
+	int body;		/* a body came for a record held without one */
+};
+
+/*
+ * Give a record held without its body the body ${rec} carries, if the
+ * entity still wants it (not erased, not expired).  Sets ${in}->body.
+ */
+static int
+fill_body(struct store *st, MDB_txn *txn, const struct record *rec,
+    const uint8_t key[KEY_LEN], struct insert *in)
+{
+	const struct record_header *h = record_header(rec);
+	uint8_t ek[EXPKEY_LEN];
+	MDB_val k = { KEY_LEN, (void *)key }, v;
+	const uint8_t *body;
+	size_t blen;
+	int rc, wanted;
+
+	if ((body = record_body(rec, &blen)) == NULL || expired_now(h) ||
+	    (rc = has_key(st, txn, DB_NOBODY, key, KEY_LEN, &wanted)) != 0 ||
+	    !wanted)
+		return 0;
+	v = (MDB_val){ blen, (void *)body };
+	if ((rc = mdb_err(mdb_put(txn, st->dbi[DB_BODY], &k, &v, 0))) != 0 ||
+	    (rc = del_key(st, txn, DB_NOBODY, key, KEY_LEN)) != 0)
+		return rc;
+	expiry_key(ek, h->expiry, key);
+	if (h->expiry != 0 &&
+	    (rc = put_empty(st, txn, DB_EXPIRY, ek, EXPKEY_LEN)) != 0)
+		return rc;
+	in->body = 1;
+	return 0;
+}
+
+/*
+ * Insert one record within ${txn}.  Return 0, KITH_EEXIST if its id is held
+ * already (filling in its body if it was held without one and is wanted),
+ * or a store error.
+ */
+static int
+insert(struct store *st, MDB_txn *txn, const struct record *rec,
+    struct insert *in)
 {
 	const struct record_header *h = record_header(rec);
 	const uint8_t *id = record_id(rec), *sh, *body;
-	uint8_t key[KEY_LEN], hlcb[8], sk[SEQKEY_LEN], cnt[8];
+	uint8_t key[KEY_LEN], hlcb[8], sk[SEQKEY_LEN], sv[SEQVAL_LEN];
+	uint8_t ak[AUDKEY_LEN], ek[EXPKEY_LEN], cnt[8];
+	MDB_cursor *cur;
 	MDB_val k, v;
-	MDB_cursor *cur = NULL;
 	size_t shlen, blen;
-	int rc;
+	unsigned i, j;
+	int rc, denied;
 
-	*forked = 0;
+	memset(in, 0, sizeof(*in));
 	put_be64(hlcb, h->hlc);
+	make_key(key, h->hlc, id);
 	k = (MDB_val){ KITH_ID_LEN, (void *)id };
 	v = (MDB_val){ 8, hlcb };
 	if ((rc = mdb_put(txn, st->dbi[DB_IDS], &k, &v, MDB_NOOVERWRITE)) != 0)
-		return mdb_err(rc);
-	make_key(key, h->hlc, id);
+		return rc == MDB_KEYEXIST && (rc = fill_body(st, txn, rec, key,
+		    in)) == 0 ? KITH_EEXIST : mdb_err(rc);
 	sh = record_signed(rec, &shlen);
 	k = (MDB_val){ KEY_LEN, key };
 	v = (MDB_val){ shlen, (void *)sh };
@@ -760,47 +1158,74 @@ insert(struct store *st, MDB_txn *txn, const struct record *rec, int *forked)
 		rc = mdb_put(txn, st->dbi[DB_REC], &k, &v, 0);
 	if (rc != 0)
 		return mdb_err(rc);
-	k = (MDB_val){ KITH_ENTITY_LEN, (void *)h->entity };
-	if ((rc = mdb_get(txn, st->dbi[DB_DENY], &k, &v)) != 0 &&
-	    rc != MDB_NOTFOUND)
-		return mdb_err(rc);
+	if ((rc = has_key(st, txn, DB_DENY, h->entity, KITH_ENTITY_LEN,
+	    &denied)) != 0)
+		return rc;
 	/* An erased entity takes no bodies but an erase record's. */
-	if ((body = record_body(rec, &blen)) != NULL &&
-	    (rc == MDB_NOTFOUND || h->kind == KITH_KIND_ERASE)) {
-		k = (MDB_val){ KEY_LEN, key };
+	denied = denied && h->kind != KITH_KIND_ERASE;
+	body = record_body(rec, &blen);
+	if (body != NULL && !denied && !expired_now(h)) {
 		v = (MDB_val){ blen, (void *)body };
-		if ((rc = mdb_put(txn, st->dbi[DB_BODY], &k, &v, 0)) != 0)
-			return mdb_err(rc);
-	}
+		if ((rc = mdb_err(mdb_put(txn, st->dbi[DB_BODY], &k, &v,
+		    0))) != 0)
+			return rc;
+		expiry_key(ek, h->expiry, key);
+		if (h->expiry != 0 && (rc = put_empty(st, txn, DB_EXPIRY, ek,
+		    EXPKEY_LEN)) != 0)
+			return rc;
+	} else if (body == NULL && !denied && !expired_now(h) &&
+	    (rc = put_empty(st, txn, DB_NOBODY, key, KEY_LEN)) != 0)
+		return rc;
 	/* Entity versions. */
 	k = (MDB_val){ KITH_ENTITY_LEN, (void *)h->entity };
 	v = (MDB_val){ KEY_LEN, key };
 	if ((rc = mdb_put(txn, st->dbi[DB_ENT], &k, &v, 0)) != 0)
 		return mdb_err(rc);
-	/* Sequence index; an existing entry under the key means a fork. */
+	/* The author's chain: forks are noted before the record joins it. */
+	if ((rc = note_forks(st, txn, h, id, &in->forked,
+	    &in->fork_moved)) != 0)
+		return rc;
 	memcpy(sk, h->author, KITH_KEY_LEN);
 	put_be64(sk + KITH_KEY_LEN, h->seq);
+	memcpy(sv, id, KITH_ID_LEN);
+	memcpy(sv + KITH_ID_LEN, h->prev, KITH_ID_LEN);
 	k = (MDB_val){ SEQKEY_LEN, sk };
-	if ((rc = mdb_cursor_open(txn, st->dbi[DB_SEQ], &cur)) != 0)
-		return mdb_err(rc);
-	rc = mdb_cursor_get(cur, &k, &v, MDB_SET);
-	mdb_cursor_close(cur);
-	if (rc == 0)
-		*forked = 1;
-	else if (rc != MDB_NOTFOUND)
-		return mdb_err(rc);
-	v = (MDB_val){ KITH_ID_LEN, (void *)id };
+	v = (MDB_val){ SEQVAL_LEN, sv };
 	if ((rc = mdb_put(txn, st->dbi[DB_SEQ], &k, &v, 0)) != 0)
 		return mdb_err(rc);
-	if (*forked) {
-		k = (MDB_val){ KITH_KEY_LEN, (void *)h->author };
-		rc = mdb_get(txn, st->dbi[DB_FORKS], &k, &v);
-		put_be64(cnt, (rc == 0 && v.mv_size == 8 ?
-		    get_be64(v.mv_data) : 0) + 1);
-		v = (MDB_val){ 8, cnt };
-		if ((rc = mdb_put(txn, st->dbi[DB_FORKS], &k, &v, 0)) != 0)
-			return mdb_err(rc);
+	/* Membership by record kind; a scope by audience. */
+	if (KITH_KIND_IS_MEMBERSHIP(h->kind) &&
+	    (rc = put_empty(st, txn, DB_MSHIP, key, KEY_LEN)) != 0)
+		return rc;
+	for (i = 0; i < h->naudience; i++) {
+		for (j = 0; j < i; j++)
+			if (memcmp(h->audience[j], h->audience[i],
+			    KITH_KEY_LEN) == 0)
+				break;
+		if (j < i)
+			continue;
+		memcpy(ak, h->audience[i], KITH_KEY_LEN);
+		memcpy(ak + KITH_KEY_LEN, key, KEY_LEN);
+		if ((rc = put_empty(st, txn, DB_AUD, ak, AUDKEY_LEN)) != 0)
+			return rc;
 	}
+	/*
+	 * The change log: the next counter, in this transaction.  Writers are
+	 * serialised, so counters follow commit order and a reader's snapshot
+	 * holds every entry up to its last (store_log_read).
+	 */
+	if ((rc = mdb_cursor_open(txn, st->dbi[DB_LOG], &cur)) != 0)
+		return mdb_err(rc);
+	rc = mdb_cursor_get(cur, &k, &v, MDB_LAST);
+	mdb_cursor_close(cur);
+	if (rc != 0 && rc != MDB_NOTFOUND)
+		return mdb_err(rc);
+	put_be64(cnt, (rc == 0 && k.mv_size == 8 ? get_be64(k.mv_data) : 0) +
+	    1);
+	k = (MDB_val){ 8, cnt };
+	v = (MDB_val){ KEY_LEN, key };
+	if ((rc = mdb_put(txn, st->dbi[DB_LOG], &k, &v, MDB_APPEND)) != 0)
+		return mdb_err(rc);
 	return 0;
 }
 
@@ -838,10 +1263,62 @@ network_ok(const struct store *st, const struct record *rec)
 }
 
 /*
- * The write half of store_apply: insert each record whose ${rcs} entry is
- * 0, then recompute the entities touched.  ${rcs} entries become
- * KITH_EEXIST for records another writer stored first.
+ * May ${rec} join its entity now?  An entity holds at most KITH_ENTITY_MAX
+ * records, and its state at most KITH_ENTITY_FIELDS fields; past half of
+ * either it takes more only from its creator or an admin, so that no
+ * other member can fill it up or make every later record of it costly.
+ * Return 0, KITH_EFULL or KITH_EFIELDS.
  */
+static int
+room_for(struct store *st, MDB_txn *txn, const struct roster *roster,
+    const struct record *rec)
+{
+	const struct record_header *h = record_header(rec);
+	MDB_val k = { KITH_ENTITY_LEN, (void *)h->entity }, v;
+	struct state *s = NULL;
+	struct body *b = NULL;
+	MDB_cursor *cur;
+	const uint8_t *p;
+	size_t count = 0, names = 0, i, len;
+	int rc, privileged = 0, over;
+
+	if ((rc = mdb_cursor_open(txn, st->dbi[DB_ENT], &cur)) != 0)
+		return mdb_err(rc);
+	if (mdb_cursor_get(cur, &k, &v, MDB_SET) == 0)
+		(void)mdb_cursor_count(cur, &count);
+	mdb_cursor_close(cur);
+	if (mdb_get(txn, st->dbi[DB_STATE], &k, &v) == 0 &&
+	    state_decode(v.mv_data, v.mv_size, &s) == 0) {
+		names = state_nfields(s);
+		privileged = memcmp(state_creator(s), h->author,
+		    KITH_KEY_LEN) == 0;
+	}
+	/* The fields it would add. */
+	if (s != NULL && (p = record_body(rec, &len)) != NULL &&
+	    body_decode(p, len, &b) == 0)
+		for (i = 0; i < body_nfields(b); i++)
+			names += state_get(s, body_field(b, i)->name) == NULL;
+	body_free(b);
+	state_free(s);
+	rc = count >= KITH_ENTITY_MAX / 2 ? KITH_EFULL :
+	    names > KITH_ENTITY_FIELDS / 2 ? KITH_EFIELDS : 0;
+	over = count >= KITH_ENTITY_MAX || names > KITH_ENTITY_FIELDS;
+	if (rc == 0 || over)
+		return rc;
+	if (!privileged && roster != NULL)
+		privileged = roster_admin(roster, h, record_id(rec));
+	return privileged ? 0 : rc;
+}
+
+/* Is record ${id} held (in any form)? */
+static int
+held(struct store *st, MDB_txn *txn, const uint8_t *id)
+{
+	int yes;
+
+	return has_key(st, txn, DB_IDS, id, KITH_ID_LEN, &yes) == 0 && yes;
+}
+
 /* An entity and its position in a batch, sorted to find repeats. */
 struct entity_ix {
 	const uint8_t *entity;
@@ -894,10 +1371,13 @@ struct apply {
 	size_t *first;		/* each record's first record of its entity */
 	unsigned char *last;	/* no later pending record of its entity */
 	unsigned char *dirty;	/* by first: a record of the entity was added */
+	unsigned char *whole;	/* by first: more than one, or a body came */
+	size_t *added;		/* by first: the record added, if only one */
 	uint64_t clock;
 	struct store_result *res;
-	struct roster *roster;
-	int members;		/* a membership record was added */
+	const struct roster *roster;	/* the handle's, borrowed */
+	size_t nmship;		/* records [0, nmship) are membership records */
+	int members;		/* membership records, or a fork point, moved */
 };
 
 /*
@@ -908,28 +1388,49 @@ static int
 apply_one(void *arg, size_t i, int rc)
 {
 	struct apply *a = arg;
-	const struct record_header *h = record_header(a->pending[i]);
-	int forked;
+	const struct record *rec = a->pending[i];
+	const struct record_header *h = record_header(rec);
+	struct insert in;
+	int rrc;
 
+	/* The batch's other records see the roster its membership makes. */
+	if (i >= a->nmship && a->members) {
+		a->members = 0;
+		if ((rrc = roster_refresh(a->st, a->txn, &a->roster)) != 0)
+			return rrc;
+	}
+	if (rc == 0 && !held(a->st, a->txn, record_id(rec)))
+		rc = room_for(a->st, a->txn, a->roster, rec);
 	if ((a->rcs[i] = rc) == 0) {
-		rc = insert(a->st, a->txn, a->pending[i], &forked);
+		rc = insert(a->st, a->txn, rec, &in);
 		if (rc == KITH_EEXIST) {
 			a->rcs[i] = KITH_EEXIST;
 			a->res->duplicate++;
+			a->res->bodies += in.body;
 		} else if (rc != 0) {
 			return rc;
 		} else {
 			a->res->added++;
-			a->res->forks += forked;
-			a->dirty[a->first[i]] = 1;
-			a->members |= h->kind <= KITH_KIND_REVOKE;
+			a->res->forks += in.forked;
 			if (h->hlc > a->clock)
 				a->clock = h->hlc;
 		}
+		if (rc == 0 || in.body) {
+			a->whole[a->first[i]] |= a->dirty[a->first[i]] ||
+			    in.body;
+			a->dirty[a->first[i]] = 1;
+			a->added[a->first[i]] = i;
+			a->members |= KITH_KIND_IS_MEMBERSHIP(h->kind) ||
+			    in.fork_moved;
+		}
 	}
-	if (a->last[i] && a->dirty[a->first[i]])
+	if (!a->last[i] || !a->dirty[a->first[i]])
+		return 0;
+	/* One new record: what it changes; more: the entity afresh. */
+	if (a->whole[a->first[i]])
 		return recompute(a->st, a->txn, a->roster, h->entity);
-	return 0;
+	return update_state(a->st, a->txn, a->roster,
+	    a->pending[a->added[a->first[i]]]);
 }
 
 static const uint8_t *
@@ -949,10 +1450,11 @@ pending_entity(const void *ctx, size_t i)
  */
 static int
 apply_txn(struct store *st, struct record *const *pending, size_t n,
-    const int *verified, int *rcs, struct store_result *res)
+    size_t nmship, const int *verified, int *rcs, struct store_result *res)
 {
-	struct apply a = { st, NULL, pending, rcs, NULL, NULL, NULL, 0, res,
-	    NULL, 0 };
+	struct apply a = { st, NULL, pending, rcs, NULL, NULL, NULL, NULL, NULL,
+	    0, res, NULL, nmship, 0 };
+	const struct record_header *h;
 	size_t *prev = NULL, i;
 	int rc = KITH_ENOMEM;
 
@@ -960,6 +1462,8 @@ apply_txn(struct store *st, struct record *const *pending, size_t n,
 	    (a.first = malloc((n ? n : 1) * sizeof(*a.first))) == NULL ||
 	    (a.last = malloc(n ? n : 1)) == NULL ||
 	    (a.dirty = calloc(n ? n : 1, 1)) == NULL ||
+	    (a.whole = calloc(n ? n : 1, 1)) == NULL ||
+	    (a.added = calloc(n ? n : 1, sizeof(*a.added))) == NULL ||
 	    (rc = entity_repeats(pending_entity, pending, n, prev)) != 0)
 		goto out;
 	memset(a.last, 1, n);
@@ -971,7 +1475,7 @@ apply_txn(struct store *st, struct record *const *pending, size_t n,
 	if ((rc = txn_begin(st, 0, &a.txn)) != 0)
 		goto out;
 	a.clock = clock_get(st, a.txn);
-	if ((rc = roster_load(st, a.txn, &a.roster)) != 0) {
+	if ((rc = roster_cached(st, a.txn, &a.roster)) != 0) {
 		mdb_txn_abort(a.txn);
 		goto out;
 	}
@@ -984,22 +1488,29 @@ apply_txn(struct store *st, struct record *const *pending, size_t n,
 	if (rc == 0 && a.members)
 		rc = roster_refresh(st, a.txn, &a.roster);
 	/* Count what the roster holds back: stored, not applied. */
-	for (i = 0; rc == 0 && i < n; i++)
-		if (pending[i] != NULL && rcs[i] == 0 &&
-		    record_header(pending[i])->kind > KITH_KIND_REVOKE &&
-		    roster_check(a.roster, record_header(pending[i])->author,
-		    record_header(pending[i])->hlc) != 0)
-			res->held++;
+	for (i = 0; rc == 0 && i < n; i++) {
+		if (pending[i] == NULL || rcs[i] != 0)
+			continue;
+		h = record_header(pending[i]);
+		res->held += !KITH_KIND_IS_MEMBERSHIP(h->kind) &&
+		    roster_standing(a.roster, h, record_id(pending[i])) != 0;
+	}
 	if (rc != 0 || (rc = clock_put(st, a.txn, a.clock)) != 0)
 		mdb_txn_abort(a.txn);
 	else
 		rc = mdb_err(mdb_txn_commit(a.txn));
+	if (rc != 0) {
+		/* What this transaction computed never happened. */
+		roster_free(st->roster);
+		st->roster = NULL;
+	}
 out:
 	free(prev);
 	free(a.first);
 	free(a.last);
 	free(a.dirty);
-	roster_free(a.roster);
+	free(a.whole);
+	free(a.added);
 	return rc;
 }
 
@@ -1017,8 +1528,9 @@ store_dedup(struct store *st, struct record *const *recs, size_t n, int *rcs)
 	struct record **sorted;
 	MDB_txn *txn;
 	MDB_val k, v;
-	size_t i, k2;
-	int rc;
+	uint8_t key[KEY_LEN];
+	size_t i, k2, blen;
+	int rc, wanted;
 
 	if ((sorted = malloc((n ? n : 1) * sizeof(*sorted))) == NULL)
 		return KITH_ENOMEM;
@@ -1043,31 +1555,70 @@ store_dedup(struct store *st, struct record *const *recs, size_t n, int *rcs)
 			continue;
 		k = (MDB_val){ KITH_ID_LEN, (void *)record_id(recs[i]) };
 		rc = mdb_get(txn, st->dbi[DB_IDS], &k, &v);
-		if (rc == 0)
-			rcs[i] = KITH_EEXIST;
-		else if (rc == MDB_NOTFOUND)
+		if (rc == MDB_NOTFOUND) {
 			rc = 0;
-		else
+			continue;
+		}
+		if (rc != 0)
 			break;
+		/* Held; unless it came with a body this store wants. */
+		wanted = 0;
+		if (v.mv_size == 8 && record_body(recs[i], &blen) != NULL) {
+			make_key(key, get_be64(v.mv_data), record_id(recs[i]));
+			if ((rc = has_key(st, txn, DB_NOBODY, key, KEY_LEN,
+			    &wanted)) != 0)
+				break;
+		}
+		if (!wanted)
+			rcs[i] = KITH_EEXIST;
 	}
 	mdb_txn_abort(txn);
-	return mdb_err(rc);
+	return rc;
 }
 
 /*
- * store_apply and store_apply_verified: ${verified} NULL for the former.
- * If ${outcome} is not NULL, it gets each record's outcome.
+ * A body, if present, must decode, so no junk spreads and the caps hold;
+ * and it may not carry personal fields in the clear (version 1's "p").
  */
 static int
-apply(struct store *st, struct record *const *recs, size_t n,
-    const int *verified, int *outcome, struct store_result *res,
+body_ok(const struct record *rec)
+{
+	struct body *b;
+	const uint8_t *p;
+	size_t len, i;
+	int rc;
+
+	if ((p = record_body(rec, &len)) == NULL)
+		return 0;
+	if ((rc = body_decode(p, len, &b)) != 0)
+		return rc;
+	for (i = 0; i < body_nfields(b) && rc == 0; i++)
+		if (body_field(b, i)->personal)
+			rc = KITH_EINVAL;
+	body_free(b);
+	return rc;
+}
+
+/*
+ * store_apply and store_apply_verified: ${verified_in} NULL for the former.
+ * If ${outcome} is not NULL, it gets each record's outcome (it may be
+ * ${verified_in}).
+ *
+ * Membership records go first: an erasure or an edit in the same batch as
+ * the revocation that takes its author's standing away is judged by the
+ * roster with that revocation, and never applies for a moment (an erasure
+ * that did would drop bodies that only other nodes could bring back).
+ */
+static int
+apply(struct store *st, struct record *const *in, size_t n,
+    const int *verified_in, int *outcome, struct store_result *res,
     store_reject_fn *reject, void *arg)
 {
-	struct record **pending = NULL;
+	struct record **recs = NULL, **pending = NULL;
 	uint8_t net[KITH_NETWORK_LEN];
 	uint64_t wall = hlc_wall_ms();
-	int *rcs = NULL;
-	size_t i;
+	size_t *pos = NULL, nmship = 0, i, k;
+	int *rcs = NULL, *verified = NULL;
 	int rc;
 
 	memset(res, 0, sizeof(*res));
@@ -1078,16 +1629,35 @@ apply(struct store *st, struct record *const *recs, size_t n,
 	if ((rc = store_network(st, net)) != 0)
 		return rc == KITH_ENOTFOUND ? KITH_ENETWORK : rc;
 	if ((rcs = calloc(n, sizeof(*rcs))) == NULL ||
-	    (pending = calloc(n, sizeof(*pending))) == NULL) {
+	    (pending = calloc(n, sizeof(*pending))) == NULL ||
+	    (recs = calloc(n, sizeof(*recs))) == NULL ||
+	    (pos = calloc(n, sizeof(*pos))) == NULL ||
+	    (verified_in != NULL &&
+	    (verified = calloc(n, sizeof(*verified))) == NULL)) {
 		rc = KITH_ENOMEM;
 		goto out;
 	}
+	for (i = 0; i < n; i++)
+		if (KITH_KIND_IS_MEMBERSHIP(record_header(in[i])->kind))
+			pos[nmship++] = i;
+	for (i = 0, k = nmship; i < n; i++)
+		if (!KITH_KIND_IS_MEMBERSHIP(record_header(in[i])->kind))
+			pos[k++] = i;
+	for (i = 0; i < n; i++) {
+		recs[i] = in[pos[i]];
+		if (verified != NULL)
+			verified[i] = verified_in[pos[i]];
+	}
 	/* Cheap checks first. */
 	for (i = 0; i < n; i++) {
-		if (!network_ok(st, recs[i]))
+		if (verified != NULL && verified[i] == KITH_EEXIST)
+			rcs[i] = KITH_EEXIST;
+		else if (!network_ok(st, recs[i]))
 			rcs[i] = KITH_ENETWORK;
 		else if (hlc_check(record_header(recs[i])->hlc, wall) != 0)
 			rcs[i] = KITH_EFUTURE;
+		else
+			rcs[i] = body_ok(recs[i]);
 	}
 	/* Then duplicates, before any signature is checked. */
 	if ((rc = store_dedup(st, recs, n, rcs)) != 0)
@@ -1106,7 +1676,7 @@ apply(struct store *st, struct record *const *recs, size_t n,
 				rcs[i] = 0;
 			res->duplicate += rcs[i] == KITH_EEXIST;
 		}
-		rc = apply_txn(st, pending, n, verified, rcs, res);
+		rc = apply_txn(st, pending, n, nmship, verified, rcs, res);
 	} while (rc == KITH_EMAPFULL && (rc = grow(st)) == 0);
 	if (rc != 0) {
 		memset(res, 0, sizeof(*res));
@@ -1114,7 +1684,7 @@ apply(struct store *st, struct record *const *recs, size_t n,
 	}
 	for (i = 0; i < n; i++) {
 		if (outcome != NULL)
-			outcome[i] = rcs[i];
+			outcome[pos[i]] = rcs[i];
 		if (rcs[i] == 0 || rcs[i] == KITH_EEXIST)
 			continue;
 		res->rejected++;
@@ -1124,6 +1694,9 @@ apply(struct store *st, struct record *const *recs, size_t n,
 out:
 	free(rcs);
 	free(pending);
+	free(recs);
+	free(pos);
+	free(verified);
 	return rc;
 }
 
@@ -1139,15 +1712,8 @@ int
 store_apply_verified(struct store *st, struct record *const *recs, size_t n,
     int *rcs, struct store_result *res)
 {
-	int *verified;
-	int rc;
 
-	if ((verified = malloc((n ? n : 1) * sizeof(*verified))) == NULL)
-		return KITH_ENOMEM;
-	memcpy(verified, rcs, n * sizeof(*verified));
-	rc = apply(st, recs, n, verified, rcs, res, NULL, NULL);
-	free(verified);
-	return rc;
+	return apply(st, recs, n, rcs, rcs, res, NULL, NULL);
 }
 
 /* Called by walk for each key and value; non-zero stops. */
@@ -1206,43 +1772,60 @@ store_order_scan(struct store *st, store_order_fn *fn, void *arg)
 	return walk(st, DB_REC, order_one, &w);
 }
 
-struct scope_walk {
-	const uint8_t *key;
-	store_order_fn *fn;
-	void *arg;
-};
-
 /*
- * No index: every header is decoded to read its kind and audience.  An
- * index "aud" audience(32) hlc(8) id(32) -> "" would make this O(scope),
- * at the price of one more write per addressed record.
+ * A scope from its indexes: the membership records and the records
+ * addressed to ${key}, merged in (hlc, id) order, never a walk of every
+ * header.
  */
-static int
-scope_one(void *arg, const MDB_val *k, const MDB_val *v)
-{
-	struct scope_walk *w = arg;
-	struct record *rec;
-	int rc;
-
-	if (k->mv_size != KEY_LEN)
-		return KITH_ECORRUPT;
-	if ((rc = record_decode(v->mv_data, v->mv_size, NULL, 0, &rec)) != 0)
-		return rc == KITH_ENOMEM ? rc : KITH_ECORRUPT;
-	rc = 0;
-	if (record_in_scope(record_header(rec), w->key))
-		rc = w->fn(w->arg, get_be64(k->mv_data),
-		    (const uint8_t *)k->mv_data + 8);
-	record_free(rec);
-	return rc;
-}
-
 int
 store_scope(struct store *st, const uint8_t key[KITH_KEY_LEN],
     store_order_fn *fn, void *arg)
 {
-	struct scope_walk w = { key, fn, arg };
+	MDB_cursor *cm = NULL, *ca = NULL;
+	MDB_val km, ka, v;
+	uint8_t ak[AUDKEY_LEN];
+	const uint8_t *next;
+	MDB_txn *txn;
+	int rc, hm, ha, c;
 
-	return walk(st, DB_REC, scope_one, &w);
+	if ((rc = txn_begin(st, MDB_RDONLY, &txn)) != 0)
+		return rc;
+	if ((rc = mdb_err(mdb_cursor_open(txn, st->dbi[DB_MSHIP], &cm))) !=
+	    0 || (rc = mdb_err(mdb_cursor_open(txn, st->dbi[DB_AUD],
+	    &ca))) != 0)
+		goto out;
+	memcpy(ak, key, KITH_KEY_LEN);
+	memset(ak + KITH_KEY_LEN, 0, KEY_LEN);
+	ka = (MDB_val){ AUDKEY_LEN, ak };
+	hm = mdb_cursor_get(cm, &km, &v, MDB_FIRST) == 0;
+	ha = mdb_cursor_get(ca, &ka, &v, MDB_SET_RANGE) == 0;
+	for (;;) {
+		if (ha && (ka.mv_size != AUDKEY_LEN ||
+		    memcmp(ka.mv_data, key, KITH_KEY_LEN) != 0))
+			ha = 0;
+		if (hm && km.mv_size != KEY_LEN) {
+			rc = KITH_ECORRUPT;
+			break;
+		}
+		if (!hm && !ha)
+			break;
+		c = !ha ? -1 : !hm ? 1 : memcmp(km.mv_data,
+		    (uint8_t *)ka.mv_data + KITH_KEY_LEN, KEY_LEN);
+		next = c <= 0 ? km.mv_data :
+		    (uint8_t *)ka.mv_data + KITH_KEY_LEN;
+		if ((rc = fn(arg, get_be64(next), next + 8)) != 0)
+			break;
+		/* A membership record addressed to the key comes once. */
+		if (c <= 0)
+			hm = mdb_cursor_get(cm, &km, &v, MDB_NEXT) == 0;
+		if (c >= 0)
+			ha = mdb_cursor_get(ca, &ka, &v, MDB_NEXT) == 0;
+	}
+out:
+	mdb_cursor_close(cm);
+	mdb_cursor_close(ca);
+	mdb_txn_abort(txn);
+	return rc;
 }
 
 int
@@ -1317,10 +1900,13 @@ store_peers(struct store *st, store_peer_fn *fn, void *arg)
 	return walk(st, DB_PEERS, peer_one, &w);
 }
 
-/* The author's highest sequence number held, or 0. */
+/*
+ * The author's last record held: its sequence number (0 if none) and id.
+ * If the author forked at its last number, the least id is taken.
+ */
 static int
-last_seq(struct store *st, MDB_txn *txn, const uint8_t *author,
-    uint64_t *seq)
+last_link(struct store *st, MDB_txn *txn, const uint8_t *author,
+    uint64_t *seq, uint8_t id[KITH_ID_LEN])
 {
 	uint8_t sk[SEQKEY_LEN];
 	MDB_val k = { SEQKEY_LEN, sk }, v;
@@ -1329,16 +1915,21 @@ last_seq(struct store *st, MDB_txn *txn, const uint8_t *author,
 
 	memcpy(sk, author, KITH_KEY_LEN);
 	memset(sk + KITH_KEY_LEN, 0xff, 8);
+	*seq = 0;
+	memset(id, 0, KITH_ID_LEN);
 	if ((rc = mdb_cursor_open(txn, st->dbi[DB_SEQ], &cur)) != 0)
 		return mdb_err(rc);
 	rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
 	if (rc == 0 || rc == MDB_NOTFOUND)
 		rc = mdb_cursor_get(cur, &k, &v, rc == 0 ? MDB_PREV_NODUP :
 		    MDB_LAST);
-	*seq = 0;
 	if (rc == 0 && k.mv_size == SEQKEY_LEN &&
-	    memcmp(k.mv_data, author, KITH_KEY_LEN) == 0)
+	    memcmp(k.mv_data, author, KITH_KEY_LEN) == 0 &&
+	    (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST_DUP)) == 0 &&
+	    v.mv_size == SEQVAL_LEN) {
 		*seq = get_be64((uint8_t *)k.mv_data + KITH_KEY_LEN);
+		memcpy(id, v.mv_data, KITH_ID_LEN);
+	}
 	mdb_cursor_close(cur);
 	return rc == 0 || rc == MDB_NOTFOUND ? 0 : mdb_err(rc);
 }
@@ -1373,7 +1964,8 @@ struct wave {
 	struct store *st;
 	MDB_txn *txn;
 	struct store_draft *d;		/* the wave's first draft */
-	struct roster *roster;
+	const struct roster *roster;	/* the handle's, borrowed */
+	int members;			/* membership, or a fork point, moved */
 };
 
 static int
@@ -1381,17 +1973,20 @@ wave_insert(void *arg, size_t i, const struct record *rec)
 {
 	struct wave *w = arg;
 	const struct record_header *h = record_header(rec);
-	int rc, forked;
+	struct insert in;
+	int rc;
 
 	/*
-	 * No parents means no state yet: a new entity, whose only record is
-	 * the one in hand, so its state needs no reading back.
+	 * A genesis starts a new entity, whose only record is the one in
+	 * hand, so its state needs no reading back.
 	 */
-	if ((rc = insert(w->st, w->txn, rec, &forked)) != 0 ||
-	    (rc = h->nparents == 0 ?
-	    put_state(w->st, w->txn, w->roster, (struct record *const *)&rec,
-	    1) : recompute(w->st, w->txn, w->roster, h->entity)) != 0)
+	if ((rc = room_for(w->st, w->txn, w->roster, rec)) != 0 ||
+	    (rc = insert(w->st, w->txn, rec, &in)) != 0 ||
+	    (rc = h->genesis ? put_state(w->st, w->txn, w->roster,
+	    (struct record *const *)&rec, 1) : update_state(w->st, w->txn,
+	    w->roster, rec)) != 0)
 		return rc;
+	w->members |= KITH_KIND_IS_MEMBERSHIP(h->kind) || in.fork_moved;
 	memcpy(w->d[i].id, record_id(rec), KITH_ID_LEN);
 	w->d[i].hlc = h->hlc;
 	return 0;
@@ -1406,9 +2001,10 @@ draft_entity(const void *ctx, size_t i)
 
 /*
  * Sign and insert ${n} drafts in one transaction.  Signing is the costly
- * step, so worker threads sign while this thread inserts, in waves: a wave
- * ends before a draft whose entity an earlier draft of the wave changes,
- * since its parents are that draft's id.
+ * step, so a worker thread signs while this thread inserts, in waves: a
+ * wave ends before a draft whose entity an earlier draft of the wave
+ * changes, since its parents are that draft's id.  Each record names the
+ * one before it in the author's chain.
  */
 static int
 write_txn(struct store *st, const struct kcrypto_key *key,
@@ -1418,10 +2014,11 @@ write_txn(struct store *st, const struct kcrypto_key *key,
 	struct record_header *h = NULL;
 	const uint8_t **bodies = NULL;
 	size_t *blens = NULL, *prev = NULL;
-	struct wave w = { st, NULL, NULL, NULL };
+	struct wave w = { st, NULL, NULL, NULL, 0 };
+	uint8_t last[KITH_ID_LEN];
 	uint64_t clock, seq, wall = hlc_wall_ms();
 	size_t i, end;
-	int rc = KITH_ENOMEM, members = 0;
+	int rc = KITH_ENOMEM;
 
 	if ((h = calloc(n, sizeof(*h))) == NULL ||
 	    (bodies = calloc(n, sizeof(*bodies))) == NULL ||
@@ -1431,8 +2028,8 @@ write_txn(struct store *st, const struct kcrypto_key *key,
 	    (rc = txn_begin(st, 0, &w.txn)) != 0)
 		goto out;
 	clock = clock_get(st, w.txn);
-	if ((rc = last_seq(st, w.txn, author, &seq)) != 0 ||
-	    (rc = roster_load(st, w.txn, &w.roster)) != 0)
+	if ((rc = last_link(st, w.txn, author, &seq, last)) != 0 ||
+	    (rc = roster_cached(st, w.txn, &w.roster)) != 0)
 		goto out;
 	for (i = 0; i < n; i = end) {
 		for (end = i; end < n && (prev[end] == n || prev[end] < i);
@@ -1441,7 +2038,6 @@ write_txn(struct store *st, const struct kcrypto_key *key,
 			h[end].seq = ++seq;
 			h[end].hlc = hlc_tick(&clock, wall);
 			h[end].kind = d[end].kind;
-			members |= d[end].kind <= KITH_KIND_REVOKE;
 			h[end].expiry = d[end].expiry;
 			h[end].naudience = d[end].naudience;
 			memcpy(h[end].audience, d[end].audience,
@@ -1449,15 +2045,23 @@ write_txn(struct store *st, const struct kcrypto_key *key,
 			memcpy(h[end].entity, d[end].entity, KITH_ENTITY_LEN);
 			bodies[end] = d[end].body;
 			blens[end] = d[end].blen;
-			if ((rc = heads_of(st, w.txn, &h[end])) != 0)
+			if (d[end].nonce != NULL) {
+				h[end].genesis = 1;
+				memcpy(h[end].nonce, d[end].nonce,
+				    KITH_NONCE_LEN);
+			} else if ((rc = heads_of(st, w.txn, &h[end])) != 0)
 				goto out;
 		}
+		/* The wave's first names the last record signed before it. */
+		if (i > 0)
+			memcpy(last, d[i - 1].id, KITH_ID_LEN);
+		memcpy(h[i].prev, last, KITH_ID_LEN);
 		w.d = d + i;
 		if ((rc = record_sign_batch(h + i, bodies + i, blens + i,
 		    end - i, key, wave_insert, &w)) != 0)
 			goto out;
 	}
-	if ((members && (rc = roster_refresh(st, w.txn, &w.roster)) != 0) ||
+	if ((w.members && (rc = roster_refresh(st, w.txn, &w.roster)) != 0) ||
 	    (rc = clock_put(st, w.txn, clock)) != 0)
 		goto out;
 	rc = mdb_err(mdb_txn_commit(w.txn));
@@ -1465,11 +2069,15 @@ write_txn(struct store *st, const struct kcrypto_key *key,
 out:
 	if (w.txn != NULL)
 		mdb_txn_abort(w.txn);
+	if (rc != 0) {
+		/* What this transaction computed never happened. */
+		roster_free(st->roster);
+		st->roster = NULL;
+	}
 	free(h);
 	free(bodies);
 	free(blens);
 	free(prev);
-	roster_free(w.roster);
 	return rc;
 }
 
@@ -1491,15 +2099,46 @@ store_write(struct store *st, const struct kcrypto_key *key,
 }
 
 int
+store_author_last(struct store *st, const uint8_t author[KITH_KEY_LEN],
+    uint64_t *seq, uint8_t id[KITH_ID_LEN])
+{
+	struct txn_chains tc;
+	struct chain_link l[CHAIN_AT_MAX];
+	uint64_t fork;
+	MDB_txn *txn;
+	size_t n;
+	int rc;
+
+	if ((rc = txn_begin(st, MDB_RDONLY, &txn)) != 0)
+		return rc;
+	tc.st = st;
+	tc.txn = txn;
+	if ((rc = chains_fork(&tc, author, &fork)) == 0 &&
+	    (rc = last_link(st, txn, author, seq, id)) == 0 && fork != 0) {
+		/* Forked: the last record before the fork is the one known. */
+		*seq = fork - 1;
+		memset(id, 0, KITH_ID_LEN);
+		if (*seq > 0 && (rc = links_at(st, txn, author, *seq, l,
+		    &n)) == 0 && n > 0)
+			memcpy(id, l[0].id, KITH_ID_LEN);
+		if (*seq > 0 && n == 0)
+			*seq = 0;
+	}
+	mdb_txn_abort(txn);
+	return rc;
+}
+
+int
 store_init_network(struct store *st, const struct record *charter)
 {
 	static const uint8_t zero[KITH_NETWORK_LEN];
 	const struct record_header *h = record_header(charter);
 	const uint8_t *id = record_id(charter);
+	struct insert in;
 	MDB_txn *txn;
 	MDB_val v;
 	size_t blen;
-	int rc, forked;
+	int rc;
 
 	if (h->kind != KITH_KIND_CHARTER ||
 	    memcmp(h->network, zero, sizeof(zero)) != 0 ||
@@ -1514,7 +2153,8 @@ store_init_network(struct store *st, const struct record *charter)
 		}
 		if (rc != KITH_ENOTFOUND ||
 		    (rc = meta_put(st, txn, "network", id, KITH_ID_LEN)) != 0 ||
-		    (rc = insert(st, txn, charter, &forked)) != 0 ||
+		    (rc = insert(st, txn, charter, &in)) != 0 ||
+		    (rc = roster_gen_bump(st, txn)) != 0 ||
 		    (rc = recompute(st, txn, NULL, h->entity)) != 0 ||
 		    (rc = clock_put(st, txn, h->hlc)) != 0)
 			goto fail;
@@ -1531,77 +2171,16 @@ fail:
 	return rc;
 }
 
-/* Bodies found past their expiry by store_purge. */
-struct expired {
-	uint8_t (*key)[KEY_LEN];
-	uint8_t (*ent)[KITH_ENTITY_LEN];
-	size_t n, cap;
-};
-
-static int
-expired_add(struct expired *x, const uint8_t *key, const uint8_t *entity)
-{
-	void *k, *e;
-
-	if (x->n == x->cap) {
-		if ((k = realloc(x->key, (x->cap * 2 + 64) * KEY_LEN)) == NULL)
-			return KITH_ENOMEM;
-		x->key = k;
-		if ((e = realloc(x->ent, (x->cap * 2 + 64) *
-		    KITH_ENTITY_LEN)) == NULL)
-			return KITH_ENOMEM;
-		x->ent = e;
-		x->cap = x->cap * 2 + 64;
-	}
-	memcpy(x->key[x->n], key, KEY_LEN);
-	memcpy(x->ent[x->n++], entity, KITH_ENTITY_LEN);
-	return 0;
-}
-
-/* Find, within ${txn}, every body whose header's expiry is before ${now}. */
-static int
-find_expired(struct store *st, MDB_txn *txn, uint64_t now,
-    struct expired *x)
-{
-	struct record *rec;
-	MDB_cursor *cur;
-	MDB_val k, v, sh;
-	int rc, op;
-
-	if ((rc = mdb_err(mdb_cursor_open(txn, st->dbi[DB_BODY], &cur))) != 0)
-		return rc;
-	for (op = MDB_FIRST; ; op = MDB_NEXT) {
-		if ((rc = mdb_cursor_get(cur, &k, &v, op)) != 0) {
-			rc = rc == MDB_NOTFOUND ? 0 : mdb_err(rc);
-			break;
-		}
-		if ((rc = mdb_err(mdb_get(txn, st->dbi[DB_REC], &k, &sh))) != 0)
-			break;
-		if ((rc = record_decode(sh.mv_data, sh.mv_size, NULL, 0,
-		    &rec)) != 0) {
-			rc = rc == KITH_ENOMEM ? rc : KITH_ECORRUPT;
-			break;
-		}
-		if (record_header(rec)->expiry != 0 &&
-		    record_header(rec)->expiry < now)
-			rc = expired_add(x, k.mv_data,
-			    record_header(rec)->entity);
-		record_free(rec);
-		if (rc != 0)
-			break;
-	}
-	mdb_cursor_close(cur);
-	return rc;
-}
-
 int
 store_purge(struct store *st, uint64_t now_ms, size_t *purged)
 {
-	struct expired x = { NULL, NULL, 0, 0 };
-	struct roster *roster = NULL;
+	uint8_t (*ents)[KITH_ENTITY_LEN] = NULL, key[KEY_LEN];
+	const struct roster *roster;
+	struct record *rec;
+	MDB_cursor *cur = NULL;
 	MDB_txn *txn;
-	MDB_val k;
-	size_t i;
+	MDB_val k, v;
+	size_t n = 0, cap = 0;
 	int rc;
 
 	*purged = 0;
@@ -1609,27 +2188,65 @@ store_purge(struct store *st, uint64_t now_ms, size_t *purged)
 		return KITH_EINVAL;
 	if ((rc = txn_begin(st, 0, &txn)) != 0)
 		return rc;
-	if ((rc = find_expired(st, txn, now_ms, &x)) != 0 || x.n == 0 ||
-	    (rc = roster_load(st, txn, &roster)) != 0)
+	/* The expiry index is in time order: take its front, up to now. */
+	if ((rc = mdb_err(mdb_cursor_open(txn, st->dbi[DB_EXPIRY], &cur))) != 0)
 		goto out;
-	for (i = 0; i < x.n && rc == 0; i++) {
-		k = (MDB_val){ KEY_LEN, x.key[i] };
-		rc = mdb_err(mdb_del(txn, st->dbi[DB_BODY], &k, NULL));
+	while ((rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST)) == 0) {
+		if (k.mv_size != EXPKEY_LEN) {
+			rc = KITH_ECORRUPT;
+			goto out;
+		}
+		if (get_be64(k.mv_data) > now_ms)
+			break;
+		memcpy(key, (uint8_t *)k.mv_data + 8, KEY_LEN);
+		if ((rc = mdb_err(mdb_cursor_del(cur, 0))) != 0 ||
+		    (rc = del_key(st, txn, DB_BODY, key, KEY_LEN)) != 0 ||
+		    (rc = load_key(st, txn, key, &rec)) != 0)
+			goto out;
+		rc = ents_add(&ents, &n, &cap, record_header(rec)->entity);
+		record_free(rec);
+		if (rc != 0)
+			goto out;
 	}
+	rc = rc == MDB_NOTFOUND ? 0 : mdb_err(rc);
+	mdb_cursor_close(cur);
+	cur = NULL;
+	if (rc != 0 || n == 0 ||
+	    (rc = roster_cached(st, txn, &roster)) != 0 ||
+	    (rc = recompute_each(st, txn, roster, ents, n)) != 0)
+		goto out;
+	rc = mdb_err(mdb_txn_commit(txn));
+	txn = NULL;	/* committed or freed by the commit */
 	if (rc == 0)
-		rc = recompute_each(st, txn, roster, x.ent, x.n);
-	if (rc == 0) {
-		rc = mdb_err(mdb_txn_commit(txn));
-		txn = NULL;	/* committed or freed by the commit */
-		if (rc == 0)
-			*purged = x.n;
-	}
+		*purged = n;
 out:
+	mdb_cursor_close(cur);
 	if (txn != NULL)
 		mdb_txn_abort(txn);
-	roster_free(roster);
-	free(x.key);
-	free(x.ent);
+	free(ents);
+	return rc;
+}
+
+int
+store_next_expiry(struct store *st, uint64_t *ms)
+{
+	MDB_cursor *cur;
+	MDB_txn *txn;
+	MDB_val k, v;
+	int rc;
+
+	*ms = 0;
+	if ((rc = txn_begin(st, MDB_RDONLY, &txn)) != 0)
+		return rc;
+	if ((rc = mdb_err(mdb_cursor_open(txn, st->dbi[DB_EXPIRY],
+	    &cur))) == 0) {
+		if ((rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST)) == 0 &&
+		    k.mv_size == EXPKEY_LEN)
+			*ms = get_be64(k.mv_data);
+		rc = rc == MDB_NOTFOUND ? 0 : mdb_err(rc);
+		mdb_cursor_close(cur);
+	}
+	mdb_txn_abort(txn);
 	return rc;
 }
 
@@ -1646,9 +2263,49 @@ store_roster(struct store *st, struct roster **out)
 	return rc;
 }
 
+/* store_quarantine's walk of the entities no genesis has come for. */
+static int
+quarantine_orphans(struct store *st, MDB_txn *txn,
+    const struct roster *roster, store_held_fn *fn, void *arg)
+{
+	struct record **recs = NULL;
+	MDB_cursor *cur;
+	MDB_val k, v;
+	size_t n = 0, i;
+	int rc, op;
+
+	if ((rc = mdb_err(mdb_cursor_open(txn, st->dbi[DB_ORPHAN], &cur))) != 0)
+		return rc;
+	for (op = MDB_FIRST; ; op = MDB_NEXT) {
+		if ((rc = mdb_cursor_get(cur, &k, &v, op)) != 0) {
+			rc = rc == MDB_NOTFOUND ? 0 : mdb_err(rc);
+			break;
+		}
+		if (k.mv_size != KITH_ENTITY_LEN) {
+			rc = KITH_ECORRUPT;
+			break;
+		}
+		if ((rc = load_entity(st, txn, k.mv_data, &recs, &n)) != 0)
+			break;
+		/* The rest wait on their authors too, and are listed so. */
+		for (i = 0; i < n && rc == 0; i++)
+			if (!KITH_KIND_IS_MEMBERSHIP(record_header(
+			    recs[i])->kind) && roster_standing(roster,
+			    record_header(recs[i]), record_id(recs[i])) == 0)
+				rc = fn(arg, recs[i], KITH_ENOGENESIS);
+		store_records_free(recs, n);
+		recs = NULL;
+		if (rc != 0)
+			break;
+	}
+	mdb_cursor_close(cur);
+	return rc;
+}
+
 int
 store_quarantine(struct store *st, store_held_fn *fn, void *arg)
 {
+	const struct roster_entry *e;
 	struct roster *roster = NULL;
 	struct record *rec;
 	MDB_val k, v;
@@ -1667,23 +2324,25 @@ store_quarantine(struct store *st, store_held_fn *fn, void *arg)
 			rc = rc == MDB_NOTFOUND ? 0 : mdb_err(rc);
 			break;
 		}
-		if (k.mv_size != SEQKEY_LEN || v.mv_size != KITH_ID_LEN) {
+		if (k.mv_size != SEQKEY_LEN || v.mv_size != SEQVAL_LEN) {
 			rc = KITH_ECORRUPT;
 			break;
 		}
-		if (roster_check(roster, k.mv_data, 0) == 0 &&
-		    roster_find(roster, k.mv_data)->revoked == 0)
+		e = roster_find(roster, k.mv_data);
+		if (e != NULL && e->role != ROLE_NONE &&
+		    e->role != ROLE_OBSERVER && e->revoked == 0 && e->fork == 0)
 			continue;
 		if ((rc = load_id(st, txn, v.mv_data, &rec)) != 0)
 			break;
-		why = record_header(rec)->kind <= KITH_KIND_REVOKE ? 0 :
-		    roster_check(roster, record_header(rec)->author,
-		    record_header(rec)->hlc);
+		why = KITH_KIND_IS_MEMBERSHIP(record_header(rec)->kind) ? 0 :
+		    roster_standing(roster, record_header(rec), record_id(rec));
 		rc = why != 0 ? fn(arg, rec, why) : 0;
 		record_free(rec);
 		if (rc != 0)
 			break;
 	}
+	if (rc == 0)
+		rc = quarantine_orphans(st, txn, roster, fn, arg);
 out:
 	mdb_cursor_close(cur);
 	roster_free(roster);
@@ -1795,7 +2454,7 @@ store_by_author(struct store *st, const uint8_t author[KITH_KEY_LEN],
 				rc = 0;
 			break;
 		}
-		if (v.mv_size != KITH_ID_LEN) {
+		if (v.mv_size != SEQVAL_LEN) {
 			rc = KITH_ECORRUPT;
 			break;
 		}
@@ -1813,6 +2472,13 @@ out:
 }
 
 int
+store_missing(struct store *st, store_order_fn *fn, void *arg)
+{
+
+	return walk(st, DB_NOBODY, order_one, &(struct order_walk){ fn, arg });
+}
+
+int
 store_author_forked(struct store *st, const uint8_t author[KITH_KEY_LEN])
 {
 	MDB_val k = { KITH_KEY_LEN, (void *)author }, v;
@@ -1826,21 +2492,105 @@ store_author_forked(struct store *st, const uint8_t author[KITH_KEY_LEN])
 	return rc == 0;
 }
 
+/*
+ * Entities whose stored state still counts a body that has expired since
+ * the last purge (the expiry index's front, up to now): usually none.
+ * Reads show them as they are now, computed in memory, so that every
+ * node's state agrees from the moment a body expires, whenever it purges.
+ */
+struct stale {
+	uint8_t (*e)[KITH_ENTITY_LEN];
+	size_t n, cap;
+	struct roster *roster;		/* loaded when first needed */
+};
+
+static int
+stale_load(struct store *st, MDB_txn *txn, struct stale *sl)
+{
+	uint64_t now = hlc_wall_ms();
+	struct record *rec;
+	MDB_cursor *cur;
+	MDB_val k, v;
+	int rc, op;
+
+	memset(sl, 0, sizeof(*sl));
+	if ((rc = mdb_err(mdb_cursor_open(txn, st->dbi[DB_EXPIRY], &cur))) != 0)
+		return rc;
+	for (op = MDB_FIRST; ; op = MDB_NEXT) {
+		if ((rc = mdb_cursor_get(cur, &k, &v, op)) != 0) {
+			rc = rc == MDB_NOTFOUND ? 0 : mdb_err(rc);
+			break;
+		}
+		if (k.mv_size != EXPKEY_LEN) {
+			rc = KITH_ECORRUPT;
+			break;
+		}
+		if (get_be64(k.mv_data) > now)
+			break;
+		if ((rc = load_key(st, txn, (uint8_t *)k.mv_data + 8,
+		    &rec)) != 0)
+			break;
+		rc = ents_add(&sl->e, &sl->n, &sl->cap,
+		    record_header(rec)->entity);
+		record_free(rec);
+		if (rc != 0)
+			break;
+	}
+	mdb_cursor_close(cur);
+	if (sl->n > 0)
+		qsort(sl->e, sl->n, KITH_ENTITY_LEN, entity_cmp);
+	return rc;
+}
+
+static void
+stale_free(struct stale *sl)
+{
+
+	free(sl->e);
+	roster_free(sl->roster);
+}
+
+/*
+ * ${entity}'s state as of now into ${*out}: the stored encoding ${stored},
+ * or, if a body of it expired since the last purge, computed afresh.
+ */
+static int
+state_now(struct store *st, MDB_txn *txn, struct stale *sl,
+    const uint8_t *entity, const MDB_val *stored, struct state **out)
+{
+	struct record **recs = NULL;
+	size_t n = 0;
+	int rc;
+
+	if (sl->n == 0 || bsearch(entity, sl->e, sl->n, KITH_ENTITY_LEN,
+	    entity_cmp) == NULL) {
+		rc = state_decode(stored->mv_data, stored->mv_size, out);
+		return rc == 0 || rc == KITH_ENOMEM ? rc : KITH_ECORRUPT;
+	}
+	if ((sl->roster == NULL &&
+	    (rc = roster_load(st, txn, &sl->roster)) != 0) ||
+	    (rc = load_entity(st, txn, entity, &recs, &n)) != 0)
+		return rc;
+	rc = state_compute(recs, n, sl->roster, out);
+	store_records_free(recs, n);
+	return rc == KITH_ENOMEM || rc == 0 ? rc : KITH_ECORRUPT;
+}
+
 int
 store_state(struct store *st, const uint8_t entity[KITH_ENTITY_LEN],
     struct state **out)
 {
 	MDB_val k = { KITH_ENTITY_LEN, (void *)entity }, v;
+	struct stale sl;
 	MDB_txn *txn;
 	int rc;
 
 	if ((rc = txn_begin(st, MDB_RDONLY, &txn)) != 0)
 		return rc;
-	if ((rc = mdb_err(mdb_get(txn, st->dbi[DB_STATE], &k, &v))) == 0) {
-		rc = state_decode(v.mv_data, v.mv_size, out);
-		if (rc != 0 && rc != KITH_ENOMEM)
-			rc = KITH_ECORRUPT;
-	}
+	if ((rc = stale_load(st, txn, &sl)) == 0 &&
+	    (rc = mdb_err(mdb_get(txn, st->dbi[DB_STATE], &k, &v))) == 0)
+		rc = state_now(st, txn, &sl, entity, &v, out);
+	stale_free(&sl);
 	mdb_txn_abort(txn);
 	return rc;
 }
@@ -1893,21 +2643,27 @@ out:
 	return rc;
 }
 
-int
-store_states(struct store *st, uint64_t kind, store_state_fn *fn, void *arg)
+/*
+ * Call ${fn} with the state as of now of each entity of ${kind} (0: all),
+ * in entity-id order, in one read transaction.
+ */
+static int
+states_now(struct store *st, uint64_t kind,
+    int (*fn)(void *, const struct state *), void *arg)
 {
 	uint8_t kk[KINDKEY_LEN];
 	MDB_val k, v, sk;
-	MDB_cursor *cur;
+	MDB_cursor *cur = NULL;
 	MDB_txn *txn;
+	struct stale sl;
 	struct state *s;
 	int rc, op;
 
 	if ((rc = txn_begin(st, MDB_RDONLY, &txn)) != 0)
 		return rc;
-	rc = mdb_err(mdb_cursor_open(txn,
-	    st->dbi[kind ? DB_KIND : DB_STATE], &cur));
-	if (rc != 0)
+	if ((rc = stale_load(st, txn, &sl)) != 0 ||
+	    (rc = mdb_err(mdb_cursor_open(txn,
+	    st->dbi[kind ? DB_KIND : DB_STATE], &cur))) != 0)
 		goto out;
 	kind_key(kk, kind, (const uint8_t *)"\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0");
 	k = (MDB_val){ KINDKEY_LEN, kk };
@@ -1917,6 +2673,7 @@ store_states(struct store *st, uint64_t kind, store_state_fn *fn, void *arg)
 				rc = 0;
 			break;
 		}
+		sk = k;
 		if (kind != 0) {
 			if (k.mv_size != KINDKEY_LEN ||
 			    memcmp(k.mv_data, kk, 2) != 0)
@@ -1927,27 +2684,39 @@ store_states(struct store *st, uint64_t kind, store_state_fn *fn, void *arg)
 			    &v))) != 0)
 				break;
 		}
-		if ((rc = state_decode(v.mv_data, v.mv_size, &s)) != 0) {
-			rc = rc == KITH_ENOMEM ? rc : KITH_ECORRUPT;
+		if (sk.mv_size != KITH_ENTITY_LEN) {
+			rc = KITH_ECORRUPT;
 			break;
 		}
+		if ((rc = state_now(st, txn, &sl, sk.mv_data, &v, &s)) != 0)
+			break;
 		rc = fn(arg, s);
 		state_free(s);
 		if (rc != 0)
 			break;
 	}
-	mdb_cursor_close(cur);
 out:
+	mdb_cursor_close(cur);
+	stale_free(&sl);
 	mdb_txn_abort(txn);
 	return rc;
 }
 
-static int
-digest_one(void *arg, const MDB_val *k, const MDB_val *v)
+int
+store_states(struct store *st, uint64_t kind, store_state_fn *fn, void *arg)
 {
 
-	(void)k;
-	kcrypto_hash_update(arg, v->mv_data, v->mv_size);
+	return states_now(st, kind, fn, arg);
+}
+
+static int
+digest_one(void *arg, const struct state *s)
+{
+	const uint8_t *p;
+	size_t len;
+
+	p = state_encoded(s, &len);
+	kcrypto_hash_update(arg, p, len);
 	return 0;
 }
 
@@ -1958,7 +2727,7 @@ store_digest(struct store *st, uint8_t out[KITH_HASH_LEN])
 	int rc;
 
 	kcrypto_hash_init(&hs);
-	if ((rc = walk(st, DB_STATE, digest_one, &hs)) == 0)
+	if ((rc = states_now(st, 0, digest_one, &hs)) == 0)
 		kcrypto_hash_final(&hs, out);
 	return rc;
 }
@@ -2125,5 +2894,69 @@ store_compact(struct store *st, const char *path)
 		rc = KITH_EIO;
 	if (rc != 0)
 		unlink(path);
+	return rc;
+}
+
+int
+store_log_last(struct store *st, uint64_t *out)
+{
+	MDB_cursor *cur;
+	MDB_txn *txn;
+	MDB_val k, v;
+	int rc;
+
+	*out = 0;
+	if ((rc = txn_begin(st, MDB_RDONLY, &txn)) != 0)
+		return rc;
+	if ((rc = mdb_err(mdb_cursor_open(txn, st->dbi[DB_LOG], &cur))) == 0) {
+		rc = mdb_err(mdb_cursor_get(cur, &k, &v, MDB_LAST));
+		if (rc == 0 && k.mv_size == 8)
+			*out = get_be64(k.mv_data);
+		else if (rc == 0 || rc == KITH_ENOTFOUND)
+			rc = rc == 0 ? KITH_ECORRUPT : 0;
+		mdb_cursor_close(cur);
+	}
+	mdb_txn_abort(txn);
+	return rc;
+}
+
+int
+store_log_read(struct store *st, uint64_t after, size_t max,
+    store_order_fn *fn, void *arg, uint64_t *last)
+{
+	MDB_cursor *cur = NULL;
+	MDB_txn *txn;
+	MDB_val k, v;
+	uint8_t from[8];
+	size_t n = 0;
+	int rc, op;
+
+	*last = after;
+	if (after == UINT64_MAX)
+		return 0;
+	if ((rc = txn_begin(st, MDB_RDONLY, &txn)) != 0)
+		return rc;
+	if ((rc = mdb_err(mdb_cursor_open(txn, st->dbi[DB_LOG], &cur))) != 0)
+		goto out;
+	put_be64(from, after + 1);
+	k = (MDB_val){ 8, from };
+	for (op = MDB_SET_RANGE; n < max; op = MDB_NEXT, n++) {
+		if ((rc = mdb_err(mdb_cursor_get(cur, &k, &v, op))) != 0) {
+			if (rc == KITH_ENOTFOUND)
+				rc = 0;
+			break;
+		}
+		if (k.mv_size != 8 || v.mv_size != KEY_LEN) {
+			rc = KITH_ECORRUPT;
+			break;
+		}
+		if ((rc = fn(arg, get_be64(v.mv_data),
+		    (const uint8_t *)v.mv_data + 8)) != 0)
+			break;
+		*last = get_be64(k.mv_data);
+	}
+	mdb_cursor_close(cur);
+out:
+	mdb_txn_abort(txn);
 	return rc;
 }

@@ -32,6 +32,9 @@ struct store;
 
 #define STORE_ENDPOINT_MAX	256	/* bytes of a peer endpoint */
 
+/* Entities of this many records keep a merge cache (state_add). */
+#define STORE_CACHE_MIN		32
+
 /* Size defaults; the map grows in steps up to the maximum. */
 #define STORE_MAP_INITIAL	(64ULL << 20)
 #define STORE_MAP_MAX		(64ULL << 30)
@@ -43,6 +46,7 @@ struct store_result {
 	size_t rejected;	/* failed a check; not stored */
 	size_t forks;		/* new records that fork an author's sequence */
 	size_t held;		/* new records the roster does not admit yet */
+	size_t bodies;		/* of the duplicates, bodies filled in */
 };
 
 /* Called once for each rejected record with the reason. */
@@ -52,6 +56,11 @@ typedef void store_reject_fn(void *arg, const struct record *rec, int rc);
 struct store_draft {
 	uint64_t kind;
 	uint8_t entity[KITH_ENTITY_LEN];
+	/*
+	 * A new entity's genesis carries the nonce its id was derived from
+	 * (record_entity_derive); NULL for every other record.  Borrowed.
+	 */
+	const uint8_t *nonce;
 	const uint8_t *body;		/* borrowed */
 	size_t blen;
 	uint64_t expiry;
@@ -84,6 +93,14 @@ struct store *store_open(const char *dir, int flags, uint64_t max_map,
     int *rc);
 
 /**
+ * store_set_cache_min(st, n):
+ * Keep a merge cache for entities of ${n} records or more from now on
+ * (STORE_CACHE_MIN by default): tests set 1, so that every entity takes
+ * the incremental path.
+ */
+void store_set_cache_min(struct store *st, size_t n);
+
+/**
  * store_close(st):
  * Close ${st}; nothing if NULL.
  */
@@ -107,12 +124,20 @@ int store_init_network(struct store *st, const struct record *charter);
 /**
  * store_purge(st, now_ms, purged):
  * Drop the body of every record whose header's expiry (ms since the epoch)
- * is before ${now_ms}, and recompute the entities they belong to, in one
- * transaction; ${*purged} gets the number of bodies dropped.  Headers stay,
- * so the records are still reconciled and never sent again with bodies.
- * Return 0 or a store error.
+ * is at or before ${now_ms}, and recompute the entities they belong to, in
+ * one transaction; ${*purged} gets the number of bodies dropped.  Headers
+ * stay, so the records are still reconciled and never sent again with
+ * bodies.  Reads count an expired body as absent from its expiry on,
+ * purged or not.  Return 0 or a store error.
  */
 int store_purge(struct store *st, uint64_t now_ms, size_t *purged);
+
+/**
+ * store_next_expiry(st, ms):
+ * Set ${*ms} to the earliest expiry (ms since the epoch) of a body held,
+ * or 0 if none expires.
+ */
+int store_next_expiry(struct store *st, uint64_t *ms);
 
 /**
  * store_roster(st, out):
@@ -127,10 +152,13 @@ typedef int store_held_fn(void *arg, const struct record *rec, int why);
 
 /**
  * store_quarantine(st, fn, arg):
- * Call ${fn}(${arg}, rec, why) for each record held but not applied, by
- * author then sequence: why is KITH_ENOTFOUND (the author is not a member
- * yet), KITH_EREVOKED (stamped at or after the author's revocation) or
- * KITH_EDENIED (an observer's).  Stop at ${fn}'s first non-zero result and
+ * Call ${fn}(${arg}, rec, why) for each record held but not applied for
+ * want of standing, by author then sequence, then for each record of an
+ * entity whose genesis is not held: why is KITH_ENOTFOUND (the author is
+ * not a member yet), KITH_EREVOKED (past the author's revocation, or off
+ * the chain it accepts), KITH_EFORKED (at or after the author's fork
+ * point), KITH_EDENIED (an observer's) or KITH_ENOGENESIS (its entity's
+ * genesis has not arrived).  Stop at ${fn}'s first non-zero result and
  * return it; else return 0 or a store error.
  */
 int store_quarantine(struct store *st, store_held_fn *fn, void *arg);
@@ -192,12 +220,20 @@ int store_order_scan(struct store *st, store_order_fn *fn, void *arg);
  * Call ${fn} with the (hlc, id) of every held record in the scope of the
  * organisation key ${key} (record_in_scope), in reconciliation order, in
  * one read transaction.  Return 0, ${fn}'s non-zero result, or a store
- * error.  It decodes every stored header (about 0.6 us each, warm): at 1M
- * records, 0.6 s of one core and no extra disk per call, so callers take
- * it once per sync session, not per message.
+ * error.  It reads two indexes (membership records, records by audience
+ * key), so it costs the scope's size, not the store's.
  */
 int store_scope(struct store *st, const uint8_t key[KITH_KEY_LEN],
     store_order_fn *fn, void *arg);
+
+/**
+ * store_missing(st, fn, arg):
+ * Call ${fn} with the (hlc, id) of every record held without the body its
+ * node wants (not erased, not expired), in reconciliation order: what a
+ * sync session asks peers for again.  Return 0, ${fn}'s non-zero result,
+ * or a store error.
+ */
+int store_missing(struct store *st, store_order_fn *fn, void *arg);
 
 /**
  * store_txnid(st, out):
@@ -236,10 +272,13 @@ int store_peers(struct store *st, store_peer_fn *fn, void *arg);
 /**
  * store_write(st, key, drafts, n):
  * Sign and commit ${n} local changes in one write transaction.  Each gets
- * the author's next sequence number, a fresh clock tick and, as parents,
- * the current heads of its entity; ${drafts}[i].id and .hlc are filled in.
- * Return 0, a record-building error (KITH_ETOOBIG...), KITH_ENETWORK if the
- * store has no network yet, or a store error; nothing is committed on error.
+ * the author's next sequence number, the id of the author's previous
+ * record, a fresh clock tick and, unless it is a genesis, as parents the
+ * current heads of its entity; ${drafts}[i].id and .hlc are filled in.
+ * Return 0, a record-building error (KITH_ETOOBIG, KITH_EGENESIS...),
+ * KITH_EFULL if an entity takes no more records from this author,
+ * KITH_ENETWORK if the store has no network yet, or a store error; nothing
+ * is committed on error.
  */
 int store_write(struct store *st, const struct kcrypto_key *key,
     struct store_draft *drafts, size_t n);
@@ -286,6 +325,15 @@ int store_range(struct store *st, uint64_t lo_hlc, const uint8_t *lo_id,
  */
 int store_by_author(struct store *st, const uint8_t author[KITH_KEY_LEN],
     uint64_t seq, store_record_fn *fn, void *arg);
+
+/**
+ * store_author_last(st, author, seq, id):
+ * Set ${*seq} and ${id} to ${author}'s last record held, before its fork
+ * point if it forked: what a revocation names as the last record accepted.
+ * ${*seq} is 0 if there is none.  Return 0 or a store error.
+ */
+int store_author_last(struct store *st, const uint8_t author[KITH_KEY_LEN],
+    uint64_t *seq, uint8_t id[KITH_ID_LEN]);
 
 /**
  * store_author_forked(st, author):
@@ -353,5 +401,27 @@ int store_stats(struct store *st, struct store_stats *out);
  * not exist (KITH_EEXIST).  On failure nothing is left at ${path}.
  */
 int store_compact(struct store *st, const char *path);
+
+/**
+ * store_log_last(st, out):
+ * Set ${*out} to the counter of the store's change log: every record
+ * inserted, by any process, takes the next counter in the transaction that
+ * stores it.  0 if no record has been inserted since the log began (a
+ * store from before it holds records with no entry).  Return 0 or a store
+ * error.
+ */
+int store_log_last(struct store *st, uint64_t *out);
+
+/**
+ * store_log_read(st, after, max, fn, arg, last):
+ * Call ${fn} with the (hlc, id) of each record whose change-log counter is
+ * above ${after}, in counter order, at most ${max} of them, all from one
+ * read transaction: what one call gives, and every call after it from
+ * ${*last}, misses no commit.  Set ${*last} to the counter of the last
+ * record given (${after} if none).  Return 0, ${fn}'s non-zero result, or
+ * a store error.
+ */
+int store_log_read(struct store *st, uint64_t after, size_t max,
+    store_order_fn *fn, void *arg, uint64_t *last);
 
 #endif

@@ -51,6 +51,8 @@ sync_node_publish(struct sync_node *nd, const struct record *rec)
 	const char *topic;
 	char other[32];
 
+	if (record_header(rec)->kind <= KITH_KIND_REVOKE)
+		nd->members = 1;
 	if (nd->feed == NULL)
 		return;
 	if ((topic = kith_kind_name(record_header(rec)->kind)) == NULL) {
@@ -75,8 +77,9 @@ sync_node_added(struct sync_node *nd, struct record *const *recs,
 	if ((items = malloc((n ? n : 1) * sizeof(*items))) == NULL)
 		return KITH_ENOMEM;
 	for (i = 0; i < n; i++) {
-		if (rcs[i] != 0)
-			continue;
+		if (rcs[i] != 0 || order_has(nd->order,
+		    record_header(recs[i])->hlc, record_id(recs[i])))
+			continue;	/* the daemon's log follower was first */
 		items[k].timestamp = record_header(recs[i])->hlc;
 		memcpy(items[k++].id, record_id(recs[i]), KITH_ID_LEN);
 		sync_node_publish(nd, recs[i]);
@@ -186,6 +189,7 @@ struct sync_client {
 	uint64_t last_ms;
 	struct sync_stats stats;
 	char error[SYNCMSG_TEXT_MAX + 1];
+	int refused;		/* the code of an ERROR answering the HELLO */
 };
 
 static struct inflight *
@@ -403,6 +407,84 @@ out:
 	return rc;
 }
 
+/* Is (hlc, id) in the scope ${sc}, in (hlc, id) order? */
+static int
+scope_has(const struct scope *sc, uint64_t hlc, const uint8_t *id)
+{
+	size_t lo = 0, hi = sc->n, mid;
+	int c;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		c = sc->v[mid].timestamp < hlc ? -1 : sc->v[mid].timestamp > hlc;
+		if (c == 0)
+			c = memcmp(sc->v[mid].id, id, KITH_ID_LEN);
+		if (c == 0)
+			return 1;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return 0;
+}
+
+/* The bodies a session asks for: held ids, in the scopes that apply. */
+struct wanted {
+	const struct scope *in[2];	/* NULL: no limit */
+	uint8_t (*ids)[KITH_ID_LEN];
+	size_t n;
+};
+
+static int
+want_one(void *arg, uint64_t hlc, const uint8_t id[KITH_ID_LEN])
+{
+	struct wanted *w = arg;
+	int i;
+
+	for (i = 0; i < 2; i++)
+		if (w->in[i] != NULL && !scope_has(w->in[i], hlc, id))
+			return 0;
+	memcpy(w->ids[w->n++], id, KITH_ID_LEN);
+	return w->n == SYNCMSG_GET_MAX;
+}
+
+/*
+ * Queue a GET of the records this store holds without the bodies it wants
+ * (store_missing): a RECORDS entry of a held record that carries the body
+ * fills it in (store_dedup lets it through).  A peer without the body
+ * skips the id or sends the header alone, which changes nothing.  At most
+ * SYNCMSG_GET_MAX ids a session, the oldest first; only those in the
+ * server's scope if the server is a PCN (it holds no others), and in this
+ * node's own if this node is one (the server refuses a GET beyond it).
+ */
+static int
+want_bodies(struct sync_client *c)
+{
+	struct wanted w = { { NULL, NULL }, NULL, 0 };
+	struct scope self = { NULL, 0, 0 };
+	int self_scoped, rc;
+
+	if ((w.ids = malloc(SYNCMSG_GET_MAX * KITH_ID_LEN)) == NULL)
+		return KITH_ENOMEM;
+	if ((rc = scope_take(c->nd->st, c->nd->key, &self,
+	    &self_scoped)) != 0)
+		goto out;
+	w.in[0] = c->scoped ? &c->scope : NULL;
+	w.in[1] = self_scoped ? &self : NULL;
+	if ((rc = store_missing(c->nd->st, want_one, &w)) == 1)
+		rc = 0;
+	if (rc == 0 && w.n > 0) {
+		log_info("sync bodies peer=%s asked=%zu", c->peer, w.n);
+		rc = queue_ids(&c->need, &c->nneed, &c->needpos, w.ids, w.n);
+		w.ids = NULL;	/* queue_ids took it */
+	}
+out:
+	free(self.v);
+	free(w.ids);
+	return rc;
+}
+
 struct sync_client *
 sync_client_new(struct sync_node *nd, const char *endpoint,
     const uint8_t node_pk[32], int *rc)
@@ -428,6 +510,8 @@ sync_client_new(struct sync_node *nd, const char *endpoint,
 	if (c->scoped)
 		log_info("sync scope peer=%s role=client records=%zu", c->peer,
 		    c->scope.n);
+	if ((*rc = want_bodies(c)) != 0)
+		goto fail;
 	if ((c->sock = tsock_open(nd->t, TSOCK_CONNECT, endpoint, server_pk,
 	    rc)) == NULL)
 		goto fail;
@@ -437,6 +521,7 @@ sync_client_new(struct sync_node *nd, const char *endpoint,
 	}
 	memset(&h, 0, sizeof(h));
 	memcpy(h.network, nd->network, KITH_NETWORK_LEN);
+	memcpy(h.key, nd->key, KITH_KEY_LEN);
 	h.flags = SYNCMSG_HELLO_BULK;
 	snprintf(h.name, sizeof(h.name), "%s", nd->name);
 	syncmsg_begin(&c->out, SYNCMSG_HELLO, c->next_reqid);
@@ -528,14 +613,22 @@ on_reply(struct sync_client *c, const uint8_t *p, size_t n)
 
 	c->stats.bytes_in += n;
 	c->turn_open = 0;
-	if (syncmsg_parse(p, n, &m) != 0 || (f = fly_find(c, m.reqid)) == NULL)
+	if (syncmsg_parse(p, n, &m) != 0)
 		return KITH_EPROTO;
-	if (m.type == SYNCMSG_ERROR) {
+	/* Request id 0: the server ends the session (its key revoked...). */
+	f = fly_find(c, m.reqid);
+	if (m.type == SYNCMSG_ERROR && (f != NULL || m.reqid == 0)) {
 		if (syncmsg_error_parse(&m, &code, c->error,
 		    sizeof(c->error)) != 0)
 			return KITH_EPROTO;
+		if ((f == NULL || f->type == SYNCMSG_HELLO) &&
+		    (code == KITH_ENOTFOUND || code == KITH_EREVOKED ||
+		    code == KITH_EDENIED))
+			c->refused = code;
 		return KITH_EPEER;
 	}
+	if (f == NULL)
+		return KITH_EPROTO;
 	switch (f->type) {
 	case SYNCMSG_HELLO:
 		if (m.type != SYNCMSG_WELCOME ||
@@ -631,6 +724,13 @@ sync_client_error(const struct sync_client *c)
 	return c->error;
 }
 
+int
+sync_client_refused(const struct sync_client *c)
+{
+
+	return c->refused;
+}
+
 void
 sync_client_free(struct sync_client *c)
 {
@@ -665,7 +765,8 @@ struct session {
 	 * (hlc, id) of the records in it, taken once at the HELLO.
 	 */
 	int scoped;
-	uint8_t key[KITH_KEY_LEN];	/* the PCN's organisation key */
+	int keyed;			/* ZAP named the client: key is set */
+	uint8_t key[KITH_KEY_LEN];	/* its ed25519 key (a PCN's: its scope) */
 	struct scope scope;
 	uint64_t start_ms, last_ms;
 	uint64_t sent, received, added, rejected, bytes_in, bytes_out;
@@ -674,18 +775,23 @@ struct session {
 /*
  * A peer cut off: its ERROR gets CUT_DELAY_MS to leave before the
  * connection is shut, and whatever it had already queued is discarded
- * unread for BAN_MS instead of opening new sessions.
+ * unread for SYNC_BAN_MS instead of opening new sessions.  A member's key
+ * is banned too, for SYNC_BAN_MS: ZAP refuses it (sync_server_banned), so
+ * a new connection does not escape the ban.
  */
 #define BANNED_MAX	64
 #define CUT_DELAY_MS	200
-#define BAN_MS		60000
 
 struct banned {
 	struct tpeer peer;
-	struct sockaddr_storage addr;	/* the connection's far end */
-	socklen_t addrlen;
 	uint64_t cut_at, until;
 	int cut;
+};
+
+struct keyban {
+	uint8_t key[KITH_KEY_LEN];
+	uint64_t until;
+	char why[SYNC_WHY_MAX + 1];
 };
 
 struct sync_server {
@@ -696,6 +802,8 @@ struct sync_server {
 	struct syncmsg_buf out;
 	struct banned ban[BANNED_MAX];
 	size_t nban, nextban;
+	struct keyban keyban[BANNED_MAX];
+	size_t nextkeyban;
 	uint64_t now;
 };
 
@@ -727,14 +835,14 @@ sync_server_free(struct sync_server *srv)
 }
 
 static void
-peer_address(int fd, char *out, size_t size)
+peer_address(const struct tpeer *peer, char *out, size_t size)
 {
 	struct sockaddr_storage ss;
-	socklen_t len = sizeof(ss);
 	char host[INET6_ADDRSTRLEN] = "?";
 	unsigned port = 0;
 
-	if (fd >= 0 && getpeername(fd, (struct sockaddr *)&ss, &len) == 0) {
+	if (peer->addrlen > 0 && peer->addrlen <= sizeof(ss)) {
+		memcpy(&ss, peer->addr, peer->addrlen);
 		if (ss.ss_family == AF_INET) {
 			struct sockaddr_in *in = (struct sockaddr_in *)&ss;
 
@@ -772,8 +880,9 @@ session_get(struct sync_server *srv, const struct tpeer *peer, uint64_t now)
 	ns = &srv->s[srv->n++];
 	memset(ns, 0, sizeof(*ns));
 	ns->peer = *peer;
+	ns->keyed = kith_unhex(ns->key, KITH_KEY_LEN, peer->user) == 0;
 	ns->start_ms = now;
-	peer_address(peer->fd, ns->who, sizeof(ns->who));
+	peer_address(peer, ns->who, sizeof(ns->who));
 	return ns;
 }
 
@@ -797,54 +906,153 @@ session_end(struct sync_server *srv, struct session *ss, const char *why)
 	*ss = srv->s[--srv->n];
 }
 
-/*
- * Shut the connection of banned peer ${b}, if it is still the one it was:
- * libzmq may have closed it and given its descriptor number to a new
- * connection, which must not be cut.
- */
+/* Shut the connection of banned peer ${b}, once. */
 static void
 cut(struct sync_server *srv, struct banned *b)
 {
-	struct sockaddr_storage now;
-	socklen_t len = sizeof(now);
 
-	if (b->cut || b->addrlen == 0)
-		goto done;
-	if (getpeername(b->peer.fd, (struct sockaddr *)&now, &len) == 0 &&
-	    len == b->addrlen && memcmp(&now, &b->addr, len) == 0)
+	if (!b->cut)
 		tsock_drop(srv->sock, &b->peer);
-done:
 	b->cut = 1;
 }
 
-/* Answer with an ERROR, cut the peer off and forget its session. */
+/*
+ * Answer ${reqid} from ${peer} with an ERROR of ${code} and ${why}, then
+ * cut its connection once the ERROR has had CUT_DELAY_MS to leave; until
+ * then, and for SYNC_BAN_MS, what it sent is discarded unread.
+ */
 static void
-drop(struct sync_server *srv, struct session *ss, uint32_t reqid, int code,
-    const char *why)
+refuse(struct sync_server *srv, const struct tpeer *peer, uint32_t reqid,
+    int code, const char *why)
 {
 	struct banned *b;
 
 	syncmsg_begin(&srv->out, SYNCMSG_ERROR, reqid);
 	syncmsg_put_error(&srv->out, code, why);
 	if (srv->out.err == 0)
-		(void)tsock_send(srv->sock, &ss->peer, srv->out.p, srv->out.len);
-	log_warn("peer error peer=%s: %s (%s); dropped", ss->who, why,
-	    kith_strerror(code));
-	srv->nd->dropped++;
+		(void)tsock_send(srv->sock, peer, srv->out.p, srv->out.len);
 	b = &srv->ban[srv->nextban];
 	srv->nextban = (srv->nextban + 1) % BANNED_MAX;
 	if (srv->nban < BANNED_MAX)
 		srv->nban++;
 	cut(srv, b);	/* an older entry's cut comes due early */
-	b->peer = ss->peer;
-	b->addrlen = sizeof(b->addr);
-	if (ss->peer.fd < 0 || getpeername(ss->peer.fd,
-	    (struct sockaddr *)&b->addr, &b->addrlen) != 0)
-		b->addrlen = 0;
+	b->peer = *peer;
 	b->cut_at = srv->now + CUT_DELAY_MS;
-	b->until = srv->now + BAN_MS;
+	b->until = srv->now + SYNC_BAN_MS;
 	b->cut = 0;
+}
+
+/*
+ * Answer with an ERROR, cut the peer off and forget its session; a
+ * member's key is banned, and its other sessions are cut too.
+ */
+static void
+drop(struct sync_server *srv, struct session *ss, uint32_t reqid, int code,
+    const char *why)
+{
+	struct keyban *kb;
+	uint8_t key[KITH_KEY_LEN];
+	int keyed = ss->keyed;
+	size_t i;
+
+	refuse(srv, &ss->peer, reqid, code, why);
+	log_warn("peer error peer=%s: %s (%s); dropped%s", ss->who, why,
+	    kith_strerror(code), keyed ? ", its key banned" : "");
+	srv->nd->dropped++;
+	memcpy(key, ss->key, sizeof(key));
 	session_end(srv, ss, "dropped");
+	if (!keyed)
+		return;
+	kb = &srv->keyban[srv->nextkeyban];
+	srv->nextkeyban = (srv->nextkeyban + 1) % BANNED_MAX;
+	memcpy(kb->key, key, sizeof(kb->key));
+	kb->until = srv->now + SYNC_BAN_MS;
+	snprintf(kb->why, sizeof(kb->why), "%s", why);
+	for (i = srv->n; i-- > 0; )
+		if (srv->s[i].keyed && memcmp(srv->s[i].key, key,
+		    sizeof(key)) == 0) {
+			refuse(srv, &srv->s[i].peer, 0, KITH_EDENIED,
+			    "its key is banned");
+			session_end(srv, &srv->s[i], "key banned");
+		}
+}
+
+unsigned
+sync_server_banned(const struct sync_server *srv,
+    const uint8_t key[KITH_KEY_LEN], uint64_t now_ms, char *why,
+    size_t size)
+{
+	const struct keyban *kb;
+	size_t i;
+
+	for (i = 0; i < BANNED_MAX; i++) {
+		kb = &srv->keyban[i];
+		if (kb->until > now_ms && memcmp(kb->key, key,
+		    KITH_KEY_LEN) == 0) {
+			snprintf(why, size, "%s", kb->why);
+			return (unsigned)((kb->until - now_ms + 999) / 1000);
+		}
+	}
+	return 0;
+}
+
+void
+sync_refusal(char *user, size_t size, int code, const uint8_t key[32],
+    int x25519, const char *why)
+{
+	char hex[65];
+
+	kith_hex(hex, key, 32);
+	snprintf(user, size, "!%d:%s%s:%.*s", -code, x25519 ? "x" : "", hex,
+	    SYNC_WHY_MAX, why);
+}
+
+/*
+ * A client ZAP admitted only to be refused (sync_refusal): parse its user
+ * id, log the refusal with the ed25519 key its HELLO names if that key
+ * maps to its X25519 one, answer its first message and cut it.  Nothing
+ * else of what it sends is read.
+ */
+static void
+refused(struct sync_server *srv, const struct tpeer *from, const uint8_t *p,
+    size_t n, int rrc)
+{
+	struct syncmsg_hello h;
+	struct syncmsg m;
+	uint8_t key[32], x[32];
+	const char *u = from->user + 1, *colon;
+	char hex[65], *end;
+	uint32_t reqid = 0;
+	long code;
+	int x25519;
+
+	code = strtol(u, &end, 10);
+	if (*end != ':' || code <= 0 || code > -KITH_ELAST)
+		code = -KITH_EDENIED;
+	u = end + 1;
+	if ((x25519 = *u == 'x'))
+		u++;
+	colon = strchr(u, ':');
+	memset(hex, 0, sizeof(hex));
+	if (colon != NULL && colon - u == 64)
+		memcpy(hex, u, 64);
+	if (kith_unhex(key, 32, hex) != 0)
+		memset(key, 0, sizeof(key));
+	if (rrc == 0 && syncmsg_parse(p, n, &m) == 0) {
+		reqid = m.reqid;
+		if (m.type == SYNCMSG_HELLO && x25519 &&
+		    syncmsg_hello_parse(&m, &h) == 0 &&
+		    kcrypto_x25519_public(h.key, x) == 0 &&
+		    memcmp(x, key, 32) == 0) {
+			memcpy(key, h.key, 32);
+			x25519 = 0;
+		}
+	}
+	kith_hex(hex, key, 32);
+	log_warn("refused connection key=%s%s socket=sync reason=%s",
+	    x25519 ? "x25519:" : "", hex, colon != NULL ? colon + 1 : "?");
+	refuse(srv, from, reqid, (int)-code, colon != NULL ? colon + 1 :
+	    "refused");
 }
 
 static int
@@ -883,15 +1091,49 @@ scope_session(struct sync_server *srv, struct session *ss)
 
 	ss->scoped = 0;
 	ss->scope.n = 0;
-	if (kith_unhex(ss->key, KITH_KEY_LEN, ss->peer.user) != 0)
+	if (!ss->keyed)
 		return 0;	/* no key from ZAP: not a member's session */
 	return scope_take(srv->nd->st, ss->key, &ss->scope, &ss->scoped);
 }
 
+/*
+ * End ${ss}, which may sync no more (its key was revoked...), telling it
+ * why; unlike a drop, no ban follows.
+ */
+static void
+closed(struct sync_server *srv, struct session *ss, uint32_t reqid, int code,
+    const char *why)
+{
+	char hex[2 * KITH_KEY_LEN + 1];
+
+	kith_hex(hex, ss->key, KITH_KEY_LEN);
+	log_warn("sync closed peer=%s key=%s: %s", ss->who, hex, why);
+	refuse(srv, &ss->peer, reqid, code, why);
+	session_end(srv, ss, "closed");
+}
+
+void
+sync_server_recheck(struct sync_server *srv)
+{
+	char why[SYNC_WHY_MAX + 1];
+	size_t i;
+	int code;
+
+	if (srv->nd->allowed == NULL)
+		return;
+	srv->now = sync_now_ms();
+	for (i = srv->n; i-- > 0; )
+		if (srv->s[i].keyed && (code = srv->nd->allowed(srv->nd->arg,
+		    srv->s[i].key, why, sizeof(why))) != 0)
+			closed(srv, &srv->s[i], 0, code, why);
+}
+
+/* Return 1 if the session was closed (and is gone). */
 static int
 on_hello(struct sync_server *srv, struct session *ss, const struct syncmsg *m)
 {
 	struct syncmsg_hello h;
+	char why[SYNC_WHY_MAX + 1];
 	size_t n;
 	int rc;
 
@@ -899,8 +1141,17 @@ on_hello(struct sync_server *srv, struct session *ss, const struct syncmsg *m)
 		return rc;
 	if (memcmp(h.network, srv->nd->network, KITH_NETWORK_LEN) != 0)
 		return KITH_ENETWORK;
+	/* The key it names is the one its CURVE key proved (ZAP's). */
+	if (ss->keyed && memcmp(h.key, ss->key, KITH_KEY_LEN) != 0)
+		return KITH_EPROTO;
 	if (srv->nd->refresh != NULL)
 		srv->nd->refresh(srv->nd->arg);
+	/* Revoked since ZAP let it in? */
+	if (ss->keyed && srv->nd->allowed != NULL && (rc = srv->nd->allowed(
+	    srv->nd->arg, ss->key, why, sizeof(why))) != 0) {
+		closed(srv, ss, m->reqid, rc, why);
+		return 1;
+	}
 	if (!ss->welcomed) {
 		char addr[64];
 
@@ -1142,6 +1393,10 @@ serve(struct sync_server *srv, const struct tpeer *from, const uint8_t *p,
 
 	if (is_banned(srv, from))
 		return;	/* queued before the drop: discarded unread */
+	if (from->user[0] == '!') {
+		refused(srv, from, p, n, rrc);
+		return;
+	}
 	if ((ss = session_get(srv, from, now)) == NULL)
 		return;
 	ss->last_ms = now;
@@ -1161,7 +1416,8 @@ serve(struct sync_server *srv, const struct tpeer *from, const uint8_t *p,
 	switch (m.type) {
 	case SYNCMSG_HELLO:
 		why = "bad HELLO";
-		rc = on_hello(srv, ss, &m);
+		if ((rc = on_hello(srv, ss, &m)) == 1)
+			return;	/* it may sync no more: closed */
 		break;
 	case SYNCMSG_RECON:
 		why = "bad reconciliation message";

@@ -28,6 +28,8 @@ struct sync_server;
 #define SYNC_REPLY_MS		10000	/* a peer's longest silence mid-session */
 #define SYNC_IDLE_MS		60000	/* a served session's longest silence */
 #define SYNC_REJECT_MAX		100	/* rejected records before a peer is dropped */
+#define SYNC_BAN_MS		60000	/* a dropped peer's key is refused this long */
+#define SYNC_WHY_MAX		100	/* bytes of a refusal's reason */
 
 /* What the sessions of one node share. */
 struct sync_node {
@@ -36,16 +38,26 @@ struct sync_node {
 	struct transport *t;
 	struct tsock *feed;		/* the live feed, or NULL */
 	uint8_t network[KITH_NETWORK_LEN];
+	uint8_t key[KITH_KEY_LEN];	/* this node's ed25519 key, for HELLOs */
 	char name[65];			/* this node's name for HELLOs */
 	/* Called once per batch of records added from a peer, or NULL. */
 	void (*changed)(void *arg, const char *source);
 	/*
 	 * Called before a server answers a HELLO, or NULL: bring the order up
 	 * to date with writes by other processes, so a session that starts
-	 * right after a local write reconciles it.
+	 * right after a local write reconciles it, and what allowed asks up
+	 * to date with the roster ZAP admitted the client by.
 	 */
 	void (*refresh)(void *arg);
+	/*
+	 * May the client whose ed25519 key is ${key} hold a sync session?
+	 * Return 0, or why not: a code (KITH_EREVOKED...) and ${why}.  Asked
+	 * at each HELLO and by sync_server_recheck; NULL: always.
+	 */
+	int (*allowed)(void *arg, const uint8_t key[KITH_KEY_LEN], char *why,
+	    size_t size);
 	void *arg;
+	int members;			/* set when a membership record goes in */
 	uint64_t rejected;		/* records refused, all sessions */
 	uint64_t dropped;		/* peers cut off for misbehaving */
 };
@@ -66,15 +78,19 @@ struct sync_stats {
 /**
  * sync_node_added(nd, recs, rcs, n):
  * Record that the records ${recs}[i] whose ${rcs}[i] is 0 were just
- * committed: add them to the order in one merge and publish them on the
- * feed.  Return 0 or KITH_ENOMEM.
+ * committed: add those the order lacks to it in one merge and publish them
+ * on the feed (a record already in the order was published when it went
+ * in), and set ${nd}->members if one is a membership record.  Return 0 or
+ * KITH_ENOMEM.
  */
 int sync_node_added(struct sync_node *nd, struct record *const *recs,
     const int *rcs, size_t n);
 
 /**
  * sync_node_publish(nd, rec):
- * Publish ${rec} on the feed, if there is one, under its kind's topic.
+ * Publish ${rec} on the feed, if there is one, under its kind's topic;
+ * set ${nd}->members if it is a membership record (charter, member,
+ * revoke): the roster may have changed.
  */
 void sync_node_publish(struct sync_node *nd, const struct record *rec);
 
@@ -123,6 +139,15 @@ const struct sync_stats *sync_client_stats(const struct sync_client *c);
 const char *sync_client_error(const struct sync_client *c);
 
 /**
+ * sync_client_refused(c):
+ * If the peer refused this node (an ERROR answering the HELLO with
+ * KITH_ENOTFOUND: not a member, KITH_EREVOKED, or KITH_EDENIED: the role
+ * may not sync, or the key is banned), return that code; sync_client_error
+ * has the peer's words.  Else 0.
+ */
+int sync_client_refused(const struct sync_client *c);
+
+/**
  * sync_client_free(c):
  * End and free ${c}; nothing if NULL.
  */
@@ -145,6 +170,37 @@ void sync_server_read(struct sync_server *srv, uint64_t now_ms);
  * Forget sessions silent for SYNC_IDLE_MS.
  */
 void sync_server_expire(struct sync_server *srv, uint64_t now_ms);
+
+/**
+ * sync_refusal(user, size, code, key, x25519, why):
+ * Write to ${user} (${size} bytes) the ZAP user id that admits a client to the sync socket
+ * only to be refused (PROTOCOL.md 9.1): its first message is answered with
+ * an ERROR of ${code} (KITH_ENOTFOUND, KITH_EREVOKED or KITH_EDENIED) and
+ * the text ${why} (at most SYNC_WHY_MAX bytes kept), and its connection is
+ * cut.  ${key} is the client's ed25519 key, or with ${x25519} its X25519
+ * (CURVE) key, when its ed25519 key is not known: then the key its HELLO
+ * names, if it maps to that X25519 key, is the one logged.
+ */
+void sync_refusal(char *user, size_t size, int code, const uint8_t key[32],
+    int x25519, const char *why);
+
+/**
+ * sync_server_banned(srv, key, now_ms, why, size):
+ * If ${key} is banned (its session was dropped for misbehaving less than
+ * SYNC_BAN_MS ago), copy the reason to ${why} (${size} bytes) and return
+ * the seconds left, at least 1; else return 0.
+ */
+unsigned sync_server_banned(const struct sync_server *srv,
+    const uint8_t key[KITH_KEY_LEN], uint64_t now_ms, char *why,
+    size_t size);
+
+/**
+ * sync_server_recheck(srv):
+ * Ask ${srv}'s node (allowed) again about the key of every session: answer
+ * each that may no longer sync with an ERROR saying why, log it, cut its
+ * connection and forget it.  No ban follows: it did nothing wrong.
+ */
+void sync_server_recheck(struct sync_server *srv);
 
 /**
  * sync_server_free(srv):

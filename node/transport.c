@@ -37,6 +37,9 @@ struct tsock {
 	int role;
 	zmq_msg_t msg;		/* the last message received */
 	int have_msg;
+	void *mon;		/* TSOCK_SUB: its handshake events */
+	int handshaken;		/* a handshake has succeeded */
+	int refused;		/* the last ZAP status that refused it */
 };
 
 struct transport *
@@ -128,13 +131,29 @@ set_curve(struct transport *t, void *z, int role, const uint8_t *server_pk)
 	    zmq_setsockopt(z, ZMQ_ZAP_DOMAIN, domain, strlen(domain));
 }
 
+/* Monitor ${s}'s handshakes on an inproc PAIR (tsock_refused). */
+static int
+watch(struct transport *t, struct tsock *s)
+{
+	char ep[64];
+
+	snprintf(ep, sizeof(ep), "inproc://kith-monitor-%p", (void *)s);
+	if (zmq_socket_monitor(s->z, ep, ZMQ_EVENT_HANDSHAKE_SUCCEEDED |
+	    ZMQ_EVENT_HANDSHAKE_FAILED_AUTH) != 0 ||
+	    (s->mon = zmq_socket(t->ctx, ZMQ_PAIR)) == NULL ||
+	    setopt_int(s->mon, ZMQ_LINGER, 0) != 0 ||
+	    zmq_connect(s->mon, ep) != 0)
+		return KITH_EIO;
+	return 0;
+}
+
 struct tsock *
 tsock_open(struct transport *t, int role, const char *endpoint,
     const uint8_t *server_pk, int *rc)
 {
 	static const int types[] = {
 		[TSOCK_LISTEN] = ZMQ_ROUTER, [TSOCK_CONNECT] = ZMQ_DEALER,
-		[TSOCK_PUB] = ZMQ_PUB, [TSOCK_SUB] = ZMQ_SUB,
+		[TSOCK_PUB] = ZMQ_XPUB, [TSOCK_SUB] = ZMQ_SUB,
 	};
 	int64_t max = TRANSPORT_MSG_MAX;
 	int bind = role == TSOCK_LISTEN || role == TSOCK_PUB;
@@ -161,8 +180,15 @@ tsock_open(struct transport *t, int role, const char *endpoint,
 	    set_curve(t, s->z, role, server_pk) != 0 ||
 	    (role == TSOCK_LISTEN &&
 	    setopt_int(s->z, ZMQ_ROUTER_MANDATORY, 1) != 0) ||
+	    /* Every subscription, to learn every subscriber's connection. */
+	    (role == TSOCK_PUB &&
+	    setopt_int(s->z, ZMQ_XPUB_VERBOSE, 1) != 0) ||
 	    (!bind && setopt_int(s->z, ZMQ_RECONNECT_IVL_MAX, 2000) != 0))
 		goto out;
+	/* A subscriber hears nothing else when refused: watch handshakes. */
+	if (role == TSOCK_SUB && (*rc = watch(t, s)) != 0)
+		goto out;
+	*rc = KITH_EIO;
 	if (bind ? zmq_bind(s->z, endpoint) : zmq_connect(s->z, endpoint)) {
 		*rc = errno == EADDRINUSE ? KITH_EEXIST :
 		    errno == EINVAL || errno == EPROTONOSUPPORT ||
@@ -197,9 +223,48 @@ tsock_close(struct tsock *s)
 		return;
 	if (s->have_msg)
 		zmq_msg_close(&s->msg);
+	if (s->mon != NULL) {
+		(void)zmq_socket_monitor(s->z, NULL, 0);
+		zmq_close(s->mon);
+	}
 	if (s->z != NULL)
 		zmq_close(s->z);
 	free(s);
+}
+
+int
+tsock_refused(struct tsock *s, int *handshaken)
+{
+	zmq_msg_t ev, ep;
+	uint16_t id;
+	uint32_t value;
+
+	/* Each event: (u16 event, u32 value) in host order, then an address. */
+	while (s->mon != NULL) {
+		zmq_msg_init(&ev);
+		zmq_msg_init(&ep);
+		if (zmq_msg_recv(&ev, s->mon, ZMQ_DONTWAIT) < 0) {
+			zmq_msg_close(&ev);
+			zmq_msg_close(&ep);
+			break;
+		}
+		if (zmq_msg_more(&ev))
+			(void)zmq_msg_recv(&ep, s->mon, ZMQ_DONTWAIT);
+		if (zmq_msg_size(&ev) == 6) {
+			memcpy(&id, zmq_msg_data(&ev), 2);
+			memcpy(&value, (uint8_t *)zmq_msg_data(&ev) + 2, 4);
+			if (id == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
+				s->handshaken = 1;
+				s->refused = 0;
+			} else if (id == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH) {
+				s->refused = (int)value;
+			}
+		}
+		zmq_msg_close(&ev);
+		zmq_msg_close(&ep);
+	}
+	*handshaken = s->handshaken;
+	return s->refused;
 }
 
 int
@@ -274,11 +339,12 @@ tsock_recv(struct tsock *s, struct tpeer *from, const uint8_t **p,
     size_t *n)
 {
 	const char *user;
+	socklen_t alen = sizeof(from->addr);
 	size_t want, part;
 	int rc;
 
-	/* ROUTER: id, frame.  SUB: topic, frame.  DEALER: frame. */
-	want = s->role == TSOCK_CONNECT ? 1 : 2;
+	/* ROUTER: id, frame.  SUB: topic, frame.  DEALER, XPUB: frame. */
+	want = s->role == TSOCK_LISTEN || s->role == TSOCK_SUB ? 2 : 1;
 	for (part = 0; part < want; part++) {
 		if ((rc = recv_part(s)) != 0)
 			return part == 0 ? rc : KITH_EIO;
@@ -301,8 +367,14 @@ tsock_recv(struct tsock *s, struct tpeer *from, const uint8_t **p,
 	 * The routing id is made up locally; the frame came off the wire and
 	 * carries the connection's descriptor and what ZAP admitted it as.
 	 */
-	if (from != NULL && s->role == TSOCK_LISTEN) {
+	if (from != NULL && (s->role == TSOCK_LISTEN || s->role == TSOCK_PUB)) {
+		if (s->role == TSOCK_PUB)
+			from->len = 0;
 		from->fd = zmq_msg_get(&s->msg, ZMQ_SRCFD);
+		if (from->fd < 0 || getpeername(from->fd,
+		    (struct sockaddr *)from->addr, &alen) != 0)
+			alen = 0;
+		from->addrlen = alen;
 		user = zmq_msg_gets(&s->msg, "User-Id");
 		snprintf(from->user, sizeof(from->user), "%s",
 		    user != NULL ? user : "");
@@ -315,13 +387,17 @@ tsock_recv(struct tsock *s, struct tpeer *from, const uint8_t **p,
 void
 tsock_drop(struct tsock *s, const struct tpeer *peer)
 {
+	struct sockaddr_storage now;
+	socklen_t len = sizeof(now);
 
 	/*
-	 * ROUTER sockets cannot close one peer; shutting down the
+	 * ROUTER and XPUB sockets cannot close one peer; shutting down the
 	 * connection's descriptor makes libzmq see it end and clean up.
 	 */
 	(void)s;
-	if (peer->fd >= 0)
+	if (peer->fd >= 0 && peer->addrlen > 0 &&
+	    getpeername(peer->fd, (struct sockaddr *)&now, &len) == 0 &&
+	    len == peer->addrlen && memcmp(&now, peer->addr, len) == 0)
 		shutdown(peer->fd, SHUT_RDWR);
 }
 

@@ -26,7 +26,7 @@ struct tsock;
 #define TRANSPORT_MSG_MAX	((4 << 20) + 64)	/* bytes in one inbound frame */
 #define TRANSPORT_ID_MAX	255			/* routing id bytes */
 #define TRANSPORT_SNDHWM	256			/* frames queued per peer */
-#define TRANSPORT_USER_MAX	64			/* bytes of a ZAP user id */
+#define TRANSPORT_USER_MAX	192			/* bytes of a ZAP user id */
 #define TRANSPORT_HANDSHAKE_MS	10000			/* longest CURVE handshake */
 #define TRANSPORT_ZAP_SYNC	"kith-sync"		/* ZAP domain: TSOCK_LISTEN */
 #define TRANSPORT_ZAP_FEED	"kith-feed"		/* ZAP domain: TSOCK_PUB */
@@ -35,15 +35,17 @@ struct tsock;
 enum {
 	TSOCK_LISTEN,	/* ROUTER, bound: serves sync sessions */
 	TSOCK_CONNECT,	/* DEALER, connected: one session with a peer */
-	TSOCK_PUB,	/* PUB, bound: the live feed */
+	TSOCK_PUB,	/* XPUB, bound: the live feed; its subscriptions are read */
 	TSOCK_SUB,	/* SUB, connected: a feed subscriber */
 };
 
-/* Who a message on a TSOCK_LISTEN socket came from. */
+/* Who a message on a TSOCK_LISTEN or TSOCK_PUB socket came from. */
 struct tpeer {
 	uint8_t id[TRANSPORT_ID_MAX];
 	size_t len;
 	int fd;		/* the connection's descriptor, or -1 if unknown */
+	unsigned char addr[128];	/* its far end (a sockaddr), when read */
+	size_t addrlen;			/* 0 if unknown */
 	char user[TRANSPORT_USER_MAX + 1];	/* what tauth_fn admitted it as */
 };
 
@@ -147,18 +149,33 @@ int tsock_publish(struct tsock *s, const char *topic, const void *p,
 /**
  * tsock_recv(s, from, p, n):
  * Take the next message, if one waits: set ${*p}, ${*n} to its frame
- * (borrowed until the next tsock_recv on ${s}) and, on a TSOCK_LISTEN
- * socket, ${*from} to its sender (with the user id ZAP gave it).  Return 0, 1 if nothing waits,
- * KITH_EPROTO if the message had the wrong number of frames (it is
- * discarded; ${*from} is still set), or KITH_EIO.
+ * (borrowed until the next tsock_recv on ${s}) and, on a TSOCK_LISTEN or
+ * TSOCK_PUB socket, ${*from} to its sender (with the user id ZAP gave it,
+ * and its connection).  On a TSOCK_PUB socket the messages are the
+ * subscribers' subscriptions (a byte 1 or 0, then the topic): every one,
+ * whoever else holds the topic.  A TSOCK_PUB socket must be read, or its
+ * subscriptions pile up.  Return 0, 1 if nothing waits, KITH_EPROTO if the
+ * message had the wrong number of frames (it is discarded; ${*from} is
+ * still set), or KITH_EIO.
  */
 int tsock_recv(struct tsock *s, struct tpeer *from, const uint8_t **p,
     size_t *n);
 
 /**
+ * tsock_refused(s, handshaken):
+ * For a TSOCK_SUB ${s}: if the server's ZAP handler refused its last CURVE
+ * handshake, return the ZAP status code it gave (300 for a temporary
+ * refusal, 400, or 500), else 0; set ${*handshaken} to 1 if a handshake
+ * has ever succeeded, else 0.  A SUB hears of a refusal no other way.
+ */
+int tsock_refused(struct tsock *s, int *handshaken);
+
+/**
  * tsock_drop(s, peer):
- * Cut the connection ${peer}'s messages arrive on (TSOCK_LISTEN).  The
- * peer may connect again.
+ * Cut the connection ${peer}'s messages arrive on (TSOCK_LISTEN or
+ * TSOCK_PUB), if it is still the one it was: a connection that has ended
+ * may have left its descriptor number to another, which is not touched.
+ * The peer may connect again (and face ZAP again).
  */
 void tsock_drop(struct tsock *s, const struct tpeer *peer);
 

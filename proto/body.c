@@ -97,12 +97,15 @@ body_set(struct body *b, const char *name, int personal,
 		;
 	if (i < b->n && field_cmp(&b->f[i], personal, name) == 0) {
 		f = &b->f[i];
-		if (f->v.type == CODEC_STR)
+		if (f->v.type == CODEC_STR) {
+			if (f->personal)
+				kcrypto_wipe((char *)f->v.s, f->v.len);
 			free((char *)f->v.s);
+		}
 	} else {
 		if (count_section(b, personal) >= KITH_FIELDS_MAX) {
 			free(copy);
-			return KITH_ETOOBIG;
+			return KITH_EFIELDS;
 		}
 		memmove(&b->f[i + 1], &b->f[i], (b->n - i) * sizeof(b->f[0]));
 		b->n++;
@@ -195,7 +198,7 @@ decode_section(struct codec_reader *r, struct body *b, int personal)
 	if (n == 0)
 		return KITH_ENONCANON;	/* empty sections are left out */
 	if (n > KITH_FIELDS_MAX)
-		return KITH_ETOOBIG;
+		return KITH_EFIELDS;
 	for (i = 0; i < n; i++) {
 		if ((rc = codec_read_str(r, &name, &len)) != 0)
 			return rc;
@@ -482,9 +485,14 @@ body_free(struct body *b)
 
 	if (b == NULL)
 		return;
+	/* Personal strings (what body_unseal opened) are wiped first. */
 	for (i = 0; i < b->n; i++)
-		if (b->f[i].v.type == CODEC_STR)
+		if (b->f[i].v.type == CODEC_STR) {
+			if (b->f[i].personal)
+				kcrypto_wipe((char *)b->f[i].v.s,
+				    b->f[i].v.len);
 			free((char *)b->f[i].v.s);
+		}
 	free(b->sealed);
 	free(b);
 }

@@ -36,8 +36,9 @@ struct body *body_new(void);
  * Set field ${name} of ${b} to a copy of ${v}, in the personal section if
  * ${personal}.  Return 0; KITH_EINVAL for a bad name, a string that is not
  * UTF-8, a name already used in the other section, or a personal field
- * while ${b} holds a sealed section; KITH_ETOOBIG for a long value or too
- * many fields; or KITH_ENOMEM.
+ * while ${b} holds a sealed section; KITH_ETOOBIG for a long value;
+ * KITH_EFIELDS for a field past KITH_FIELDS_MAX in its section; or
+ * KITH_ENOMEM.
  */
 int body_set(struct body *b, const char *name, int personal,
     const struct codec_value *v);
@@ -67,7 +68,8 @@ int body_encode(const struct body *b, uint8_t **out, size_t *len);
  * Parse the ${n}-byte body at ${p} into a new body ${*out}, which the caller
  * frees.  Rejects anything body_encode would not produce.  A sealed
  * section is checked as seal_decode does and kept sealed.  Return 0,
- * KITH_ETOOBIG, KITH_ETRUNC, KITH_ETRAILING, KITH_ETYPE, KITH_ENONCANON,
+ * KITH_ETOOBIG, KITH_EFIELDS (a section of more than KITH_FIELDS_MAX
+ * fields), KITH_ETRUNC, KITH_ETRAILING, KITH_ETYPE, KITH_ENONCANON,
  * KITH_EINVAL (a bad field name, a bad sealed section, or "p" and "s"
  * together) or KITH_ENOMEM.
  */
@@ -141,7 +143,8 @@ int body_name_ok(const char *name, size_t len);
 
 /**
  * body_free(b):
- * Free ${b}; nothing if NULL.
+ * Free ${b}; nothing if NULL.  The strings of personal fields (those
+ * body_unseal opened, or set as personal) are wiped before they are freed.
  */
 void body_free(struct body *b);
 

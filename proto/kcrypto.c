@@ -255,6 +255,166 @@ kcrypto_x25519_public(const uint8_t ed_pk[32], uint8_t out[32])
 	    KITH_ECRYPTO;
 }
 
+/*
+ * Arithmetic modulo p = 2^255 - 19, just enough to map an X25519 key back
+ * to ed25519: four 64-bit limbs, little-endian, kept below 2^256 and
+ * reduced to [0, p) only when stored.  2^256 = 38 (mod p).  Nothing here
+ * is secret, so nothing needs constant time; and what it computes is
+ * checked with libsodium before it is used.
+ */
+typedef uint64_t fe[4];
+
+/* Add ${c} * 38 to ${r}, folding carries out of 2^256 back in. */
+static void
+fe_fold(fe r, uint64_t c)
+{
+	unsigned __int128 t;
+	int i;
+
+	while (c != 0) {
+		t = (unsigned __int128)c * 38;
+		for (i = 0; i < 4; i++) {
+			t += r[i];
+			r[i] = (uint64_t)t;
+			t >>= 64;
+		}
+		c = (uint64_t)t;
+	}
+}
+
+static void
+fe_add(fe r, const fe a, const fe b)
+{
+	unsigned __int128 t = 0;
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		t += (unsigned __int128)a[i] + b[i];
+		r[i] = (uint64_t)t;
+		t >>= 64;
+	}
+	fe_fold(r, (uint64_t)t);
+}
+
+/* ${r} = ${a} - ${small}, for a small constant. */
+static void
+fe_sub_small(fe r, const fe a, uint64_t small)
+{
+	uint64_t borrow = small, v;
+	int i;
+
+	memcpy(r, a, sizeof(fe));
+	/* A borrow out of 2^256 took 2^256 = 38 too many away. */
+	while (borrow != 0) {
+		for (i = 0; i < 4 && borrow != 0; i++) {
+			v = r[i];
+			r[i] = v - borrow;
+			borrow = r[i] > v;
+		}
+		borrow = borrow ? 38 : 0;
+	}
+}
+
+static void
+fe_mul(fe r, const fe a, const fe b)
+{
+	uint64_t w[8] = { 0 };
+	unsigned __int128 t;
+	int i, j;
+
+	for (i = 0; i < 4; i++) {
+		t = 0;
+		for (j = 0; j < 4; j++) {
+			t += (unsigned __int128)a[i] * b[j] + w[i + j];
+			w[i + j] = (uint64_t)t;
+			t >>= 64;
+		}
+		w[i + 4] = (uint64_t)t;
+	}
+	t = 0;
+	for (i = 0; i < 4; i++) {
+		t += (unsigned __int128)w[i + 4] * 38 + w[i];
+		r[i] = (uint64_t)t;
+		t >>= 64;
+	}
+	fe_fold(r, (uint64_t)t);
+}
+
+/* ${r} = ${a}^(p - 2) = 1 / ${a}; 0 if ${a} is 0. */
+static void
+fe_invert(fe r, const fe a)
+{
+	static const fe e = { 0xffffffffffffffebULL, ~0ULL, ~0ULL,
+	    0x7fffffffffffffffULL };
+	fe x = { 1, 0, 0, 0 };
+	int bit;
+
+	for (bit = 254; bit >= 0; bit--) {
+		fe_mul(x, x, x);
+		if ((e[bit / 64] >> (bit % 64)) & 1)
+			fe_mul(x, x, a);
+	}
+	memcpy(r, x, sizeof(fe));
+}
+
+/* Reduce ${a} to [0, p) and write it little-endian. */
+static void
+fe_store(uint8_t out[32], const fe a)
+{
+	unsigned __int128 t;
+	uint64_t top;
+	fe r;
+	int i, k;
+
+	memcpy(r, a, sizeof(fe));
+	for (k = 0; k < 2; k++) {	/* 2^255 = 19 (mod p): below 2^255 + 19 */
+		top = r[3] >> 63;
+		r[3] &= 0x7fffffffffffffffULL;
+		t = (unsigned __int128)top * 19;
+		for (i = 0; i < 4; i++) {
+			t += r[i];
+			r[i] = (uint64_t)t;
+			t >>= 64;
+		}
+	}
+	if (r[3] == 0x7fffffffffffffffULL && r[2] == ~0ULL && r[1] == ~0ULL &&
+	    r[0] >= 0xffffffffffffffedULL) {
+		r[0] -= 0xffffffffffffffedULL;
+		r[1] = r[2] = r[3] = 0;
+	}
+	for (i = 0; i < 32; i++)
+		out[i] = (uint8_t)(r[i / 8] >> (8 * (i % 8)));
+}
+
+size_t
+kcrypto_ed25519_from_x25519(const uint8_t x_pk[32], uint8_t out[2][32])
+{
+	static const fe one = { 1, 0, 0, 0 };
+	uint8_t cand[32], back[32];
+	fe u, num, den;
+	size_t n = 0;
+	int i, sign;
+
+	/* The Montgomery u of an X25519 key; its top bit is not part of it. */
+	memset(u, 0, sizeof(u));
+	for (i = 0; i < 32; i++)
+		u[i / 8] |= (uint64_t)(i == 31 ? x_pk[i] & 0x7f : x_pk[i]) <<
+		    (8 * (i % 8));
+	/* The Edwards y = (u - 1) / (u + 1); x's sign is lost: two keys. */
+	fe_sub_small(num, u, 1);
+	fe_add(den, u, one);
+	fe_invert(den, den);
+	fe_mul(num, num, den);
+	fe_store(cand, num);
+	for (sign = 0; sign < 2; sign++) {
+		cand[31] = (uint8_t)((cand[31] & 0x7f) | (sign << 7));
+		if (crypto_sign_ed25519_pk_to_curve25519(back, cand) == 0 &&
+		    memcmp(back, x_pk, 32) == 0)
+			memcpy(out[n++], cand, 32);
+	}
+	return n;
+}
+
 void
 kcrypto_wipe(void *p, size_t n)
 {

@@ -112,6 +112,17 @@ int kcrypto_key_x25519(const struct kcrypto_key *key, uint8_t pk[32],
 int kcrypto_x25519_public(const uint8_t ed_pk[32], uint8_t out[32]);
 
 /**
+ * kcrypto_ed25519_from_x25519(x_pk, out):
+ * Write to ${out} the ed25519 public keys whose X25519 key
+ * (kcrypto_x25519_public) is ${x_pk}, and return how many: 2 (they differ
+ * in the sign bit alone; the map is two to one), or 0 if ${x_pk} is the
+ * X25519 key of no usable ed25519 key.  A CURVE peer proves only its
+ * X25519 key: these are the ed25519 keys it may hold.
+ */
+size_t kcrypto_ed25519_from_x25519(const uint8_t x_pk[32],
+    uint8_t out[2][32]);
+
+/**
  * kcrypto_wipe(p, n):
  * Zero ${n} bytes at ${p} in a way the compiler keeps.
  */

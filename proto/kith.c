@@ -36,6 +36,11 @@ kith_strerror(int rc)
 	case KITH_EREVOKED: return "author's key was revoked before this record";
 	case KITH_EDENIED: return "not permitted for this key's role";
 	case KITH_ESEALED: return "sealed data this node cannot open";
+	case KITH_EGENESIS: return "genesis nonce does not derive the entity id";
+	case KITH_ENOGENESIS: return "the entity's first record is not held yet";
+	case KITH_EFORKED: return "author reused a sequence number at or before this record";
+	case KITH_EFULL: return "the entity holds as many records as it may";
+	case KITH_EFIELDS: return "too many fields in one body section";
 	}
 	return "unknown error";
 }
@@ -60,6 +65,11 @@ static const struct {
 	{ KITH_EREVOKED, "EREVOKED" },
 	{ KITH_EDENIED, "EDENIED" },
 	{ KITH_ESEALED, "ESEALED" },
+	{ KITH_EGENESIS, "EGENESIS" },
+	{ KITH_ENOGENESIS, "ENOGENESIS" },
+	{ KITH_EFORKED, "EFORKED" },
+	{ KITH_EFULL, "EFULL" },
+	{ KITH_EFIELDS, "EFIELDS" },
 };
 
 const char *

@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define KITH_PROTO_VERSION	1
+#define KITH_PROTO_VERSION	2
 
 /* Fixed widths on the wire. */
 #define KITH_ID_LEN		32	/* record id: BLAKE2b-256 */
@@ -17,7 +17,8 @@
 #define KITH_SIG_LEN		64	/* ed25519 signature */
 #define KITH_NETWORK_LEN	32	/* network id = charter record id */
 #define KITH_HASH_LEN		32	/* BLAKE2b-256 */
-#define KITH_ENTITY_LEN		16	/* random entity id */
+#define KITH_ENTITY_LEN		16	/* entity id, derived from its genesis */
+#define KITH_NONCE_LEN		16	/* a genesis record's nonce */
 
 /* Size caps.  A peer that exceeds one is sending garbage. */
 #define KITH_HEADER_MAX		768	/* encoded header, without signature */
@@ -28,6 +29,12 @@
 #define KITH_FIELDS_MAX		64	/* fields in one body section */
 #define KITH_NAME_MAX		32	/* field name bytes */
 #define KITH_VALUE_MAX		4096	/* string value bytes */
+/*
+ * Records one entity may hold.  Past half of it, only the entity's creator
+ * and admins may add more, so no other member can fill an entity up.
+ */
+#define KITH_ENTITY_MAX		4096
+#define KITH_ENTITY_FIELDS	256	/* fields in one entity's state */
 
 /* The hybrid logical clock: 48 bits of milliseconds, 16 bits of counter. */
 #define KITH_HLC_FUTURE_MS	(10 * 60 * 1000)
@@ -42,6 +49,10 @@ enum kith_kind {
 	KITH_KIND_REFERRAL = 18,
 	KITH_KIND_ERASE = 32,
 };
+
+/* Membership kinds (charter, member, revoke): the roster reads these. */
+#define KITH_KIND_IS_MEMBERSHIP(k)	((k) >= KITH_KIND_CHARTER && \
+	(k) <= KITH_KIND_REVOKE)
 
 /* Error codes: 0 is success, every failure is one of these. */
 enum {
@@ -71,10 +82,15 @@ enum {
 	KITH_EPROTO = -23,	/* a peer broke the sync protocol */
 	KITH_ETIMEDOUT = -24,	/* a peer did not answer in time */
 	KITH_EPEER = -25,	/* a peer reported an error */
-	KITH_EREVOKED = -26,	/* the author was revoked before this record */
+	KITH_EREVOKED = -26,	/* past what the author's revocation accepts */
 	KITH_EDENIED = -27,	/* the key's role does not allow this */
 	KITH_ESEALED = -28,	/* sealed data this key cannot open */
-	KITH_ELAST = KITH_ESEALED	/* the lowest code */
+	KITH_EGENESIS = -29,	/* a genesis whose nonce does not derive its entity */
+	KITH_ENOGENESIS = -30,	/* the entity's genesis record is not held */
+	KITH_EFORKED = -31,	/* the author reused a sequence number before this */
+	KITH_EFULL = -32,	/* the entity holds as many records as it may */
+	KITH_EFIELDS = -33,	/* a body section has more than KITH_FIELDS_MAX */
+	KITH_ELAST = KITH_EFIELDS	/* the lowest code */
 };
 
 /**

@@ -19,6 +19,11 @@
 #define BUCKETS		16	/* a differing range splits into this many */
 #define IDLIST_BELOW	(2 * BUCKETS)	/* smaller ranges go as IdLists */
 #define FRAME_SLACK	200	/* room kept for the closing fingerprint */
+/* Most items an IdList (with a Skip and a bound before it) fits in ${l}. */
+#define IDLIST_FIT(l)	(((l) - FRAME_SLACK - 100) / NEGENTROPY_ID_LEN)
+/* Most bytes of one range in a bulk client's first message. */
+#define BULK_RANGE_MAX	(NEGENTROPY_VARINT_MAX + 1 + NEGENTROPY_ID_LEN + 1 + \
+			    NEGENTROPY_FP_LEN)
 
 /* A growable array of bounds, in pairs: pull ranges [lo, hi). */
 struct pullvec {
@@ -72,7 +77,17 @@ struct reader {
 	size_t len, off;
 	uint64_t last_ts;
 	struct bound prev;
-	int at_inf;
+	int at_inf;	/* ranges read that end at infinity */
+};
+
+/*
+ * The fingerprint of the empty set: the first 16 bytes of SHA-256 over 32
+ * zero bytes and varint(0).  A range after the one to infinity covers no
+ * items, so this is the only fingerprint it can carry.
+ */
+static const uint8_t empty_fp[NEGENTROPY_FP_LEN] = {
+	0x7f, 0x9c, 0x9e, 0x31, 0xac, 0x82, 0x56, 0xca,
+	0x2f, 0x25, 0x85, 0x83, 0xdf, 0x26, 0x2d, 0xbc,
 };
 
 static void
@@ -286,7 +301,7 @@ rd_range(struct reader *r, struct range *rg)
 	int rc;
 
 	memset(rg, 0, sizeof(*rg));
-	if (r->at_inf) {
+	if (r->at_inf > 1) {
 		rc = KITH_ENONCANON;
 		goto out;
 	}
@@ -313,7 +328,9 @@ rd_range(struct reader *r, struct range *rg)
 	rg->b.idlen = len;
 	memcpy(rg->b.id, r->p + r->off, len);
 	r->off += len;
-	if (cmp_bound(&rg->b, &r->prev) <= 0) {
+	/* After infinity only the close checked below may follow. */
+	if (r->at_inf ? rg->b.ts != UINT64_MAX :
+	    cmp_bound(&rg->b, &r->prev) <= 0) {
 		rc = KITH_ENONCANON;
 		goto out;
 	}
@@ -345,8 +362,20 @@ rd_range(struct reader *r, struct range *rg)
 		rc = KITH_ETYPE;
 		goto out;
 	}
+	/*
+	 * A second range to infinity is the frame-limit close that the
+	 * reference (and kith) append when an IdList reply reached
+	 * infinity but filled the frame: a Fingerprint of the empty set.
+	 * It covers nothing; anything else there is malformed.
+	 */
+	if (r->at_inf && (rg->mode != MODE_FP ||
+	    memcmp(rg->fp, empty_fp, NEGENTROPY_FP_LEN) != 0)) {
+		rc = KITH_ENONCANON;
+		goto out;
+	}
 	r->prev = rg->b;
-	r->at_inf = rg->b.ts == UINT64_MAX;
+	if (rg->b.ts == UINT64_MAX)
+		r->at_inf++;
 	rc = 0;
 out:
 	return rc;
@@ -431,21 +460,91 @@ minimal_bound(struct bound *b, const struct negentropy_item *prev,
 	memcpy(b->id, curr->id, b->idlen);
 }
 
+/* An item's place in a range, for sorting the range by id. */
+struct idref {
+	const uint8_t *id;
+	size_t i;
+};
+
+static int
+cmp_idref(const void *a, const void *b)
+{
+	const struct idref *x = a, *y = b;
+	int c;
+
+	if ((c = memcmp(x->id, y->id, NEGENTROPY_ID_LEN)) != 0)
+		return c;
+	return x->i < y->i ? -1 : x->i > y->i;
+}
+
+/*
+ * Set ${*rep} to NULL if no two items of [lo, hi) share an id, else to a
+ * malloc'd array (the caller's to free) in which ${*rep}[i - lo] is 1 when
+ * an earlier item of the range has item i's id.  Items are unique by
+ * (timestamp, id) only, so one id may sit at two timestamps; an IdList is
+ * a set of ids and names each once.  Return 0 or KITH_ENOMEM.
+ */
+static int
+repeats(const struct negentropy *ng, size_t lo, size_t hi, uint8_t **rep)
+{
+	struct idref *v = NULL;
+	size_t n = hi - lo, i;
+	int rc;
+
+	*rep = NULL;
+	if (n < 2) {
+		rc = 0;
+		goto out;
+	}
+	if ((v = malloc(n * sizeof(*v))) == NULL) {
+		rc = KITH_ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		v[i].id = ng->items[lo + i].id;
+		v[i].i = i;
+	}
+	qsort(v, n, sizeof(*v), cmp_idref);
+	for (i = 1; i < n; i++) {
+		if (memcmp(v[i].id, v[i - 1].id, NEGENTROPY_ID_LEN) != 0)
+			continue;
+		if (*rep == NULL && (*rep = calloc(n, 1)) == NULL) {
+			rc = KITH_ENOMEM;
+			goto out;
+		}
+		(*rep)[v[i].i] = 1;
+	}
+	rc = 0;
+out:
+	free(v);
+	return rc;
+}
+
 /* Describe items [lo, hi) up to ${ub}: an IdList, or 16 fingerprints. */
 static void
 split_range(const struct negentropy *ng, struct buf *o, uint64_t *last,
     size_t lo, size_t hi, const struct bound *ub)
 {
 	uint8_t fp[NEGENTROPY_FP_LEN];
+	uint8_t *rep;
 	struct bound nb;
 	size_t n = hi - lo, per, extra, cur, sz, i;
+	int rc;
 
 	if (n < ng->idlist_below) {
+		if ((rc = repeats(ng, lo, hi, &rep)) != 0) {
+			o->err = rc;
+			return;
+		}
+		for (i = lo; rep != NULL && i < hi; i++)
+			n -= rep[i - lo];
 		put_bound(o, last, ub);
 		buf_varint(o, MODE_IDLIST);
 		buf_varint(o, n);
 		for (i = lo; i < hi; i++)
-			buf_put(o, ng->items[i].id, NEGENTROPY_ID_LEN);
+			if (rep == NULL || !rep[i - lo])
+				buf_put(o, ng->items[i].id, NEGENTROPY_ID_LEN);
+		free(rep);
 		return;
 	}
 	per = n / BUCKETS;
@@ -479,15 +578,20 @@ cmp_id(const void *a, const void *b)
 	return memcmp(a, b, NEGENTROPY_ID_LEN);
 }
 
-/* Client: compare our items [lo, hi) with the server's IdList in ${rg}. */
+/*
+ * Client: compare our items [lo, hi) with the server's IdList in ${rg}.
+ * Their list is read as a set, as the reference does: an id repeated in it
+ * is one id, needed only if we hold it nowhere in the range.  Each id is
+ * reported at most once, whichever side repeats it.
+ */
 static int
 diff_idlist(const struct negentropy *ng, size_t lo, size_t hi,
     const struct range *rg, struct idvec *have, struct idvec *need)
 {
 	uint8_t (*theirs)[NEGENTROPY_ID_LEN] = NULL;
-	uint8_t *seen = NULL;
+	uint8_t *seen = NULL, *rep = NULL;
 	uint8_t (*hit)[NEGENTROPY_ID_LEN];
-	size_t i, n = rg->nids;
+	size_t i, k, n = rg->nids;
 	int rc;
 
 	if (n > 0) {
@@ -498,25 +602,31 @@ diff_idlist(const struct negentropy *ng, size_t lo, size_t hi,
 		}
 		memcpy(theirs, rg->ids, n * NEGENTROPY_ID_LEN);
 		qsort(theirs, n, NEGENTROPY_ID_LEN, cmp_id);
+		/* Drop repeats, so a search finds the one copy. */
+		for (i = 1, k = 1; i < n; i++)
+			if (memcmp(theirs[i], theirs[k - 1],
+			    NEGENTROPY_ID_LEN) != 0)
+				memmove(theirs[k++], theirs[i],
+				    NEGENTROPY_ID_LEN);
+		n = k;
 	}
+	if ((rc = repeats(ng, lo, hi, &rep)) != 0)
+		goto out;
 	for (i = lo; i < hi; i++) {
 		hit = n > 0 ? bsearch(ng->items[i].id, theirs, n,
 		    NEGENTROPY_ID_LEN, cmp_id) : NULL;
 		if (hit != NULL)
 			seen[hit - theirs] = 1;
-		else if ((rc = idvec_push(have, ng->items[i].id)) != 0)
+		else if ((rep == NULL || !rep[i - lo]) &&
+		    (rc = idvec_push(have, ng->items[i].id)) != 0)
 			goto out;
 	}
-	for (i = 0; i < n; i++) {
-		/* A repeated id in their list is reported once. */
-		if (seen[i] || (i > 0 && memcmp(theirs[i], theirs[i - 1],
-		    NEGENTROPY_ID_LEN) == 0))
-			continue;
-		if ((rc = idvec_push(need, theirs[i])) != 0)
+	for (i = 0; i < n; i++)
+		if (!seen[i] && (rc = idvec_push(need, theirs[i])) != 0)
 			goto out;
-	}
 	rc = 0;
 out:
+	free(rep);
 	free(seen);
 	free(theirs);
 	return rc;
@@ -532,6 +642,7 @@ reconcile_aux(struct negentropy *ng, const uint8_t *in, size_t inlen,
     struct buf *full, struct idvec *have, struct idvec *need)
 {
 	uint8_t fp[NEGENTROPY_FP_LEN];
+	uint8_t *rep = NULL;
 	struct buf o = { NULL, 0, 0, 0 };
 	struct bound prevb, endb, inf;
 	struct reader r;
@@ -585,10 +696,18 @@ reconcile_aux(struct negentropy *ng, const uint8_t *in, size_t inlen,
 				put_bound(&o, &last_out, &prevb);
 				buf_varint(&o, MODE_SKIP);
 			}
+			if ((rc = repeats(ng, lo, hi, &rep)) != 0)
+				goto out;
 			endb = rg.b;
 			nresp = 0;
 			for (i = lo; i < hi; i++) {
-				if (over_limit(ng, full->len + o.len +
+				if (rep != NULL && rep[i - lo])
+					continue;
+				/*
+				 * As the reference: the pending Skip in ${o}
+				 * is not counted; FRAME_SLACK holds it.
+				 */
+				if (over_limit(ng, full->len +
 				    nresp * NEGENTROPY_ID_LEN)) {
 					memset(&endb, 0, sizeof(endb));
 					endb.ts = ng->items[i].timestamp;
@@ -604,7 +723,11 @@ reconcile_aux(struct negentropy *ng, const uint8_t *in, size_t inlen,
 			buf_varint(&o, MODE_IDLIST);
 			buf_varint(&o, nresp);
 			for (i = lo; i < hi; i++)
-				buf_put(&o, ng->items[i].id, NEGENTROPY_ID_LEN);
+				if (rep == NULL || !rep[i - lo])
+					buf_put(&o, ng->items[i].id,
+					    NEGENTROPY_ID_LEN);
+			free(rep);
+			rep = NULL;
 			buf_put(full, o.p, o.len);
 			o.len = 0;
 			emitted = hi;
@@ -612,9 +735,21 @@ reconcile_aux(struct negentropy *ng, const uint8_t *in, size_t inlen,
 		if ((rc = o.err) != 0 || (rc = full->err) != 0)
 			goto out;
 		if (over_limit(ng, full->len + o.len)) {
-			/* Close everything after the last bound sent. */
-			negentropy_fingerprint(ng->items + emitted,
-			    ng->n - emitted, fp);
+			/*
+			 * Close everything after the last bound sent with
+			 * one fingerprint.  Like the reference, it covers our
+			 * items from the end of this range only, so it differs
+			 * from the peer's, which also covers this range, and
+			 * the peer looks again.  That fails only if the peer
+			 * holds nothing here (it sent the empty set's
+			 * fingerprint, as a kith bulk client does): then the
+			 * two could match and the rest be skipped, so we
+			 * cover all we hold after the last bound sent.
+			 */
+			if (rg.mode == MODE_FP && memcmp(rg.fp, empty_fp,
+			    NEGENTROPY_FP_LEN) == 0)
+				hi = emitted;
+			negentropy_fingerprint(ng->items + hi, ng->n - hi, fp);
 			put_bound(full, &last_out, &inf);
 			buf_varint(full, MODE_FP);
 			buf_put(full, fp, NEGENTROPY_FP_LEN);
@@ -629,9 +764,16 @@ reconcile_aux(struct negentropy *ng, const uint8_t *in, size_t inlen,
 	}
 	rc = full->err;
 out:
+	free(rep);
 	free(o.p);
 	return rc;
 }
+
+/*
+ * What an empty set given as NULL points at: the engine takes ranges of
+ * the array as (items + lo, n), and NULL + 0 is undefined in C.
+ */
+static const struct negentropy_item no_items[1];
 
 static int
 sorted(const struct negentropy_item *items, size_t n)
@@ -662,7 +804,7 @@ negentropy_new(const struct negentropy_item *items, size_t n,
 		goto out;
 	if ((ng = calloc(1, sizeof(*ng))) == NULL)
 		goto out;
-	ng->items = items;
+	ng->items = items != NULL ? items : no_items;
 	ng->n = n;
 	ng->limit = frame_size_limit;
 	ng->idlist_below = IDLIST_BELOW;
@@ -677,7 +819,7 @@ negentropy_set_items(struct negentropy *ng,
 
 	if ((n > 0 && items == NULL) || !sorted(items, n))
 		return KITH_EINVAL;
-	ng->items = items;
+	ng->items = items != NULL ? items : no_items;
 	ng->n = n;
 	return 0;
 }
@@ -687,6 +829,13 @@ negentropy_set_policy(struct negentropy *ng, size_t idlist_below, int bulk)
 {
 
 	ng->idlist_below = idlist_below > 0 ? idlist_below : IDLIST_BELOW;
+	/*
+	 * An IdList must fit in an empty frame, or the range it describes
+	 * would be dropped for the closing fingerprint in every round and
+	 * the session never end.  (The reference's 32 fits any limit.)
+	 */
+	if (ng->limit != 0 && ng->idlist_below > IDLIST_FIT(ng->limit))
+		ng->idlist_below = IDLIST_FIT(ng->limit);
 	ng->bulk = bulk;
 }
 
@@ -726,9 +875,11 @@ negentropy_initiate(struct negentropy *ng, uint8_t **msg, size_t *len)
 		/* Nothing to describe: pull everything, send no range. */
 		if (pull_push(&ng->pulls, &zero, &inf) != 0)
 			o.err = KITH_ENOMEM;
-	} else if (ng->bulk && ng->n < ng->idlist_below) {
+	} else if (ng->bulk && ng->n < ng->idlist_below && (ng->limit == 0 ||
+	    (ng->n + 1) * BULK_RANGE_MAX < ng->limit - FRAME_SLACK)) {
 		/*
-		 * A bulk client with few items fingerprints each alone, and
+		 * A bulk client with few items (as many as fit in a frame)
+		 * fingerprints each alone, and
 		 * the empty space after the last: the server's many items
 		 * there come back as fingerprints the client then pulls,
 		 * where an IdList would have cost 32 bytes per item twice.

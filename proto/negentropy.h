@@ -65,7 +65,9 @@ void negentropy_fingerprint(const struct negentropy_item *items, size_t n,
  * NEGENTROPY_VERSION), KITH_ETYPE (unknown mode), KITH_ERANGE (varint over
  * 64 bits, id prefix over 32 bytes, timestamp past the reserved maximum),
  * or KITH_ENONCANON (non-minimal varint, bounds not strictly ascending, a
- * range after the infinity bound).
+ * range after the infinity bound other than one Fingerprint of the empty
+ * set to infinity: the frame-limit close V1 senders append after an IdList
+ * that reached infinity, which is accepted).
  */
 int negentropy_message_check(const uint8_t *msg, size_t len, size_t *nranges);
 
@@ -93,7 +95,9 @@ int negentropy_set_items(struct negentropy *ng,
 /**
  * negentropy_set_policy(ng, idlist_below, bulk):
  * Send ranges of fewer than ${idlist_below} items as IdLists (0 for the
- * reference's 32); more means fewer round trips and more bytes.  If
+ * reference's 32); more means fewer round trips and more bytes.  Under a
+ * frame size limit the value is capped so an IdList fits in one frame
+ * (about (limit - 300) / 32: 118 at the smallest limit).  If
  * ${bulk}, a client that holds nothing in a range the server describes
  * answers with a Skip and keeps the range for negentropy_take_pulls, so
  * the caller can fetch it whole instead of id by id.  Both are choices of

@@ -7,8 +7,8 @@
 #include "kcrypto.h"
 #include "record.h"
 
-/* The header array's length: the number of fields in version 1. */
-#define HEADER_FIELDS	12
+/* The header array's length: the number of fields in version 2. */
+#define HEADER_FIELDS	14
 
 struct record {
 	struct record_header hdr;
@@ -21,11 +21,46 @@ struct record {
 };
 
 static const uint8_t domain[] = RECORD_SIG_DOMAIN;	/* with its NUL */
+static const uint8_t zero[KITH_ID_LEN];
+
+void
+record_entity_derive(const uint8_t network[KITH_NETWORK_LEN], uint64_t kind,
+    const uint8_t author[KITH_KEY_LEN], const uint8_t nonce[KITH_NONCE_LEN],
+    uint8_t out[KITH_ENTITY_LEN])
+{
+	static const char edomain[] = RECORD_ENTITY_DOMAIN;
+	uint8_t buf[sizeof(edomain) + KITH_NETWORK_LEN + 2 + KITH_KEY_LEN +
+	    KITH_NONCE_LEN], h[KITH_HASH_LEN], *p = buf;
+
+	/* sizeof(edomain) counts the NUL, which is part of the input. */
+	memcpy(p, edomain, sizeof(edomain));
+	p += sizeof(edomain);
+	memcpy(p, network, KITH_NETWORK_LEN);
+	p += KITH_NETWORK_LEN;
+	*p++ = (uint8_t)(kind >> 8);
+	*p++ = (uint8_t)kind;
+	memcpy(p, author, KITH_KEY_LEN);
+	p += KITH_KEY_LEN;
+	memcpy(p, nonce, KITH_NONCE_LEN);
+	kcrypto_hash(h, buf, sizeof(buf));
+	memcpy(out, h, KITH_ENTITY_LEN);
+}
+
+/* Kinds that never start an entity: they live in others' (or a key's). */
+static int
+never_genesis(uint64_t kind)
+{
+
+	return kind == KITH_KIND_MEMBER || kind == KITH_KIND_REVOKE ||
+	    kind == KITH_KIND_ERASE;
+}
 
 /* Check rules that both building and decoding enforce. */
 static int
 header_check(const struct record_header *h)
 {
+	uint8_t ent[KITH_ENTITY_LEN];
+	int first = memcmp(h->prev, zero, KITH_ID_LEN) == 0;
 
 	if (h->version != KITH_PROTO_VERSION)
 		return KITH_EVERSION;
@@ -35,6 +70,27 @@ header_check(const struct record_header *h)
 	/* Sequence numbers start at 1; the kind is a small positive number. */
 	if (h->seq == 0 || h->kind == 0 || h->kind > 0xffff)
 		return KITH_ERANGE;
+	/* The author's first record names no predecessor; every other does. */
+	if (first != (h->seq == 1))
+		return KITH_ERANGE;
+	/*
+	 * A charter starts its network and its author's chain; membership,
+	 * charters and erasures never expire; a genesis follows nothing.
+	 */
+	if (h->kind == KITH_KIND_CHARTER && (!h->genesis || h->seq != 1 ||
+	    memcmp(h->network, zero, KITH_NETWORK_LEN) != 0))
+		return KITH_ERANGE;
+	if ((KITH_KIND_IS_MEMBERSHIP(h->kind) || h->kind == KITH_KIND_ERASE) &&
+	    h->expiry != 0)
+		return KITH_ERANGE;
+	if (h->genesis && (never_genesis(h->kind) || h->nparents > 0))
+		return KITH_ERANGE;
+	if (h->genesis) {
+		record_entity_derive(h->network, h->kind, h->author, h->nonce,
+		    ent);
+		if (memcmp(ent, h->entity, KITH_ENTITY_LEN) != 0)
+			return KITH_EGENESIS;
+	}
 	return 0;
 }
 
@@ -48,9 +104,11 @@ header_encode(struct codec_writer *w, const struct record_header *h)
 	codec_put_bin(w, h->network, sizeof(h->network));
 	codec_put_bin(w, h->author, sizeof(h->author));
 	codec_put_uint(w, h->seq);
+	codec_put_bin(w, h->prev, sizeof(h->prev));
 	codec_put_uint(w, h->hlc);
 	codec_put_uint(w, h->kind);
 	codec_put_bin(w, h->entity, sizeof(h->entity));
+	codec_put_bin(w, h->nonce, h->genesis ? sizeof(h->nonce) : 0);
 	codec_put_array(w, h->nparents);
 	for (i = 0; i < h->nparents; i++)
 		codec_put_bin(w, h->parents[i], KITH_ID_LEN);
@@ -81,6 +139,23 @@ read_list(struct codec_reader *r, uint8_t (*out)[32], unsigned *n,
 	return 0;
 }
 
+/* Read the nonce: an empty bin, or KITH_NONCE_LEN bytes in a genesis. */
+static int
+read_nonce(struct codec_reader *r, struct record_header *h)
+{
+	const uint8_t *p;
+	size_t n;
+	int rc;
+
+	if ((rc = codec_read_bin(r, &p, &n)) != 0)
+		return rc;
+	if (n != 0 && n != KITH_NONCE_LEN)
+		return KITH_ETYPE;
+	h->genesis = n != 0;
+	memcpy(h->nonce, n != 0 ? p : zero, KITH_NONCE_LEN);
+	return 0;
+}
+
 /* Parse the header array at the front of ${r}. */
 static int
 header_decode(struct codec_reader *r, struct record_header *h)
@@ -102,9 +177,11 @@ header_decode(struct codec_reader *r, struct record_header *h)
 	if ((rc = codec_read_fixed(r, h->network, sizeof(h->network))) != 0 ||
 	    (rc = codec_read_fixed(r, h->author, sizeof(h->author))) != 0 ||
 	    (rc = codec_read_uint(r, &h->seq)) != 0 ||
+	    (rc = codec_read_fixed(r, h->prev, sizeof(h->prev))) != 0 ||
 	    (rc = codec_read_uint(r, &h->hlc)) != 0 ||
 	    (rc = codec_read_uint(r, &h->kind)) != 0 ||
 	    (rc = codec_read_fixed(r, h->entity, sizeof(h->entity))) != 0 ||
+	    (rc = read_nonce(r, h)) != 0 ||
 	    (rc = read_list(r, h->parents, &h->nparents,
 	    KITH_PARENTS_MAX)) != 0 ||
 	    (rc = read_list(r, h->audience, &h->naudience,
@@ -321,12 +398,14 @@ pipeline_worker(void *arg)
 }
 
 /*
- * Run the pipeline; stop at the first non-zero result of ${consume} and
- * return it (or KITH_ENOMEM).  With too little work for threads, or none
- * to be had, everything runs on the calling thread.
+ * Run the pipeline on up to ${threads} workers (0: one per online CPU);
+ * stop at the first non-zero result of ${consume} and return it (or
+ * KITH_ENOMEM).  With too little work for threads, or none to be had,
+ * everything runs on the calling thread.  One worker takes the indexes
+ * strictly in order.
  */
 static int
-pipeline_run(size_t n, int (*work)(void *, size_t),
+pipeline_run(size_t n, size_t threads, int (*work)(void *, size_t),
     int (*consume)(void *, size_t, int), void *ctx)
 {
 	struct pipeline p = { .work = work, .ctx = ctx, .n = n };
@@ -335,7 +414,7 @@ pipeline_run(size_t n, int (*work)(void *, size_t),
 	size_t i, nt = 0, want, ready = 0;
 	int rc = KITH_ENOMEM;
 
-	want = cpus > 0 ? (size_t)cpus : 1;
+	want = threads != 0 ? threads : cpus > 0 ? (size_t)cpus : 1;
 	if (want > BATCH_THREADS_MAX)
 		want = BATCH_THREADS_MAX;
 	if (want > n / BATCH_PER_THREAD)
@@ -417,7 +496,7 @@ record_verify_batch(struct record *const *recs, size_t n, int *rcs)
 	struct verify_job j = { recs, rcs, NULL, NULL };
 
 	/* Only allocation can fail; then check on this thread. */
-	if (pipeline_run(n, verify_work, verify_store, &j) != 0)
+	if (pipeline_run(n, 0, verify_work, verify_store, &j) != 0)
 		for (size_t i = 0; i < n; i++)
 			if (recs[i] != NULL)
 				rcs[i] = record_verify(recs[i]);
@@ -429,7 +508,7 @@ record_verify_each(struct record *const *recs, size_t n,
 {
 	struct verify_job j = { recs, NULL, fn, arg };
 
-	return pipeline_run(n, verify_work, verify_consume, &j);
+	return pipeline_run(n, 0, verify_work, verify_consume, &j);
 }
 
 struct sign_job {
@@ -438,17 +517,25 @@ struct sign_job {
 	const size_t *blens;
 	const struct kcrypto_key *key;
 	struct record **recs;
+	uint8_t (*ids)[KITH_ID_LEN];	/* each record's id, kept for the next */
 	record_signed_fn *fn;
 	void *arg;
 };
 
+/* Sign record i, naming record i - 1 (signed just before) as its prev. */
 static int
 sign_work(void *ctx, size_t i)
 {
 	struct sign_job *j = ctx;
+	struct record_header h = j->hdrs[i];
+	int rc;
 
-	return record_sign(&j->hdrs[i], j->bodies[i], j->blens[i], j->key,
-	    &j->recs[i]);
+	if (i > 0)
+		memcpy(h.prev, j->ids[i - 1], KITH_ID_LEN);
+	if ((rc = record_sign(&h, j->bodies[i], j->blens[i], j->key,
+	    &j->recs[i])) == 0)
+		memcpy(j->ids[i], j->recs[i]->id, KITH_ID_LEN);
+	return rc;
 }
 
 static int
@@ -468,17 +555,21 @@ record_sign_batch(const struct record_header *hdrs,
     const uint8_t *const *bodies, const size_t *blens, size_t n,
     const struct kcrypto_key *key, record_signed_fn *fn, void *arg)
 {
-	struct sign_job j = { hdrs, bodies, blens, key, NULL, fn, arg };
+	struct sign_job j = { hdrs, bodies, blens, key, NULL, NULL, fn, arg };
 	size_t i;
-	int rc;
+	int rc = KITH_ENOMEM;
 
-	if ((j.recs = calloc(n ? n : 1, sizeof(*j.recs))) == NULL)
-		return KITH_ENOMEM;
-	rc = pipeline_run(n, sign_work, sign_consume, &j);
+	if ((j.recs = calloc(n ? n : 1, sizeof(*j.recs))) == NULL ||
+	    (j.ids = calloc(n ? n : 1, KITH_ID_LEN)) == NULL)
+		goto out;
+	/* A chain: one worker signs in order while this thread stores. */
+	rc = pipeline_run(n, 1, sign_work, sign_consume, &j);
 	/* Records signed past a failure were never consumed. */
 	for (i = 0; i < n; i++)
 		record_free(j.recs[i]);
+out:
 	free(j.recs);
+	free(j.ids);
 	return rc;
 }
 
@@ -517,6 +608,34 @@ record_body(const struct record *rec, size_t *len)
 
 	*len = rec->blen;
 	return rec->body;
+}
+
+int
+record_strip(const struct record *rec, struct record **out)
+{
+
+	if ((*out = record_new(&rec->hdr, rec->sh, rec->shlen, rec->hlen,
+	    NULL, 0)) == NULL)
+		return KITH_ENOMEM;
+	return 0;
+}
+
+const struct record *
+record_genesis(struct record *const *recs, size_t n)
+{
+	const struct record *g = NULL;
+	const struct record_header *h;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		h = record_header(recs[i]);
+		if (!h->genesis)
+			continue;
+		if (g == NULL || h->seq < g->hdr.seq || (h->seq == g->hdr.seq &&
+		    memcmp(recs[i]->id, g->id, KITH_ID_LEN) < 0))
+			g = recs[i];
+	}
+	return g;
 }
 
 int

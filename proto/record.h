@@ -23,9 +23,12 @@ struct record_header {
 	uint8_t network[KITH_NETWORK_LEN];
 	uint8_t author[KITH_KEY_LEN];
 	uint64_t seq;
+	uint8_t prev[KITH_ID_LEN];	/* the author's record seq - 1; 0s at 1 */
 	uint64_t hlc;
 	uint64_t kind;
 	uint8_t entity[KITH_ENTITY_LEN];
+	int genesis;			/* carries a nonce: the entity's first */
+	uint8_t nonce[KITH_NONCE_LEN];
 	unsigned nparents;
 	uint8_t parents[KITH_PARENTS_MAX][KITH_ID_LEN];
 	unsigned naudience;
@@ -36,7 +39,22 @@ struct record_header {
 };
 
 /* Domain separation: the signature covers this string, a NUL, the header. */
-#define RECORD_SIG_DOMAIN	"kith-record-v1"
+#define RECORD_SIG_DOMAIN	"kith-record-v2"
+
+/* Entity ids of genesis records hash this string, a NUL, then the inputs. */
+#define RECORD_ENTITY_DOMAIN	"kith-entity-v2"
+
+/**
+ * record_entity_derive(network, kind, author, nonce, out):
+ * Write to ${out} the id of the entity whose genesis record, of ${kind},
+ * signed by ${author} in ${network} (32 zero bytes for a charter), carries
+ * ${nonce}: the first 16 bytes of H("kith-entity-v2" || 0x00 || network ||
+ * kind as 2 bytes big-endian || author || nonce).  Every node recognises a
+ * genesis, and so an entity's kind and creator, from its header alone.
+ */
+void record_entity_derive(const uint8_t network[KITH_NETWORK_LEN],
+    uint64_t kind, const uint8_t author[KITH_KEY_LEN],
+    const uint8_t nonce[KITH_NONCE_LEN], uint8_t out[KITH_ENTITY_LEN]);
 
 /**
  * record_sign(hdr, body, blen, key, out):
@@ -44,8 +62,8 @@ struct record_header {
  * are overwritten: version with KITH_PROTO_VERSION, author with ${key}'s
  * public key, the others from ${body}) and the ${blen}-byte body at ${body},
  * sign it with ${key}, and store the new record in ${*out}, which the caller
- * frees.  The body is copied.  Return 0, KITH_ERANGE or KITH_ETOOBIG if the
- * header breaks a rule, or KITH_ENOMEM.
+ * frees.  The body is copied.  Return 0, KITH_ERANGE, KITH_ETOOBIG or
+ * KITH_EGENESIS if the header breaks a rule, or KITH_ENOMEM.
  */
 int record_sign(const struct record_header *hdr, const uint8_t *body,
     size_t blen, const struct kcrypto_key *key, struct record **out);
@@ -55,10 +73,12 @@ int record_sign(const struct record_header *hdr, const uint8_t *body,
  * Parse ${shlen} signed-header bytes at ${sh}, and the body at ${body} if it
  * is not NULL, into a new record in ${*out} (the caller frees it).  Checks
  * shape, caps and canonical form, and that the body's length and hash match
- * the header; does not check the signature.  Both inputs are copied.
- * Return 0, or one of KITH_ETRUNC, KITH_ETRAILING, KITH_ETYPE,
- * KITH_EVERSION, KITH_ETOOBIG, KITH_ENONCANON, KITH_ERANGE, KITH_EBODYLEN,
- * KITH_EBODYHASH, KITH_ENOMEM.
+ * the header, and the header rules of a version 2 record (a genesis's nonce
+ * derives its entity, prev is zero exactly at seq 1, kinds that may not
+ * start an entity or expire do not); does not check the signature.  Both
+ * inputs are copied.  Return 0, or one of KITH_ETRUNC, KITH_ETRAILING,
+ * KITH_ETYPE, KITH_EVERSION, KITH_ETOOBIG, KITH_ENONCANON, KITH_ERANGE,
+ * KITH_EGENESIS, KITH_EBODYLEN, KITH_EBODYHASH, KITH_ENOMEM.
  */
 int record_decode(const uint8_t *sh, size_t shlen, const uint8_t *body,
     size_t blen, struct record **out);
@@ -105,9 +125,11 @@ typedef int record_signed_fn(void *arg, size_t i, const struct record *rec);
 
 /**
  * record_sign_batch(hdrs, bodies, blens, n, key, fn, arg):
- * Build and sign ${n} records as record_sign does, record i from ${hdrs}[i]
- * and the ${blens}[i]-byte body ${bodies}[i], on one worker thread per
- * online CPU when the batch is large enough.  Meanwhile, on the calling
+ * Build and sign ${n} consecutive records of one author's chain as
+ * record_sign does, record i from ${hdrs}[i] and the ${blens}[i]-byte body
+ * ${bodies}[i]; for i > 0 the prev of ${hdrs}[i] is replaced with the id of
+ * record i - 1, which is why they are signed in order, on one worker
+ * thread when the batch is large enough.  Meanwhile, on the calling
  * thread, call ${fn}(${arg}, i, record) for i = 0, 1, ... in order, as each
  * record is ready; the record is freed when ${fn} returns.  Stop at the
  * first failure.  Return 0, the first signing error, or ${fn}'s first
@@ -158,6 +180,22 @@ const uint8_t *record_body(const struct record *rec, size_t *len);
  */
 int record_in_scope(const struct record_header *hdr,
     const uint8_t key[KITH_KEY_LEN]);
+
+/**
+ * record_strip(rec, out):
+ * Return in ${*out} a copy of ${rec} without its body (the caller frees it):
+ * what a node holds of a record whose body it does not have.  Return 0 or
+ * KITH_ENOMEM.
+ */
+int record_strip(const struct record *rec, struct record **out);
+
+/**
+ * record_genesis(recs, n):
+ * Return the genesis of an entity whose records are the ${n} at ${recs}:
+ * of those that carry a nonce, the one with the least (seq, id); NULL if
+ * none does.  Borrowed from ${recs}.
+ */
+const struct record *record_genesis(struct record *const *recs, size_t n);
 
 /**
  * record_version_cmp(a, b):

@@ -2,16 +2,22 @@
 #define ROSTER_H
 
 /*
- * The roster: who belongs to a network, with what role, and from when to
- * when.  It is computed from the network's charter and its member and
- * revoke records alone, never from arrival order, so every node holding the
- * same records agrees on it (proto/PROTOCOL.md, "Membership"):
+ * The roster: who belongs to a network, with what role, and how far each
+ * key's records are accepted.  It is computed from the network's charter
+ * and its member and revoke records alone, read by record kind, never from
+ * arrival order or timestamps (proto/PROTOCOL.md 3.7, 3.8):
  *  - the charter's author is an admin;
- *  - records are taken in version order (hlc, author, id); a member or
- *    revoke record counts only if its author is an admin, not revoked, at
- *    its hlc; the rest are kept as evidence and change nothing;
- *  - a member record admits a key with a role, or changes its role; a
- *    revoke record ends a key's membership at its hlc, for good.
+ *  - a member record admits the key it names, and counts only if it sits in
+ *    that key's member entity and its author is an admin with standing at
+ *    it; a key's role is fixed by its admissions (the most privileged of
+ *    those that count);
+ *  - a revoke record names the key's last accepted record; the key's
+ *    records past it, or off its chain, lose their standing for good;
+ *  - standing is counted along each author's chain (chain.h), so a revoked
+ *    admin's backdated admissions count for nothing, and a key that forked
+ *    carries no authority from its fork on;
+ *  - revocations that void each other (two admins revoking each other,
+ *    neither having seen the other's) both take effect.
  */
 
 #include <stddef.h>
@@ -19,7 +25,9 @@
 
 #include "kith.h"
 
+struct chain_src;
 struct record;
+struct record_header;
 struct roster;
 
 enum {
@@ -35,39 +43,57 @@ enum {
 struct roster_entry {
 	uint8_t key[KITH_KEY_LEN];	/* ed25519 */
 	uint8_t x25519[32];		/* CURVE and sealing key */
-	int role;
+	int role;			/* ROLE_NONE: never admitted */
 	char org[ROSTER_ORG_MAX + 1];
-	uint64_t since;			/* hlc of the admitting record */
-	uint64_t revoked;		/* hlc of the revocation, or 0 */
+	uint64_t since;			/* hlc of the admission (shown only) */
 	uint8_t by[KITH_KEY_LEN];	/* the admin who admitted it */
+	uint64_t revoked;		/* hlc of its revocation (shown), or 0 */
+	uint64_t last_seq;		/* revoked: last seq accepted; 0: none */
+	uint8_t last_id[KITH_ID_LEN];	/* revoked: that record's id */
+	uint64_t fork;			/* its fork point, or 0 */
+	size_t ncounted;		/* its member and revoke records that */
+	const uint8_t (*counted)[KITH_ID_LEN];	/* count, in id order */
 };
 
 /**
- * roster_compute(recs, n, out):
+ * roster_compute(recs, n, chains, out):
  * Compute the roster from ${n} records in any order: the charter (kind 1)
  * and member and revoke records (kinds 2 and 3), with their bodies; other
- * records are ignored.  Store it in ${*out}, which the caller frees.
- * Return 0, KITH_ENOTFOUND if there is no charter, or KITH_ENOMEM.
+ * records are ignored.  ${chains} tells forks and walks along authors'
+ * chains (NULL: no chain is known beyond the records' own headers).  Store
+ * it in ${*out}, which the caller frees.  Return 0, KITH_ENOTFOUND if
+ * there is no charter, KITH_ENOMEM, or the chain source's error.
  */
-int roster_compute(struct record *const *recs, size_t n, struct roster **out);
+int roster_compute(struct record *const *recs, size_t n,
+    const struct chain_src *chains, struct roster **out);
 
 /**
- * roster_check(r, key, hlc):
- * May a record by ${key} stamped ${hlc} be applied?  Return 0 for an
- * admin, member or pcn not revoked by ${hlc}; KITH_ENOTFOUND for a key never
- * admitted (the record waits in quarantine); KITH_EREVOKED if the key was
- * revoked at or before ${hlc}; KITH_EDENIED for an observer (who reads but
- * never writes).
+ * roster_standing(r, h, id):
+ * May the record ${id} with header ${h} be applied, as far as its author
+ * goes?  Return 0 for an admin, member or pcn with standing at it;
+ * KITH_ENOTFOUND for a key never admitted (the record waits in
+ * quarantine); KITH_EREVOKED for a record past its author's revocation or
+ * off the chain it accepts; KITH_EFORKED for a record at or after its
+ * author's fork point; KITH_EDENIED for an observer's (who reads but never
+ * writes).
  */
-int roster_check(const struct roster *r, const uint8_t key[KITH_KEY_LEN],
-    uint64_t hlc);
+int roster_standing(const struct roster *r, const struct record_header *h,
+    const uint8_t id[KITH_ID_LEN]);
 
 /**
- * roster_role(r, key, hlc):
- * Return ${key}'s role at ${hlc}: ROLE_NONE if it was not a member then.
+ * roster_admin(r, h, id):
+ * Return 1 if the author of record ${id} (header ${h}) is an admin with
+ * standing at that record, else 0.
  */
-int roster_role(const struct roster *r, const uint8_t key[KITH_KEY_LEN],
-    uint64_t hlc);
+int roster_admin(const struct roster *r, const struct record_header *h,
+    const uint8_t id[KITH_ID_LEN]);
+
+/**
+ * roster_current(r, key):
+ * Return ${key}'s role for a record it writes now: its role, or ROLE_NONE
+ * if it was never admitted, is revoked or has forked.
+ */
+int roster_current(const struct roster *r, const uint8_t key[KITH_KEY_LEN]);
 
 /**
  * roster_find(r, key):
@@ -78,10 +104,18 @@ const struct roster_entry *roster_find(const struct roster *r,
 
 /**
  * roster_find_x25519(r, pk):
- * Return the entry whose X25519 key is ${pk}, or NULL; borrowed.
+ * Return the admitted entry whose X25519 key is ${pk}, or NULL; borrowed.
  */
 const struct roster_entry *roster_find_x25519(const struct roster *r,
     const uint8_t pk[32]);
+
+/**
+ * roster_find_entity(r, entity):
+ * Return the entry whose member entity (roster_member_entity) is ${entity}
+ * and which has records that count, or NULL; borrowed.
+ */
+const struct roster_entry *roster_find_entity(const struct roster *r,
+    const uint8_t entity[KITH_ENTITY_LEN]);
 
 /**
  * roster_size(r), roster_get(r, i):
@@ -92,8 +126,9 @@ const struct roster_entry *roster_get(const struct roster *r, size_t i);
 
 /**
  * roster_changed(a, b, key):
- * Return 1 if ${key}'s entry differs between ${a} and ${b} (either may be
- * NULL: no roster), else 0.
+ * Return 1 if ${key}'s standing differs between ${a} and ${b} (either may
+ * be NULL: no roster): its role, revocation, fork point or counted
+ * records.  Else 0.
  */
 int roster_changed(const struct roster *a, const struct roster *b,
     const uint8_t key[KITH_KEY_LEN]);
@@ -108,9 +143,9 @@ int roster_role_parse(const char *name);
 
 /**
  * roster_member_entity(key, out):
- * Write to ${out} the entity id of ${key}'s member records: the first 16
- * bytes of H("kith-member" || 0x00 || key), so every admin's record about
- * one key lands in one entity.
+ * Write to ${out} the entity id of ${key}'s member and revoke records: the
+ * first 16 bytes of H("kith-member" || 0x00 || key).  A membership record
+ * in any other entity counts for nothing.
  */
 void roster_member_entity(const uint8_t key[KITH_KEY_LEN],
     uint8_t out[KITH_ENTITY_LEN]);

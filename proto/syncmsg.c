@@ -85,15 +85,18 @@ syncmsg_hello_parse(const struct syncmsg *m, struct syncmsg_hello *out)
 	size_t fixed, nlen;
 
 	memset(out, 0, sizeof(*out));
-	/* HELLO: network, flags; WELCOME: network, record count. */
-	fixed = KITH_NETWORK_LEN + (m->type == SYNCMSG_WELCOME ? 8 : 1);
+	/* HELLO: network, flags, key; WELCOME: network, record count. */
+	fixed = KITH_NETWORK_LEN + (m->type == SYNCMSG_WELCOME ? 8 :
+	    1 + KITH_KEY_LEN);
 	if (m->len < fixed + 1)
 		return KITH_ETRUNC;
 	memcpy(out->network, p, KITH_NETWORK_LEN);
-	if (m->type == SYNCMSG_WELCOME)
+	if (m->type == SYNCMSG_WELCOME) {
 		out->records = get_be(p + KITH_NETWORK_LEN, 8);
-	else
+	} else {
 		out->flags = p[KITH_NETWORK_LEN];
+		memcpy(out->key, p + KITH_NETWORK_LEN + 1, KITH_KEY_LEN);
+	}
 	nlen = p[fixed];
 	if (nlen > SYNCMSG_NAME_MAX)
 		return KITH_ETOOBIG;
@@ -310,6 +313,7 @@ syncmsg_put_hello(struct syncmsg_buf *b, const struct syncmsg_hello *hello,
 		syncmsg_put(b, n, 8);
 	} else {
 		syncmsg_put(b, &hello->flags, 1);
+		syncmsg_put(b, hello->key, KITH_KEY_LEN);
 	}
 	n[0] = (uint8_t)nlen;
 	syncmsg_put(b, n, 1);

@@ -134,7 +134,25 @@ randombytes_like(uint8_t *out, size_t n, uint64_t i)
 	out[n - 1] = 0xb7;
 }
 
-/* A request body of typical size, with public and personal fields. */
+/*
+ * Make ${d} the genesis of a new entity of ${d}->kind by ${author} in
+ * ${network}: its nonce (into ${nonce}, from ${i}) and its derived id.
+ */
+static void
+genesis(struct store_draft *d, const uint8_t *network, const uint8_t *author,
+    uint8_t nonce[KITH_NONCE_LEN], uint64_t i)
+{
+
+	randombytes_like(nonce, KITH_NONCE_LEN, i);
+	record_entity_derive(network, d->kind, author, nonce, d->entity);
+	d->nonce = nonce;
+}
+
+/*
+ * A request body of typical size.  Its two would-be personal fields are
+ * public: a personal section is sealed (PROTOCOL.md 4.1), and a body with
+ * one in the clear is refused; sealing is not what these figures measure.
+ */
 static uint8_t *
 request_body(uint64_t i, int version, size_t *len)
 {
@@ -153,8 +171,8 @@ request_body(uint64_t i, int version, size_t *len)
 		rc = body_set_str(b, "area", 0, "TW3") |
 		    body_set_str(b, "category", 0, "food") |
 		    body_set_int(b, "urgency", 0, 2) |
-		    body_set_str(b, "name", 1, "A. Person") |
-		    body_set_str(b, "phone", 1, phone);
+		    body_set_str(b, "ref", 0, "A. Person") |
+		    body_set_str(b, "line", 0, phone);
 	} else if (version == 1) {
 		rc = body_set_int(b, "urgency", 0, 3);
 	} else {
@@ -219,7 +237,10 @@ bench_store(const char *dir, const struct kcrypto_key *admin,
 	h.seq = 1;
 	h.hlc = HLC_MAKE(hlc_wall_ms() - 2 * 86400000ULL, 0);
 	h.kind = KITH_KIND_CHARTER;
-	memset(h.entity, 0xc0, sizeof(h.entity));
+	h.genesis = 1;
+	memset(h.nonce, 0xc0, sizeof(h.nonce));
+	record_entity_derive(h.network, h.kind, kcrypto_key_public(admin),
+	    h.nonce, h.entity);
 	if ((rc = record_sign(&h, b, blen, admin, &ch)) != 0 ||
 	    (rc = store_init_network(st, ch)) != 0)
 		die("charter", rc);
@@ -269,26 +290,95 @@ sample(void *arg)
 	return NULL;
 }
 
+/*
+ * The merge's cost as an entity grows: one author writes MERGE_VERSIONS
+ * records into one request, one durable store_write each, each setting
+ * two of 64 field names.  Return the mean ms per record over the first
+ * MERGE_WINDOW records in ${first}, and over the MERGE_WINDOW before
+ * ${mid} and before the last in ${at_mid} and ${at_end}: a merge that
+ * costs what a record changes keeps the three close, one that costs the
+ * entity's history times its names does not.
+ */
+#define MERGE_VERSIONS	4000
+#define MERGE_WINDOW	100
+
+static void
+bench_merge(const char *dir, const struct kcrypto_key *key, size_t mid,
+    double *first, double *at_mid, double *at_end)
+{
+	struct store_draft d;
+	struct store *st;
+	struct body *b;
+	uint8_t net[KITH_NETWORK_LEN], nonce[KITH_NONCE_LEN], *enc;
+	char name[16];
+	double t0, dt, sum = 0;
+	size_t i, len;
+	int rc;
+
+	st = bench_store(dir, key, NULL, 0);
+	if ((rc = store_network(st, net)) != 0)
+		die("network", rc);
+	*first = *at_mid = *at_end = 0;
+	memset(&d, 0, sizeof(d));
+	d.kind = KITH_KIND_REQUEST;
+	genesis(&d, net, kcrypto_key_public(key), nonce, 7);
+	for (i = 0; i < MERGE_VERSIONS; i++) {
+		snprintf(name, sizeof(name), "f%02zu", i % 64);
+		if ((b = body_new()) == NULL ||
+		    body_set_str(b, i == 0 ? "area" : name, 0, "TW3") != 0 ||
+		    body_set_int(b, "urgency", 0, 1 + i % 3) != 0 ||
+		    body_encode(b, &enc, &len) != 0)
+			die("body", KITH_ENOMEM);
+		body_free(b);
+		d.body = enc;
+		d.blen = len;
+		t0 = now_s();
+		if ((rc = store_write(st, key, &d, 1)) != 0)
+			die("merge write", rc);
+		dt = (now_s() - t0) * 1000.0;
+		free(enc);
+		d.nonce = NULL;		/* the genesis was the first */
+		sum += dt;
+		if (i + 1 == MERGE_WINDOW)
+			*first = sum / MERGE_WINDOW;
+		if (i + 1 == mid - MERGE_WINDOW || i + 1 ==
+		    MERGE_VERSIONS - MERGE_WINDOW)
+			sum = 0;
+		if (i + 1 == mid)
+			*at_mid = sum / MERGE_WINDOW;
+		if (i + 1 == MERGE_VERSIONS)
+			*at_end = sum / MERGE_WINDOW;
+		if (i + 1 == MERGE_WINDOW)
+			sum = 0;
+	}
+	store_close(st);
+}
+
 /* Create + sign + store, batched, through store_write. */
 static double
 bench_write(const char *dir, const struct kcrypto_key *key, size_t n)
 {
 	struct store_draft *d;
 	struct store *st;
-	uint8_t **bodies;
+	uint8_t **bodies, (*nonces)[KITH_NONCE_LEN];
+	uint8_t net[KITH_NETWORK_LEN];
 	double t0, t;
 	size_t i, j;
 	int rc;
 
 	st = bench_store(dir, key, NULL, 0);
+	if ((rc = store_network(st, net)) != 0)
+		die("network", rc);
 	if ((d = calloc(WRITE_BATCH, sizeof(*d))) == NULL ||
-	    (bodies = calloc(WRITE_BATCH, sizeof(*bodies))) == NULL)
+	    (bodies = calloc(WRITE_BATCH, sizeof(*bodies))) == NULL ||
+	    (nonces = calloc(WRITE_BATCH, KITH_NONCE_LEN)) == NULL)
 		die("write", KITH_ENOMEM);
 	t = 0;
 	for (i = 0; i < n; i += WRITE_BATCH) {
 		for (j = 0; j < WRITE_BATCH; j++) {
 			d[j].kind = KITH_KIND_REQUEST;
-			kcrypto_random(d[j].entity, KITH_ENTITY_LEN);
+			genesis(&d[j], net, kcrypto_key_public(key), nonces[j],
+			    i + j);
 			bodies[j] = request_body(i + j, 0, &d[j].blen);
 			d[j].body = bodies[j];
 		}
@@ -300,6 +390,7 @@ bench_write(const char *dir, const struct kcrypto_key *key, size_t n)
 			free(bodies[j]);
 	}
 	free(bodies);
+	free(nonces);
 	free(d);
 	store_close(st);
 	return (double)(n / WRITE_BATCH * WRITE_BATCH) / t;
@@ -323,17 +414,23 @@ struct ingest_run {
 };
 
 static void
-make_records(const char *path, const uint8_t *network,
+make_records(struct store *st, const char *path, const uint8_t *network,
     struct kcrypto_key *const *keys, size_t n)
 {
 	struct record_header h;
 	struct record *rec;
 	uint64_t seq[NAUTHORS] = { 0 }, hlc;
 	uint8_t last[KITH_ID_LEN] = { 0 }, *b;
+	uint8_t prev[NAUTHORS][KITH_ID_LEN] = { { 0 } };
 	size_t k, blen;
 	FILE *f;
 	int rc;
 
+	/* Each author's chain goes on from its records in the store. */
+	for (k = 0; k < NAUTHORS; k++)
+		if ((rc = store_author_last(st, kcrypto_key_public(keys[k]),
+		    &seq[k], prev[k])) != 0)
+			die("chain", rc);
 	if ((f = fopen(path, "wb")) == NULL ||
 	    recfile_write_start(f, network) != 0)
 		die(path, KITH_EIO);
@@ -344,12 +441,17 @@ make_records(const char *path, const uint8_t *network,
 		uint64_t ent = k / VERSIONS;
 		int a = (int)(ent % NAUTHORS), v = (int)(k % VERSIONS);
 
+		/* Each author's records chain; an entity's first is its genesis. */
 		h.seq = ++seq[a];
+		memcpy(h.prev, prev[a], KITH_ID_LEN);
 		h.hlc = hlc++;
 		h.kind = KITH_KIND_REQUEST;
-		memset(h.entity, 0, sizeof(h.entity));
-		memcpy(h.entity, &ent, sizeof(ent));
-		h.entity[15] = 0xe1;	/* never a zero id */
+		h.genesis = v == 0;
+		if (v == 0) {
+			randombytes_like(h.nonce, sizeof(h.nonce), ent);
+			record_entity_derive(network, h.kind,
+			    kcrypto_key_public(keys[a]), h.nonce, h.entity);
+		}
 		h.nparents = v == 0 ? 0 : 1;
 		memcpy(h.parents[0], last, KITH_ID_LEN);
 		b = request_body(ent, v, &blen);
@@ -357,6 +459,7 @@ make_records(const char *path, const uint8_t *network,
 			die("sign", rc);
 		free(b);
 		memcpy(last, record_id(rec), KITH_ID_LEN);
+		memcpy(prev[a], record_id(rec), KITH_ID_LEN);
 		if (recfile_write(f, rec) != 0)
 			die(path, KITH_EIO);
 		record_free(rec);
@@ -385,7 +488,7 @@ ingest(const char *dir, struct kcrypto_key *const *keys, size_t n,
 	if ((rc = store_network(st, net)) != 0)
 		die("network", rc);
 	snprintf(path, sizeof(path), "%s.kith", dir);
-	make_records(path, net, keys, n);
+	make_records(st, path, net, keys, n);
 	{
 		struct stat sb;
 
@@ -681,16 +784,17 @@ write_new(const char *dir, const struct kcrypto_key *key, size_t k,
 {
 	struct store_draft d;
 	struct store *st;
-	uint8_t *b;
+	uint8_t *b, net[KITH_NETWORK_LEN], nonce[KITH_NONCE_LEN];
 	size_t blen, i;
 	int rc;
 
-	if ((st = store_open(dir, flags, 0, &rc)) == NULL)
+	if ((st = store_open(dir, flags, 0, &rc)) == NULL ||
+	    (rc = store_network(st, net)) != 0)
 		die(dir, rc);
 	for (i = 0; i < k; i++) {
 		memset(&d, 0, sizeof(d));
 		d.kind = KITH_KIND_REQUEST;
-		randombytes_like(d.entity, sizeof(d.entity), i);
+		genesis(&d, net, kcrypto_key_public(key), nonce, i);
 		b = request_body(i, 0, &blen);
 		d.body = b;
 		d.blen = blen;
@@ -713,6 +817,7 @@ client_sync(const char *dir, const struct daemon_proc *d, double *cpu_ms)
 	int rc;
 
 	memset(&nd, 0, sizeof(nd));
+	memcpy(nd.key, kcrypto_key_public(node_key), KITH_KEY_LEN);
 	if ((nd.st = store_open(dir, STORE_SHARED, 0, &rc)) == NULL)
 		die(dir, rc);
 	if ((rc = store_network(nd.st, nd.network)) != 0 ||
@@ -798,7 +903,7 @@ delta_sync(const char *kithd, const char *a_home, const char *b_home,
 	write_new(b_store, keys[2], 100, 0);
 	/* Let A notice its new records before the session starts. */
 	t0 = now_s();
-	while (!log_value(a.log, "store gained", "gained", &gained) &&
+	while (!log_value(a.log, "store gained", "records", &gained) &&
 	    now_s() - t0 < 60)
 		nap_ms(10);
 	s = client_sync(b_store, &a, &cpu);
@@ -827,71 +932,69 @@ cmp_double(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* Feed latency: written on A, seen on B's feed.  A and B peer. */
-static void
-feed_latency(const char *kithd, const char *top, const char *a_store,
-    const struct kcrypto_key *key, size_t count)
+/*
+ * Write ${count} records into the store at ${dir} (as another process,
+ * the kith command, would), one every ${every} seconds (0: each as soon
+ * as the last is committed), and time each until it shows on the feed of
+ * ${d}.  Return the sorted latencies in ms, ${*got} of them.
+ */
+static double *
+feed_times(const struct daemon_proc *d, const char *dir,
+    const struct kcrypto_key *key, size_t count, double every, size_t *got)
 {
-	struct daemon_proc a, b;
 	struct transport *t;
 	struct tsock *sub;
 	struct store *st;
 	struct tpoll item;
-	struct store_draft d;
+	struct store_draft dr;
 	struct syncmsg m = { SYNCMSG_PUSH, 0, NULL, 0 };
 	struct syncmsg_records it;
 	struct record *rec;
-	char a_home[4300], b_home[4300];
 	uint8_t (*ids)[KITH_ID_LEN];
 	double *sent, *lat, next, t0;
-	size_t written = 0, got = 0, i;
-	uint8_t *body, server_pk[32];
+	size_t written = 0, i;
+	uint8_t *body, server_pk[32], net[KITH_NETWORK_LEN];
+	uint8_t nonce[KITH_NONCE_LEN];
 	size_t blen;
 	int rc;
 
-	snprintf(a_home, sizeof(a_home), "%s/fa", top);
-	snprintf(b_home, sizeof(b_home), "%s/fb", top);
-	home_like(a_home, a_store);
-	home_like(b_home, a_store);
-	port_base += 4;
-	daemon_start(&b, kithd, b_home, 1, NULL);
-	daemon_start(&a, kithd, a_home, 0, b.peer);
 	if ((t = transport_new()) == NULL ||
-	    kcrypto_x25519_public(b.pk, server_pk) != 0)
+	    kcrypto_x25519_public(d->pk, server_pk) != 0)
 		die("subscribe", KITH_ENOMEM);
 	client_identity(t);
-	if ((sub = tsock_open(t, TSOCK_SUB, b.feed, server_pk, &rc)) == NULL ||
+	if ((sub = tsock_open(t, TSOCK_SUB, d->feed, server_pk, &rc)) == NULL ||
 	    tsock_subscribe(sub, "request") != 0)
 		die("subscribe", KITH_EIO);
-	snprintf(a_home, sizeof(a_home), "%s/fa/store", top);
-	if ((st = store_open(a_home, 0, 0, &rc)) == NULL)
-		die(a_home, rc);
+	if ((st = store_open(dir, 0, 0, &rc)) == NULL ||
+	    (rc = store_network(st, net)) != 0)
+		die(dir, rc);
 	ids = calloc(count, sizeof(*ids));
 	sent = calloc(count, sizeof(*sent));
 	lat = calloc(count, sizeof(*lat));
 	if (ids == NULL || sent == NULL || lat == NULL)
 		die("feed", KITH_ENOMEM);
-	nap_ms(500);	/* the subscription reaches B */
+	nap_ms(500);	/* the subscription reaches the node */
+	*got = 0;
 	t0 = next = now_s();
-	while (got < count && now_s() - t0 < 120) {
+	while (*got < count && now_s() - t0 < 120) {
 		if (written < count && now_s() >= next) {
-			memset(&d, 0, sizeof(d));
-			d.kind = KITH_KIND_REQUEST;
-			randombytes_like(d.entity, sizeof(d.entity),
+			memset(&dr, 0, sizeof(dr));
+			dr.kind = KITH_KIND_REQUEST;
+			genesis(&dr, net, kcrypto_key_public(key), nonce,
 			    written + 1000000);
 			body = request_body(written, 0, &blen);
-			d.body = body;
-			d.blen = blen;
-			if ((rc = store_write(st, key, &d, 1)) != 0)
+			dr.body = body;
+			dr.blen = blen;
+			if ((rc = store_write(st, key, &dr, 1)) != 0)
 				die("write", rc);
 			free(body);
 			sent[written] = now_s();
-			memcpy(ids[written++], d.id, KITH_ID_LEN);
-			next += 0.01;	/* 100 records a second */
+			memcpy(ids[written++], dr.id, KITH_ID_LEN);
+			next = every > 0 ? next + every : now_s();
 		}
 		item.sock = sub;
 		item.fd = -1;
-		transport_poll(t, &item, 1, 2);
+		transport_poll(t, &item, 1, written < count ? 0 : 2);
 		while (tsock_recv(sub, NULL, &m.payload, &m.len) == 0) {
 			if (syncmsg_records_start(&m, &it) != 0 ||
 			    syncmsg_records_next(&it, &rec) != 0)
@@ -900,7 +1003,7 @@ feed_latency(const char *kithd, const char *top, const char *a_store,
 				if (memcmp(ids[i], record_id(rec),
 				    KITH_ID_LEN) == 0 && lat[i] == 0) {
 					lat[i] = (now_s() - sent[i]) * 1000.0;
-					got++;
+					(*got)++;
 				}
 			record_free(rec);
 		}
@@ -908,21 +1011,69 @@ feed_latency(const char *kithd, const char *top, const char *a_store,
 	store_close(st);
 	tsock_close(sub);
 	transport_free(t);
-	daemon_stop(&a);
-	daemon_stop(&b);
-	for (i = 0, got = 0; i < count; i++)
+	for (i = 0, *got = 0; i < count; i++)
 		if (lat[i] > 0)
-			lat[got++] = lat[i];
-	qsort(lat, got, sizeof(*lat), cmp_double);
-	if (got > 0) {
-		emit("feed_latency_p50_ms", lat[got / 2], "ms", 0);
-		emit("feed_latency_p99_ms", lat[got * 99 / 100], "ms", 0);
-	}
-	fprintf(stderr, "kith-bench: feed latency over %zu of %zu records "
-	    "(written on A at 100/s, seen on B's feed)\n", got, count);
+			lat[(*got)++] = lat[i];
+	qsort(lat, *got, sizeof(*lat), cmp_double);
 	free(ids);
 	free(sent);
+	return lat;
+}
+
+/* p50, p99 and how many within 1 s, of ${count} writes. */
+static void
+emit_times(const char *name, const double *lat, size_t got, size_t count)
+{
+	char n[96];
+	size_t i, fast = 0;
+
+	for (i = 0; i < got; i++)
+		fast += lat[i] <= 1000.0;
+	if (got > 0) {
+		snprintf(n, sizeof(n), "%s_p50_ms", name);
+		emit(n, lat[got / 2], "ms", 0);
+		snprintf(n, sizeof(n), "%s_p99_ms", name);
+		emit(n, lat[got * 99 / 100], "ms", 0);
+	}
+	snprintf(n, sizeof(n), "%s_within_1s", name);
+	emit(n, (double)fast, "writes", (double)count);
+}
+
+/*
+ * Feed latency: written on A at 100/s, seen on B's feed (A and B peer);
+ * then 1,000 writes in a row into B's store, each timed to B's own feed:
+ * how soon kithd takes in another process's write.
+ */
+static void
+feed_latency(const char *kithd, const char *top, const char *a_store,
+    const struct kcrypto_key *key, size_t count)
+{
+	struct daemon_proc a, b;
+	char a_home[4300], b_home[4300], dir[4400];
+	double *lat;
+	size_t got;
+
+	snprintf(a_home, sizeof(a_home), "%s/fa", top);
+	snprintf(b_home, sizeof(b_home), "%s/fb", top);
+	home_like(a_home, a_store);
+	home_like(b_home, a_store);
+	port_base += 4;
+	daemon_start(&b, kithd, b_home, 1, NULL);
+	daemon_start(&a, kithd, a_home, 0, b.peer);
+	snprintf(dir, sizeof(dir), "%s/store", a_home);
+	lat = feed_times(&b, dir, key, count, 0.01, &got);
+	emit_times("feed_latency", lat, got, count);
+	fprintf(stderr, "kith-bench: feed latency over %zu of %zu records "
+	    "(written on A at 100/s, seen on B's feed)\n", got, count);
 	free(lat);
+	daemon_stop(&a);
+	snprintf(dir, sizeof(dir), "%s/store", b_home);
+	lat = feed_times(&b, dir, key, count, 0, &got);
+	emit_times("local_write_to_feed", lat, got, count);
+	fprintf(stderr, "kith-bench: %zu of %zu writes in a row into B's "
+	    "store seen on B's feed\n", got, count);
+	free(lat);
+	daemon_stop(&b);
 }
 
 static int
@@ -944,7 +1095,7 @@ main(int argc, char **argv)
 	int keep = 0, no_sync = 0;
 	char kithd[4096], *slash;
 	struct ingest_run ig;
-	double sign, verify, write;
+	double sign, verify, write, m_first, m_mid, m_end;
 	uint8_t seed[32];
 
 	for (int i = 1; i < argc; i++) {
@@ -995,6 +1146,11 @@ main(int argc, char **argv)
 	snprintf(dir, sizeof(dir), "%s/write", top);
 	write = bench_write(dir, keys[0], 100000);
 	emit("create_sign_store_batched", write, "records/s", sign);
+	snprintf(dir, sizeof(dir), "%s/merge", top);
+	bench_merge(dir, keys[0], 1000, &m_first, &m_mid, &m_end);
+	emit("merge_write_first_100_versions_ms", m_first, "ms", m_first);
+	emit("merge_write_at_1000_versions_ms", m_mid, "ms", m_first);
+	emit("merge_write_at_4000_versions_ms", m_end, "ms", m_first);
 	emit("apply_verify_store_2cores", ig.rate, "records/s", verify);
 	emit("store_bytes_per_record", ig.bytes_per_record, "bytes", 600);
 	emit("ingest_peak_private_memory", (double)ig.peak_kb / 1024.0, "MiB",

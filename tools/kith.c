@@ -487,6 +487,13 @@ open_home(struct ctx *c, int need_key, int rdonly)
 			return fail(c, EX_NOINPUT, "no kith store in %s; "
 			    "create one with: kith --home %s init --name ORG",
 			    c->home, c->home);
+		if (rc == KITH_EVERSION)
+			return fail(c, EX_DATAERR, "the store in %s was "
+			    "written by another version of kith; this one "
+			    "reads protocol %d stores only, and records of "
+			    "protocol 1 cannot be carried over: start again "
+			    "with kith init in a new home", c->home,
+			    KITH_PROTO_VERSION);
 		return fail(c, exit_for(rc), "cannot open the store in %s: %s",
 		    c->home, kith_strerror(rc));
 	}
@@ -549,28 +556,40 @@ find_entity(struct ctx *c, const char *hex, uint64_t kind,
  * applies them until an admin admits the key: say so, and how.
  */
 static void
-warn_if_held(struct ctx *c, uint64_t hlc)
+warn_if_held(struct ctx *c)
 {
+	const struct roster_entry *e;
 	struct roster *r = NULL;
+	const uint8_t *me = kcrypto_key_public(c->key);
 	char hex[2 * KITH_KEY_LEN + 1];
-	int why;
+	int role;
 
 	if (store_roster(c->st, &r) != 0)
 		return;
-	why = roster_check(r, kcrypto_key_public(c->key), hlc);
-	roster_free(r);
-	if (why == 0)
-		return;
-	kith_hex(hex, kcrypto_key_public(c->key), KITH_KEY_LEN);
-	if (why == KITH_ENOTFOUND)
+	role = roster_current(r, me);
+	e = roster_find(r, me);
+	kith_hex(hex, me, KITH_KEY_LEN);
+	if (role != ROLE_NONE && role != ROLE_OBSERVER)
+		;	/* it applies */
+	else if (e == NULL || (e->role == ROLE_NONE && e->revoked == 0))
 		fprintf(stderr, "kith: note: this node's key is not a member "
 		    "of the network yet; the change is held in quarantine "
 		    "until an admin runs:\n  kith member add %s --org ORG "
 		    "--role member\n", hex);
+	else if (e->revoked != 0)
+		fprintf(stderr, "kith: note: this node's key is revoked; no "
+		    "node will apply the change\n");
+	else if (e->fork != 0)
+		fprintf(stderr, "kith: note: this node's key has signed two "
+		    "records with sequence number %llu (was the key copied, "
+		    "or the store restored from a backup?); no node applies "
+		    "its records from there on, until an admin revokes it "
+		    "naming the last record to keep\n",
+		    (unsigned long long)e->fork);
 	else
-		fprintf(stderr, "kith: note: this node's key is %s; no node "
-		    "will apply the change\n", why == KITH_EREVOKED ?
-		    "revoked" : "an observer's");
+		fprintf(stderr, "kith: note: this node's key is an "
+		    "observer's; no node will apply the change\n");
+	roster_free(r);
 }
 
 /*
@@ -639,69 +658,136 @@ add_rcpt(uint8_t (*rcpt)[32], size_t *n, const uint8_t pk[32])
 }
 
 /*
+ * Add to ${rcpt} the sealing keys of the organisations named, by their
+ * ed25519 keys in hex, in the comma-separated list ${keys} (state field
+ * "readers"); return 1 if ${me} is among them.
+ */
+static int
+add_readers(uint8_t (*rcpt)[32], size_t *n, const char *keys,
+    const uint8_t *me)
+{
+	char hex[2 * KITH_KEY_LEN + 1];
+	uint8_t key[KITH_KEY_LEN], x[32];
+	const char *p = keys;
+	int mine = 0;
+
+	while (p != NULL && strlen(p) >= 2 * KITH_KEY_LEN) {
+		memcpy(hex, p, 2 * KITH_KEY_LEN);
+		hex[2 * KITH_KEY_LEN] = '\0';
+		if (kith_unhex(key, KITH_KEY_LEN, hex) == 0 &&
+		    kcrypto_x25519_public(key, x) == 0) {
+			add_rcpt(rcpt, n, x);
+			mine |= memcmp(key, me, KITH_KEY_LEN) == 0;
+		}
+		p = strchr(p, ',');
+		p = p != NULL ? p + 1 : NULL;
+	}
+	return mine;
+}
+
+/*
  * Seal ${b}'s personal fields, if it has any, for the organisations
- * entitled to them: this node's, those the entity's current sealed
- * section is already sealed to, ${to} (a referral's recipient, or NULL)
- * and ${with} (kith share, or NULL); ed25519 keys.  Personal fields of the
- * current section that ${b} does not set are carried over, since a sealed
- * section replaces the one before it whole.
+ * entitled to the entity's personal data: its readers (its creator, a
+ * referral's recipient, and whom they shared with, as its state says), or,
+ * for a new entity, this node and ${to} (a referral's recipient, or NULL);
+ * and ${with} (kith share, or NULL); ed25519 keys.  Never for whoever
+ * sealed the section before: entitlement, not the last writer, decides.
+ * Personal fields of the current section that ${b} does not set are
+ * carried over, since a sealed section replaces the one before it whole.
  */
 static int
 seal_for(struct ctx *c, struct body *b, const uint8_t *entity,
     const uint8_t *to, const uint8_t *with)
 {
-	uint8_t rcpt[SEAL_RECIPIENTS_MAX][32], x[32], sk[32];
+	uint8_t rcpt[SEAL_RECIPIENTS_MAX][32], old[SEAL_RECIPIENTS_MAX][32];
+	uint8_t x[32], sk[32];
 	const struct body_field *f;
 	struct body *cur = NULL;
 	struct state *s = NULL;
-	size_t n = 0, i;
+	char *readers = NULL;
+	size_t n = 0, nold = 0, i;
 	int rc = 0, personal = 0;
 
 	for (i = 0; i < body_nfields(b); i++)
 		personal |= body_field(b, i)->personal;
 	if (!personal && with == NULL)
 		return 0;
-	if (store_state(c->st, entity, &s) == 0 &&
-	    (rc = open_current(c, s, &cur, rcpt, &n)) != 0 &&
-	    rc != KITH_ENOTFOUND) {
-		state_free(s);
-		return fail(c, rc == KITH_ESEALED ? EX_NOPERM : exit_for(rc),
-		    "cannot change the personal fields: %s", rc ==
-		    KITH_ESEALED ? "they are sealed to other organisations" :
-		    kith_strerror(rc));
-	}
-	state_free(s);
-	rc = 0;
-	for (i = 0; cur != NULL && i < body_nfields(cur); i++) {
-		f = body_field(cur, i);
-		if (f->personal && body_get(b, f->name) == NULL &&
-		    (rc = body_set(b, f->name, 1, &f->v)) != 0)
-			break;
-	}
-	body_free(cur);
-	if (rc == 0 && (rc = kcrypto_key_x25519(c->key, x, sk)) == 0) {
+	if (store_state(c->st, entity, &s) == 0) {
+		readers = state_str(s, "readers");
+		if (!add_readers(rcpt, &n, readers, kcrypto_key_public(c->key))) {
+			rc = fail(c, EX_NOPERM, "cannot change the personal "
+			    "fields: only the organisations entitled to them "
+			    "(its creator, a referral's recipient, and those "
+			    "they share with) may");
+			goto out;
+		}
+		if ((rc = open_current(c, s, &cur, old, &nold)) != 0 &&
+		    rc != KITH_ENOTFOUND) {
+			rc = fail(c, rc == KITH_ESEALED ? EX_NOPERM :
+			    exit_for(rc), "cannot change the personal fields: "
+			    "%s", rc == KITH_ESEALED ? "they are sealed to "
+			    "other organisations" : kith_strerror(rc));
+			goto out;
+		}
+		rc = 0;
+	} else {
+		if ((rc = kcrypto_key_x25519(c->key, x, sk)) == 0)
+			add_rcpt(rcpt, &n, x);
 		kcrypto_wipe(sk, sizeof(sk));
-		add_rcpt(rcpt, &n, x);
-		if (to != NULL && (rc = kcrypto_x25519_public(to, x)) == 0)
-			add_rcpt(rcpt, &n, x);
-		if (rc == 0 && with != NULL &&
-		    (rc = kcrypto_x25519_public(with, x)) == 0)
+		if (rc == 0 && to != NULL &&
+		    (rc = kcrypto_x25519_public(to, x)) == 0)
 			add_rcpt(rcpt, &n, x);
 	}
+	for (i = 0; rc == 0 && cur != NULL && i < body_nfields(cur); i++) {
+		f = body_field(cur, i);
+		if (f->personal && body_get(b, f->name) == NULL)
+			rc = body_set(b, f->name, 1, &f->v);
+	}
+	if (rc == 0 && with != NULL &&
+	    (rc = kcrypto_x25519_public(with, x)) == 0)
+		add_rcpt(rcpt, &n, x);
 	if (rc == 0)
 		rc = body_seal(b, entity, (const uint8_t (*)[32])rcpt, n);
-	return rc == 0 ? 0 : fail(c, exit_for(rc), "cannot seal the personal "
-	    "fields: %s", kith_strerror(rc));
+	if (rc != 0)
+		rc = fail(c, exit_for(rc), "cannot seal the personal fields: "
+		    "%s", kith_strerror(rc));
+out:
+	body_free(cur);
+	state_free(s);
+	free(readers);
+	return rc;
 }
 
 /*
- * Sign and store a record of ${kind} in ${entity} with body ${b}, addressed
- * to the organisation ${to} if not NULL; print its entity id if
- * ${print_entity}, else its record id.
+ * A new entity of ${kind} started by this node: a random nonce in
+ * ${nonce} and the id derived from it, its network and this node's key.
+ */
+static int
+new_entity(struct ctx *c, uint64_t kind, uint8_t entity[KITH_ENTITY_LEN],
+    uint8_t nonce[KITH_NONCE_LEN])
+{
+	uint8_t net[KITH_NETWORK_LEN];
+	int rc;
+
+	if ((rc = store_network(c->st, net)) != 0)
+		return fail(c, exit_for(rc), "no network: %s",
+		    kith_strerror(rc));
+	kcrypto_random(nonce, KITH_NONCE_LEN);
+	record_entity_derive(net, kind, kcrypto_key_public(c->key), nonce,
+	    entity);
+	return 0;
+}
+
+/*
+ * Sign and store a record of ${kind} in ${entity} with body ${b}, the
+ * entity's genesis if ${nonce} is not NULL, addressed to the organisation
+ * ${to} if not NULL; print its entity id if ${print_entity}, else its
+ * record id.
  */
 static int
 write_to(struct ctx *c, uint64_t kind, const uint8_t *entity,
-    const uint8_t *to, struct body *b, int print_entity)
+    const uint8_t *nonce, const uint8_t *to, struct body *b,
+    int print_entity)
 {
 	struct store_draft d;
 	char hex[2 * KITH_ID_LEN + 1];
@@ -721,6 +807,7 @@ write_to(struct ctx *c, uint64_t kind, const uint8_t *entity,
 	d.expiry = c->expiry;
 	d.kind = kind;
 	memcpy(d.entity, entity, KITH_ENTITY_LEN);
+	d.nonce = nonce;
 	d.body = enc;
 	d.blen = len;
 	rc = store_write(c->st, c->key, &d, 1);
@@ -728,10 +815,14 @@ write_to(struct ctx *c, uint64_t kind, const uint8_t *entity,
 	if (rc == KITH_ETOOBIG)
 		return fail(c, EX_USAGE, "the change is too large (the limit "
 		    "is %d bytes)", KITH_BODY_MAX);
+	if (rc == KITH_EFULL)
+		return fail(c, EX_NOPERM, "that entity holds as many records "
+		    "as others than its creator and admins may add (%d)",
+		    KITH_ENTITY_MAX / 2);
 	if (rc != 0)
 		return fail(c, exit_for(rc), "cannot store the change: %s",
 		    kith_strerror(rc));
-	warn_if_held(c, d.hlc);
+	warn_if_held(c);
 	if (print_entity)
 		kith_hex(hex, entity, KITH_ENTITY_LEN);
 	else
@@ -745,7 +836,19 @@ write_body(struct ctx *c, uint64_t kind, const uint8_t *entity,
     struct body *b, int print_entity)
 {
 
-	return write_to(c, kind, entity, NULL, b, print_entity);
+	return write_to(c, kind, entity, NULL, NULL, b, print_entity);
+}
+
+/* Start a new entity of ${kind} with body ${b}; print its id. */
+static int
+write_new(struct ctx *c, uint64_t kind, const uint8_t *to, struct body *b)
+{
+	uint8_t entity[KITH_ENTITY_LEN], nonce[KITH_NONCE_LEN];
+	int rc;
+
+	if ((rc = new_entity(c, kind, entity, nonce)) != 0)
+		return rc;
+	return write_to(c, kind, entity, nonce, to, b, 1);
 }
 
 /* ---- Commands. ---- */
@@ -1017,11 +1120,15 @@ cmd_init(struct ctx *c, int argc, char **argv)
 			rc = fail(c, EX_SOFTWARE, "out of memory");
 			goto out;
 		}
+		/* The charter's entity, like any genesis's, is derived. */
 		memset(&h, 0, sizeof(h));
 		h.seq = 1;
 		h.hlc = hlc_tick(&clock, hlc_wall_ms());
 		h.kind = KITH_KIND_CHARTER;
-		kcrypto_random(h.entity, sizeof(h.entity));
+		h.genesis = 1;
+		kcrypto_random(h.nonce, sizeof(h.nonce));
+		record_entity_derive(h.network, h.kind, kcrypto_key_public(
+		    c->key), h.nonce, h.entity);
 		if ((rc = record_sign(&h, enc, len, c->key, &charter)) != 0) {
 			rc = fail(c, EX_SOFTWARE, "%s", kith_strerror(rc));
 			goto out;
@@ -1181,8 +1288,7 @@ need_admin(struct ctx *c, struct roster **r)
 	if ((rc = store_roster(c->st, r)) != 0)
 		return fail(c, exit_for(rc), "no roster: %s",
 		    kith_strerror(rc));
-	role = roster_role(*r, kcrypto_key_public(c->key),
-	    HLC_MAKE(hlc_wall_ms(), 0xffff));
+	role = roster_current(*r, kcrypto_key_public(c->key));
 	if (role == ROLE_ADMIN)
 		return 0;
 	roster_free(*r);
@@ -1206,20 +1312,27 @@ cmd_member(struct ctx *c, int argc, char **argv)
 	    "  pcn       a primary care network: receives the referrals\n"
 	    "            addressed to it and answers them\n"
 	    "  observer  reads the public feed; its writes are never applied\n"
-	    "Only an admin may add or revoke.  A revoked key stays revoked:\n"
-	    "its records stamped after the revocation are never applied, and\n"
-	    "it cannot be admitted again (admit the node's new key instead).\n"
-	    "Records a key wrote before it was admitted apply once it is.\n";
+	    "Only an admin may add or revoke.  Adding a member again with a\n"
+	    "more privileged role raises it; roles never go down but by\n"
+	    "revocation.  A revocation names the last record of the key\n"
+	    "that this node holds: that record and those before it keep\n"
+	    "applying, whatever their timestamps, and nothing the key signs\n"
+	    "afterwards ever applies; sync with its node first if you can.  A\n"
+	    "revoked key cannot be admitted again (admit the node's new key\n"
+	    "instead).  Records a key wrote before it was admitted apply once\n"
+	    "it is.  The last admin cannot be revoked.\n";
 	static const struct opt spec[] = { { "org", 1 }, { "role", 1 },
 		{ "json", 0 }, { NULL, 0 } };
 	const struct roster_entry *e;
 	struct roster *r = NULL;
 	struct body *b = NULL;
 	struct view *v = NULL;
-	uint8_t key[KITH_KEY_LEN], ent[KITH_ENTITY_LEN];
+	uint8_t key[KITH_KEY_LEN], ent[KITH_ENTITY_LEN], last[KITH_ID_LEN];
+	char hex[2 * KITH_ID_LEN + 1];
 	const char *sub, *org, *role;
+	uint64_t last_seq = 0;
 	struct args a;
-	size_t i;
+	size_t i, admins;
 	int rc;
 
 	if ((rc = parse_args(c, spec, 2, argc, argv, &a)) != 0)
@@ -1274,30 +1387,54 @@ cmd_member(struct ctx *c, int argc, char **argv)
 	if ((rc = open_home(c, 1, 0)) != 0 || (rc = need_admin(c, &r)) != 0)
 		return rc;
 	e = roster_find(r, key);
+	for (i = 0, admins = 0; i < roster_size(r); i++)
+		admins += roster_current(r, roster_get(r, i)->key) ==
+		    ROLE_ADMIN && memcmp(roster_get(r, i)->key, key,
+		    KITH_KEY_LEN) != 0;
 	if (e != NULL && e->revoked != 0)
 		rc = fail(c, EX_DATAERR, "that key was revoked; it cannot be "
 		    "admitted or revoked again");
+	else if (strcmp(sub, "add") == 0 && e != NULL &&
+	    e->role != ROLE_NONE && roster_role_parse(role) >= e->role)
+		rc = fail(c, EX_DATAERR, "that key is a member already, with "
+		    "role %s; roles only rise (admin, member, pcn, observer): "
+		    "to lower one, revoke the key and admit a new one (kith "
+		    "init on that node, with a new home, makes one)",
+		    roster_role_name(e->role));
 	else if (strcmp(sub, "revoke") == 0 && (e == NULL ||
 	    e->role == ROLE_NONE))
 		rc = fail(c, EX_NOINPUT, "that key is not a member");
+	else if (strcmp(sub, "revoke") == 0 && admins == 0)
+		rc = fail(c, EX_NOPERM, "that is the network's last admin in "
+		    "good standing: admit another admin first, or the network "
+		    "would have none for good");
 	roster_free(r);
 	if (rc != 0)
 		return rc;
+	/*
+	 * A revocation names the last record of the key that the network
+	 * accepts: its last one this node holds (before a fork, if it
+	 * forked).  Sync with its node first, so nothing it wrote is lost.
+	 */
+	if (strcmp(sub, "revoke") == 0 &&
+	    (rc = store_author_last(c->st, key, &last_seq, last)) != 0)
+		return fail(c, exit_for(rc), "%s", kith_strerror(rc));
 	if ((b = body_new()) == NULL)
 		return fail(c, EX_SOFTWARE, "out of memory");
+	kith_hex(hex, last, KITH_ID_LEN);
 	if ((rc = body_set_str(b, "key", 0, a.pos[1])) == 0 && org != NULL)
 		rc = body_set_str(b, "org", 0, org);
 	if (rc == 0 && role != NULL)
 		rc = body_set_str(b, "role", 0, role);
+	if (rc == 0 && last_seq > 0 &&
+	    (rc = body_set_str(b, "last", 0, hex)) == 0)
+		rc = body_set_int(b, "last_seq", 0, (int64_t)last_seq);
+	roster_member_entity(key, ent);
 	if (rc != 0)
 		rc = fail(c, exit_for(rc), "%s", kith_strerror(rc));
-	else if (strcmp(sub, "add") == 0) {
-		roster_member_entity(key, ent);
-		rc = write_body(c, KITH_KIND_MEMBER, ent, b, 0);
-	} else {
-		kcrypto_random(ent, sizeof(ent));
-		rc = write_body(c, KITH_KIND_REVOKE, ent, b, 0);
-	}
+	else
+		rc = write_body(c, strcmp(sub, "add") == 0 ? KITH_KIND_MEMBER :
+		    KITH_KIND_REVOKE, ent, b, 0);
 	body_free(b);
 	return rc;
 }
@@ -1314,10 +1451,12 @@ cmd_quarantine(struct ctx *c, int argc, char **argv)
 {
 	static const char help[] = "usage: kith [--home DIR] quarantine "
 	    "[--json]\n\n"
-	    "Records this node holds but does not apply: written by keys that\n"
-	    "are not members (yet), stamped after their author's revocation,\n"
-	    "or written by observers.  A non-member's records apply as soon as\n"
-	    "an admin admits its key.\n";
+	    "Records this node holds but does not apply, and why: written by\n"
+	    "keys that are not members (yet), past what their author's\n"
+	    "revocation accepts, at or after a fork of their author's chain,\n"
+	    "by observers, or into an entity whose first record has not\n"
+	    "arrived.  A non-member's records apply as soon as an admin admits\n"
+	    "its key, and an entity's as soon as its first record arrives.\n";
 	static const struct opt spec[] = { { "json", 0 }, { NULL, 0 } };
 	struct view *v;
 	struct args a;
@@ -1444,28 +1583,24 @@ static const struct fdef referral_fields[] = {
 	{ NULL, NULL, 0, 0, NULL },
 };
 
-/* The referral's creating record's recipient, and its creator. */
+/* The referral's recipient and creator, from its genesis record. */
 static int
 referral_parties(struct ctx *c, const uint8_t *id, uint8_t to[KITH_KEY_LEN],
     uint8_t from[KITH_KEY_LEN])
 {
 	struct record **recs = NULL;
-	const struct record_header *first = NULL;
-	size_t n = 0, i, k = 0;
+	const struct record *g;
+	size_t n = 0;
 	int rc;
 
 	if ((rc = store_entity(c->st, id, &recs, &n)) != 0)
 		return rc;
-	/* The earliest record in version order. */
-	for (i = 1; i < n; i++)
-		if (record_version_cmp(recs[i], recs[k]) < 0)
-			k = i;
-	if (n > 0)
-		first = record_header(recs[k]);
-	rc = first == NULL || first->naudience == 0 ? KITH_ENOTFOUND : 0;
+	g = record_genesis(recs, n);
+	rc = g == NULL || record_header(g)->naudience == 0 ? KITH_ENOTFOUND :
+	    0;
 	if (rc == 0) {
-		memcpy(to, first->audience[0], KITH_KEY_LEN);
-		memcpy(from, first->author, KITH_KEY_LEN);
+		memcpy(to, record_header(g)->audience[0], KITH_KEY_LEN);
+		memcpy(from, record_header(g)->author, KITH_KEY_LEN);
 	}
 	store_records_free(recs, n);
 	return rc;
@@ -1510,7 +1645,7 @@ referral_move(struct ctx *c, const char *idarg, const char *to,
 		rc = fail(c, EX_SOFTWARE, "out of memory");
 		goto out;
 	}
-	rc = write_to(c, KITH_KIND_REFERRAL, id, rcpt, b, 0);
+	rc = write_to(c, KITH_KIND_REFERRAL, id, NULL, rcpt, b, 0);
 out:
 	free(cur);
 	body_free(b);
@@ -1589,7 +1724,7 @@ cmd_referral(struct ctx *c, int argc, char **argv)
 	static const char *const list_opts[] = { "to-me", "from-me", "status",
 		"json", NULL };
 	const char *sub, *const *allowed, *v;
-	uint8_t to[KITH_KEY_LEN], ent[KITH_ENTITY_LEN];
+	uint8_t to[KITH_KEY_LEN];
 	char nhs[11];
 	struct rfilter f;
 	struct body *b = NULL;
@@ -1689,10 +1824,8 @@ cmd_referral(struct ctx *c, int argc, char **argv)
 		if (body_set_str(b, "status", 0, "sent") != 0)
 			rc = fail(c, EX_SOFTWARE, "out of memory");
 	}
-	if (rc == 0) {
-		kcrypto_random(ent, sizeof(ent));
-		rc = write_to(c, KITH_KIND_REFERRAL, ent, to, b, 1);
-	}
+	if (rc == 0)
+		rc = write_new(c, KITH_KIND_REFERRAL, to, b);
 	body_free(b);
 	return rc;
 }
@@ -1837,14 +1970,11 @@ cmd_erase(struct ctx *c, int argc, char **argv)
 	    "erase it.  The reason must not contain personal data.\n";
 	static const struct opt spec[] = { { "reason", 1 }, { NULL, 0 } };
 	uint8_t id[KITH_ENTITY_LEN], to[KITH_KEY_LEN], from[KITH_KEY_LEN];
-	const uint8_t *me;
-	struct record **recs = NULL;
 	struct roster *r = NULL;
 	struct state *s = NULL;
 	struct body *b = NULL;
 	const char *reason;
 	struct args a;
-	size_t n = 0;
 	int rc, may = 0;
 
 	if ((rc = parse_args(c, spec, 1, argc, argv, &a)) != 0)
@@ -1857,13 +1987,9 @@ cmd_erase(struct ctx *c, int argc, char **argv)
 	if ((rc = open_home(c, 1, 0)) != 0 ||
 	    (rc = find_entity(c, a.pos[0], 0, id, &s)) != 0)
 		return rc;
-	me = kcrypto_key_public(c->key);
 	/* The merge's own rule. */
-	if ((rc = store_entity(c->st, id, &recs, &n)) == 0 &&
-	    (rc = store_roster(c->st, &r)) == 0)
-		may = state_may_erase(recs, n, r, me,
-		    HLC_MAKE(hlc_wall_ms(), 0xffff));
-	store_records_free(recs, n);
+	if ((rc = store_roster(c->st, &r)) == 0)
+		may = state_may_erase(s, r, kcrypto_key_public(c->key));
 	roster_free(r);
 	if (rc != 0)
 		rc = fail(c, exit_for(rc), "%s", kith_strerror(rc));
@@ -1877,7 +2003,7 @@ cmd_erase(struct ctx *c, int argc, char **argv)
 		rc = fail(c, EX_SOFTWARE, "out of memory");
 	else
 		/* A referral's erasure is addressed like its other records. */
-		rc = write_to(c, KITH_KIND_ERASE, id,
+		rc = write_to(c, KITH_KIND_ERASE, id, NULL,
 		    state_kind(s) == KITH_KIND_REFERRAL &&
 		    referral_parties(c, id, to, from) == 0 ? to : NULL, b, 0);
 	body_free(b);
@@ -1905,12 +2031,15 @@ static int
 cmd_share(struct ctx *c, int argc, char **argv)
 {
 	static const char help[] = "usage: kith [--home DIR] share ID --with ORG\n\n"
-	    "Seal an entity's personal fields to one more organisation (its\n"
-	    "name or key; see kith member list), so that it can read them too.\n"
-	    "This node must be able to read them itself.\n";
+	    "Entitle one more organisation (its name or key; see kith member\n"
+	    "list) to an entity's personal fields, and seal them to it, so\n"
+	    "that it can read them, now and after every later change.  Only\n"
+	    "an organisation entitled to them (the entity's creator, a\n"
+	    "referral's recipient, or one they shared with) may share.\n";
 	static const struct opt spec[] = { { "with", 1 }, { NULL, 0 } };
 	uint8_t id[KITH_ENTITY_LEN], with[KITH_KEY_LEN];
 	uint8_t rcpt[SEAL_RECIPIENTS_MAX][32];
+	char hex[2 * KITH_KEY_LEN + 1], *readers = NULL;
 	const struct body_field *f;
 	struct body *opened = NULL, *b = NULL;
 	struct state *s = NULL;
@@ -1926,6 +2055,12 @@ cmd_share(struct ctx *c, int argc, char **argv)
 	    (rc = find_entity(c, a.pos[0], 0, id, &s)) != 0 ||
 	    (rc = find_org(c, a.val[0], with)) != 0)
 		goto out;
+	kith_hex(hex, with, KITH_KEY_LEN);
+	if ((readers = state_str(s, "readers")) != NULL &&
+	    strstr(readers, hex) != NULL) {
+		rc = fail(c, EX_DATAERR, "%s may read them already", a.val[0]);
+		goto out;
+	}
 	if ((rc = open_current(c, s, &opened, rcpt, &n)) != 0) {
 		rc = fail(c, rc == KITH_ESEALED ? EX_NOPERM : exit_for(rc),
 		    "%s", rc == KITH_ENOTFOUND ? "it has no personal fields "
@@ -1938,6 +2073,8 @@ cmd_share(struct ctx *c, int argc, char **argv)
 		rc = fail(c, EX_SOFTWARE, "out of memory");
 		goto out;
 	}
+	/* The share itself is public: it names whom it entitles. */
+	rc = body_set_str(b, "share", 0, hex);
 	for (i = 0; rc == 0 && i < body_nfields(opened); i++)
 		if ((f = body_field(opened, i))->personal)
 			rc = body_set(b, f->name, 1, &f->v);
@@ -1945,6 +2082,7 @@ cmd_share(struct ctx *c, int argc, char **argv)
 		goto out;
 	rc = write_body(c, state_kind(s), id, b, 0);
 out:
+	free(readers);
 	body_free(opened);
 	body_free(b);
 	state_free(s);
@@ -2105,11 +2243,10 @@ cmd_request(struct ctx *c, int argc, char **argv)
 		if ((rc = open_home(c, 1, 0)) != 0)
 			goto out;
 		if (add)
-			kcrypto_random(id, sizeof(id));
+			rc = write_new(c, KITH_KIND_REQUEST, NULL, b);
 		else if ((rc = find_entity(c, a.pos[0], KITH_KIND_REQUEST, id,
-		    NULL)) != 0)
-			goto out;
-		rc = write_body(c, KITH_KIND_REQUEST, id, b, add);
+		    NULL)) == 0)
+			rc = write_body(c, KITH_KIND_REQUEST, id, b, 0);
 		goto out;
 	}
 	if (strcmp(sub, "claim") == 0 || strcmp(sub, "fulfil") == 0 ||
@@ -2211,9 +2348,7 @@ cmd_volunteer(struct ctx *c, int argc, char **argv)
 	}
 	if ((rc = open_home(c, 1, 0)) != 0)
 		goto out;
-	if (add)
-		kcrypto_random(id, sizeof(id));
-	else if ((rc = find_entity(c, a.pos[0], KITH_KIND_VOLUNTEER, id,
+	if (!add && (rc = find_entity(c, a.pos[0], KITH_KIND_VOLUNTEER, id,
 	    &s)) != 0)
 		goto out;
 	/* A DBS check needs its date, given now or already on record. */
@@ -2230,7 +2365,8 @@ cmd_volunteer(struct ctx *c, int argc, char **argv)
 		rc = fail(c, EX_USAGE, "--dbs-checked needs --dbs");
 		goto out;
 	}
-	rc = write_body(c, KITH_KIND_VOLUNTEER, id, b, add);
+	rc = add ? write_new(c, KITH_KIND_VOLUNTEER, NULL, b) :
+	    write_body(c, KITH_KIND_VOLUNTEER, id, b, 0);
 out:
 	state_free(s);
 	body_free(b);
@@ -2734,7 +2870,9 @@ cmd_export(struct ctx *c, int argc, char **argv)
 	    "(RFC 4180) with a header row.  Personal fields (names, phone\n"
 	    "numbers, addresses, notes) are left out unless --include-personal\n"
 	    "is given; then those sealed to this node's organisation are\n"
-	    "opened, and the others marked sealed.\n\n"
+	    "opened, and the others marked sealed.  A CSV cell that starts with\n"
+	    "=, +, -, @, tab or CR gets a ' in front, so that a spreadsheet\n"
+	    "shows it as text rather than running it as a formula.\n\n"
 	    "--format fhir writes one HL7 FHIR R4 Bundle (JSON) of the referrals\n"
 	    "this node may read, updated since TIME (YYYY-MM-DD or\n"
 	    "YYYY-MM-DDTHH:MM:SSZ) if given: for each, a ServiceRequest, a Task\n"
@@ -3078,6 +3216,7 @@ cmd_sync(struct ctx *c, int argc, char **argv)
 		return rc;
 	memset(&nd, 0, sizeof(nd));
 	nd.st = c->st;
+	memcpy(nd.key, kcrypto_key_public(c->key), KITH_KEY_LEN);
 	snprintf(nd.name, sizeof(nd.name), "%.64s", c->cfg.name);
 	if ((rc = store_network(c->st, nd.network)) != 0)
 		return fail(c, exit_for(rc), "%s", kith_strerror(rc));
@@ -3108,6 +3247,12 @@ cmd_sync(struct ctx *c, int argc, char **argv)
 	st = sync_client_stats(sc);
 	if (tty && shown != 0)
 		progress(st, st->end_ms, 1);
+	if (rc < 0 && sync_client_refused(sc) != 0) {
+		rc = fail(c, EX_NOPERM, "%s refused this node: %s (%s)", ep,
+		    sync_client_error(sc),
+		    kith_errname(sync_client_refused(sc)));
+		goto out;
+	}
 	if (rc < 0) {
 		/* A wrong key looks like silence: CURVE shows nothing else. */
 		rc = fail(c, exit_for(rc), "sync with %s failed: %s%s%s%s", ep,
@@ -3180,6 +3325,37 @@ tail_fhir(struct ctx *c, const struct record *rec)
 	return rc;
 }
 
+/*
+ * Why a node's feed likely refused ${key}, from this home's roster: the
+ * node's own may differ (it may not hold the record yet), so "likely".
+ */
+static void
+likely_refusal(struct ctx *c, const uint8_t key[KITH_KEY_LEN], char *out,
+    size_t size)
+{
+	const struct roster_entry *e;
+	struct roster *r = NULL;
+	int rc;
+
+	if (c->st == NULL)
+		c->st = store_open(home_path(c, "store"), STORE_RDONLY, 0, &rc);
+	if (c->st == NULL || store_roster(c->st, &r) != 0)
+		snprintf(out, size, "this home has no store to tell why");
+	else if ((e = roster_find(r, key)) == NULL || e->role == ROLE_NONE)
+		snprintf(out, size, "likely: this node's key is not a member, "
+		    "as this home's roster has it");
+	else if (e->revoked != 0)
+		snprintf(out, size, "likely: this node's key is revoked, as "
+		    "this home's roster has it");
+	else if (e->role == ROLE_PCN)
+		snprintf(out, size, "likely: role pcn may not read a feed");
+	else
+		snprintf(out, size, "this home's roster admits the key: the "
+		    "node may not hold that record yet, or may know of a "
+		    "revocation this home does not");
+	roster_free(r);
+}
+
 static int
 cmd_tail(struct ctx *c, int argc, char **argv)
 {
@@ -3199,7 +3375,11 @@ cmd_tail(struct ctx *c, int argc, char **argv)
 	    "(ServiceRequest, Task, Consent, Patient) as NDJSON, one resource\n"
 	    "per line, from this home's store, for a PCN's integration engine:\n"
 	    "tail the feed of the node's own kithd.  Referrals this node may\n"
-	    "not read are skipped.\n";
+	    "not read are skipped.\n\n"
+	    "If the node refuses this node's key (not a member, revoked, a\n"
+	    "PCN), tail stops with exit code 77 and the likely reason, from\n"
+	    "this home's roster; it says so if no connection succeeds within\n"
+	    "10 seconds, and keeps trying.\n";
 	static const struct opt spec[] = { { "kind", 1 }, { "json", 0 },
 	    { "count", 1 }, { "format", 1 }, { NULL, 0 } };
 	struct syncmsg m = { SYNCMSG_PUSH, 0, NULL, 0 };
@@ -3214,10 +3394,10 @@ cmd_tail(struct ctx *c, int argc, char **argv)
 	struct args a;
 	const char *topic = "";
 	unsigned long long want = 0, seen = 0;
-	uint64_t kind;
+	uint64_t kind, start;
 	uint8_t node_pk[KITH_KEY_LEN], server_pk[32];
-	char ep[CONFIG_ENDPOINT_MAX + 1], *end;
-	int rc, fhir = 0;
+	char ep[CONFIG_ENDPOINT_MAX + 1], *end, why[160];
+	int rc, fhir = 0, status, ok = 0, warned = 0;
 
 	if ((rc = parse_args(c, spec, 1, argc, argv, &a)) != 0)
 		return rc == HELP ? usage(help) : rc;
@@ -3280,7 +3460,22 @@ cmd_tail(struct ctx *c, int argc, char **argv)
 		goto out;
 	}
 	rc = 0;
+	start = sync_now_ms();
 	while (!tail_stop && (want == 0 || seen < want)) {
+		if ((status = tsock_refused(sub, &ok)) != 0) {
+			likely_refusal(c, kcrypto_key_public(key), why,
+			    sizeof(why));
+			rc = fail(c, EX_NOPERM, "%s refused this node's key "
+			    "(ZAP status %d): %s", ep, status, why);
+			break;
+		}
+		if (!ok && !warned && sync_now_ms() - start > 10000) {
+			warned = 1;
+			fprintf(stderr, "kith: tail: no answer from %s yet "
+			    "(unreachable, or the key before @ is not that "
+			    "node's: `kith id` there prints it); still "
+			    "trying\n", ep);
+		}
 		item.sock = sub;
 		item.fd = -1;
 		if (transport_poll(t, &item, 1, 200) <= 0 || !item.readable)

@@ -210,19 +210,31 @@ emit(struct view *v, json_t *o)
 	return rc;
 }
 
+/*
+ * One CSV cell, RFC 4180 quoted if it must be.  A text that starts with
+ * =, +, -, @, tab or CR is a formula to a spreadsheet, which would run it
+ * (=HYPERLINK(...) in a field another organisation wrote): it gets a
+ * single quote in front, which spreadsheets show as text (OWASP's advice
+ * on CSV injection).
+ */
 static void
 csv_cell(FILE *out, const char *s, size_t n)
 {
+	int formula = n > 0 && s[0] != '\0' && strchr("=+-@\t\r", s[0]) != NULL;
 	size_t i;
 
 	/* ${s} is not NUL-terminated: it points into the state's bytes. */
 	for (i = 0; i < n && strchr(",\"\r\n", s[i]) == NULL; i++)
 		;
 	if (i == n) {
+		if (formula)
+			fputc('\'', out);
 		fwrite(s, 1, n, out);
 		return;
 	}
 	fputc('"', out);
+	if (formula)
+		fputc('\'', out);
 	for (i = 0; i < n; i++) {
 		if (s[i] == '"')
 			fputc('"', out);
@@ -436,6 +448,10 @@ view_member(struct view *v, const struct roster_entry *e)
 	    json_null());
 	json_object_set_new(o, "revoked", e->revoked ? jtime(e->revoked) :
 	    json_null());
+	json_object_set_new(o, "last_seq", e->revoked ? json_integer(
+	    (json_int_t)e->last_seq) : json_null());
+	json_object_set_new(o, "forked_at", e->fork ? json_integer(
+	    (json_int_t)e->fork) : json_null());
 	kith_hex(hex, e->by, KITH_KEY_LEN);
 	json_object_set_new(o, "admitted_by", e->since ? json_string(hex) :
 	    json_null());
@@ -447,7 +463,9 @@ view_held(struct view *v, const struct record *rec, int why)
 {
 	const struct record_header *h = record_header(rec);
 	const char *reason = why == KITH_EREVOKED ? "revoked" :
-	    why == KITH_EDENIED ? "observer" : "not a member";
+	    why == KITH_EDENIED ? "observer" : why == KITH_EFORKED ?
+	    "forked" : why == KITH_ENOGENESIS ? "awaiting its entity's "
+	    "first record" : "not a member";
 	char hex[2 * KITH_ID_LEN + 1], t[40];
 	json_t *o;
 

@@ -30,6 +30,7 @@ static void
 check_hello(const struct syncmsg *m, const uint8_t *frame,
     struct syncmsg_buf *b)
 {
+	static const uint8_t zero[KITH_KEY_LEN];
 	struct syncmsg_hello h;
 	size_t fixed, nlen, i;
 	int welcome = m->type == SYNCMSG_WELCOME;
@@ -42,7 +43,7 @@ check_hello(const struct syncmsg *m, const uint8_t *frame,
 			abort();
 		return;
 	}
-	fixed = KITH_NETWORK_LEN + (welcome ? 8 : 1);
+	fixed = KITH_NETWORK_LEN + (welcome ? 8 : 1 + KITH_KEY_LEN);
 	if (memchr(h.name, '\0', sizeof(h.name)) == NULL)
 		abort();
 	nlen = strlen(h.name);
@@ -54,7 +55,10 @@ check_hello(const struct syncmsg *m, const uint8_t *frame,
 			abort();
 	if (!codec_utf8_valid(h.name, nlen))
 		abort();
-	if (welcome ? h.flags != 0 : h.records != 0)
+	/* A WELCOME has no flags or key; a HELLO no count, and its key. */
+	if (welcome ? h.flags != 0 || memcmp(h.key, zero, KITH_KEY_LEN) != 0 :
+	    h.records != 0 || memcmp(h.key, m->payload + KITH_NETWORK_LEN + 1,
+	    KITH_KEY_LEN) != 0)
 		abort();
 	syncmsg_begin(b, m->type, m->reqid);
 	syncmsg_put_hello(b, &h, welcome);
@@ -182,8 +186,8 @@ entry_error(int rc)
 	switch (rc) {
 	case KITH_ETRUNC: case KITH_ETOOBIG: case KITH_ETRAILING:
 	case KITH_ETYPE: case KITH_EVERSION: case KITH_ENONCANON:
-	case KITH_ERANGE: case KITH_EBODYLEN: case KITH_EBODYHASH:
-	case KITH_ENOMEM:
+	case KITH_ERANGE: case KITH_EGENESIS: case KITH_EBODYLEN:
+	case KITH_EBODYHASH: case KITH_ENOMEM:
 		return 1;
 	}
 	return 0;

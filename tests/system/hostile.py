@@ -32,6 +32,7 @@ import threading
 import time
 
 import zmq
+import zmq.utils.monitor
 from nacl.bindings import (crypto_sign_ed25519_pk_to_curve25519,
                            crypto_sign_ed25519_sk_to_curve25519,
                            crypto_sign_keypair)
@@ -178,9 +179,9 @@ def header(sh):
             return [item() for _ in range(b - 0x90)]
         raise Fatal("unexpected msgpack byte %#x in a header" % b)
     h = item()
-    if not isinstance(h, list) or len(h) != 12:
-        raise Fatal("a header is not an array of 12")
-    return h[4], h[5], h[8]
+    if not isinstance(h, list) or len(h) != 14:
+        raise Fatal("a header is not an array of 14")
+    return h[5], h[6], h[10]
 
 
 def member_keys():
@@ -190,15 +191,30 @@ def member_keys():
             crypto_sign_ed25519_sk_to_curve25519(sk))
 
 
+def fresh_member(role="member"):
+    """
+    A new key the admin admits, made the hostile peers' (MEMBER): a
+    dropped peer's key is banned, so each case that gets one dropped starts
+    with a key of its own.
+    """
+    global MEMBER
+    MEMBER = member_keys()
+    kith_ok(["member", "add", MEMBER[0], "--org", "Hostile " + MEMBER[0][:8],
+             "--role", role], W("a"))
+    return MEMBER
+
+
 # --- frames ---------------------------------------------------------------
 
 def frame(mtype, reqid, payload=b""):
     return struct.pack(">BBI", VERSION, mtype, reqid) + payload
 
 
-def hello(network, name):
+def hello(network, name, keys=None):
+    """A HELLO: network, flags, the client's ed25519 key, name."""
     n = name.encode()
-    return frame(HELLO, 1, network + b"\x00" + bytes([len(n)]) + n)
+    key = bytes.fromhex((keys or MEMBER)[0])
+    return frame(HELLO, 1, network + b"\x00" + key + bytes([len(n)]) + n)
 
 
 def push(reqid, entries):
@@ -449,10 +465,11 @@ def case_garbage(ctx, d):
                         ("random bytes", rnd),
                         ("short header", b"\x01")):
         off = d.log_size()
+        fresh_member()
         p = Peer(ctx, d)
         try:
             p.send(data)
-            line = d.wait_log(off, r"peer error .*; dropped$")
+            line = d.wait_log(off, r"peer error .*; dropped, its key banned$")
             check(line, "%s (%s): peer dropped and logged" % (what, label),
                   d.log_since(off))
             m = p.recv()
@@ -488,6 +505,7 @@ def case_no_curve(ctx, d):
 def case_oversized(ctx, d):
     what = "oversized frame"
     off = d.log_size()
+    fresh_member()
     for attempt in (1, 2):
         p = Peer(ctx, d)
         try:
@@ -527,6 +545,7 @@ def case_oversized(ctx, d):
 def case_recon(ctx, d):
     what = "truncated reconciliation message"
     off = d.log_size()
+    fresh_member()
     p = Peer(ctx, d)
     try:
         p.send(hello(NETWORK, "hostile-recon"))
@@ -537,7 +556,8 @@ def case_recon(ctx, d):
         m = p.recv()
         check(m is not None and m[0] == ERROR and m[1] == 2,
               "%s: ERROR reply to request 2" % what, "reply %r" % (m,))
-        line = d.wait_log(off, r"peer error peer=hostile-recon@.*; dropped$")
+        line = d.wait_log(off, r"peer error peer=hostile-recon@.*; dropped, "
+                          r"its key banned$")
         check(line, "%s: peer dropped and logged" % what, d.log_since(off))
     finally:
         p.close()
@@ -546,6 +566,7 @@ def case_recon(ctx, d):
 
 def push_case(ctx, d, what, name, entries, why_rx):
     off = d.log_size()
+    fresh_member()
     before = record_count(W("a"))
     p = Peer(ctx, d)
     try:
@@ -582,6 +603,7 @@ def push_case(ctx, d, what, name, entries, why_rx):
 def case_flood(ctx, d, forgers):
     what = "endless stream"
     off = d.log_size()
+    fresh_member()
     p = Peer(ctx, d)
     syncs = []
 
@@ -610,7 +632,8 @@ def case_flood(ctx, d, forgers):
                 sent += 1
         check(sent > 20, "%s: %d of 200 PUSH frames sent" % (what, sent))
         line = d.wait_log(off, r"peer error peer=hostile-flood@.*"
-                          r"too many rejected records.*; dropped$")
+                          r"too many rejected records.*; dropped, its key "
+                          r"banned$")
         check(line, "%s: peer dropped for too many rejected records" % what,
               d.log_since(off)[-3000:])
         # Replies: PUSHED frames, then at most an ERROR; nothing after it.
@@ -647,38 +670,28 @@ def case_flood(ctx, d, forgers):
     after_case(d, what)
 
 
-def case_pcn_scope(ctx, d, scope, other, own):
+def case_pcn_scope(ctx, d, other, own):
     """
-    A PCN's session holds only its scope: a GET of another organisation's
-    referral is an ERROR, a PULL of the range holding it brings nothing,
-    while its own referral comes.
+    A PCN's session holds only its scope: a PULL of the range holding
+    another organisation's referral brings nothing, while its own referral
+    comes; a GET of the other is an ERROR, and drops it.
     """
     what = "PCN outside its scope"
+    # The scope: the membership records (more of them by now) and its own.
+    kith_ok(["export-records", W("a2.recs")], W("a"))
+    _, recs = read_recfile(W("a2.recs"))
+    pcn_key = bytes.fromhex(PCN[0])
+    scope = len([sh for sh, _ in recs if header(sh)[1] in (1, 2, 3) or
+                 pcn_key in header(sh)[2]])
     off = d.log_size()
     p = Peer(ctx, d, keys=PCN)
     try:
-        p.send(hello(NETWORK, "hostile-pcn"))
+        p.send(hello(NETWORK, "hostile-pcn", PCN))
         m = p.recv()
         n = struct.unpack(">Q", m[2][32:40])[0] if m and m[0] == WELCOME \
             else None
         check(n == scope, "%s: WELCOME counts the scope only (%s of %d)" %
               (what, n, scope), "reply %r" % (m,))
-        p.send(frame(GET, 2, record_id(other[0])))
-        m = p.recv()
-        check(m is None or m[0] == ERROR,
-              "%s: GET of a referral to another org: ERROR or nothing" %
-              what, "reply %r" % (m,))
-        line = d.wait_log(off, r"reject peer=hostile-pcn@.*record=%s" %
-                          record_id(other[0]).hex()[:16])
-        check(line, "%s: the GET is logged as a reject" % what,
-              d.log_since(off))
-    finally:
-        p.close()
-    check(d.alive(), "%s: kithd still runs after the GET" % what)
-    p = Peer(ctx, d, keys=PCN)
-    try:
-        p.send(hello(NETWORK, "hostile-pcn2"))
-        m = p.recv()
         hlc = header(other[0])[0]
         rid = record_id(other[0])
         hi = (int.from_bytes(rid, "big") + 1).to_bytes(32, "big")
@@ -702,8 +715,193 @@ def case_pcn_scope(ctx, d, scope, other, own):
               records_of(m[2]) == [own[0]],
               "%s: GET of its own referral brings it" % what,
               "reply %r" % (m,))
+        p.send(frame(GET, 5, record_id(other[0])))
+        m = p.recv()
+        check(m is None or m[0] == ERROR,
+              "%s: GET of a referral to another org: ERROR or nothing" %
+              what, "reply %r" % (m,))
+        line = d.wait_log(off, r"reject peer=hostile-pcn@.*record=%s" %
+                          record_id(other[0]).hex()[:16])
+        check(line, "%s: the GET is logged as a reject" % what,
+              d.log_since(off))
     finally:
         p.close()
+    after_case(d, what)
+
+
+def refusal(ctx, d, keys, what, code, why_rx, key_rx, first=None):
+    """
+    A client ZAP marked refused sends ${first} (its HELLO by default): one
+    ERROR of ${code} saying why answers it, the connection is cut, and the
+    log names ${key_rx}.  A second frame sent at once gets no answer.
+    """
+    off = d.log_size()
+    p = Peer(ctx, d, keys=keys)
+    try:
+        name = "hostile-refused"
+        p.send(first if first is not None else hello(NETWORK, name, keys))
+        p.send(frame(PULL, 2, bound(0, bytes(32)) + INFINITY))
+        m = p.recv()
+        got = (m[0], struct.unpack(">H", m[2][:2])[0], m[2][2:].decode(
+            errors="replace")) if m is not None and len(m[2]) >= 2 else m
+        check(m is not None and m[0] == ERROR and got[1] == code and
+              re.search(why_rx, got[2]),
+              "%s: its first frame is answered with ERROR %d /%s/" %
+              (what, code, why_rx), "reply %r" % (got,))
+        check(p.recv() is None and p.cut,
+              "%s: nothing more is answered; the connection is cut" % what)
+        line = d.wait_log(off, r"refused connection key=%s socket=sync "
+                          r"reason=%s" % (key_rx, why_rx))
+        check(line, "%s: logged with the key /%s/" % (what, key_rx),
+              d.log_since(off))
+        check(name not in d.log_since(off),
+              "%s: no session was started" % what, d.log_since(off))
+    finally:
+        p.close()
+
+
+def case_refused(ctx, d):
+    what = "refused at ZAP"
+    outsider = member_keys()
+    refusal(ctx, d, outsider, "non-member", 13, "not a member",
+            outsider[0])
+    # Its HELLO names a member's key: the log names its CURVE key instead.
+    h_key = kith_ok(["id"], W("h")).stdout.decode().strip()
+    n = b"liar"
+    lie = frame(HELLO, 1, NETWORK + b"\x00" + bytes.fromhex(h_key) +
+                bytes([len(n)]) + n)
+    refusal(ctx, d, outsider, "non-member naming a member's key", 13,
+            "not a member", "x25519:" + outsider[1].hex(), lie)
+    refusal(ctx, d, outsider, "non-member sending garbage first", 13,
+            "not a member", "x25519:" + outsider[1].hex(),
+            b"\x00garbage")
+    obs = fresh_member("observer")
+    refusal(ctx, d, obs, "observer", 27, "role observer", obs[0])
+    rev = fresh_member()
+    kith_ok(["member", "revoke", rev[0]], W("a"))
+    refusal(ctx, d, rev, "revoked member", 26, "revoked", rev[0])
+    # A member whose HELLO names another key is dropped.
+    mem = fresh_member()
+    off = d.log_size()
+    p = Peer(ctx, d, keys=mem)
+    try:
+        p.send(frame(HELLO, 1, NETWORK + b"\x00" + bytes.fromhex(h_key) +
+                     bytes([len(n)]) + n))
+        m = p.recv()
+        check(m is not None and m[0] == ERROR and
+              struct.unpack(">H", m[2][:2])[0] == 23,
+              "member naming another key in its HELLO: ERROR EPROTO",
+              "reply %r" % (m,))
+        check(d.wait_log(off, r"peer error .*bad HELLO.*dropped"),
+              "member naming another key in its HELLO: dropped",
+              d.log_since(off))
+    finally:
+        p.close()
+    after_case(d, what)
+
+
+def case_revoked(ctx, d):
+    """
+    A revocation written with kith while a member's session and feed
+    subscription are open: both are closed within 5 s, and the feed's
+    reconnect is refused.
+    """
+    what = "revoked while connected"
+    keys = fresh_member()
+    off = d.log_size()
+    p = Peer(ctx, d)
+    sub = ctx.socket(zmq.SUB)
+    sub.linger = 0
+    sub.curve_publickey, sub.curve_secretkey = keys[1], keys[2]
+    sub.curve_serverkey = d.server_key
+    mon = sub.get_monitor_socket(zmq.EVENT_DISCONNECTED |
+                                 zmq.EVENT_HANDSHAKE_FAILED_AUTH)
+    sub.setsockopt(zmq.SUBSCRIBE, b"")
+    sub.connect("tcp://127.0.0.1:%d" % d.feed)
+    events = []
+
+    def event(kind, deadline):
+        end = time.monotonic() + deadline
+        while time.monotonic() < end:
+            if kind in events:
+                return True
+            if mon.poll(int(STEP * 1000)):
+                ev = zmq.utils.monitor.recv_monitor_message(mon)
+                events.append((ev["event"], ev["value"]))
+                events.append(ev["event"])
+        return kind in events
+
+    def heard():
+        kith_ok(["request", "add", "--category", "food", "--area", "N9"],
+                W("a"))
+        return sub.poll(1000)
+
+    try:
+        p.send(hello(NETWORK, "hostile-rev"))
+        m = p.recv()
+        check(m is not None and m[0] == WELCOME,
+              "%s: a session is open" % what, "reply %r" % (m,))
+        check(poll_until(heard), "%s: the subscriber hears the feed" % what)
+        t0 = time.monotonic()
+        kith_ok(["member", "revoke", keys[0]], W("a"))
+        m = p.recv(5.0)
+        check(m is not None and m[0] == ERROR and
+              struct.unpack(">H", m[2][:2])[0] == 26 and b"revoked" in m[2],
+              "%s: the session is told: ERROR 26 revoked" % what,
+              "reply %r" % (m,))
+        check(p.wait_cut(5.0) and time.monotonic() - t0 < 5.0,
+              "%s: and cut within 5 s (%.2f s)" %
+              (what, time.monotonic() - t0))
+        check(event(zmq.EVENT_DISCONNECTED, 5.0 - (time.monotonic() - t0)),
+              "%s: the subscription is cut within 5 s" % what, events)
+        check(event(zmq.EVENT_HANDSHAKE_FAILED_AUTH, DEADLINE) and
+              (zmq.EVENT_HANDSHAKE_FAILED_AUTH, 400) in events,
+              "%s: its reconnect is refused (ZAP 400)" % what, events)
+        while sub.poll(0):
+            sub.recv_multipart()
+        kith_ok(["request", "add", "--category", "food", "--area", "N10"],
+                W("a"))
+        check(not sub.poll(int(QUIET * 1000)),
+              "%s: it hears nothing written after" % what)
+        check(d.wait_log(off, r"sync closed peer=hostile-rev@.* key=%s: "
+                         r"revoked" % keys[0]) and
+              d.wait_log(off, r"feed closed subscriber=%s: revoked" %
+                         keys[0]),
+              "%s: both logged" % what, d.log_since(off))
+    finally:
+        p.close()
+        sub.disable_monitor()
+        mon.close(linger=0)
+        sub.close(linger=0)
+    after_case(d, what)
+
+
+def case_ban(ctx, d):
+    """A drop bans the key: its other session is cut, a reconnect refused."""
+    what = "banned key"
+    keys = fresh_member()
+    off = d.log_size()
+    p1 = Peer(ctx, d)
+    p2 = Peer(ctx, d)
+    try:
+        p1.send(hello(NETWORK, "hostile-ban1"))
+        m = p1.recv()
+        check(m is not None and m[0] == WELCOME,
+              "%s: a first session is welcomed" % what, "reply %r" % (m,))
+        p2.send(b"\x00garbage")
+        check(d.wait_log(off, r"peer error .*; dropped, its key banned$"),
+              "%s: a second connection's garbage drops it" % what,
+              d.log_since(off))
+        m = p1.recv()
+        check(m is not None and m[0] == ERROR and
+              b"banned" in m[2] and p1.wait_cut(),
+              "%s: the first session is told and cut" % what,
+              "reply %r, cut %s" % (m, p1.cut))
+    finally:
+        p1.close()
+        p2.close()
+    refusal(ctx, d, keys, "banned key reconnecting", 27,
+            r"banned for \d+ s: bad frame", keys[0])
     after_case(d, what)
 
 
@@ -747,8 +945,6 @@ def main():
         kith_ok(["export-records", W(n + ".recs")], W(n))
     _, a_recs = read_recfile(W("a.recs"))
     pcn_key = bytes.fromhex(PCN[0])
-    scope = [sh for sh, _ in a_recs if header(sh)[1] in (1, 2, 3) or
-             pcn_key in header(sh)[2]]
     referrals = [sh for sh, _ in a_recs if header(sh)[1] == KIND_REFERRAL]
     own = [sh for sh in referrals if pcn_key in header(sh)[2]]
     other = [sh for sh in referrals if pcn_key not in header(sh)[2]]
@@ -787,7 +983,10 @@ def main():
         push_case(ctx, d, "another network's records", "hostile-other",
                   x_recs, "network")
         case_flood(ctx, d, forgers)
-        case_pcn_scope(ctx, d, len(scope), other, own)
+        case_pcn_scope(ctx, d, other, own)
+        case_refused(ctx, d)
+        case_ban(ctx, d)
+        case_revoked(ctx, d)
 
         a = kith_ok(["digest"], W("a")).stdout.strip()
         h = kith_ok(["digest"], W("h")).stdout.strip()

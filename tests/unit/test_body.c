@@ -194,7 +194,7 @@ test_set_rules(void **state)
 		snprintf(name, sizeof(name), "f%03d", i);
 		assert_int_equal(body_set_int(b, name, 0, i), 0);
 	}
-	assert_int_equal(body_set_int(b, "one_more", 0, 1), KITH_ETOOBIG);
+	assert_int_equal(body_set_int(b, "one_more", 0, 1), KITH_EFIELDS);
 	/* Replacing one is fine; so is the other section. */
 	assert_int_equal(body_set_int(b, "f000", 0, 99), 0);
 	assert_int_equal(body_set_int(b, "one_more", 1, 1), 0);
@@ -404,7 +404,7 @@ test_decode_caps(void **state)
 		codec_put_uint(w, (uint64_t)i);
 	}
 	p = codec_writer_data(w, &len);
-	assert_int_equal(dec(p, len), KITH_ETOOBIG);
+	assert_int_equal(dec(p, len), KITH_EFIELDS);
 	/* 64 is fine. */
 	codec_writer_reset(w);
 	codec_put_map(w, 1);
@@ -417,6 +417,27 @@ test_decode_caps(void **state)
 	}
 	p = codec_writer_data(w, &len);
 	assert_int_equal(dec(p, len), 0);
+	/* 65 personal fields, and a sealed plaintext of 65: EFIELDS too. */
+	codec_writer_reset(w);
+	codec_put_map(w, KITH_FIELDS_MAX + 1);
+	for (i = 0; i <= KITH_FIELDS_MAX; i++) {
+		snprintf(name, sizeof(name), "f%03d", i);
+		codec_put_cstr(w, name);
+		codec_put_uint(w, (uint64_t)i);
+	}
+	p = codec_writer_data(w, &len);
+	assert_int_equal(body_section_check(p, len), KITH_EFIELDS);
+	codec_writer_reset(w);
+	codec_put_map(w, 1);
+	codec_put_cstr(w, "p");
+	codec_put_map(w, KITH_FIELDS_MAX + 1);
+	for (i = 0; i <= KITH_FIELDS_MAX; i++) {
+		snprintf(name, sizeof(name), "f%03d", i);
+		codec_put_cstr(w, name);
+		codec_put_uint(w, (uint64_t)i);
+	}
+	p = codec_writer_data(w, &len);
+	assert_int_equal(dec(p, len), KITH_EFIELDS);
 
 	/* A value of KITH_VALUE_MAX + 1 bytes, and of exactly the cap. */
 	assert_non_null(big = malloc(KITH_BODY_MAX + 2));
@@ -745,6 +766,89 @@ test_decode_sealed(void **state)
 	codec_writer_free(w);
 }
 
+/*
+ * This test is linked with -Wl,--wrap=free (Makefile): every free() of
+ * libkith's goes through here, and the one of the watched pointer records
+ * whether its bytes were all zero, that is, wiped.
+ */
+void __real_free(void *p);
+void __wrap_free(void *p);
+
+static const void *watched;
+static size_t watched_len;
+static int watched_wiped = -1;	/* -1: not freed yet */
+
+void
+__wrap_free(void *p)
+{
+	const unsigned char *c = p;
+	size_t i;
+
+	if (p != NULL && p == watched) {
+		for (i = 0; i < watched_len && c[i] == 0; i++)
+			;
+		watched_wiped = i == watched_len;
+		watched = NULL;
+	}
+	__real_free(p);
+}
+
+static void
+watch(const struct body *b, const char *name)
+{
+	const struct body_field *f = body_get(b, name);
+
+	assert_non_null(f);
+	assert_int_equal(f->v.type, CODEC_STR);
+	watched = f->v.s;
+	watched_len = f->v.len;
+	watched_wiped = -1;
+}
+
+/* body_free wipes the personal strings it frees, opened ones included. */
+static void
+test_free_wipes(void **state)
+{
+	struct body *b, *d = NULL;
+	uint8_t *sealed;
+	size_t slen;
+
+	(void)state;
+	org_keys();
+	assert_non_null(b = body_new());
+	assert_int_equal(body_set_str(b, "area", 0, "E1"), 0);
+	assert_int_equal(body_set_str(b, "name", 1, "Ann Secret"), 0);
+	watch(b, "name");
+	body_free(b);
+	assert_int_equal(watched_wiped, 1);
+
+	/* A public string is freed as it is: the wrapper does tell. */
+	assert_non_null(b = body_new());
+	assert_int_equal(body_set_str(b, "area", 0, "E1"), 0);
+	watch(b, "area");
+	body_free(b);
+	assert_int_equal(watched_wiped, 0);
+
+	/* A personal value replaced is wiped too. */
+	assert_non_null(b = body_new());
+	assert_int_equal(body_set_str(b, "name", 1, "Ann Secret"), 0);
+	watch(b, "name");
+	assert_int_equal(body_set_str(b, "name", 1, "Bo"), 0);
+	assert_int_equal(watched_wiped, 1);
+
+	/* What body_unseal opened. */
+	assert_int_equal(body_seal(b, entity, (const uint8_t (*)[32])org_pk,
+	    1), 0);
+	sealed = enc(b, &slen);
+	body_free(b);
+	assert_int_equal(body_decode(sealed, slen, &d), 0);
+	assert_int_equal(body_unseal(d, entity, org_pk[0], org_sk[0]), 0);
+	watch(d, "name");
+	body_free(d);
+	assert_int_equal(watched_wiped, 1);
+	free(sealed);
+}
+
 int
 main(void)
 {
@@ -763,6 +867,7 @@ main(void)
 		cmocka_unit_test(test_seal_roundtrip),
 		cmocka_unit_test(test_seal_rules),
 		cmocka_unit_test(test_decode_sealed),
+		cmocka_unit_test(test_free_wipes),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -393,6 +393,49 @@ test_x25519(void **state)
 	kcrypto_key_free(b);
 }
 
+/* X25519 back to ed25519: the two keys with the same CURVE key. */
+static void
+test_ed25519_from_x25519(void **state)
+{
+	uint8_t x[32], back[32], ed[2][32], bad[32];
+	struct kcrypto_key *k;
+	const uint8_t *pk;
+	int i, found;
+
+	(void)state;
+	for (i = 0; i < 64; i++) {
+		k = tu_key((uint8_t)(0x40 + i));
+		pk = kcrypto_key_public(k);
+		assert_int_equal(kcrypto_x25519_public(pk, x), 0);
+		assert_int_equal(kcrypto_ed25519_from_x25519(x, ed), 2);
+		found = memcmp(ed[0], pk, 32) == 0 ? 0 :
+		    memcmp(ed[1], pk, 32) == 0 ? 1 : -1;
+		assert_true(found >= 0);
+		/* The other is the same but for the sign bit; it maps to x. */
+		assert_memory_equal(ed[!found], pk, 31);
+		assert_int_equal(ed[!found][31], pk[31] ^ 0x80);
+		assert_int_equal(kcrypto_x25519_public(ed[!found], back), 0);
+		assert_memory_equal(back, x, 32);
+		kcrypto_key_free(k);
+	}
+	/* u = 0, 1 and p - 1: no usable ed25519 key (small order, or y's
+	 * denominator 0); nor, here, a u whose y puts no point on the curve. */
+	memset(bad, 0, sizeof(bad));
+	assert_int_equal(kcrypto_ed25519_from_x25519(bad, ed), 0);
+	bad[0] = 1;
+	assert_int_equal(kcrypto_ed25519_from_x25519(bad, ed), 0);
+	memset(bad, 0xff, sizeof(bad));
+	bad[0] = 0xec;
+	bad[31] = 0x7f;
+	assert_int_equal(kcrypto_ed25519_from_x25519(bad, ed), 0);
+	for (i = 2, found = 0; i < 40; i++) {
+		memset(bad, 0, sizeof(bad));
+		bad[0] = (uint8_t)i;
+		found += kcrypto_ed25519_from_x25519(bad, ed) == 0;
+	}
+	assert_true(found > 0);
+}
+
 /*
  * XChaCha20-Poly1305-IETF, the test vector of draft-irtf-cfrg-xchacha-03
  * §A.3.1; then every single-bit change to what is authenticated fails.
@@ -522,6 +565,7 @@ main(void)
 		cmocka_unit_test(test_key_load_bad),
 		cmocka_unit_test(test_random),
 		cmocka_unit_test(test_x25519),
+		cmocka_unit_test(test_ed25519_from_x25519),
 		cmocka_unit_test(test_aead_known),
 		cmocka_unit_test(test_box_seal),
 	};

@@ -53,6 +53,58 @@ test_errnames(void **state)
 	assert_int_equal(kith_errparse("", &rc), KITH_EINVAL);
 }
 
+/*
+ * The codes are wire values (an ERROR frame carries one, PROTOCOL.md 6 and
+ * 9.2 number them): each keeps its number and name.
+ */
+static void
+test_codes_pinned(void **state)
+{
+	static const struct {
+		int rc, value;
+		const char *name;
+	} pinned[] = {
+		{ KITH_EINVAL, -2, "EINVAL" },
+		{ KITH_ETRAILING, -3, "ETRAILING" },
+		{ KITH_ETYPE, -4, "ETYPE" },
+		{ KITH_EVERSION, -5, "EVERSION" },
+		{ KITH_ETOOBIG, -6, "ETOOBIG" },
+		{ KITH_EBODYHASH, -7, "EBODYHASH" },
+		{ KITH_EBADSIG, -8, "EBADSIG" },
+		{ KITH_ETRUNC, -9, "ETRUNC" },
+		{ KITH_ENONCANON, -10, "ENONCANON" },
+		{ KITH_ENETWORK, -11, "ENETWORK" },
+		{ KITH_EFUTURE, -12, "EFUTURE" },
+		{ KITH_EBODYLEN, -19, "EBODYLEN" },
+		{ KITH_ERANGE, -20, "ERANGE" },
+		{ KITH_EPROTO, -23, "EPROTO" },
+		{ KITH_EDENIED, -27, "EDENIED" },
+		{ KITH_ESEALED, -28, "ESEALED" },
+		{ KITH_EGENESIS, -29, "EGENESIS" },
+		{ KITH_ENOGENESIS, -30, "ENOGENESIS" },
+		{ KITH_EFORKED, -31, "EFORKED" },
+		{ KITH_EFULL, -32, "EFULL" },
+		{ KITH_EFIELDS, -33, "EFIELDS" },
+	};
+	int rc;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(pinned) / sizeof(pinned[0]); i++) {
+		assert_int_equal(pinned[i].rc, pinned[i].value);
+		assert_string_equal(kith_errname(pinned[i].rc),
+		    pinned[i].name);
+		assert_int_equal(kith_errparse(pinned[i].name, &rc), 0);
+		assert_int_equal(rc, pinned[i].value);
+		assert_string_not_equal(kith_strerror(pinned[i].rc),
+		    "unknown error");
+	}
+	/* Version 2's codes are the last; nothing past them has a name. */
+	assert_int_equal(KITH_ELAST, KITH_EFIELDS);
+	assert_null(kith_errname(KITH_ELAST - 1));
+	assert_string_equal(kith_strerror(KITH_ELAST - 1), "unknown error");
+	assert_int_equal(kith_errparse("EGENESIS ", &rc), KITH_EINVAL);
+}
+
 static void
 test_kinds(void **state)
 {
@@ -74,6 +126,9 @@ test_kinds(void **state)
 		assert_int_equal(kith_kind_parse(known[i].name, &k), 0);
 		assert_int_equal(k, known[i].kind);
 	}
+	/* The roster reads charters, members and revocations, only those. */
+	for (k = 0; k <= 40; k++)
+		assert_int_equal(KITH_KIND_IS_MEMBERSHIP(k), k >= 1 && k <= 3);
 	assert_null(kith_kind_name(0));
 	assert_null(kith_kind_name(999));
 	assert_int_equal(kith_kind_parse("Request", &k), KITH_EINVAL);
@@ -109,6 +164,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_strerror),
 		cmocka_unit_test(test_errnames),
+		cmocka_unit_test(test_codes_pinned),
 		cmocka_unit_test(test_kinds),
 		cmocka_unit_test(test_hex),
 	};

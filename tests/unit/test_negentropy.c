@@ -280,15 +280,19 @@ run_sync_policy(const struct negentropy_item *c, size_t nc,
 	negentropy_free(sv);
 }
 
-/* Reconcile ${c} (client) with ${s} (server) in process. */
-static void
-run_sync(const struct negentropy_item *c, size_t nc,
-    const struct negentropy_item *s, size_t ns, size_t limit,
-    struct syncres *res)
+/* Sort the ${n} ids at ${v} and drop repeats; return how many are left. */
+static size_t
+uniq_ids(uint8_t (*v)[32], size_t n)
 {
+	size_t i, k;
 
-	run_sync_policy(c, nc, s, ns, limit, 0, 0, res);
-	assert_int_equal(res->npulls, 0);
+	if (n == 0)
+		return 0;
+	qsort(v, n, 32, cmp_id);
+	for (i = 1, k = 1; i < n; i++)
+		if (memcmp(v[i], v[k - 1], 32) != 0)
+			memmove(v[k++], v[i], 32);
+	return k;
 }
 
 /* Assert the ${n} ids in ${got} are exactly the ${nw} items of ${want}. */
@@ -318,8 +322,8 @@ assert_same_ids(uint8_t (*got)[32], size_t n,
  * Return the number of round trips.
  */
 static unsigned
-sync_case(uint64_t seed, size_t common, size_t conly, size_t sonly,
-    size_t limit)
+sync_case_policy(uint64_t seed, size_t common, size_t conly, size_t sonly,
+    size_t limit, size_t idlist_below)
 {
 	struct negentropy_item *all, *c, *s;
 	struct syncres res;
@@ -343,7 +347,13 @@ sync_case(uint64_t seed, size_t common, size_t conly, size_t sonly,
 	}
 	qsort(c, nc, sizeof(*c), cmp_item);
 	qsort(s, ns, sizeof(*s), cmp_item);
-	run_sync(c, nc, s, ns, limit, &res);
+	run_sync_policy(c, nc, s, ns, limit, idlist_below, 0, &res);
+	assert_int_equal(res.npulls, 0);
+	if (limit != 0) {
+		/* V1 may report an id again after a frame-limit close. */
+		res.nhave = uniq_ids(res.have, res.nhave);
+		res.nneed = uniq_ids(res.need, res.nneed);
+	}
 	assert_same_ids(res.have, res.nhave, all + common, conly);
 	assert_same_ids(res.need, res.nneed, all + common + conly, sonly);
 	if (limit != 0)
@@ -355,6 +365,14 @@ sync_case(uint64_t seed, size_t common, size_t conly, size_t sonly,
 	free(c);
 	free(s);
 	return rounds;
+}
+
+static unsigned
+sync_case(uint64_t seed, size_t common, size_t conly, size_t sonly,
+    size_t limit)
+{
+
+	return sync_case_policy(seed, common, conly, sonly, limit, 0);
 }
 
 static void
@@ -887,17 +905,25 @@ msg_modes(const uint8_t *msg, size_t len, uint64_t *modes, size_t max)
 
 /* The first message of a new client over ${it}[${n}] with a policy. */
 static uint8_t *
-first_msg(const struct negentropy_item *it, size_t n, size_t idlist_below,
-    int bulk, size_t *len)
+first_msg_limit(const struct negentropy_item *it, size_t n,
+    size_t idlist_below, int bulk, size_t limit, size_t *len)
 {
 	struct negentropy *ng;
 	uint8_t *msg;
 
-	assert_non_null(ng = negentropy_new(it, n, 0));
+	assert_non_null(ng = negentropy_new(it, n, limit));
 	negentropy_set_policy(ng, idlist_below, bulk);
 	assert_int_equal(negentropy_initiate(ng, &msg, len), 0);
 	negentropy_free(ng);
 	return msg;
+}
+
+static uint8_t *
+first_msg(const struct negentropy_item *it, size_t n, size_t idlist_below,
+    int bulk, size_t *len)
+{
+
+	return first_msg_limit(it, n, idlist_below, bulk, 0, len);
 }
 
 /* A bulk client that holds nothing sends no range and pulls everything. */
@@ -980,14 +1006,15 @@ in_pulls(const struct negentropy_item *it, const struct syncres *res)
  * Return the number of ranges pulled.
  */
 static size_t
-bulk_case(const struct negentropy_item *c, size_t nc,
-    const struct negentropy_item *all, size_t n, int bulk)
+bulk_case_policy(const struct negentropy_item *c, size_t nc,
+    const struct negentropy_item *all, size_t n, int bulk, size_t limit,
+    size_t idlist_below)
 {
 	uint8_t (*cids)[32], (*miss)[32];
 	struct syncres res;
 	size_t i, nmiss = 0, pulled = 0, npulls;
 
-	run_sync_policy(c, nc, all, n, 0, 0, bulk, &res);
+	run_sync_policy(c, nc, all, n, limit, idlist_below, bulk, &res);
 	assert_int_equal(res.nhave, 0);
 	assert_non_null(cids = malloc((nc + 1) * 32));
 	assert_non_null(miss = malloc((n + 1) * 32));
@@ -1029,6 +1056,14 @@ bulk_case(const struct negentropy_item *c, size_t nc,
 	free(res.need);
 	free(res.pulls);
 	return npulls;
+}
+
+static size_t
+bulk_case(const struct negentropy_item *c, size_t nc,
+    const struct negentropy_item *all, size_t n, int bulk)
+{
+
+	return bulk_case_policy(c, nc, all, n, bulk, 0, 0);
 }
 
 /* A bulk client missing the newer half pulls most of it as ranges. */
@@ -1218,6 +1253,473 @@ test_idlist_policy(void **state)
 	free(res.need);
 }
 
+/* The fingerprint of the empty set, as V1 computes it. */
+static const uint8_t empty_fp[16] = {
+	0x7f, 0x9c, 0x9e, 0x31, 0xac, 0x82, 0x56, 0xca,
+	0x2f, 0x25, 0x85, 0x83, 0xdf, 0x26, 0x2d, 0xbc,
+};
+
+/* Parse the 64 hex digits at ${hex} into ${id}. */
+static void
+mv_unhex_id(uint8_t id[32], const char *hex)
+{
+	char buf[65];
+
+	memcpy(buf, hex, 64);
+	buf[64] = '\0';
+	assert_int_equal(kith_unhex(id, 32, buf), 0);
+}
+
+/* Parse "-" or "TS:HEXID,..." into a sorted item array. */
+static struct negentropy_item *
+mv_items(const char *spec, size_t *n)
+{
+	struct negentropy_item *it;
+	const char *p;
+	char *end;
+	size_t cap = 1;
+
+	for (p = spec; *p != '\0'; p++)
+		cap += *p == ',';
+	it = calloc(cap, sizeof(*it));
+	assert_non_null(it);
+	*n = 0;
+	if (strcmp(spec, "-") == 0)
+		return it;
+	for (p = spec; ; p = end + 1 + 64 + 1) {
+		it[*n].timestamp = strtoull(p, &end, 10);
+		assert_int_equal(*end, ':');
+		mv_unhex_id(it[*n].id, end + 1);
+		(*n)++;
+		if (end[1 + 64] != ',')
+			break;
+	}
+	qsort(it, *n, sizeof(*it), cmp_item);
+	return it;
+}
+
+/* Assert the ${n} ids at ${got} are the "-" or "HEX,HEX" list ${want}. */
+static void
+mv_ids(uint8_t (*got)[32], size_t n, const char *want)
+{
+	uint8_t (*w)[32];
+	size_t nw = 0, i;
+
+	if (strcmp(want, "-") == 0) {
+		assert_int_equal(n, 0);
+		return;
+	}
+	w = malloc((strlen(want) / 65 + 1) * 32);
+	assert_non_null(w);
+	for (i = 0; ; i += 65) {
+		mv_unhex_id(w[nw++], want + i);
+		if (want[i + 64] != ',')
+			break;
+	}
+	assert_int_equal(n, nw);
+	qsort(w, nw, 32, cmp_id);
+	qsort(got, n, 32, cmp_id);
+	assert_memory_equal(got, w, n * 32);
+	free(w);
+}
+
+/*
+ * tests/vectors/negentropy-messages.txt: single messages with the
+ * outcome each role must give (see that file).
+ */
+static void
+test_message_vectors(void **state)
+{
+	const char *path = getenv("NEGENTROPY_MSG_VECTORS");
+	char *line = NULL, *tok[8], *save;
+	size_t cap = 0, k, n, mlen, rlen, olen, nh, nn, cases = 0, bad = 0;
+	struct negentropy_item *it;
+	struct negentropy *ng;
+	uint8_t *msg, *reply, *out, *init;
+	uint8_t (*h)[32], (*nd)[32];
+	char *role, *at;
+	size_t limit;
+	int want, rc;
+	FILE *fp;
+
+	(void)state;
+	if (path == NULL)
+		path = "tests/vectors/negentropy-messages.txt";
+	assert_non_null(fp = fopen(path, "r"));
+	while (getline(&line, &cap, fp) > 0) {
+		if (line[0] == '#' || line[0] == '\n')
+			continue;
+		line[strcspn(line, "\n")] = '\0';
+		for (k = 0, save = NULL; k < 8; k++)
+			assert_non_null(tok[k] = strtok_r(k ? NULL : line, " ",
+			    &save));
+		assert_int_equal(kith_errparse(tok[4], &want), 0);
+		it = mv_items(tok[2], &n);
+		msg = vec_unhex(tok[3], &mlen);
+		reply = strcmp(tok[5], "-") == 0 ? NULL :
+		    vec_unhex(tok[5], &rlen);
+		assert_int_equal(negentropy_message_check(msg, mlen, NULL),
+		    want);
+		role = tok[1];
+		limit = 0;
+		if ((at = strchr(role, '@')) != NULL) {
+			*at = '\0';
+			limit = strtoull(at + 1, NULL, 10);
+		}
+		assert_non_null(ng = negentropy_new(it, n, limit));
+		if (strcmp(role, "client") == 0) {
+			assert_int_equal(negentropy_initiate(ng, &init, &olen),
+			    0);
+			free(init);
+			rc = negentropy_reconcile_client(ng, msg, mlen, &out,
+			    &olen, &h, &nh, &nd, &nn);
+			assert_int_equal(rc, want);
+			if (rc == 0) {
+				mv_ids(nd, nn, tok[6]);
+				mv_ids(h, nh, tok[7]);
+			}
+			free(h);
+			free(nd);
+		} else {
+			assert_string_equal(role, "server");
+			rc = negentropy_reconcile(ng, msg, mlen, &out, &olen);
+			assert_int_equal(rc, want);
+		}
+		if (reply == NULL)
+			assert_null(out);
+		else {
+			assert_int_equal(olen, rlen);
+			assert_memory_equal(out, reply, rlen);
+		}
+		bad += want != 0;
+		cases++;
+		free(out);
+		free(reply);
+		free(msg);
+		free(it);
+		negentropy_free(ng);
+	}
+	free(line);
+	fclose(fp);
+	assert_true(cases >= 8);
+	assert_true(bad >= cases / 3);
+}
+
+/* Split valid ${msg} into its ranges' bound timestamps and modes. */
+static size_t
+msg_bounds(const uint8_t *msg, size_t len, uint64_t *ts, uint64_t *modes,
+    size_t max)
+{
+	uint64_t v, plen, last = 0;
+	size_t off = 1, n = 0, used;
+
+	while (off < len) {
+		assert_true(n < max);
+		assert_int_equal(negentropy_varint_decode(msg + off, len - off,
+		    &v, &used), 0);
+		off += used;
+		last = ts[n] = v == 0 ? UINT64_MAX : last + v - 1;
+		assert_int_equal(negentropy_varint_decode(msg + off, len - off,
+		    &plen, &used), 0);
+		off += used + plen;
+		assert_int_equal(negentropy_varint_decode(msg + off, len - off,
+		    &modes[n], &used), 0);
+		off += used;
+		if (modes[n] == 1)
+			off += 16;
+		else if (modes[n] == 2) {
+			assert_int_equal(negentropy_varint_decode(msg + off,
+			    len - off, &v, &used), 0);
+			off += used + 32 * v;
+		}
+		n++;
+	}
+	return n;
+}
+
+/*
+ * A server whose IdList answer to infinity fills the frame closes with a
+ * Fingerprint of the empty set, also to infinity (the reference does the
+ * same): with kithd's 1 MiB limit, 32,762 items against none.  The client
+ * must take it; anything else after infinity stays malformed.
+ */
+static void
+test_double_infinity(void **state)
+{
+	static const size_t sizes[] = { 32761, 32762, 32763 };
+	const size_t limit = 1048576;
+	struct negentropy_item *s;
+	struct negentropy *cl, *sv;
+	struct syncres res;
+	uint8_t fp[16], *msg, *reply, *out;
+	uint8_t (*h)[32], (*nd)[32];
+	uint64_t ts[4], modes[4], rng = 32762;
+	size_t i, len, rlen, olen, nh, nn, nr;
+
+	(void)state;
+	negentropy_fingerprint(NULL, 0, fp);
+	assert_memory_equal(fp, empty_fp, 16);
+	s = malloc(32763 * sizeof(*s));
+	assert_non_null(s);
+	rand_items(s, 32763, &rng, 1000, 1ULL << 40);
+	qsort(s, 32763, sizeof(*s), cmp_item);
+	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		cl = negentropy_new(NULL, 0, limit);
+		sv = negentropy_new(s, sizes[i], limit);
+		assert_int_equal(negentropy_initiate(cl, &msg, &len), 0);
+		assert_int_equal(negentropy_reconcile(sv, msg, len, &reply,
+		    &rlen), 0);
+		assert_true(rlen <= limit);
+		assert_int_equal(negentropy_message_check(reply, rlen, &nr), 0);
+		nr = msg_bounds(reply, rlen, ts, modes, 4);
+		if (sizes[i] == 32762) {
+			/* IdList to infinity, then the closing fingerprint. */
+			assert_int_equal(nr, 2);
+			assert_true(ts[0] == UINT64_MAX && modes[0] == 2);
+			assert_true(ts[1] == UINT64_MAX && modes[1] == 1);
+			assert_memory_equal(reply + rlen - 16, empty_fp, 16);
+		}
+		assert_int_equal(negentropy_reconcile_client(cl, reply, rlen,
+		    &out, &olen, &h, &nh, &nd, &nn), 0);
+		if (sizes[i] <= 32762) {
+			/* Every id came in the one reply. */
+			assert_null(out);
+			assert_same_ids(nd, nn, s, sizes[i]);
+		} else
+			assert_non_null(out);
+		if (sizes[i] == 32762) {
+			/* Negative: the close as a Skip, or another fp. */
+			reply[rlen - 17] = 0;
+			assert_int_equal(negentropy_message_check(reply,
+			    rlen - 16, NULL), KITH_ENONCANON);
+			reply[rlen - 17] = 1;
+			reply[rlen - 1] ^= 1;
+			negentropy_free(cl);
+			free(out);
+			free(h);
+			free(nd);
+			cl = negentropy_new(NULL, 0, limit);
+			free(msg);
+			assert_int_equal(negentropy_initiate(cl, &msg, &len),
+			    0);
+			assert_int_equal(negentropy_reconcile_client(cl, reply,
+			    rlen, &out, &olen, &h, &nh, &nd, &nn),
+			    KITH_ENONCANON);
+			assert_null(out);
+		}
+		free(out);
+		free(h);
+		free(nd);
+		free(msg);
+		free(reply);
+		negentropy_free(cl);
+		negentropy_free(sv);
+		/* The whole session, at the reference's and kithd's policy. */
+		run_sync_policy(NULL, 0, s, sizes[i], limit, 0, 0, &res);
+		assert_same_ids(res.need, res.nneed, s, sizes[i]);
+		assert_int_equal(res.nhave, 0);
+		free(res.need);
+		free(res.have);
+		run_sync_policy(NULL, 0, s, sizes[i], limit, 256, 0, &res);
+		assert_same_ids(res.need, res.nneed, s, sizes[i]);
+		free(res.need);
+		free(res.have);
+	}
+	free(s);
+}
+
+/*
+ * A server's IdList that repeats ids, in any order, against a client:
+ * each id the client lacks is needed once, each it holds is not needed,
+ * and what the client holds outside the list is had once.
+ */
+static void
+test_repeated_ids(void **state)
+{
+	struct negentropy_item c[40], extra[5], s[4];
+	struct negentropy *ng;
+	uint8_t msg[4 + 200 * 32], *out, *init;
+	uint8_t (*h)[32], (*nd)[32], (*list)[32];
+	uint8_t inlist[40];
+	uint64_t rng = 7, seed, modes[4];
+	size_t i, j, k, n, len, olen, nh, nn, nhave_want;
+	struct negentropy_item *want_have;
+
+	(void)state;
+	list = malloc(200 * 32);
+	want_have = malloc(40 * sizeof(*want_have));
+	assert_non_null(list);
+	assert_non_null(want_have);
+	for (seed = 0; seed < 200; seed++) {
+		rand_items(c, 40, &rng, 1000, 10);
+		qsort(c, 40, sizeof(c[0]), cmp_item);
+		rand_items(extra, 5, &rng, 1000, 10);
+		/* Each id goes in 0 to 3 times, then the list is shuffled. */
+		n = 0;
+		memset(inlist, 0, sizeof(inlist));
+		for (i = 0; i < 45; i++) {
+			k = tu_rng(&rng) % 4;
+			for (j = 0; j < k; j++)
+				memcpy(list[n++], i < 40 ? c[i].id :
+				    extra[i - 40].id, 32);
+			if (i < 40)
+				inlist[i] = k > 0;
+			else if (k == 0)	/* every extra id is listed */
+				memcpy(list[n++], extra[i - 40].id, 32);
+		}
+		for (i = n; i > 1; i--) {
+			j = tu_rng(&rng) % i;
+			memcpy(msg, list[i - 1], 32);
+			memcpy(list[i - 1], list[j], 32);
+			memcpy(list[j], msg, 32);
+		}
+		len = 0;
+		msg[len++] = 0x61;
+		msg[len++] = 0;		/* infinity */
+		msg[len++] = 0;
+		msg[len++] = 2;		/* IdList */
+		len += negentropy_varint_encode(n, msg + len);
+		memcpy(msg + len, list, n * 32);
+		len += n * 32;
+		for (i = 0, nhave_want = 0; i < 40; i++)
+			if (!inlist[i])
+				want_have[nhave_want++] = c[i];
+		assert_non_null(ng = negentropy_new(c, 40, 0));
+		assert_int_equal(negentropy_initiate(ng, &init, &olen), 0);
+		free(init);
+		assert_int_equal(negentropy_reconcile_client(ng, msg, len,
+		    &out, &olen, &h, &nh, &nd, &nn), 0);
+		assert_null(out);
+		assert_same_ids(nd, nn, extra, 5);
+		assert_same_ids(h, nh, want_have, nhave_want);
+		free(h);
+		free(nd);
+		negentropy_free(ng);
+	}
+	free(want_have);
+	free(list);
+
+	/*
+	 * One id at three timestamps (items are unique by timestamp and id):
+	 * the IdLists kith sends name it once, as client and as server.
+	 */
+	memset(s, 0, sizeof(s));
+	for (i = 0; i < 3; i++) {
+		s[i].timestamp = 1000 + i;
+		memset(s[i].id, 0xaa, 32);
+	}
+	s[3].timestamp = 1001;
+	memset(s[3].id, 0xbb, 32);
+	qsort(s, 4, sizeof(s[0]), cmp_item);
+	assert_non_null(ng = negentropy_new(s, 4, 0));
+	assert_int_equal(negentropy_initiate(ng, &out, &olen), 0);
+	assert_int_equal(msg_modes(out, olen, modes, 4), 1);
+	assert_int_equal(modes[0], 2);
+	assert_int_equal(olen, 5 + 2 * 32);
+	assert_int_equal(out[4], 2);
+	assert_memory_equal(out + 5, s[0].id, 32);
+	assert_memory_equal(out + 5 + 32, s[2].id, 32);
+	free(out);
+	negentropy_free(ng);
+	/* As a server, with a frame limit: still once. */
+	assert_non_null(ng = negentropy_new(s, 4, 4096));
+	assert_int_equal(negentropy_reconcile(ng, (const uint8_t *)
+	    "\x61\x00\x00\x02\x00", 5, &out, &olen), 0);
+	assert_int_equal(olen, 5 + 2 * 32);
+	assert_int_equal(out[4], 2);
+	free(out);
+	negentropy_free(ng);
+}
+
+/*
+ * The frame-limit close after a range the peer holds nothing in.  A bulk
+ * client with ${k} items describes each alone and then the empty space
+ * after them (fingerprint of the empty set).  The server holds one more
+ * item in each of those ranges (an IdList each) and 300 in the empty
+ * space, and the frame fills exactly there.  Had the server fingerprinted
+ * its items from the end of that range only, as the reference does, its
+ * close would carry the empty set's fingerprint too, the client would
+ * skip it, and the 300 would be lost to the session; for some k below
+ * the frame fills at that range.
+ */
+static void
+test_close_after_empty(void **state)
+{
+	struct negentropy_item c[80], all[80 * 2 + 300];
+	uint64_t rng = 5;
+	size_t k, i, n;
+
+	(void)state;
+	for (k = 40; k <= 70; k++) {
+		rand_items(c, k, &rng, 0, 1);
+		rand_items(all, 2 * k + 300, &rng, 0, 1);
+		for (i = 0, n = 0; i < k; i++) {
+			c[i].timestamp = 1000 + 10 * i;
+			all[n] = c[i];
+			all[n++].timestamp = 1000 + 10 * i;
+			all[n++].timestamp = 1000 + 10 * i;
+		}
+		for (i = 0; i < 300; i++)
+			all[n++].timestamp = 5000 + i;
+		qsort(all, n, sizeof(all[0]), cmp_item);
+		bulk_case_policy(c, k, all, n, 1, NEGENTROPY_FRAME_MIN, 256);
+	}
+}
+
+/*
+ * kith's larger IdList threshold under a small frame limit: an IdList of
+ * 255 ids does not fit in 4096 bytes, so the threshold is capped, or a
+ * session would drop that range for the closing fingerprint forever.
+ */
+static void
+test_policy_under_limit(void **state)
+{
+	struct negentropy_item it[255], *all;
+	struct syncres res;
+	uint64_t modes[16], rng = 4096;
+	uint8_t *msg;
+	size_t len, i;
+
+	(void)state;
+	rand_items(it, 255, &rng, 0, 1ULL << 40);
+	qsort(it, 255, sizeof(it[0]), cmp_item);
+	/* 200 items: one IdList without a limit, fingerprints under 4096. */
+	msg = first_msg(it, 200, 256, 0, &len);
+	assert_int_equal(msg_modes(msg, len, modes, 16), 1);
+	free(msg);
+	msg = first_msg_limit(it, 200, 256, 0, 4096, &len);
+	assert_int_equal(msg_modes(msg, len, modes, 16), 16);
+	assert_true(len <= 4096);
+	free(msg);
+	/* 100 items still go as one IdList under 4096. */
+	msg = first_msg_limit(it, 100, 256, 0, 4096, &len);
+	assert_int_equal(msg_modes(msg, len, modes, 16), 1);
+	free(msg);
+	/* A bulk client's first message stays in the frame too. */
+	msg = first_msg_limit(it, 255, 256, 1, 4096, &len);
+	assert_true(len <= 4096);
+	free(msg);
+	msg = first_msg_limit(it, 20, 256, 1, 4096, &len);
+	assert_int_equal(msg_modes(msg, len, modes, 16), 21);
+	free(msg);
+	/* Whole sessions at 256 under 4096 end, and within the frame. */
+	for (i = 0; i < 4; i++)
+		assert_in_range(sync_case_policy(40 + i, 3000, 700, 700, 4096,
+		    256), 1, MAX_ROUNDS);
+	/* And a bulk client of 255 items against 3000 more. */
+	all = malloc(3255 * sizeof(*all));
+	assert_non_null(all);
+	memcpy(all, it, sizeof(it));
+	rand_items(all + 255, 3000, &rng, 0, 1ULL << 40);
+	qsort(all, 3255, sizeof(*all), cmp_item);
+	run_sync_policy(it, 255, all, 3255, 4096, 256, 1, &res);
+	assert_true(res.maxmsg <= 4096);
+	free(res.have);
+	free(res.need);
+	free(res.pulls);
+	free(all);
+}
+
 int
 main(void)
 {
@@ -1238,6 +1740,11 @@ main(void)
 		cmocka_unit_test(test_nobulk_half),
 		cmocka_unit_test(test_set_items),
 		cmocka_unit_test(test_idlist_policy),
+		cmocka_unit_test(test_message_vectors),
+		cmocka_unit_test(test_double_infinity),
+		cmocka_unit_test(test_repeated_ids),
+		cmocka_unit_test(test_close_after_empty),
+		cmocka_unit_test(test_policy_under_limit),
 	};
 
 	return cmocka_run_group_tests(tests, setup, NULL);

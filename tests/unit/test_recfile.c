@@ -18,25 +18,41 @@
 #include "testutil.h"
 
 static const uint8_t NET[KITH_NETWORK_LEN] = { 0x4e, 0x45, 0x54 };
-static const uint8_t ENT[KITH_ENTITY_LEN] = { 0xe0 };
 
-/* A file of three records, the second without its body. */
+/* The nonce byte of the genesis the files start with. */
+#define NONCE	0xe0
+
+/*
+ * A file of three records of one author's chain: the genesis of a request,
+ * then two updates of it, the first of them without its body.
+ */
 static uint8_t *
 make_file(size_t *len, struct record **recs)
 {
 	struct kcrypto_key *k = tu_key(7);
-	uint8_t *b, *buf = NULL;
+	uint8_t *b, *buf = NULL, ent[KITH_ENTITY_LEN];
 	size_t blen;
 	FILE *f;
 
 	for (int i = 0; i < 3; i++) {
 		b = tu_body(&blen, "category", i == 2 ? "advice" : "food",
 		    NULL);
-		recs[i] = tu_record(k, NET, (uint64_t)i + 1,
-		    HLC_MAKE(1767225600000ULL + (uint64_t)i, 0),
-		    KITH_KIND_REQUEST, ENT, NULL, 0, b, blen);
+		if (i == 0)
+			recs[i] = tu_genesis(k, NET, 1,
+			    HLC_MAKE(1767225600000ULL, 0), KITH_KIND_REQUEST,
+			    NONCE, b, blen, ent);
+		else
+			recs[i] = tu_record(k, NET, (uint64_t)i + 1,
+			    HLC_MAKE(1767225600000ULL + (uint64_t)i, 0),
+			    KITH_KIND_REQUEST, ent,
+			    (const uint8_t (*)[32])record_id(recs[i - 1]), 1,
+			    b, blen);
 		free(b);
 	}
+	/* They chain: each names the one before as its prev. */
+	for (int i = 1; i < 3; i++)
+		assert_memory_equal(record_header(recs[i])->prev,
+		    record_id(recs[i - 1]), KITH_ID_LEN);
 	{
 		const uint8_t *sh;
 		size_t shlen;
@@ -212,7 +228,9 @@ test_bad_lengths(void **state)
 	copy[off + 1] = 0;
 	copy[off + 2] = (uint8_t)(KITH_SIGNED_MAX >> 8);
 	copy[off + 3] = (uint8_t)KITH_SIGNED_MAX;
-	assert_int_equal(read_all(copy, len, NULL, &n), KITH_ETRUNC);
+	assert_true(shlen < KITH_SIGNED_MAX);
+	assert_int_equal(read_all(copy, off + 4 + shlen, NULL, &n),
+	    KITH_ETRUNC);
 	/* An empty signed header: a decode error, not a record. */
 	memcpy(copy, file, len);
 	memset(copy + off, 0, 4);
@@ -260,6 +278,78 @@ test_trailing_garbage(void **state)
 	free(file);
 }
 
+/* Find ${n} bytes of ${c} in ${p}[${len}], led by bin8 of ${n}. */
+static size_t
+find_run(const uint8_t *p, size_t len, uint8_t c, size_t n)
+{
+	size_t i, k;
+
+	for (i = 0; i + 2 + n <= len; i++) {
+		if (p[i] != 0xc4 || p[i + 1] != n)
+			continue;
+		for (k = 0; k < n && p[i + 2 + k] == c; k++)
+			;
+		if (k == n)
+			return i;
+	}
+	fail_msg("no run of %zu bytes %02x", n, c);
+	return 0;
+}
+
+/*
+ * An entry is decoded as PROTOCOL.md 6 says, header rules included: the
+ * reader stops at a genesis whose nonce was changed, or at a record of
+ * another version, with the decoder's error.
+ */
+static void
+test_header_rules(void **state)
+{
+	struct record *recs[3], *got[3];
+	uint8_t *file, *copy;
+	size_t len, n, off = 8 + 1 + KITH_NETWORK_LEN + 4, shlen, blen, at;
+
+	(void)state;
+	file = make_file(&len, recs);
+	assert_true(record_header(recs[0])->genesis);
+	record_signed(recs[0], &shlen);
+	at = off + find_run(file + off, shlen, NONCE, KITH_NONCE_LEN);
+	copy = malloc(len);
+	memcpy(copy, file, len);
+	assert_int_equal(read_all(copy, len, got, &n), 1);
+	assert_int_equal(n, 3);
+	for (int i = 0; i < 3; i++)
+		record_free(got[i]);
+	/* The nonce: the entity is no longer derived. */
+	copy[at + 2 + 5] ^= 0x01;
+	assert_int_equal(read_all(copy, len, NULL, &n), KITH_EGENESIS);
+	assert_int_equal(n, 0);
+	/* A nonce of 15 bytes, the last one read as the parents' array. */
+	memcpy(copy, file, len);
+	copy[at + 1] = 15;
+	assert_true(read_all(copy, len, NULL, &n) < 0);
+	assert_int_equal(n, 0);
+	/* Version 1. */
+	memcpy(copy, file, len);
+	assert_int_equal(copy[off], 0x9e);
+	copy[off + 1] = 0x01;
+	assert_int_equal(read_all(copy, len, NULL, &n), KITH_EVERSION);
+	/* The second entry's prev zeroed: seq 2 must name its predecessor. */
+	memcpy(copy, file, len);
+	assert_non_null(record_body(recs[0], &blen));
+	at = off + shlen + 4 + blen + 4;	/* entry 1's signed header */
+	/* Array, version, network, author; then seq 2 and prev. */
+	assert_memory_equal(copy + at + 70, "\x02\xc4\x20", 3);
+	assert_memory_equal(copy + at + 73, record_id(recs[0]), KITH_ID_LEN);
+	memset(copy + at + 73, 0, KITH_ID_LEN);
+	assert_int_equal(read_all(copy, len, got, &n), KITH_ERANGE);
+	assert_int_equal(n, 1);
+	record_free(got[0]);
+	for (int i = 0; i < 3; i++)
+		record_free(recs[i]);
+	free(copy);
+	free(file);
+}
+
 /* A stream that cannot be written or read: KITH_EIO. */
 static void
 test_io_errors(void **state)
@@ -296,6 +386,7 @@ main(void)
 		cmocka_unit_test(test_truncated_everywhere),
 		cmocka_unit_test(test_bad_lengths),
 		cmocka_unit_test(test_trailing_garbage),
+		cmocka_unit_test(test_header_rules),
 		cmocka_unit_test(test_io_errors),
 	};
 

@@ -1,6 +1,9 @@
 /*
- * The roster: membership from the charter, member and revoke records, in
- * version order, with authority checked at each record's time.
+ * The roster: admission by admins with standing, standing counted along
+ * each author's chain (never in time), revocations that name the last
+ * record accepted, forks, and revocations that void each other.  Every
+ * case is also run over many orders of its records: the roster depends on
+ * the set alone.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,134 +13,572 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "body.h"
+#include "chain.h"
+#include "hlc.h"
 #include "kcrypto.h"
 #include "kith.h"
 #include "record.h"
 #include "roster.h"
+#include "state.h"
 #include "testutil.h"
 
-static uint64_t seq;
+#define T(ms)	HLC_MAKE(1767225600000ULL + (ms), 0)
+#define MAXR	32
 
-/* A charter by ${k} at ${hlc}. */
-static struct record *
-charter(const struct kcrypto_key *k, uint64_t hlc)
+static struct kcrypto_key *kc, *ka, *kb, *km, *kx;	/* charter, ... */
+static uint8_t net[KITH_NETWORK_LEN];
+
+/* A record set under test, and the seq each key signs next. */
+struct set {
+	struct record *r[MAXR];
+	size_t n;
+};
+
+static uint64_t next_seq[256];
+
+static int
+setup(void **state)
 {
-	uint8_t ent[KITH_ENTITY_LEN] = { 1 }, *b;
-	struct record *r;
-	size_t len;
 
-	b = tu_body(&len, "name", "Net", "org", "Founders", NULL);
-	r = tu_record(k, NULL, ++seq, hlc, KITH_KIND_CHARTER, ent, NULL, 0, b,
-	    len);
-	free(b);
+	(void)state;
+	kc = tu_key(1);
+	ka = tu_key(2);
+	kb = tu_key(3);
+	km = tu_key(4);
+	kx = tu_key(5);
+	memset(net, 0x42, sizeof(net));
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+
+	(void)state;
+	kcrypto_key_free(kc);
+	kcrypto_key_free(ka);
+	kcrypto_key_free(kb);
+	kcrypto_key_free(km);
+	kcrypto_key_free(kx);
+	return 0;
+}
+
+static uint64_t
+seq_of(const struct kcrypto_key *k)
+{
+
+	return ++next_seq[kcrypto_key_public(k)[0]];
+}
+
+static struct record *
+add(struct set *s, struct record *r)
+{
+
+	assert_true(s->n < MAXR);
+	s->r[s->n++] = r;
 	return r;
 }
 
-/* A member record (role not NULL) or a revoke record about ${who}. */
-static struct record *
-about(const struct kcrypto_key *by, uint64_t hlc,
-    const struct kcrypto_key *who, const char *role)
+static void
+set_free(struct set *s)
 {
-	uint8_t ent[KITH_ENTITY_LEN] = { 2 }, *b;
-	char hex[65];
+
+	for (size_t i = 0; i < s->n; i++)
+		record_free(s->r[i]);
+	s->n = 0;
+	memset(next_seq, 0, sizeof(next_seq));
+}
+
+/* A new set that starts with ${kc}'s charter. */
+static void
+start(struct set *s)
+{
+	uint8_t ent[KITH_ENTITY_LEN], *b;
+	size_t len;
+
+	memset(s, 0, sizeof(*s));
+	memset(next_seq, 0, sizeof(next_seq));
+	b = tu_body(&len, "name", "net", "org", "Charter org", NULL);
+	add(s, tu_genesis(kc, NULL, seq_of(kc), T(0), KITH_KIND_CHARTER, 0x11,
+	    b, len, ent));
+	free(b);
+}
+
+/* A member record by ${by} about ${who}, in ${entity} (NULL: who's). */
+static struct record *
+member(struct set *s, const struct kcrypto_key *by, uint64_t hlc,
+    const struct kcrypto_key *who, const char *role, const uint8_t *entity)
+{
+	uint8_t ent[KITH_ENTITY_LEN], *b;
+	char hex[2 * KITH_KEY_LEN + 1];
 	struct record *r;
 	size_t len;
 
 	kith_hex(hex, kcrypto_key_public(who), KITH_KEY_LEN);
-	if (role != NULL) {
-		roster_member_entity(kcrypto_key_public(who), ent);
-		b = tu_body(&len, "key", hex, "org", "Org", "role", role, NULL);
-	} else
-		b = tu_body(&len, "key", hex, NULL);
-	r = tu_record(by, NULL, ++seq, hlc, role != NULL ? KITH_KIND_MEMBER :
-	    KITH_KIND_REVOKE, ent, NULL, 0, b, len);
+	roster_member_entity(kcrypto_key_public(who), ent);
+	b = tu_body(&len, "key", hex, "org", role, "role", role, NULL);
+	r = tu_record(by, net, seq_of(by), hlc, KITH_KIND_MEMBER,
+	    entity != NULL ? entity : ent, NULL, 0, b, len);
 	free(b);
+	return add(s, r);
+}
+
+/* A revoke record by ${by} about ${who}, naming ${last} (NULL: none). */
+static struct record *
+revoke(struct set *s, const struct kcrypto_key *by, uint64_t hlc,
+    const struct kcrypto_key *who, const struct record *last)
+{
+	uint8_t ent[KITH_ENTITY_LEN], *enc;
+	char hex[2 * KITH_KEY_LEN + 1], lhex[2 * KITH_ID_LEN + 1];
+	struct body *b;
+	struct record *r;
+	size_t len;
+
+	kith_hex(hex, kcrypto_key_public(who), KITH_KEY_LEN);
+	roster_member_entity(kcrypto_key_public(who), ent);
+	assert_non_null(b = body_new());
+	assert_int_equal(body_set_str(b, "key", 0, hex), 0);
+	if (last != NULL) {
+		kith_hex(lhex, record_id(last), KITH_ID_LEN);
+		assert_int_equal(body_set_str(b, "last", 0, lhex), 0);
+		assert_int_equal(body_set_int(b, "last_seq", 0,
+		    (int64_t)record_header(last)->seq), 0);
+	}
+	assert_int_equal(body_encode(b, &enc, &len), 0);
+	body_free(b);
+	r = tu_record(by, net, seq_of(by), hlc, KITH_KIND_REVOKE, ent, NULL,
+	    0, enc, len);
+	free(enc);
+	return add(s, r);
+}
+
+/* A data record by ${by}: what standing is asked about. */
+static struct record *
+data(struct set *s, const struct kcrypto_key *by, uint64_t hlc)
+{
+	uint8_t ent[KITH_ENTITY_LEN] = { 0xd0 }, *b;
+	struct record *r;
+	size_t len;
+
+	b = tu_body(&len, "area", "TW3", NULL);
+	r = tu_record(by, net, seq_of(by), hlc, KITH_KIND_REQUEST, ent, NULL,
+	    0, b, len);
+	free(b);
+	return add(s, r);
+}
+
+/* The same key signing a second record at an earlier number: a fork. */
+static struct record *
+fork_at(struct set *s, const struct kcrypto_key *by, uint64_t at,
+    uint64_t hlc)
+{
+	uint8_t ent[KITH_ENTITY_LEN] = { 0xd1 }, *b;
+	struct record *r;
+	size_t len;
+
+	b = tu_body(&len, "area", "E1", NULL);
+	r = tu_record(by, net, at, hlc, KITH_KIND_REQUEST, ent, NULL, 0, b,
+	    len);
+	free(b);
+	return add(s, r);
+}
+
+static struct roster *
+compute(const struct set *s)
+{
+	struct chain_mem *m;
+	struct chain_src src;
+	struct roster *r = NULL;
+
+	assert_non_null(m = chain_mem_new(s->r, s->n));
+	chain_mem_src(m, &src);
+	assert_int_equal(roster_compute(s->r, s->n, &src, &r), 0);
+	chain_mem_free(m);
 	return r;
 }
 
-static void
-test_rules(void **state)
+static int
+standing(const struct roster *r, const struct record *rec)
 {
-	struct kcrypto_key *adm = tu_key(1), *a = tu_key(2), *b = tu_key(3);
-	struct kcrypto_key *c = tu_key(4), *o = tu_key(5);
-	const struct roster_entry *e;
-	struct record *r[9];
-	struct roster *ro;
-	uint8_t x[32];
 
-	(void)state;
-	r[0] = charter(adm, 10);
-	r[1] = about(adm, 20, a, "admin");
-	r[2] = about(a, 30, b, "member");	/* an admin admitted by an admin */
-	r[3] = about(b, 40, c, "member");	/* forged: b is no admin */
-	r[4] = about(b, 50, a, NULL);		/* forged revocation */
-	r[5] = about(adm, 60, o, "observer");
-	r[6] = about(a, 70, b, NULL);		/* b revoked at 70 */
-	r[7] = about(adm, 80, b, "member");	/* for good: no re-admission */
-	r[8] = about(a, 15, c, "member");	/* before a was an admin */
-	/* Any order in: the same roster. */
-	assert_int_equal(roster_compute(r, 9, &ro), 0);
-	assert_int_equal(roster_check(ro, kcrypto_key_public(adm), 5), 0);
-	assert_int_equal(roster_check(ro, kcrypto_key_public(a), 1000), 0);
-	assert_int_equal(roster_role(ro, kcrypto_key_public(a), 1000),
-	    ROLE_ADMIN);
-	assert_int_equal(roster_check(ro, kcrypto_key_public(b), 69), 0);
-	assert_int_equal(roster_check(ro, kcrypto_key_public(b), 70),
-	    KITH_EREVOKED);
-	assert_int_equal(roster_check(ro, kcrypto_key_public(c), 100),
-	    KITH_ENOTFOUND);
-	assert_int_equal(roster_check(ro, kcrypto_key_public(o), 100),
-	    KITH_EDENIED);
-	assert_non_null(e = roster_find(ro, kcrypto_key_public(b)));
-	assert_int_equal(e->revoked, 70);
-	assert_memory_equal(e->by, kcrypto_key_public(a), 32);
-	assert_int_equal(kcrypto_x25519_public(kcrypto_key_public(o), x), 0);
-	assert_ptr_equal(roster_find_x25519(ro, x),
-	    roster_find(ro, kcrypto_key_public(o)));
-	assert_int_equal(roster_size(ro), 4);	/* c never admitted */
-	roster_free(ro);
-	/* Reversed input, same answers; no charter, no roster. */
-	for (int i = 0; i < 4; i++) {
-		struct record *t = r[i];
+	return roster_standing(r, record_header(rec), record_id(rec));
+}
 
-		r[i] = r[8 - i];
-		r[8 - i] = t;
+/* Same roster: every key's role, revocation and fork point. */
+static void
+assert_same(const struct roster *a, const struct roster *b)
+{
+
+	assert_int_equal(roster_size(a), roster_size(b));
+	for (size_t i = 0; i < roster_size(a); i++)
+		assert_false(roster_changed(a, b, roster_get(a, i)->key));
+}
+
+/* The roster of ${s} is the same in many orders of its records. */
+static void
+check_orders(struct set *s)
+{
+	struct record *keep[MAXR];
+	struct roster *ref = compute(s), *r;
+	uint64_t rng = 99;
+
+	memcpy(keep, s->r, s->n * sizeof(*keep));
+	for (int o = 0; o < 40; o++) {
+		for (size_t i = s->n - 1; i > 0; i--) {
+			size_t j = (size_t)(tu_rng(&rng) % (i + 1));
+			struct record *t = s->r[i];
+
+			s->r[i] = s->r[j];
+			s->r[j] = t;
+		}
+		r = compute(s);
+		assert_same(ref, r);
+		roster_free(r);
 	}
-	assert_int_equal(roster_compute(r, 9, &ro), 0);
-	assert_int_equal(roster_check(ro, kcrypto_key_public(b), 70),
-	    KITH_EREVOKED);
-	assert_int_equal(roster_check(ro, kcrypto_key_public(c), 100),
-	    KITH_ENOTFOUND);
-	roster_free(ro);
-	assert_int_equal(roster_compute(r, 8, &ro), KITH_ENOTFOUND);
-	for (int i = 0; i < 9; i++)
-		record_free(r[i]);
-	kcrypto_key_free(adm);
-	kcrypto_key_free(a);
-	kcrypto_key_free(b);
-	kcrypto_key_free(c);
-	kcrypto_key_free(o);
+	memcpy(s->r, keep, s->n * sizeof(*keep));
+	roster_free(ref);
 }
 
 static void
-test_names(void **state)
+test_admission(void **state)
 {
+	struct set s;
+	struct roster *r;
+	const struct roster_entry *e;
+	uint8_t ent[KITH_ENTITY_LEN];
+	struct record *before;
 
 	(void)state;
+	start(&s);
+	/* Written before admission: applies once admitted. */
+	before = data(&s, km, T(1));
+	member(&s, kc, T(10), ka, "admin", NULL);
+	member(&s, ka, T(20), km, "member", NULL);
+	/* A member's admission counts for nothing. */
+	member(&s, km, T(30), kx, "admin", NULL);
+	/* An admin's, filed in another key's entity, neither. */
+	roster_member_entity(kcrypto_key_public(ka), ent);
+	member(&s, kc, T(40), kb, "member", ent);
+	r = compute(&s);
+	assert_int_equal(roster_current(r, kcrypto_key_public(kc)),
+	    ROLE_ADMIN);
+	assert_int_equal(roster_current(r, kcrypto_key_public(ka)),
+	    ROLE_ADMIN);
+	assert_int_equal(roster_current(r, kcrypto_key_public(km)),
+	    ROLE_MEMBER);
+	assert_int_equal(roster_current(r, kcrypto_key_public(kx)), ROLE_NONE);
+	assert_int_equal(roster_current(r, kcrypto_key_public(kb)), ROLE_NONE);
+	assert_int_equal(standing(r, before), 0);
+	assert_int_equal(standing(r, data(&s, kx, T(50))), KITH_ENOTFOUND);
+	e = roster_find(r, kcrypto_key_public(ka));
+	assert_non_null(e);
+	assert_string_equal(e->org, "admin");
+	assert_memory_equal(e->by, kcrypto_key_public(kc), KITH_KEY_LEN);
+	assert_true(e->since == T(10));
+	assert_int_equal(e->ncounted, 1);
+	e = roster_find(r, kcrypto_key_public(kc));
+	assert_string_equal(e->org, "Charter org");
+	/* The member entity's state is the entry. */
+	roster_member_entity(kcrypto_key_public(km), ent);
+	assert_ptr_equal(roster_find_entity(r, ent),
+	    roster_find(r, kcrypto_key_public(km)));
+	assert_ptr_equal(roster_find_x25519(r,
+	    roster_find(r, kcrypto_key_public(km))->x25519),
+	    roster_find(r, kcrypto_key_public(km)));
+	roster_free(r);
+	check_orders(&s);
+	set_free(&s);
+}
+
+/* Roles only rise; an observer reads but its writes have no standing. */
+static void
+test_roles(void **state)
+{
+	struct set s;
+	struct roster *r;
+
+	(void)state;
+	start(&s);
+	member(&s, kc, T(10), km, "observer", NULL);
+	member(&s, kc, T(20), kb, "member", NULL);
+	member(&s, kc, T(30), kb, "observer", NULL);
+	r = compute(&s);
+	assert_int_equal(standing(r, data(&s, km, T(40))), KITH_EDENIED);
+	assert_int_equal(roster_current(r, kcrypto_key_public(kb)),
+	    ROLE_MEMBER);
+	roster_free(r);
+	member(&s, kc, T(50), km, "member", NULL);
+	r = compute(&s);
+	assert_int_equal(standing(r, s.r[s.n - 2]), 0);
+	roster_free(r);
+	check_orders(&s);
+	set_free(&s);
+}
+
+/*
+ * A revocation names the last record accepted: before it stands, after it
+ * does not, whatever the stamps: a revoked key backdating a record to
+ * before its revocation gains nothing.
+ */
+static void
+test_revocation_by_sequence(void **state)
+{
+	struct set s;
+	struct roster *r;
+	struct record *d1, *d2, *late, *backdated;
+	const struct roster_entry *e;
+
+	(void)state;
+	start(&s);
+	member(&s, kc, T(10), km, "member", NULL);
+	d1 = data(&s, km, T(20));
+	d2 = data(&s, km, T(30));
+	revoke(&s, kc, T(40), km, d2);
+	late = data(&s, km, T(50));
+	backdated = data(&s, km, 1);
+	r = compute(&s);
+	assert_int_equal(standing(r, d1), 0);
+	assert_int_equal(standing(r, d2), 0);
+	assert_int_equal(standing(r, late), KITH_EREVOKED);
+	assert_int_equal(standing(r, backdated), KITH_EREVOKED);
+	e = roster_find(r, kcrypto_key_public(km));
+	assert_true(e->revoked != 0);
+	assert_true(e->last_seq == record_header(d2)->seq);
+	assert_int_equal(roster_current(r, kcrypto_key_public(km)), ROLE_NONE);
+	roster_free(r);
+	check_orders(&s);
+	set_free(&s);
+	/* A revocation naming none: nothing of the key stands. */
+	start(&s);
+	member(&s, kc, T(10), km, "member", NULL);
+	d1 = data(&s, km, T(20));
+	revoke(&s, kc, T(40), km, NULL);
+	r = compute(&s);
+	assert_int_equal(standing(r, d1), KITH_EREVOKED);
+	roster_free(r);
+	set_free(&s);
+}
+
+/*
+ * Attack 3: a revoked admin signs an admission stamped inside its old
+ * admin window.  It is past its last accepted record: it counts for
+ * nothing, and the key it admitted can admit no one.
+ */
+static void
+test_revoked_admin_backdates(void **state)
+{
+	struct set s;
+	struct roster *r;
+	struct record *last;
+
+	(void)state;
+	start(&s);
+	member(&s, kc, T(10), ka, "admin", NULL);
+	last = data(&s, ka, T(20));
+	revoke(&s, kc, T(100), ka, last);
+	member(&s, ka, T(15), kx, "admin", NULL);	/* backdated */
+	member(&s, kx, T(16), km, "admin", NULL);
+	r = compute(&s);
+	assert_int_equal(roster_current(r, kcrypto_key_public(kx)), ROLE_NONE);
+	assert_int_equal(roster_current(r, kcrypto_key_public(km)), ROLE_NONE);
+	assert_int_equal(standing(r, data(&s, kx, T(200))), KITH_ENOTFOUND);
+	roster_free(r);
+	check_orders(&s);
+	set_free(&s);
+}
+
+/*
+ * Attack 2: a revoked key writes, backdated, its own admission (and a
+ * member relays it).  It is no admin, and a revocation is for good.
+ */
+static void
+test_revoked_readmits_itself(void **state)
+{
+	struct set s;
+	struct roster *r;
+
+	(void)state;
+	start(&s);
+	member(&s, kc, T(10), km, "member", NULL);
+	revoke(&s, kc, T(100), km, NULL);
+	member(&s, km, 1, km, "admin", NULL);
+	r = compute(&s);
+	assert_int_equal(roster_current(r, kcrypto_key_public(km)), ROLE_NONE);
+	assert_int_equal(standing(r, data(&s, km, T(5))), KITH_EREVOKED);
+	roster_free(r);
+	check_orders(&s);
+	set_free(&s);
+}
+
+/*
+ * A fork: from its fork point a key's records have no standing, until a
+ * revocation names the branch to keep; the walk back from it tells which.
+ */
+static void
+test_fork(void **state)
+{
+	struct set s;
+	struct roster *r;
+	struct record *d1, *d2, *d3, *other, *d4;
+
+	(void)state;
+	start(&s);
+	member(&s, kc, T(10), km, "member", NULL);
+	d1 = data(&s, km, T(20));	/* seq 1 */
+	d2 = data(&s, km, T(30));	/* seq 2 */
+	d3 = data(&s, km, T(40));	/* seq 3 */
+	other = fork_at(&s, km, 2, T(35));
+	r = compute(&s);
+	assert_int_equal(roster_find(r, kcrypto_key_public(km))->fork, 2);
+	assert_int_equal(standing(r, d1), 0);
+	assert_int_equal(standing(r, d2), KITH_EFORKED);
+	assert_int_equal(standing(r, other), KITH_EFORKED);
+	assert_int_equal(standing(r, d3), KITH_EFORKED);
+	assert_int_equal(roster_current(r, kcrypto_key_public(km)), ROLE_NONE);
+	roster_free(r);
+	/* Settled: the branch through d3 stands, the other does not. */
+	d4 = data(&s, km, T(50));	/* seq 4, after the revocation */
+	revoke(&s, kc, T(60), km, d3);
+	r = compute(&s);
+	assert_int_equal(standing(r, d1), 0);
+	assert_int_equal(standing(r, d2), 0);
+	assert_int_equal(standing(r, d3), 0);
+	assert_int_equal(standing(r, other), KITH_EREVOKED);
+	assert_int_equal(standing(r, d4), KITH_EREVOKED);
+	roster_free(r);
+	check_orders(&s);
+	set_free(&s);
+}
+
+/*
+ * Two admins revoke each other, neither having seen the other's: both
+ * revocations take effect, and neither admin keeps authority past what
+ * the other accepted.  So does a revoked admin that retaliates.
+ */
+static void
+test_mutual_revocation(void **state)
+{
+	struct set s;
+	struct roster *r;
+	struct record *la, *lb;
+
+	(void)state;
+	start(&s);
+	member(&s, kc, T(10), ka, "admin", NULL);
+	member(&s, kc, T(11), kb, "admin", NULL);
+	la = data(&s, ka, T(20));
+	lb = data(&s, kb, T(21));
+	revoke(&s, ka, T(30), kb, lb);
+	revoke(&s, kb, T(31), ka, la);
+	member(&s, ka, T(40), kx, "member", NULL);	/* past a's last */
+	r = compute(&s);
+	assert_true(roster_find(r, kcrypto_key_public(ka))->revoked != 0);
+	assert_true(roster_find(r, kcrypto_key_public(kb))->revoked != 0);
+	assert_int_equal(roster_current(r, kcrypto_key_public(kx)), ROLE_NONE);
+	assert_int_equal(standing(r, la), 0);
+	assert_int_equal(roster_current(r, kcrypto_key_public(kc)),
+	    ROLE_ADMIN);
+	roster_free(r);
+	check_orders(&s);
+	set_free(&s);
+	/* A chain of them: c revokes a; a's revocation of b is past a's last. */
+	start(&s);
+	member(&s, kc, T(10), ka, "admin", NULL);
+	member(&s, kc, T(11), kb, "member", NULL);
+	la = data(&s, ka, T(20));
+	revoke(&s, kc, T(30), ka, la);
+	revoke(&s, ka, 1, kb, NULL);
+	r = compute(&s);
+	assert_true(roster_find(r, kcrypto_key_public(kb))->revoked == 0);
+	assert_int_equal(roster_current(r, kcrypto_key_public(kb)),
+	    ROLE_MEMBER);
+	roster_free(r);
+	check_orders(&s);
+	set_free(&s);
+}
+
+/* No charter: no roster. */
+static void
+test_no_charter(void **state)
+{
+	struct set s;
+	struct roster *r = NULL;
+
+	(void)state;
+	memset(&s, 0, sizeof(s));
+	member(&s, kc, T(10), ka, "admin", NULL);
+	assert_int_equal(roster_compute(s.r, s.n, NULL, &r), KITH_ENOTFOUND);
+	assert_null(r);
+	set_free(&s);
+}
+
+static void
+test_role_names(void **state)
+{
+	uint8_t e1[KITH_ENTITY_LEN], e2[KITH_ENTITY_LEN];
+
+	(void)state;
+	assert_int_equal(roster_role_parse("admin"), ROLE_ADMIN);
 	assert_int_equal(roster_role_parse("pcn"), ROLE_PCN);
-	assert_int_equal(roster_role_parse("root"), ROLE_NONE);
+	assert_int_equal(roster_role_parse("Admin"), ROLE_NONE);
+	assert_int_equal(roster_role_parse(""), ROLE_NONE);
 	assert_string_equal(roster_role_name(ROLE_OBSERVER), "observer");
-	assert_string_equal(roster_role_name(42), "none");
+	assert_string_equal(roster_role_name(ROLE_NONE), "none");
+	assert_string_equal(roster_role_name(99), "none");
+	roster_member_entity(kcrypto_key_public(ka), e1);
+	roster_member_entity(kcrypto_key_public(kb), e2);
+	assert_memory_not_equal(e1, e2, KITH_ENTITY_LEN);
+}
+
+/* A member entity's state is its roster entry, over its counted records. */
+static void
+test_member_state(void **state)
+{
+	struct set s;
+	struct roster *r;
+	struct state *st = NULL;
+	struct record *mine[4];
+	char *v;
+
+	(void)state;
+	start(&s);
+	mine[0] = member(&s, kc, T(10), km, "member", NULL);
+	mine[1] = member(&s, kx, T(11), km, "admin", NULL);	/* forged */
+	mine[2] = revoke(&s, kc, T(20), km, NULL);
+	r = compute(&s);
+	assert_int_equal(state_compute(mine, 3, r, &st), 0);
+	assert_true(state_kind(st) == KITH_KIND_MEMBER);
+	assert_true(state_nversions(st) == 2);
+	assert_non_null(v = state_str(st, "role"));
+	assert_string_equal(v, "member");
+	free(v);
+	assert_non_null(v = state_str(st, "revoked"));
+	assert_string_equal(v, "1");
+	free(v);
+	assert_non_null(v = state_str(st, "last_seq"));
+	assert_string_equal(v, "0");
+	free(v);
+	state_free(st);
+	roster_free(r);
+	set_free(&s);
 }
 
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_rules),
-		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_admission),
+		cmocka_unit_test(test_roles),
+		cmocka_unit_test(test_revocation_by_sequence),
+		cmocka_unit_test(test_revoked_admin_backdates),
+		cmocka_unit_test(test_revoked_readmits_itself),
+		cmocka_unit_test(test_fork),
+		cmocka_unit_test(test_mutual_revocation),
+		cmocka_unit_test(test_no_charter),
+		cmocka_unit_test(test_role_names),
+		cmocka_unit_test(test_member_state),
 	};
 
-	assert_int_equal(kcrypto_init(), 0);
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -18,10 +18,30 @@
 #include "hlc.h"
 #include "kcrypto.h"
 #include "kith.h"
+#include "negentropy.h"
 #include "record.h"
+#include "roster.h"
 #include "state.h"
 #include "store.h"
 #include "testutil.h"
+
+/*
+ * Three entities per test.  The first record req writes into one with no
+ * parents is its genesis, and the entity's id becomes the one derived.
+ */
+static uint8_t E1[KITH_ENTITY_LEN], E2[KITH_ENTITY_LEN], E3[KITH_ENTITY_LEN];
+static uint8_t *const ents[3] = { E1, E2, E3 };
+static int born[3];
+
+static void
+reset_entities(void)
+{
+
+	for (int i = 0; i < 3; i++) {
+		memset(ents[i], 0x11 * (i + 1), KITH_ENTITY_LEN);
+		born[i] = 0;
+	}
+}
 
 struct fixture {
 	char dir[256];
@@ -46,6 +66,7 @@ setup(void **state)
 	tu_admit(f->st, f->admin, f->a, "member");
 	tu_admit(f->st, f->admin, f->b, "member");
 	f->t0 = HLC_MAKE(hlc_wall_ms() - 3600000, 0);
+	reset_entities();
 	*state = f;
 	return 0;
 }
@@ -64,23 +85,31 @@ teardown(void **state)
 	return 0;
 }
 
-static const uint8_t E1[KITH_ENTITY_LEN] = { 0x11, 1 };
-static const uint8_t E2[KITH_ENTITY_LEN] = { 0x22, 2 };
-static const uint8_t E3[KITH_ENTITY_LEN] = { 0x23, 3 };
-
 /* A request record with one public field. */
 static struct record *
 req(struct fixture *f, const struct kcrypto_key *k, uint64_t seq,
     uint64_t dt, const uint8_t *ent, const uint8_t (*parents)[32],
     unsigned np, const char *field, const char *value)
 {
+	uint8_t *b, nonce[KITH_NONCE_LEN];
 	struct record *r;
-	uint8_t *b;
 	size_t blen;
+	int i;
 
+	for (i = 0; i < 3 && ent != ents[i]; i++)
+		;
 	b = tu_body(&blen, field, value, NULL);
+	if (i < 3 && !born[i] && np == 0) {
+		memset(nonce, 0x30 + i, sizeof(nonce));
+		tu_nonce = nonce;
+	}
 	r = tu_record(k, f->net, seq, f->t0 + dt, KITH_KIND_REQUEST, ent,
 	    parents, np, b, blen);
+	if (tu_nonce != NULL) {
+		memcpy(ents[i], record_header(r)->entity, KITH_ENTITY_LEN);
+		born[i] = 1;
+		tu_nonce = NULL;
+	}
 	free(b);
 	return r;
 }
@@ -559,9 +588,9 @@ count_state(void *arg, const struct state *s)
 }
 
 /*
- * An entity's kind is its earliest record's.  When an earlier record of
- * another kind arrives later, the entity moves to that kind: it must not
- * stay listed under the kind it had before.
+ * An entity's kind is its genesis's.  A record of another kind stamped
+ * earlier, arriving later, is evidence: the entity stays listed where it
+ * was, and its state does not move.
  */
 static void
 test_kind_changes(void **state)
@@ -572,33 +601,38 @@ test_kind_changes(void **state)
 	struct store_stats ss;
 	struct state *s;
 	size_t nreq = 0, nvol = 0;
-	uint8_t *b;
+	uint8_t *b, before[KITH_HASH_LEN], after[KITH_HASH_LEN];
 	size_t blen;
 
 	r[0] = req(f, f->a, 1, 20, E1, NULL, 0, "category", "food");
 	b = tu_body(&blen, "name", "Vol", NULL);
-	r[1] = tu_record(f->b, f->net, 1, f->t0 + 10, KITH_KIND_VOLUNTEER, E1,
+	r[1] = tu_record(f->b, f->net, 1, 1, KITH_KIND_VOLUNTEER, E1,
 	    NULL, 0, b, blen);
 	free(b);
 	assert_int_equal(store_apply(f->st, &r[0], 1, &res, NULL, NULL), 0);
 	assert_int_equal(store_states(f->st, KITH_KIND_REQUEST, count_state,
 	    &nreq), 0);
 	assert_int_equal(nreq, 1);
+	assert_int_equal(store_digest(f->st, before), 0);
 	assert_int_equal(store_apply(f->st, &r[1], 1, &res, NULL, NULL), 0);
+	assert_int_equal(res.added, 1);
+	assert_int_equal(store_digest(f->st, after), 0);
+	assert_memory_equal(before, after, KITH_HASH_LEN);
 	assert_int_equal(store_state(f->st, E1, &s), 0);
-	assert_int_equal(state_kind(s), KITH_KIND_VOLUNTEER);
+	assert_int_equal(state_kind(s), KITH_KIND_REQUEST);
+	assert_int_equal(state_nversions(s), 1);
 	state_free(s);
 	nreq = 0;
 	assert_int_equal(store_states(f->st, KITH_KIND_REQUEST, count_state,
 	    &nreq), 0);
 	assert_int_equal(store_states(f->st, KITH_KIND_VOLUNTEER, count_state,
 	    &nvol), 0);
-	assert_int_equal(nreq, 0);
-	assert_int_equal(nvol, 1);
+	assert_int_equal(nreq, 1);
+	assert_int_equal(nvol, 0);
 	assert_int_equal(store_stats(f->st, &ss), 0);
 	assert_int_equal(ss.entities, 2 + 2);	/* with charter, members */
-	assert_int_equal(ss.by_kind[0], 0);
-	assert_int_equal(ss.by_kind[1], 1);
+	assert_int_equal(ss.by_kind[0], 1);
+	assert_int_equal(ss.by_kind[1], 0);
 	assert_int_equal(ss.by_kind[3], 1 + 2);
 	free_all(r, 2);
 }
@@ -610,27 +644,44 @@ test_write(void **state)
 	struct store_draft d[3];
 	struct record *got;
 	struct state *s;
-	uint8_t *b[3];
+	uint8_t *b[3], nonce[KITH_NONCE_LEN], nonce2[KITH_NONCE_LEN];
+	uint8_t prev[KITH_ID_LEN];
 	size_t i;
 
 	memset(d, 0, sizeof(d));
+	memset(nonce, 0x61, sizeof(nonce));
+	memset(nonce2, 0x62, sizeof(nonce2));
+	tu_entity(f->net, KITH_KIND_REQUEST, f->a, nonce, E1);
+	tu_entity(f->net, KITH_KIND_REQUEST, f->a, nonce2, E2);
 	for (i = 0; i < 3; i++) {
 		d[i].kind = KITH_KIND_REQUEST;
 		memcpy(d[i].entity, i == 1 ? E2 : E1, KITH_ENTITY_LEN);
 	}
+	/* Two new entities: their first records carry their nonces. */
+	d[0].nonce = nonce;
+	d[1].nonce = nonce2;
 	b[0] = tu_body(&d[0].blen, "category", "food", "status", "open", NULL);
 	b[1] = tu_body(&d[1].blen, "category", "advice", NULL);
 	b[2] = tu_body(&d[2].blen, "status", "claimed", NULL);
 	for (i = 0; i < 3; i++)
 		d[i].body = b[i];
 	assert_int_equal(store_write(f->st, f->a, d, 3), 0);
-	/* Sequence numbers from 1, clocks increasing, parents = heads. */
+	/*
+	 * Sequence numbers from 1, each naming the one before, clocks
+	 * increasing, parents = heads.
+	 */
 	for (i = 0; i < 3; i++) {
 		const struct record_header *h;
 
 		assert_int_equal(store_get(f->st, d[i].id, &got), 0);
 		h = record_header(got);
 		assert_int_equal(h->seq, i + 1);
+		assert_int_equal(h->genesis, i < 2);
+		if (i == 0)
+			memset(prev, 0, sizeof(prev));
+		else
+			memcpy(prev, d[i - 1].id, KITH_ID_LEN);
+		assert_memory_equal(h->prev, prev, KITH_ID_LEN);
 		assert_int_equal(h->hlc, d[i].hlc);
 		if (i > 0)
 			assert_true(d[i].hlc > d[i - 1].hlc);
@@ -648,13 +699,18 @@ test_write(void **state)
 	assert_memory_equal(state_get(s, "category")->value.s, "food", 4);
 	assert_int_equal(state_nversions(s), 2);
 	state_free(s);
-	/* The next write continues the sequence. */
+	/* The next write continues the sequence and the chain. */
 	d[0].body = b[1];
 	d[0].blen = d[1].blen;
+	d[0].nonce = NULL;
 	assert_int_equal(store_write(f->st, f->a, d, 1), 0);
 	assert_int_equal(store_get(f->st, d[0].id, &got), 0);
 	assert_int_equal(record_header(got)->seq, 4);
+	assert_memory_equal(record_header(got)->prev, d[2].id, KITH_ID_LEN);
 	record_free(got);
+	/* A genesis whose nonce does not derive its entity is refused. */
+	d[0].nonce = nonce2;
+	assert_int_equal(store_write(f->st, f->a, d, 1), KITH_EGENESIS);
 	/* A store with no network refuses to write. */
 	{
 		char dir[256];
@@ -810,23 +866,45 @@ static void
 test_find_entity(void **state)
 {
 	struct fixture *f = *state;
-	const uint8_t e_a[KITH_ENTITY_LEN] = { 0xab, 0xcd, 0xef, 0x01 };
-	const uint8_t e_b[KITH_ENTITY_LEN] = { 0xab, 0xcd, 0xef, 0x02 };
+	uint8_t e_a[KITH_ENTITY_LEN], e_b[KITH_ENTITY_LEN], nonce[16];
 	struct record *r[2];
 	struct store_result res;
-	uint8_t out[KITH_ENTITY_LEN], pre[8];
+	uint8_t out[KITH_ENTITY_LEN], pre[KITH_ENTITY_LEN];
+	uint8_t *b;
+	size_t blen;
+	unsigned i;
 
-	r[0] = req(f, f->a, 1, 1, e_a, NULL, 0, "category", "food");
-	r[1] = req(f, f->a, 2, 2, e_b, NULL, 0, "category", "food");
+	/* Two entities whose ids share their first two hex digits only. */
+	b = tu_body(&blen, "category", "food", NULL);
+	memset(nonce, 0, sizeof(nonce));
+	tu_nonce = nonce;
+	r[0] = tu_record(f->a, f->net, 1, f->t0 + 1, KITH_KIND_REQUEST, NULL,
+	    NULL, 0, b, blen);
+	memcpy(e_a, record_header(r[0])->entity, KITH_ENTITY_LEN);
+	for (i = 1; ; i++) {
+		memcpy(nonce, &i, sizeof(i));
+		tu_entity(f->net, KITH_KIND_REQUEST, f->a, nonce, e_b);
+		if (e_b[0] == e_a[0] && (e_b[1] >> 4) != (e_a[1] >> 4))
+			break;
+	}
+	r[1] = tu_record(f->a, f->net, 2, f->t0 + 2, KITH_KIND_REQUEST, NULL,
+	    NULL, 0, b, blen);
+	tu_nonce = NULL;
+	free(b);
+	assert_memory_equal(record_header(r[1])->entity, e_b, KITH_ENTITY_LEN);
 	assert_int_equal(store_apply(f->st, r, 2, &res, NULL, NULL), 0);
-	/* A unique prefix: 7 hex digits abcdef0 then 2. */
-	memcpy(pre, (uint8_t[]){ 0xab, 0xcd, 0xef, 0x02 }, 4);
-	assert_int_equal(store_find_entity(f->st, pre, 8, out), 0);
+	/* A unique prefix of an odd number of hex digits. */
+	memcpy(pre, e_b, sizeof(pre));
+	assert_int_equal(store_find_entity(f->st, pre, 7, out), 0);
+	assert_memory_equal(out, e_b, KITH_ENTITY_LEN);
+	assert_int_equal(store_find_entity(f->st, pre, 32, out), 0);
 	assert_memory_equal(out, e_b, KITH_ENTITY_LEN);
 	/* Shared by both: ambiguous. */
-	assert_int_equal(store_find_entity(f->st, pre, 6, out), KITH_EEXIST);
+	assert_int_equal(store_find_entity(f->st, pre, 2, out), KITH_EEXIST);
 	/* Matching nothing. */
-	memcpy(pre, (uint8_t[]){ 0x99, 0x99, 0x99 }, 3);
+	pre[0] ^= 0xff;
+	pre[1] ^= 0xff;
+	pre[2] ^= 0xff;
 	assert_int_equal(store_find_entity(f->st, pre, 6, out),
 	    KITH_ENOTFOUND);
 	free_all(r, 2);
@@ -1038,11 +1116,27 @@ test_two_processes(void **state)
 {
 	struct fixture *f = *state;
 	struct kcrypto_key *keys[2] = { f->a, f->b };
+	uint8_t four[4][KITH_ENTITY_LEN];
 	struct store_stats ss;
 	size_t n;
 	pid_t pid;
 	int status;
 
+	/* Both write the same four entities, which the admin started. */
+	for (int e = 0; e < 4; e++) {
+		struct store_draft g;
+		uint8_t nonce[KITH_NONCE_LEN];
+
+		memset(&g, 0, sizeof(g));
+		memset(nonce, 0x70 + e, sizeof(nonce));
+		g.kind = KITH_KIND_REQUEST;
+		g.nonce = nonce;
+		tu_entity(f->net, g.kind, f->admin, nonce, four[e]);
+		memcpy(g.entity, four[e], KITH_ENTITY_LEN);
+		g.body = (const uint8_t *)"\x80";
+		g.blen = 1;
+		assert_int_equal(store_write(f->st, f->admin, &g, 1), 0);
+	}
 	fflush(NULL);
 	pid = fork();
 	assert_true(pid >= 0);
@@ -1062,9 +1156,7 @@ test_two_processes(void **state)
 		for (int i = 0; ok && i < NWRITES; i++) {
 			memset(&d, 0, sizeof(d));
 			d.kind = KITH_KIND_REQUEST;
-			/* Both write the same four entities. */
-			d.entity[0] = 0x70;
-			d.entity[2] = (uint8_t)(i % 4);
+			memcpy(d.entity, four[i % 4], KITH_ENTITY_LEN);
 			d.body = b;
 			d.blen = blen;
 			ok = store_write(st, keys[side], &d, 1) == 0;
@@ -1078,7 +1170,7 @@ test_two_processes(void **state)
 	assert_int_equal(waitpid(pid, &status, 0), pid);
 	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 	assert_int_equal(store_stats(f->st, &ss), 0);
-	assert_int_equal(ss.records, 2 * NWRITES + 1 + 2);
+	assert_int_equal(ss.records, 2 * NWRITES + 1 + 2 + 4);
 	assert_int_equal(ss.forks, 0);
 	assert_int_equal(ss.entities, 5 + 2);
 	for (int side = 0; side < 2; side++) {
@@ -1092,15 +1184,160 @@ test_two_processes(void **state)
 		    KITH_ENOTFOUND);
 	}
 	/* Each shared entity ends with one head: every write saw the last. */
-	for (uint8_t e = 0; e < 4; e++) {
-		uint8_t ent[KITH_ENTITY_LEN] = { 0x70, 0, e };
+	for (int e = 0; e < 4; e++) {
 		struct state *s;
 
-		assert_int_equal(store_state(f->st, ent, &s), 0);
-		assert_int_equal(state_nversions(s), NWRITES / 2);
+		assert_int_equal(store_state(f->st, four[e], &s), 0);
+		assert_int_equal(state_nversions(s), NWRITES / 2 + 1);
 		assert_int_equal(state_nheads(s), 1);
 		state_free(s);
 	}
+}
+
+/* The change log's entries, as store_log_read gives them. */
+struct logged {
+	struct negentropy_item v[256];
+	size_t n;
+	int stop_at;	/* return an error at this entry, or -1 */
+};
+
+static int
+log_one(void *arg, uint64_t hlc, const uint8_t id[KITH_ID_LEN])
+{
+	struct logged *l = arg;
+
+	if ((int)l->n == l->stop_at)
+		return KITH_ENOMEM;
+	assert_true(l->n < 256);
+	l->v[l->n].timestamp = hlc;
+	memcpy(l->v[l->n++].id, id, KITH_ID_LEN);
+	return 0;
+}
+
+/* Read the log after ${after} into ${l}; return the last counter. */
+static uint64_t
+log_after(struct store *st, uint64_t after, size_t max, struct logged *l)
+{
+	uint64_t last;
+
+	l->n = 0;
+	l->stop_at = -1;
+	assert_int_equal(store_log_read(st, after, max, log_one, l, &last), 0);
+	return last;
+}
+
+static void
+test_change_log(void **state)
+{
+	struct fixture *f = *state;
+	struct record *r[2], *got;
+	struct store_result res;
+	struct logged l;
+	uint64_t last;
+
+	/* The charter and the two admissions, in the order stored. */
+	assert_int_equal(store_log_last(f->st, &last), 0);
+	assert_int_equal(last, 3);
+	assert_int_equal(log_after(f->st, 0, 100, &l), 3);
+	assert_int_equal(l.n, 3);
+	for (size_t i = 0; i < l.n; i++) {
+		assert_int_equal(store_get(f->st, l.v[i].id, &got), 0);
+		assert_int_equal(record_header(got)->hlc, l.v[i].timestamp);
+		record_free(got);
+	}
+	/* A batch, then the same batch again: only new records log. */
+	r[0] = req(f, f->a, 1, 20, E1, NULL, 0, "area", "N1");
+	r[1] = req(f, f->a, 2, 10, E2, NULL, 0, "area", "N2");
+	assert_int_equal(store_apply(f->st, r, 2, &res, NULL, NULL), 0);
+	assert_int_equal(store_apply(f->st, r, 2, &res, NULL, NULL), 0);
+	assert_int_equal(res.duplicate, 2);
+	assert_int_equal(log_after(f->st, 3, 100, &l), 5);
+	assert_int_equal(l.n, 2);
+	/* Insertion order, not (hlc, id) order. */
+	assert_memory_equal(l.v[0].id, record_id(r[0]), KITH_ID_LEN);
+	assert_memory_equal(l.v[1].id, record_id(r[1]), KITH_ID_LEN);
+	/* At most max at a time; reading on from the last misses nothing. */
+	assert_int_equal(log_after(f->st, 0, 2, &l), 2);
+	assert_int_equal(l.n, 2);
+	assert_int_equal(log_after(f->st, 2, 2, &l), 4);
+	assert_int_equal(log_after(f->st, 4, 2, &l), 5);
+	assert_int_equal(l.n, 1);
+	assert_int_equal(log_after(f->st, 5, 2, &l), 5);
+	assert_int_equal(l.n, 0);
+	assert_int_equal(log_after(f->st, UINT64_MAX, 2, &l), UINT64_MAX);
+	assert_int_equal(l.n, 0);
+	/* A callback's error stops the read; ${*last} stays before it. */
+	l.n = 0;
+	l.stop_at = 1;
+	assert_int_equal(store_log_read(f->st, 0, 100, log_one, &l, &last),
+	    KITH_ENOMEM);
+	assert_int_equal(last, 1);
+	free_all(r, 2);
+}
+
+/*
+ * Another process writes while this one follows the log: every record
+ * arrives exactly once, whatever the timing of the commits.
+ */
+static void
+test_change_log_two_processes(void **state)
+{
+	struct fixture *f = *state;
+	struct logged l;
+	uint64_t after, last;
+	size_t seen = 0, i, k;
+	pid_t pid;
+	int status, done = 0;
+	struct negentropy_item all[NWRITES];
+
+	assert_int_equal(store_log_last(f->st, &after), 0);
+	fflush(NULL);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct store_draft d;
+		struct store *st;
+		uint8_t *b;
+		size_t blen;
+		int rc, ok;
+
+		st = store_open(f->dir, 0, 0, &rc);
+		ok = st != NULL;
+		b = tu_body(&blen, "status", "open", NULL);
+		for (int j = 0; ok && j < NWRITES; j++) {
+			memset(&d, 0, sizeof(d));
+			d.kind = KITH_KIND_REQUEST;
+			d.entity[0] = 0x71;
+			d.entity[2] = (uint8_t)j;
+			d.body = b;
+			d.blen = blen;
+			ok = store_write(st, f->a, &d, 1) == 0;
+		}
+		free(b);
+		store_close(st);
+		_exit(ok ? 0 : 1);
+	}
+	while (seen < NWRITES) {
+		if (!done && waitpid(pid, &status, WNOHANG) == pid)
+			done = 1;
+		last = log_after(f->st, after, 7, &l);
+		assert_int_equal(last, after + l.n);
+		for (i = 0; i < l.n; i++) {
+			for (k = 0; k < seen; k++)
+				assert_memory_not_equal(all[k].id, l.v[i].id,
+				    KITH_ID_LEN);
+			assert_true(seen < NWRITES);
+			all[seen++] = l.v[i];
+		}
+		after = last;
+		if (done && l.n == 0)
+			break;
+	}
+	if (!done)
+		assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	assert_int_equal(seen, NWRITES);
+	assert_int_equal(log_after(f->st, after, 100, &l), after);
 }
 
 static void
@@ -1311,9 +1548,14 @@ test_stats_compact(void **state)
 		uint8_t *b;
 		size_t blen;
 
+		uint8_t nonce[KITH_NONCE_LEN];
+
 		b = tu_body(&blen, "name", "Vol", NULL);
+		memset(nonce, 0x33, sizeof(nonce));
+		tu_nonce = nonce;
 		r[2] = tu_record(f->b, f->net, 1, f->t0 + 3,
 		    KITH_KIND_VOLUNTEER, E3, NULL, 0, b, blen);
+		tu_nonce = NULL;
 		free(b);
 	}
 	assert_int_equal(store_apply(f->st, r, 3, &res, NULL, NULL), 0);
@@ -1381,12 +1623,13 @@ test_quarantine(void **state)
 {
 	struct fixture *f = *state;
 	struct kcrypto_key *c = tu_key(9);
-	struct record *r[3], *rv;
+	struct record *r[4], *rv;
 	struct store_result res;
 	struct held h = { 0 };
 	struct state *s;
-	char hex[2 * KITH_KEY_LEN + 1];
-	uint8_t *b, ent[KITH_ENTITY_LEN] = { 0x55 };
+	struct body *bb;
+	char hex[2 * KITH_KEY_LEN + 1], lhex[2 * KITH_ID_LEN + 1];
+	uint8_t *b, ent[KITH_ENTITY_LEN], orphan[KITH_ENTITY_LEN];
 	uint64_t now;
 	size_t len;
 
@@ -1409,34 +1652,49 @@ test_quarantine(void **state)
 	assert_int_equal(store_quarantine(f->st, on_held, &h), 0);
 	assert_int_equal(h.n, 0);
 	/*
-	 * Revoked a second after now (the admission was stamped now): a
-	 * record stamped later is held, one stamped earlier is not.
+	 * Revoked naming its first record as the last accepted: its later
+	 * records are held however they are stamped, earlier or later.
 	 */
 	now = HLC_MAKE(hlc_wall_ms(), 0);
 	kith_hex(hex, kcrypto_key_public(c), KITH_KEY_LEN);
-	b = tu_body(&len, "key", hex, NULL);
+	kith_hex(lhex, record_id(r[0]), KITH_ID_LEN);
+	roster_member_entity(kcrypto_key_public(c), ent);
+	assert_non_null(bb = body_new());
+	assert_int_equal(body_set_str(bb, "key", 0, hex), 0);
+	assert_int_equal(body_set_str(bb, "last", 0, lhex), 0);
+	assert_int_equal(body_set_int(bb, "last_seq", 0, 1), 0);
+	assert_int_equal(body_encode(bb, &b, &len), 0);
+	body_free(bb);
 	rv = tu_record(f->admin, f->net, 50, now + HLC_MAKE(1000, 0),
 	    KITH_KIND_REVOKE, ent, NULL, 0, b, len);
 	free(b);
 	r[1] = req(f, c, 2, now + HLC_MAKE(2000, 0) - f->t0, E2, NULL, 0,
 	    "category", "advice");
-	r[2] = req(f, c, 3, now + HLC_MAKE(500, 0) - f->t0, E3, NULL, 0,
-	    "category", "other");
+	r[2] = req(f, c, 3, 1, E3, NULL, 0, "category", "other");
 	assert_int_equal(store_apply(f->st, &r[1], 2, &res, NULL, NULL), 0);
 	assert_int_equal(store_state(f->st, E2, &s), 0);	/* not yet */
 	state_free(s);
 	assert_int_equal(store_apply(f->st, &rv, 1, &res, NULL, NULL), 0);
 	assert_int_equal(store_state(f->st, E2, &s), KITH_ENOTFOUND);
-	assert_int_equal(store_state(f->st, E3, &s), 0);
-	state_free(s);
+	assert_int_equal(store_state(f->st, E3, &s), KITH_ENOTFOUND);
 	assert_int_equal(store_state(f->st, E1, &s), 0);
 	state_free(s);
 	h.n = 0;
 	assert_int_equal(store_quarantine(f->st, on_held, &h), 0);
-	assert_int_equal(h.n, 1);
+	assert_int_equal(h.n, 2);
 	assert_int_equal(h.why[0], KITH_EREVOKED);
+	assert_int_equal(h.why[1], KITH_EREVOKED);
+	/* A record whose entity's genesis has not come is listed so. */
+	memset(orphan, 0x99, sizeof(orphan));
+	r[3] = req(f, f->a, 9, 9, orphan, NULL, 0, "category", "food");
+	assert_int_equal(store_apply(f->st, &r[3], 1, &res, NULL, NULL), 0);
+	assert_int_equal(store_state(f->st, orphan, &s), KITH_ENOTFOUND);
+	h.n = 0;
+	assert_int_equal(store_quarantine(f->st, on_held, &h), 0);
+	assert_int_equal(h.n, 3);
+	assert_int_equal(h.why[2], KITH_ENOGENESIS);
 	record_free(rv);
-	free_all(r, 3);
+	free_all(r, 4);
 	kcrypto_key_free(c);
 }
 
@@ -1487,38 +1745,242 @@ test_erase(void **state)
 	free_all(r, 4);
 }
 
-/* Bodies past their expiry go; the headers and the rest stay. */
+/*
+ * Bodies count as absent from the moment they expire, purged or not, so
+ * every node's state agrees then; the purge drops them, headers stay.
+ */
+static int
+count_missing(void *arg, uint64_t hlc, const uint8_t id[KITH_ID_LEN])
+{
+
+	(void)hlc;
+	(void)id;
+	(*(size_t *)arg)++;
+	return 0;
+}
+
 static void
 test_purge(void **state)
 {
 	struct fixture *f = *state;
-	struct record *r[2];
+	struct record *r[3];
 	struct store_result res;
 	struct store_stats ss0, ss;
 	struct state *s;
-	size_t purged;
+	uint8_t d1[KITH_HASH_LEN], d2[KITH_HASH_LEN];
+	uint64_t expiry = hlc_wall_ms() + 300, next;
+	size_t purged, missing = 0;
 
-	tu_expiry = hlc_wall_ms() - 1000;
+	tu_expiry = expiry;
 	r[0] = req(f, f->a, 1, 1, E1, NULL, 0, "category", "food");
 	tu_expiry = hlc_wall_ms() + 3600000;
 	r[1] = req(f, f->a, 2, 2, E2, NULL, 0, "category", "advice");
+	/* Expired before it arrives: stored without its body. */
+	tu_expiry = hlc_wall_ms() - 1000;
+	r[2] = req(f, f->a, 3, 3, E3, NULL, 0, "category", "other");
 	tu_expiry = 0;
-	assert_int_equal(store_apply(f->st, r, 2, &res, NULL, NULL), 0);
+	assert_int_equal(store_apply(f->st, r, 3, &res, NULL, NULL), 0);
+	assert_int_equal(store_next_expiry(f->st, &next), 0);
+	assert_true(next == expiry);
+	assert_int_equal(store_state(f->st, E1, &s), 0);
+	assert_non_null(state_get(s, "category"));
+	state_free(s);
+	assert_int_equal(store_state(f->st, E3, &s), 0);
+	assert_null(state_get(s, "category"));
+	state_free(s);
+	/* An expired body is not wanted from peers either. */
+	assert_int_equal(store_missing(f->st, count_missing, &missing), 0);
+	assert_int_equal(missing, 0);
 	assert_int_equal(store_stats(f->st, &ss0), 0);
-	assert_int_equal(store_purge(f->st, hlc_wall_ms(), &purged), 0);
-	assert_int_equal(purged, 1);
-	assert_int_equal(store_stats(f->st, &ss), 0);
-	assert_int_equal(ss.bodies, ss0.bodies - 1);
-	assert_int_equal(ss.records, ss0.records);
+	while (hlc_wall_ms() <= expiry)
+		;	/* the expiry is a moment, not an event to wait for */
+	/* Expired, not purged yet: reads and the digest see it gone. */
 	assert_int_equal(store_state(f->st, E1, &s), 0);
 	assert_null(state_get(s, "category"));
 	state_free(s);
+	assert_int_equal(store_digest(f->st, d1), 0);
+	assert_int_equal(store_purge(f->st, hlc_wall_ms(), &purged), 0);
+	assert_int_equal(purged, 1);
+	assert_int_equal(store_digest(f->st, d2), 0);
+	assert_memory_equal(d1, d2, KITH_HASH_LEN);
+	assert_int_equal(store_stats(f->st, &ss), 0);
+	assert_int_equal(ss.bodies, ss0.bodies - 1);
+	assert_int_equal(ss.records, ss0.records);
 	assert_int_equal(store_state(f->st, E2, &s), 0);
 	assert_non_null(state_get(s, "category"));
 	state_free(s);
 	/* Again: nothing left to purge. */
 	assert_int_equal(store_purge(f->st, hlc_wall_ms(), &purged), 0);
 	assert_int_equal(purged, 0);
+	free_all(r, 3);
+}
+
+/*
+ * A header that arrives without its body wants the body: the copy that
+ * comes with it later (a duplicate id) fills it in and applies, and the
+ * store no longer lists it as missing.
+ */
+static void
+test_body_later(void **state)
+{
+	struct fixture *f = *state;
+	struct record *full, *bare;
+	struct store_result res;
+	struct state *s;
+	const uint8_t *sh;
+	size_t len, missing = 0;
+
+	full = req(f, f->a, 1, 1, E1, NULL, 0, "category", "food");
+	sh = record_signed(full, &len);
+	assert_int_equal(record_decode(sh, len, NULL, 0, &bare), 0);
+	assert_int_equal(store_apply(f->st, &bare, 1, &res, NULL, NULL), 0);
+	assert_int_equal(res.added, 1);
+	assert_int_equal(store_state(f->st, E1, &s), 0);
+	assert_null(state_get(s, "category"));
+	state_free(s);
+	assert_int_equal(store_missing(f->st, count_missing, &missing), 0);
+	assert_int_equal(missing, 1);
+	/* The bare copy again changes nothing; the full one fills it in. */
+	assert_int_equal(store_apply(f->st, &bare, 1, &res, NULL, NULL), 0);
+	assert_int_equal(res.duplicate, 1);
+	assert_int_equal(res.bodies, 0);
+	assert_int_equal(store_apply(f->st, &full, 1, &res, NULL, NULL), 0);
+	assert_int_equal(res.duplicate, 1);
+	assert_int_equal(res.bodies, 1);
+	assert_int_equal(store_state(f->st, E1, &s), 0);
+	assert_non_null(state_get(s, "category"));
+	state_free(s);
+	missing = 0;
+	assert_int_equal(store_missing(f->st, count_missing, &missing), 0);
+	assert_int_equal(missing, 0);
+	assert_int_equal(store_apply(f->st, &full, 1, &res, NULL, NULL), 0);
+	assert_int_equal(res.bodies, 0);
+	record_free(full);
+	record_free(bare);
+}
+
+/*
+ * An entity takes at most KITH_ENTITY_MAX records, and past half of that
+ * only from its creator or an admin: a member cannot fill someone's
+ * entity up.  Bodies of records past the cap, and clear personal fields,
+ * are refused at ingest with their own errors.
+ */
+static void
+test_entity_full(void **state)
+{
+	struct fixture *f = *state;
+	struct record **r, *x;
+	struct store_result res;
+	struct rejects rj = { { 0 }, 0 };
+	uint8_t p[1][32], *b;
+	size_t i, n = KITH_ENTITY_MAX / 2, len;
+
+	assert_non_null(r = calloc(n, sizeof(*r)));
+	r[0] = req(f, f->a, 1, 1, E1, NULL, 0, "category", "food");
+	memcpy(p[0], record_id(r[0]), 32);
+	for (i = 1; i < n; i++)
+		r[i] = req(f, f->b, i, 1 + i, E1, p, 1, "urgency", "2");
+	assert_int_equal(store_apply(f->st, r, n, &res, NULL, NULL), 0);
+	assert_int_equal(res.added, n);
+	/* Half full: the member is refused, the creator and an admin not. */
+	x = req(f, f->b, n, 1 + n, E1, p, 1, "urgency", "3");
+	assert_int_equal(store_apply(f->st, &x, 1, &res, on_reject, &rj), 0);
+	assert_int_equal(res.rejected, 1);
+	assert_int_equal(rj.rc[0], KITH_EFULL);
+	record_free(x);
+	x = req(f, f->a, 2, 2 + n, E1, p, 1, "urgency", "1");
+	assert_int_equal(store_apply(f->st, &x, 1, &res, NULL, NULL), 0);
+	assert_int_equal(res.added, 1);
+	record_free(x);
+	x = req(f, f->admin, 50, 3 + n, E1, p, 1, "urgency", "1");
+	assert_int_equal(store_apply(f->st, &x, 1, &res, NULL, NULL), 0);
+	assert_int_equal(res.added, 1);
+	record_free(x);
+	for (i = 0; i < n; i++)
+		record_free(r[i]);
+	free(r);
+	/* Personal fields in the clear; a section of too many fields. */
+	b = tu_body(&len, "category", "food", "*name", "Ann", NULL);
+	x = tu_record(f->a, f->net, 3, f->t0 + 9, KITH_KIND_REQUEST, E1, p, 1,
+	    b, len);
+	free(b);
+	rj.n = 0;
+	assert_int_equal(store_apply(f->st, &x, 1, &res, on_reject, &rj), 0);
+	assert_int_equal(rj.rc[0], KITH_EINVAL);
+	record_free(x);
+	{
+		struct body *bb = body_new();
+		char name[8];
+
+		assert_non_null(bb);
+		for (i = 0; i < KITH_FIELDS_MAX; i++) {
+			snprintf(name, sizeof(name), "f%zu", i);
+			assert_int_equal(body_set_str(bb, name, 0, "v"), 0);
+		}
+		assert_int_equal(body_set_str(bb, "one_more", 0, "v"),
+		    KITH_EFIELDS);
+		body_free(bb);
+	}
+}
+
+/*
+ * An admin erases; a revocation that names a last record before the erase
+ * takes the erasure back on every node, whatever order they got the two
+ * in, and the bodies are wanted from peers again.
+ */
+static void
+test_erase_undone(void **state)
+{
+	struct fixture *f = *state;
+	struct record *r[2], *last, *rv;
+	struct store_result res;
+	struct state *s;
+	struct body *bb;
+	char hex[2 * KITH_KEY_LEN + 1], lhex[2 * KITH_ID_LEN + 1];
+	uint8_t p[1][32], *b, ent[KITH_ENTITY_LEN];
+	size_t len, missing = 0;
+
+	tu_admit(f->st, f->admin, f->b, "admin");	/* raised to admin */
+	r[0] = req(f, f->a, 1, 1, E1, NULL, 0, "category", "food");
+	memcpy(p[0], record_id(r[0]), 32);
+	last = req(f, f->b, 1, 2, E2, NULL, 0, "category", "other");
+	b = tu_body(&len, "reason", "asked", NULL);
+	r[1] = tu_record(f->b, f->net, 2, f->t0 + 3, KITH_KIND_ERASE, E1, p, 1,
+	    b, len);
+	free(b);
+	kith_hex(hex, kcrypto_key_public(f->b), KITH_KEY_LEN);
+	kith_hex(lhex, record_id(last), KITH_ID_LEN);
+	roster_member_entity(kcrypto_key_public(f->b), ent);
+	assert_non_null(bb = body_new());
+	assert_int_equal(body_set_str(bb, "key", 0, hex), 0);
+	assert_int_equal(body_set_str(bb, "last", 0, lhex), 0);
+	assert_int_equal(body_set_int(bb, "last_seq", 0, 1), 0);
+	assert_int_equal(body_encode(bb, &b, &len), 0);
+	body_free(bb);
+	rv = tu_record(f->admin, f->net, 60, f->t0 + 1, KITH_KIND_REVOKE, ent,
+	    NULL, 0, b, len);
+	free(b);
+	assert_int_equal(store_apply(f->st, r, 2, &res, NULL, NULL), 0);
+	assert_int_equal(store_apply(f->st, &last, 1, &res, NULL, NULL), 0);
+	assert_int_equal(store_state(f->st, E1, &s), 0);
+	assert_non_null(state_get(s, "erased"));
+	state_free(s);
+	/* The revocation: b's erase is past its last accepted record. */
+	assert_int_equal(store_apply(f->st, &rv, 1, &res, NULL, NULL), 0);
+	assert_int_equal(store_state(f->st, E1, &s), 0);
+	assert_null(state_get(s, "erased"));
+	assert_null(state_get(s, "category"));	/* its body went */
+	state_free(s);
+	assert_int_equal(store_missing(f->st, count_missing, &missing), 0);
+	assert_int_equal(missing, 1);
+	/* From a peer that kept it, the body comes back. */
+	assert_int_equal(store_apply(f->st, r, 1, &res, NULL, NULL), 0);
+	assert_int_equal(res.bodies, 1);
+	assert_int_equal(store_state(f->st, E1, &s), 0);
+	assert_non_null(state_get(s, "category"));
+	state_free(s);
+	record_free(last);
+	record_free(rv);
 	free_all(r, 2);
 }
 
@@ -1551,6 +2013,10 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_two_processes, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_change_log, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_change_log_two_processes,
+		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_two_handles, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_map_grows, setup,
@@ -1561,6 +2027,12 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_erase, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_purge, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_body_later, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_entity_full, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_erase_undone, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_stats_compact, setup,
 		    teardown),
 	};

@@ -21,12 +21,14 @@
 #include "testutil.h"
 
 static const uint8_t NET[KITH_NETWORK_LEN] = { 0x4e, 0x45, 0x54, 0x31 };
-static const uint8_t ENT[KITH_ENTITY_LEN] = { 0xe1 };
+
+/* The nonce byte of the genesis the record frames start with. */
+#define NONCE	0xe1
 
 #define NREC	4
 
-/* A HELLO payload up to the name: network and flags. */
-#define HELLO_FIXED	(KITH_NETWORK_LEN + 1)
+/* A HELLO payload up to the name: network, flags and the client's key. */
+#define HELLO_FIXED	(KITH_NETWORK_LEN + 1 + KITH_KEY_LEN)
 /* A WELCOME payload up to the name: network and record count. */
 #define WELCOME_FIXED	(KITH_NETWORK_LEN + 8)
 
@@ -69,9 +71,9 @@ dup_exact(const uint8_t *p, size_t n)
 }
 
 /*
- * Four records: with a body, without one (as after an erasure), with a
- * body longer than the frame buffer's first allocation, and with an
- * empty body.
+ * Four records of one author's chain: the genesis of a request with a
+ * body, then updates of it without one (as after an erasure), with a body
+ * longer than the frame buffer's first allocation, and with an empty body.
  */
 static void
 make_records(struct record **recs)
@@ -80,7 +82,7 @@ make_records(struct record **recs)
 	char big[1001];
 	const uint8_t *sh;
 	struct record *bare;
-	uint8_t *b;
+	uint8_t *b, ent[KITH_ENTITY_LEN];
 	size_t blen, shlen;
 
 	memset(big, 'q', sizeof(big) - 1);
@@ -88,9 +90,16 @@ make_records(struct record **recs)
 	for (int i = 0; i < NREC; i++) {
 		b = tu_body(&blen, "category", "food", "note",
 		    i == 2 ? big : "bread", NULL);
-		recs[i] = tu_record(k, NET, (uint64_t)i + 1,
-		    HLC_MAKE(1767225600000ULL + (uint64_t)i, 0),
-		    KITH_KIND_REQUEST, ENT, NULL, 0, b, i == 3 ? 0 : blen);
+		if (i == 0)
+			recs[i] = tu_genesis(k, NET, 1,
+			    HLC_MAKE(1767225600000ULL, 0), KITH_KIND_REQUEST,
+			    NONCE, b, blen, ent);
+		else
+			recs[i] = tu_record(k, NET, (uint64_t)i + 1,
+			    HLC_MAKE(1767225600000ULL + (uint64_t)i, 0),
+			    KITH_KIND_REQUEST, ent,
+			    (const uint8_t (*)[32])record_id(recs[i - 1]), 1,
+			    b, i == 3 ? 0 : blen);
 		free(b);
 	}
 	sh = record_signed(recs[1], &shlen);
@@ -318,19 +327,32 @@ test_hello_round_trip(void **state)
 	memset(&h, 0, sizeof(h));
 	memcpy(h.network, NET, sizeof(h.network));
 	h.flags = SYNCMSG_HELLO_BULK;
+	for (size_t i = 0; i < KITH_KEY_LEN; i++)
+		h.key[i] = (uint8_t)(0xa0 + i);
 	h.records = 0x0102030405060708ULL;
 	strcpy(h.name, "pantry-n\xc3\xb8rd \xf0\x9f\x8d\x9e");	/* UTF-8 */
 
-	/* HELLO carries the flags, not the count. */
+	/* HELLO carries the flags and the key, not the count. */
 	assert_int_equal(hello_trip(&b, &h, 0, &got), 0);
 	assert_memory_equal(got.network, NET, sizeof(got.network));
 	assert_int_equal(got.flags, SYNCMSG_HELLO_BULK);
+	assert_memory_equal(got.key, h.key, KITH_KEY_LEN);
 	assert_true(got.records == 0);
 	assert_string_equal(got.name, h.name);
-	/* WELCOME carries the count (big-endian), not the flags. */
+	/* Byte for byte: network, flags, key, name length, name. */
+	assert_memory_equal(b.p + SYNCMSG_HDR_LEN, NET, KITH_NETWORK_LEN);
+	assert_int_equal(b.p[SYNCMSG_HDR_LEN + KITH_NETWORK_LEN], 0x01);
+	assert_memory_equal(b.p + SYNCMSG_HDR_LEN + KITH_NETWORK_LEN + 1,
+	    h.key, KITH_KEY_LEN);
+	assert_int_equal(b.p[SYNCMSG_HDR_LEN + HELLO_FIXED], strlen(h.name));
+	assert_memory_equal(b.p + SYNCMSG_HDR_LEN + HELLO_FIXED + 1, h.name,
+	    strlen(h.name));
+	/* WELCOME carries the count (big-endian), not the flags or a key. */
 	assert_int_equal(hello_trip(&b, &h, 1, &got), 0);
 	assert_memory_equal(got.network, NET, sizeof(got.network));
 	assert_int_equal(got.flags, 0);
+	for (size_t i = 0; i < KITH_KEY_LEN; i++)
+		assert_int_equal(got.key[i], 0);
 	assert_true(got.records == 0x0102030405060708ULL);
 	assert_int_equal(b.p[SYNCMSG_HDR_LEN + KITH_NETWORK_LEN], 0x01);
 	assert_int_equal(b.p[SYNCMSG_HDR_LEN + WELCOME_FIXED - 1], 0x08);
@@ -948,6 +970,35 @@ test_records_bad_lengths(void **state)
 	assert_int_equal(record_verify(rec), KITH_EBADSIG);
 	record_free(rec);
 	c[2 + shlen - 1] ^= 0x01;
+
+	/*
+	 * The header rules hold in a frame as anywhere: a genesis whose nonce
+	 * changed on the way, and a second record whose prev was zeroed.
+	 * seq 1 is one byte, prev 34, the hlc 9, kind 16 one, the entity 18.
+	 */
+	{
+		size_t at = 2 + 70 + 1 + 34 + 9 + 1 + 18;
+
+		assert_memory_equal(c + at, "\xc4\x10\xe1\xe1", 4);
+		c[at + 2 + 15] ^= 0x80;
+		assert_int_equal(read_entries(&m, recs, &n), KITH_EGENESIS);
+		assert_int_equal(n, 0);
+		c[at + 2 + 15] ^= 0x80;
+		/* Entry 1 starts at ends[1]: its seq 2, then its prev. */
+		at = ends[1] + 2 + 70;
+		assert_memory_equal(c + at, "\x02\xc4\x20", 3);
+		assert_memory_equal(c + at + 3, record_id(recs[0]),
+		    KITH_ID_LEN);
+		memset(c + at + 3, 0, KITH_ID_LEN);
+		assert_int_equal(read_entries(&m, recs, &n), KITH_ERANGE);
+		assert_int_equal(n, 1);
+		memcpy(c + at + 3, record_id(recs[0]), KITH_ID_LEN);
+		assert_int_equal(read_entries(&m, recs, &n), 1);
+		/* Version 1's record: the version is read first. */
+		c[2 + 1] = 0x01;
+		assert_int_equal(read_entries(&m, recs, &n), KITH_EVERSION);
+		c[2 + 1] = 0x02;
+	}
 
 	/* Garbage after the last entry is an error, never a record. */
 	memset(c + len, 0, 8);

@@ -289,7 +289,7 @@ test_feed(void **state)
 	char ep[EP_MAX];
 	size_t n;
 	long end;
-	int got = 0;
+	int got = 0, refused, ok;
 
 	(void)state;
 	pair_of(1, &sp);
@@ -334,6 +334,14 @@ test_feed(void **state)
 		assert_false(readable_within(ts, sn, 20));
 	}
 	assert_int_equal(tsock_recv(sn, NULL, &p, &n), 1);
+	/* The refused one is told the ZAP status; the other, no refusal. */
+	end = now_ms() + DEADLINE_MS;
+	while ((refused = tsock_refused(sn, &ok)) == 0 && now_ms() < end)
+		(void)readable_within(ts, sn, 20);
+	assert_int_equal(refused, 400);
+	assert_int_equal(ok, 0);
+	assert_int_equal(tsock_refused(sy, &ok), 0);
+	assert_int_equal(ok, 1);
 
 	tsock_close(sn);
 	tsock_close(sy);

@@ -1,7 +1,9 @@
 /*
  * Known-answer vectors: decode and verify every record of
  * tests/vectors/records.txt (or $KITH_VECTORS) and check the outcome, the
- * id and the author exactly.  The format is in tests/vectors/README.md.
+ * id and the author exactly, and that the seed signs a valid record's
+ * header to the very signature it carries (Ed25519 is deterministic).  The
+ * format is in tests/vectors/README.md.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -17,7 +19,7 @@
 #include "record.h"
 
 /* Fewer than this means the file was cut short or is the wrong one. */
-#define VECTORS_MIN	10
+#define VECTORS_MIN	60
 #define LINE_MAX_LEN	8192
 
 
@@ -168,10 +170,12 @@ vec_load(const char *path, struct vec **out)
 static void
 vec_check(const struct vec *v)
 {
+	static const uint8_t domain[] = RECORD_SIG_DOMAIN;
+	const struct record_header *h;
 	struct kcrypto_key *key;
 	struct record *rec = NULL;
 	const uint8_t *p;
-	uint8_t id[32];
+	uint8_t id[32], sig[KITH_SIG_LEN], ent[KITH_ENTITY_LEN];
 	size_t len;
 	int rc;
 
@@ -196,8 +200,20 @@ vec_check(const struct vec *v)
 		if (memcmp(kcrypto_key_public(key), v->author, 32) != 0)
 			fail_msg("vector %s: seed does not give the author",
 			    v->name);
-		kcrypto_key_free(key);
+		/* The seed signs the header to the signature it carries. */
 		p = record_signed(rec, &len);
+		kcrypto_sign(sig, key, domain, sizeof(domain), p,
+		    len - 2 - KITH_SIG_LEN);
+		if (memcmp(sig, record_signature(rec), KITH_SIG_LEN) != 0)
+			fail_msg("vector %s: the seed signs otherwise", v->name);
+		kcrypto_key_free(key);
+		/* A genesis's nonce derives its entity, by the decoder's word. */
+		h = record_header(rec);
+		if (h->genesis) {
+			record_entity_derive(h->network, h->kind, h->author,
+			    h->nonce, ent);
+			assert_memory_equal(ent, h->entity, KITH_ENTITY_LEN);
+		}
 		assert_int_equal(len, v->hlen);
 		assert_memory_equal(p, v->header, len);
 		p = record_body(rec, &len);
@@ -210,12 +226,30 @@ vec_check(const struct vec *v)
 	record_free(rec);
 }
 
+/* 1 if ok vector ${v} is a genesis (carries a nonce). */
+static int
+genesis_of(const struct vec *v)
+{
+	struct record *rec;
+	int g;
+
+	assert_int_equal(record_decode(v->header, v->hlen, NULL, 0, &rec), 0);
+	g = record_header(rec)->genesis;
+	record_free(rec);
+	return g;
+}
+
 static void
 test_vectors(void **state)
 {
+	static const int rules[] = {
+		KITH_ETRUNC, KITH_ETYPE, KITH_EVERSION, KITH_ENONCANON,
+		KITH_ETOOBIG, KITH_ERANGE, KITH_EGENESIS, KITH_ETRAILING,
+		KITH_EBODYLEN, KITH_EBODYHASH, KITH_EBADSIG,
+	};
 	const char *path = getenv("KITH_VECTORS");
 	struct vec *v = NULL;
-	size_t i, n, nok = 0;
+	size_t i, j, n, nok = 0, ngenesis = 0;
 
 	(void)state;
 	assert_int_equal(kcrypto_init(), 0);
@@ -231,7 +265,101 @@ test_vectors(void **state)
 	}
 	/* Both outcomes must be exercised, or the file proves little. */
 	assert_true(nok > 0 && nok < n);
+	/* And every rule a receiver checks on a record alone. */
+	for (i = 0; i < sizeof(rules) / sizeof(rules[0]); i++) {
+		for (j = 0; j < n && v[j].expect != rules[i]; j++)
+			;
+		if (j == n)
+			fail_msg("%s: no vector expects %s", path,
+			    code_name(rules[i]));
+	}
+	/* Valid vectors include a genesis and a record that is none. */
+	for (j = 0; j < n; j++)
+		if (v[j].expect == 0)
+			ngenesis += genesis_of(&v[j]);
+	assert_true(ngenesis > 0 && ngenesis < nok);
 	print_message("%zu vectors (%zu valid) from %s\n", n, nok, path);
+	for (i = 0; i < n; i++) {
+		free(v[i].header);
+		free(v[i].body);
+	}
+	free(v);
+}
+
+/*
+ * Find in ${f} the line that starts with ${label} and return the rest, with
+ * no line end, in ${buf}; fail if there is none.
+ */
+static const char *
+doc_value(FILE *f, const char *label, char *buf, size_t size)
+{
+	size_t n = strlen(label);
+	char *nl;
+
+	rewind(f);
+	while (fgets(buf, (int)size, f) != NULL)
+		if (strncmp(buf, label, n) == 0) {
+			if ((nl = strchr(buf, '\n')) != NULL)
+				*nl = '\0';
+			return buf + n;
+		}
+	fail_msg("PROTOCOL.md: no line \"%s\"", label);
+	return NULL;
+}
+
+static void
+hex_equal(const char *hex, const uint8_t *p, size_t n, const char *what)
+{
+	char *want;
+
+	assert_non_null(want = malloc(2 * n + 1));
+	kith_hex(want, p, n);
+	if (strcmp(hex, want) != 0)
+		fail_msg("PROTOCOL.md 10: %s is not valid-request's", what);
+	free(want);
+}
+
+/*
+ * The worked example of PROTOCOL.md 10 is the first vector: its signed
+ * header, entity, id and body, so the document cannot drift from the
+ * bytes (tools/mkvectors --example prints the section).
+ */
+static void
+test_worked_example(void **state)
+{
+	const char *path = getenv("KITH_PROTOCOL");
+	const struct record_header *h;
+	struct record *rec;
+	struct vec *v = NULL;
+	char *line;
+	size_t i, n;
+	FILE *f;
+
+	(void)state;
+	assert_int_equal(kcrypto_init(), 0);
+	if (path == NULL || path[0] == '\0')
+		path = "proto/PROTOCOL.md";
+	n = vec_load("tests/vectors/records.txt", &v);
+	assert_true(n > 0);
+	assert_string_equal(v[0].name, "valid-request");
+	assert_int_equal(record_decode(v[0].header, v[0].hlen, v[0].body,
+	    v[0].blen, &rec), 0);
+	h = record_header(rec);
+	assert_true(h->genesis && h->seq == 1);
+	if ((f = fopen(path, "r")) == NULL)
+		fail_msg("%s: cannot open (set KITH_PROTOCOL?)", path);
+	assert_non_null(line = malloc(LINE_MAX_LEN));
+	hex_equal(doc_value(f, "signed header: ", line, LINE_MAX_LEN),
+	    v[0].header, v[0].hlen, "the signed header");
+	hex_equal(doc_value(f, "record id:     ", line, LINE_MAX_LEN),
+	    record_id(rec), KITH_ID_LEN, "the record id");
+	hex_equal(doc_value(f, "entity:        ", line, LINE_MAX_LEN),
+	    h->entity, KITH_ENTITY_LEN, "the entity");
+	hex_equal(doc_value(f, "body: ", line, LINE_MAX_LEN), v[0].body,
+	    v[0].blen, "the body");
+	free(line);
+	fclose(f);
+	record_free(rec);
 	for (i = 0; i < n; i++) {
 		free(v[i].header);
 		free(v[i].body);
@@ -244,6 +372,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_vectors),
+		cmocka_unit_test(test_worked_example),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

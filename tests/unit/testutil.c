@@ -80,6 +80,55 @@ tu_body(size_t *len, ...)
 
 const uint8_t *tu_audience;
 uint64_t tu_expiry;
+const uint8_t *tu_nonce;
+
+/* Every record tu_record signed, by (author, seq): the last one's id. */
+#define CHAIN_SLOTS	(1 << 16)
+static struct {
+	uint8_t author[KITH_KEY_LEN];
+	uint64_t seq;
+	uint8_t id[KITH_ID_LEN];
+} chain[CHAIN_SLOTS];
+
+static size_t
+chain_slot(const uint8_t *author, uint64_t seq)
+{
+	size_t i = (size_t)((author[0] | author[1] << 8) * 131 + seq * 7919) %
+	    CHAIN_SLOTS, n;
+
+	for (n = 0; n < CHAIN_SLOTS; n++, i = (i + 1) % CHAIN_SLOTS)
+		if (chain[i].seq == 0 || (chain[i].seq == seq &&
+		    memcmp(chain[i].author, author, KITH_KEY_LEN) == 0))
+			return i;
+	fail_msg("testutil: chain table full");
+	return 0;
+}
+
+void
+tu_entity(const uint8_t *network, uint64_t kind, const struct kcrypto_key *key,
+    const uint8_t *nonce, uint8_t out[16])
+{
+	static const uint8_t zero[KITH_NETWORK_LEN];
+
+	record_entity_derive(network != NULL ? network : zero, kind,
+	    kcrypto_key_public(key), nonce, out);
+}
+
+struct record *
+tu_genesis(const struct kcrypto_key *key, const uint8_t *network,
+    uint64_t seq, uint64_t hlc, uint64_t kind, uint8_t nonce_byte,
+    const uint8_t *body, size_t blen, uint8_t entity[16])
+{
+	uint8_t nonce[KITH_NONCE_LEN];
+	struct record *r;
+
+	memset(nonce, nonce_byte, sizeof(nonce));
+	tu_nonce = nonce;
+	r = tu_record(key, network, seq, hlc, kind, NULL, NULL, 0, body, blen);
+	tu_nonce = NULL;
+	memcpy(entity, record_header(r)->entity, KITH_ENTITY_LEN);
+	return r;
+}
 
 void
 tu_admit(struct store *st, const struct kcrypto_key *admin,
@@ -114,9 +163,23 @@ tu_record(const struct kcrypto_key *key, const uint8_t *network, uint64_t seq,
 	if (network != NULL)
 		memcpy(h.network, network, KITH_NETWORK_LEN);
 	h.seq = seq;
+	if (seq > 1) {
+		size_t i = chain_slot(kcrypto_key_public(key), seq - 1);
+
+		if (chain[i].seq != 0)
+			memcpy(h.prev, chain[i].id, KITH_ID_LEN);
+		else
+			memset(h.prev, 0x5a, KITH_ID_LEN);
+	}
 	h.hlc = hlc;
 	h.kind = kind;
-	memcpy(h.entity, entity, KITH_ENTITY_LEN);
+	if (tu_nonce != NULL) {
+		h.genesis = 1;
+		memcpy(h.nonce, tu_nonce, KITH_NONCE_LEN);
+		record_entity_derive(h.network, kind, kcrypto_key_public(key),
+		    h.nonce, h.entity);
+	} else
+		memcpy(h.entity, entity, KITH_ENTITY_LEN);
 	h.nparents = nparents;
 	if (nparents > 0)
 		memcpy(h.parents, parents, (size_t)nparents * KITH_ID_LEN);
@@ -126,13 +189,20 @@ tu_record(const struct kcrypto_key *key, const uint8_t *network, uint64_t seq,
 		memcpy(h.audience[0], tu_audience, KITH_KEY_LEN);
 	}
 	assert_int_equal(record_sign(&h, body, blen, key, &rec), 0);
+	{
+		size_t i = chain_slot(kcrypto_key_public(key), seq);
+
+		memcpy(chain[i].author, kcrypto_key_public(key), KITH_KEY_LEN);
+		chain[i].seq = seq;
+		memcpy(chain[i].id, record_id(rec), KITH_ID_LEN);
+	}
 	return rec;
 }
 
 struct store *
 tu_store(const char *dir, const struct kcrypto_key *key, uint8_t *network)
 {
-	static const uint8_t ent[KITH_ENTITY_LEN] = { 0xc0 };
+	uint8_t ent[KITH_ENTITY_LEN];
 	struct store *st;
 	struct record *ch;
 	uint8_t *b;
@@ -142,8 +212,8 @@ tu_store(const char *dir, const struct kcrypto_key *key, uint8_t *network)
 	st = store_open(dir, STORE_CREATE | STORE_NOSYNC, 0, &rc);
 	assert_non_null(st);
 	b = tu_body(&blen, "name", "test network", "org", "test org", NULL);
-	ch = tu_record(key, NULL, 1, HLC_MAKE(hlc_wall_ms() - 60000, 0),
-	    KITH_KIND_CHARTER, ent, NULL, 0, b, blen);
+	ch = tu_genesis(key, NULL, 1, HLC_MAKE(hlc_wall_ms() - 60000, 0),
+	    KITH_KIND_CHARTER, 0xc0, b, blen, ent);
 	assert_int_equal(store_init_network(st, ch), 0);
 	memcpy(network, record_id(ch), KITH_NETWORK_LEN);
 	record_free(ch);

@@ -55,11 +55,37 @@ extern const uint8_t *tu_audience;
 /* tu_record stamps this expiry (ms since the epoch; 0 for none). */
 extern uint64_t tu_expiry;
 
+/*
+ * If not NULL, tu_record makes a genesis carrying this 16-byte nonce, and
+ * ignores the entity it is given: the id is derived (tu_entity tells it).
+ */
+extern const uint8_t *tu_nonce;
+
+/**
+ * tu_entity(network, kind, key, nonce, out):
+ * Write to ${out} the id of the entity whose genesis of ${kind} by ${key}
+ * in ${network} (NULL: zeros) carries ${nonce}.
+ */
+void tu_entity(const uint8_t *network, uint64_t kind,
+    const struct kcrypto_key *key, const uint8_t *nonce, uint8_t out[16]);
+
+/**
+ * tu_genesis(key, network, seq, hlc, kind, nonce_byte, body, blen, entity):
+ * Sign the genesis of a new entity, whose nonce is 16 bytes of
+ * ${nonce_byte}, and write its entity id to ${entity}.
+ */
+struct record *tu_genesis(const struct kcrypto_key *key,
+    const uint8_t *network, uint64_t seq, uint64_t hlc, uint64_t kind,
+    uint8_t nonce_byte, const uint8_t *body, size_t blen, uint8_t entity[16]);
+
 /**
  * tu_record(key, network, seq, hlc, kind, entity, parents, nparents,
  *     body, blen):
  * Sign a record with the given header fields; ${parents} holds ${nparents}
- * 32-byte ids.  Aborts the test on failure.
+ * 32-byte ids.  Its prev is the id of the last record tu_record signed for
+ * the same key at ${seq} - 1 (or, if there is none, 32 bytes of 0x5a), so
+ * records made in sequence order form a chain.  Aborts the test on
+ * failure.
  */
 struct record *tu_record(const struct kcrypto_key *key, const uint8_t *network,
     uint64_t seq, uint64_t hlc, uint64_t kind, const uint8_t *entity,
