@@ -1381,8 +1381,31 @@ struct apply {
 };
 
 /*
- * Insert pending record ${i} if its signature verified (${rc} is 0); after
- * the batch's last record of an entity, recompute the entity's state.
+ * Bring the state of the entity whose first pending record is ${f} up to
+ * date with what the batch added to it: one new record, what it changes;
+ * more, or a body, the entity afresh.
+ */
+static int
+settle(struct apply *a, size_t f)
+{
+	const struct record *rec = a->pending[a->added[f]];
+
+	if (!a->dirty[f])
+		return 0;
+	a->dirty[f] = 0;
+	if (a->whole[f]) {
+		a->whole[f] = 0;
+		return recompute(a->st, a->txn, a->roster,
+		    record_header(rec)->entity);
+	}
+	return update_state(a->st, a->txn, a->roster, rec);
+}
+
+/*
+ * Insert pending record ${i} if its signature verified (${rc} is 0).  Its
+ * room is judged on the state its entity has with the batch's earlier
+ * records in it, as if they had come in batches of their own: so that
+ * where a batch ends changes nothing.
  */
 static int
 apply_one(void *arg, size_t i, int rc)
@@ -1399,8 +1422,11 @@ apply_one(void *arg, size_t i, int rc)
 		if ((rrc = roster_refresh(a->st, a->txn, &a->roster)) != 0)
 			return rrc;
 	}
-	if (rc == 0 && !held(a->st, a->txn, record_id(rec)))
+	if (rc == 0 && !held(a->st, a->txn, record_id(rec))) {
+		if ((rrc = settle(a, a->first[i])) != 0)
+			return rrc;
 		rc = room_for(a->st, a->txn, a->roster, rec);
+	}
 	if ((a->rcs[i] = rc) == 0) {
 		rc = insert(a->st, a->txn, rec, &in);
 		if (rc == KITH_EEXIST) {
@@ -1424,13 +1450,7 @@ apply_one(void *arg, size_t i, int rc)
 			    in.fork_moved;
 		}
 	}
-	if (!a->last[i] || !a->dirty[a->first[i]])
-		return 0;
-	/* One new record: what it changes; more: the entity afresh. */
-	if (a->whole[a->first[i]])
-		return recompute(a->st, a->txn, a->roster, h->entity);
-	return update_state(a->st, a->txn, a->roster,
-	    a->pending[a->added[a->first[i]]]);
+	return a->last[i] ? settle(a, a->first[i]) : 0;
 }
 
 static const uint8_t *

@@ -30,6 +30,8 @@
  *	kith-craft $H --entity $R --personal notes=x --seal-to $OWNER,self
  *	# 250 records of 64 distinct field names each, in one new entity
  *	kith-craft $H --entity new --count 250 --wide 64
+ *	# the same drawn from 240 names: as wide as an entity may grow
+ *	kith-craft $H --entity new --count 250 --wide 64 --wide-pool 240
  *
  * It builds against protocol 1 (commit a69ef3c, whose header has no prev
  * and no nonce) as well as protocol 2, so the attack tests can run against
@@ -88,6 +90,7 @@ static const char usage[] =
 "  --misfile KEY     seal them to a stranger, wrap labelled as KEY's\n"
 "  --tamper          flip one byte of the sealed ciphertext\n"
 "  --wide N          N more fields, named uniquely for each record\n"
+"  --wide-pool P     ... named from a pool of P names instead, in turn\n"
 "Batch and output:\n"
 "  --count N         write N records in one batch, each in the same entity\n"
 "                    (the first is the genesis with --entity new), each\n"
@@ -111,7 +114,7 @@ struct opts {
 	const char *audience, *seal_to, *misfile;
 	struct field fields[FIELDS_MAX];
 	size_t nfields;
-	unsigned wide, count;
+	unsigned wide, wide_pool, count;
 	int tamper, print_entity;
 };
 
@@ -415,7 +418,11 @@ make_body(const struct opts *o, const struct kcrypto_key *key,
 			die(f->name, rc);
 	}
 	for (j = 0; j < o->wide; j++) {
-		snprintf(name, sizeof(name), "w%.4s_%u_%zu", tag, i, j);
+		if (o->wide_pool > 0)
+			snprintf(name, sizeof(name), "w%.4s_%zu", tag,
+			    (i * o->wide + j) % o->wide_pool);
+		else
+			snprintf(name, sizeof(name), "w%.4s_%u_%zu", tag, i, j);
 		if ((rc = body_set_str(b, name, 0, "v")) != 0)
 			die(name, rc);
 	}
@@ -617,6 +624,8 @@ parse_opts(int argc, char **argv, struct opts *o)
 			o->misfile = v;
 		else if (strcmp(opt, "--wide") == 0)
 			o->wide = (unsigned)number("--wide", v);
+		else if (strcmp(opt, "--wide-pool") == 0)
+			o->wide_pool = (unsigned)number("--wide-pool", v);
 		else if (strcmp(opt, "--count") == 0)
 			o->count = (unsigned)number("--count", v);
 		else if (strcmp(opt, "--tamper") == 0)

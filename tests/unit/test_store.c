@@ -1924,6 +1924,38 @@ test_entity_full(void **state)
 }
 
 /*
+ * The same in one batch: each record's room is judged with the batch's
+ * earlier records of its entity in the state, so the creator's record
+ * past half is taken and a member's refused, as in batches of their own.
+ */
+static void
+test_entity_full_one_batch(void **state)
+{
+	struct fixture *f = *state;
+	struct record **r;
+	struct store_result res;
+	struct rejects rj = { { 0 }, 0 };
+	uint8_t p[1][32];
+	size_t i, n = KITH_ENTITY_MAX / 2;
+
+	assert_non_null(r = calloc(n + 2, sizeof(*r)));
+	r[0] = req(f, f->a, 1, 1, E1, NULL, 0, "category", "food");
+	memcpy(p[0], record_id(r[0]), 32);
+	for (i = 1; i < n; i++)
+		r[i] = req(f, f->b, i, 1 + i, E1, p, 1, "urgency", "2");
+	r[n] = req(f, f->b, n, 1 + n, E1, p, 1, "urgency", "3");
+	r[n + 1] = req(f, f->a, 2, 2 + n, E1, p, 1, "urgency", "1");
+	assert_int_equal(store_apply(f->st, r, n + 2, &res, on_reject, &rj),
+	    0);
+	assert_int_equal(res.added, n + 1);
+	assert_int_equal(res.rejected, 1);
+	assert_int_equal(rj.rc[0], KITH_EFULL);
+	for (i = 0; i < n + 2; i++)
+		record_free(r[i]);
+	free(r);
+}
+
+/*
  * An admin erases; a revocation that names a last record before the erase
  * takes the erasure back on every node, whatever order they got the two
  * in, and the bodies are wanted from peers again.
@@ -2030,6 +2062,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_body_later, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_entity_full, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_entity_full_one_batch, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_erase_undone, setup,
 		    teardown),
