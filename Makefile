@@ -129,7 +129,8 @@ system: $(B)/kith $(B)/kithd $(B)/kith-craft
 	@KITH=$(abspath $(B)/kith) KITHD=$(abspath $(B)/kithd) \
 	    CRAFT=$(abspath $(B)/kith-craft) tests/system/attacks
 	@set -e; if [ -x tests/system/hostile.py ]; then d=$$(mktemp -d); \
-	  tests/system/hostile.py $(abspath $(B)/kith) $(abspath $(B)/kithd) $$d; \
+	  CRAFT=$(abspath $(B)/kith-craft) tests/system/hostile.py \
+	    $(abspath $(B)/kith) $(abspath $(B)/kithd) $$d; \
 	  rm -rf $$d; fi
 
 test: all unit fhir-check fuzz-replay negentropy-conformance cli system

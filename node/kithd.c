@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,6 +38,7 @@
 #define EX_CONFIG	78
 
 #define TICK_MS		50		/* longest wait in the loop */
+#define DRAIN_MS	2		/* ... while requests wait on replies */
 #define PURGE_MS	1000		/* how often to look for expired bodies */
 #define CHECK_MS	50		/* how often to look for others' writes */
 #define LOG_BATCH	4096		/* change-log entries taken per look */
@@ -568,6 +570,20 @@ admit(void *arg, int role, const uint8_t client_pk[32],
 	code = verdict(d, e, role, why, sizeof(why));
 	if (e != NULL)
 		kith_hex(hex, e->key, KITH_KEY_LEN);
+	/*
+	 * A key with all its sessions open gets no more connections: once let
+	 * in, a connection's frames are read ahead before any could be
+	 * refused.  (One that raced in is told, sync.c's too_many.)
+	 */
+	if (code == 0 && role == TSOCK_LISTEN && d->srv != NULL &&
+	    sync_server_sessions(d->srv, e->key) >= SYNC_SESSIONS_PER_KEY) {
+		snprintf(why, sizeof(why), "%d sessions open",
+		    SYNC_SESSIONS_PER_KEY);
+		log_warn("refused connection key=%s socket=%s reason=%s", hex,
+		    sock, why);
+		roster_free(r);
+		return -1;
+	}
 	if (code == 0)
 		snprintf(user, TRANSPORT_USER_MAX + 1, "%s", hex);
 	else if (role == TSOCK_LISTEN)
@@ -745,8 +761,9 @@ run(struct daemon *d)
 				continue;
 			n += sync_client_poll(d->peers[i].c, items + n);
 		}
-		if ((rc = transport_poll(d->t, items, n,
-		    d->behind ? 0 : TICK_MS)) < 0) {
+		if ((rc = transport_poll(d->t, items, n, d->behind ? 0 :
+		    d->srv != NULL && sync_server_waiting(d->srv) ? DRAIN_MS :
+		    TICK_MS)) < 0) {
 			log_warn("poll failed: %s", kith_strerror(rc));
 			return EX_SOFTWARE;
 		}
@@ -855,6 +872,16 @@ no_core_dumps(void)
 	return -1;
 }
 
+/*
+ * Frames of up to 4 MiB come and go on libzmq's I/O thread and ours.
+ * glibc raises its mmap threshold to the size of each large block freed,
+ * after which such frames come from arenas that keep their peak for good;
+ * a fixed threshold keeps every large frame in a mapping of its own, given
+ * back to the system when freed, so the daemon's size follows what it
+ * holds (README, Performance: the siege).
+ */
+#define MMAP_THRESHOLD	(128 << 10)
+
 int
 main(int argc, char **argv)
 {
@@ -866,6 +893,7 @@ main(int argc, char **argv)
 	int rc, code, lockfd = -1;
 
 	memset(&flags, 0, sizeof(flags));
+	(void)mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD);
 	if ((code = parse_args(&d, argc, argv, &flags)) >= 0 ||
 	    (code = no_core_dumps()) >= 0)
 		return code;

@@ -18,6 +18,7 @@
 #include "log.h"
 #include "negentropy.h"
 #include "order.h"
+#include "rate.h"
 #include "record.h"
 #include "roster.h"
 #include "store.h"
@@ -770,6 +771,20 @@ struct session {
 	struct scope scope;
 	uint64_t start_ms, last_ms;
 	uint64_t sent, received, added, rejected, bytes_in, bytes_out;
+	/*
+	 * Replies in memory: what went to libzmq (wire_out, framing counted)
+	 * less what the kernel took since the session began (tsock_taken
+	 * less taken0).  Unmeasured (not TCP): not bounded here.
+	 */
+	int measured;
+	uint64_t wire_out, taken0, taken, progress_ms;
+	/* Requests waiting for that to drain, oldest first. */
+	struct waiting {
+		uint8_t *p;
+		size_t n;
+		size_t pos;	/* a GET's next id */
+	} q[SYNC_QUEUE_MAX];
+	size_t nq, qbytes;
 };
 
 /*
@@ -781,6 +796,8 @@ struct session {
  */
 #define BANNED_MAX	64
 #define CUT_DELAY_MS	200
+#define RATE_KEYS	1024	/* keys each rate table tells apart */
+#define PAUSED		2	/* a GET stopped for its replies to drain */
 
 struct banned {
 	struct tpeer peer;
@@ -799,6 +816,8 @@ struct sync_server {
 	struct tsock *sock;
 	struct session *s;
 	size_t n, cap;
+	struct rate *hellos;	/* per member key */
+	struct rate *authors;	/* PUSHed records, per author */
 	struct syncmsg_buf out;
 	struct banned ban[BANNED_MAX];
 	size_t nban, nextban;
@@ -816,7 +835,23 @@ sync_server_new(struct sync_node *nd, struct tsock *sock)
 		return NULL;
 	srv->nd = nd;
 	srv->sock = sock;
+	if ((srv->hellos = rate_new(RATE_KEYS, SYNC_HELLO_PER_MIN,
+	    SYNC_HELLO_BURST)) == NULL || (srv->authors = rate_new(RATE_KEYS,
+	    SYNC_AUTHOR_PER_MIN, SYNC_AUTHOR_PER_MIN)) == NULL) {
+		sync_server_free(srv);
+		return NULL;
+	}
 	return srv;
+}
+
+/* Forget ${ss}'s waiting requests. */
+static void
+queue_clear(struct session *ss)
+{
+
+	while (ss->nq > 0)
+		free(ss->q[--ss->nq].p);
+	ss->qbytes = 0;
 }
 
 void
@@ -827,8 +862,12 @@ sync_server_free(struct sync_server *srv)
 
 	if (srv == NULL)
 		return;
-	for (i = 0; i < srv->n; i++)
+	for (i = 0; i < srv->n; i++) {
 		free(srv->s[i].scope.v);
+		queue_clear(&srv->s[i]);
+	}
+	rate_free(srv->hellos);
+	rate_free(srv->authors);
 	syncmsg_buf_free(&srv->out);
 	free(srv->s);
 	free(srv);
@@ -859,12 +898,15 @@ peer_address(const struct tpeer *peer, char *out, size_t size)
 	snprintf(out, size, "%s:%u", host, port);
 }
 
+/* ${peer}'s session, begun now (${*fresh} set) if it had none. */
 static struct session *
-session_get(struct sync_server *srv, const struct tpeer *peer, uint64_t now)
+session_get(struct sync_server *srv, const struct tpeer *peer, uint64_t now,
+    int *fresh)
 {
 	struct session *ns;
 	size_t i;
 
+	*fresh = 0;
 	for (i = 0; i < srv->n; i++)
 		if (srv->s[i].peer.len == peer->len &&
 		    memcmp(srv->s[i].peer.id, peer->id, peer->len) == 0)
@@ -883,7 +925,28 @@ session_get(struct sync_server *srv, const struct tpeer *peer, uint64_t now)
 	ns->keyed = kith_unhex(ns->key, KITH_KEY_LEN, peer->user) == 0;
 	ns->start_ms = now;
 	peer_address(peer, ns->who, sizeof(ns->who));
+	/* Only the handshake went out before its first message. */
+	ns->measured = tsock_taken(peer, &ns->taken0) == 0;
+	ns->taken = ns->taken0;
+	ns->progress_ms = now;
+	*fresh = 1;
 	return ns;
+}
+
+/* Bytes of replies to ${ss} still in memory; notes any progress. */
+static uint64_t
+backlog(struct session *ss, uint64_t now)
+{
+	uint64_t taken, gone;
+
+	if (!ss->measured || tsock_taken(&ss->peer, &taken) != 0)
+		return 0;
+	if (taken > ss->taken) {
+		ss->taken = taken;
+		ss->progress_ms = now;
+	}
+	gone = ss->taken - ss->taken0;
+	return ss->wire_out > gone ? ss->wire_out - gone : 0;
 }
 
 static void
@@ -903,6 +966,7 @@ session_end(struct sync_server *srv, struct session *ss, const char *why)
 		    (unsigned long long)ss->bytes_out, secs,
 		    why != NULL ? " end=" : "", why != NULL ? why : "");
 	free(ss->scope.v);
+	queue_clear(ss);
 	*ss = srv->s[--srv->n];
 }
 
@@ -1078,6 +1142,7 @@ reply(struct sync_server *srv, struct session *ss)
 	    srv->out.len)) != 0)
 		return rc;
 	ss->bytes_out += srv->out.len;
+	ss->wire_out += srv->out.len + TRANSPORT_FRAME_COST;
 	return 0;
 }
 
@@ -1144,6 +1209,11 @@ on_hello(struct sync_server *srv, struct session *ss, const struct syncmsg *m)
 	/* The key it names is the one its CURVE key proved (ZAP's). */
 	if (ss->keyed && memcmp(h.key, ss->key, KITH_KEY_LEN) != 0)
 		return KITH_EPROTO;
+	if (ss->keyed && !rate_take(srv->hellos, ss->key, 1, srv->now)) {
+		closed(srv, ss, m->reqid, KITH_ELIMIT, "too many HELLOs from "
+		    "its key; try again in a minute");
+		return 1;
+	}
 	if (srv->nd->refresh != NULL)
 		srv->nd->refresh(srv->nd->arg);
 	/* Revoked since ZAP let it in? */
@@ -1212,6 +1282,7 @@ struct filler {
 	int rc;
 	struct syncmsg_bound resume;
 	int resumed;
+	int paused;		/* a GET waits for its replies to drain */
 };
 
 static int
@@ -1230,21 +1301,34 @@ fill_one(void *arg, const struct record *rec)
 			fl->resumed = 1;
 			return 1;
 		}
-		/* A GET's reply goes on in another frame. */
+		/*
+		 * A GET's reply goes on in another frame, unless too much is
+		 * unread: then from this record once it drains.
+		 */
 		syncmsg_records_finish(b, SYNCMSG_MORE, NULL);
 		if ((fl->rc = reply(fl->srv, fl->ss)) != 0)
 			return 1;
 		syncmsg_records_begin(b, fl->reqid);
+		if (backlog(fl->ss, fl->srv->now) > SYNC_BACKLOG_MAX) {
+			fl->paused = 1;
+			return 1;
+		}
 	}
 	syncmsg_put_record(b, rec);
 	fl->ss->sent++;
 	return 0;
 }
 
+/*
+ * Answer a GET from its ${*pos}th id on; return PAUSED, with ${*pos} the
+ * id to go on from, if the session's replies must drain first.
+ */
 static int
-on_get(struct sync_server *srv, struct session *ss, const struct syncmsg *m)
+on_get(struct sync_server *srv, struct session *ss, const struct syncmsg *m,
+    size_t *pos)
 {
-	struct filler fl = { srv, ss, m->reqid, 0, NULL, 0, { 0, { 0 } }, 0 };
+	struct filler fl = { srv, ss, m->reqid, 0, NULL, 0, { 0, { 0 } }, 0,
+	    0 };
 	const uint8_t *ids;
 	struct record *rec;
 	size_t n, i;
@@ -1253,7 +1337,7 @@ on_get(struct sync_server *srv, struct session *ss, const struct syncmsg *m)
 	if ((rc = syncmsg_get_parse(m, &ids, &n)) != 0)
 		return rc;
 	syncmsg_records_begin(&srv->out, m->reqid);
-	for (i = 0; i < n && fl.rc == 0; i++) {
+	for (i = *pos; i < n && fl.rc == 0 && !fl.paused; i++) {
 		if ((rc = store_get(srv->nd->st, ids + i * KITH_ID_LEN,
 		    &rec)) == KITH_ENOTFOUND)
 			continue;	/* erased, or never held: skipped */
@@ -1273,6 +1357,10 @@ on_get(struct sync_server *srv, struct session *ss, const struct syncmsg *m)
 	}
 	if (fl.rc != 0)
 		return fl.rc;
+	if (fl.paused) {
+		*pos = i - 1;	/* the record that did not go */
+		return PAUSED;
+	}
 	syncmsg_records_finish(&srv->out, 0, NULL);
 	return reply(srv, ss);
 }
@@ -1280,7 +1368,8 @@ on_get(struct sync_server *srv, struct session *ss, const struct syncmsg *m)
 static int
 on_pull(struct sync_server *srv, struct session *ss, const struct syncmsg *m)
 {
-	struct filler fl = { srv, ss, m->reqid, 1, NULL, 0, { 0, { 0 } }, 0 };
+	struct filler fl = { srv, ss, m->reqid, 1, NULL, 0, { 0, { 0 } }, 0,
+	    0 };
 	struct syncmsg_bound lo, hi;
 	int rc;
 
@@ -1304,7 +1393,7 @@ on_push(struct sync_server *srv, struct session *ss, const struct syncmsg *m)
 	struct syncmsg_records it;
 	struct store_result res;
 	struct record **recs = NULL, *rec, **nr, **todo = NULL, **in = NULL;
-	size_t n = 0, cap = 0, i, nin = 0, nout = 0;
+	size_t n = 0, cap = 0, i, k, nin = 0, nout = 0, nlater = 0;
 	int *rcs = NULL, rc;
 
 	if ((rc = syncmsg_records_start(m, &it)) != 0)
@@ -1351,6 +1440,27 @@ on_push(struct sync_server *srv, struct session *ss, const struct syncmsg *m)
 	}
 	if ((rc = ingest_check(srv->nd->st, in, nin, rcs, todo)) != 0)
 		goto out;
+	/*
+	 * An author's new records beyond its rate wait for a later session,
+	 * counted nowhere in PUSHED.  Only signed ones count against it, one
+	 * and one more per 4 KiB of body each.
+	 */
+	for (i = 0, k = 0; i < nin; i++) {
+		const struct record_header *h = record_header(in[i]);
+
+		if (rcs[i] == 0 && !rate_take(srv->authors, h->author,
+		    1 + (uint32_t)(h->body_len / SYNC_AUTHOR_BODY_UNIT),
+		    srv->now)) {
+			nlater++;
+			continue;
+		}
+		in[k] = in[i];
+		rcs[k++] = rcs[i];
+	}
+	nin = k;
+	if (nlater > 0)
+		log_warn("sync deferred peer=%s records=%zu: authors past %d "
+		    "records a minute", ss->who, nlater, SYNC_AUTHOR_PER_MIN);
 	if ((rc = store_apply_verified(srv->nd->st, in, nin, rcs, &res)) != 0)
 		goto out;
 	(void)sync_node_added(srv->nd, in, rcs, nin);
@@ -1381,6 +1491,149 @@ out:
 	return rc;
 }
 
+/*
+ * Answer the request ${m} of ${ss}, a GET from its ${*pos}th id.  Return
+ * 0, PAUSED (a GET waits, ${*pos} set), 1 if the session was ended, or an
+ * error, with ${*why} what to tell the peer.
+ */
+static int
+answer(struct sync_server *srv, struct session *ss, const struct syncmsg *m,
+    size_t *pos, const char **why)
+{
+	int rc;
+
+	switch (m->type) {
+	case SYNCMSG_HELLO:
+		*why = "bad HELLO";
+		return on_hello(srv, ss, m);	/* 1: it may sync no more */
+	case SYNCMSG_RECON:
+		*why = "bad reconciliation message";
+		return on_recon(srv, ss, m);
+	case SYNCMSG_GET:
+		*why = "bad GET";
+		if ((rc = on_get(srv, ss, m, pos)) == KITH_EDENIED)
+			*why = "GET of a record outside its scope";
+		return rc;
+	case SYNCMSG_PULL:
+		*why = "bad PULL";
+		return on_pull(srv, ss, m);
+	case SYNCMSG_PUSH:
+		*why = "bad PUSH";
+		return on_push(srv, ss, m);
+	case SYNCMSG_BYE:
+		session_end(srv, ss, NULL);
+		return 1;
+	default:
+		*why = "a reply where a request belongs";
+		return KITH_EPROTO;
+	}
+}
+
+/* Return 1 if ${ss} was dropped for ${rc} (non-zero) or its rejects. */
+static int
+judge(struct sync_server *srv, struct session *ss, uint32_t reqid, int rc,
+    const char *why)
+{
+
+	if (rc == 0 && ss->rejected > SYNC_REJECT_MAX) {
+		why = "too many rejected records";
+		rc = KITH_EPROTO;
+	}
+	if (rc == 0)
+		return 0;
+	drop(srv, ss, reqid, rc, why);
+	return 1;
+}
+
+/*
+ * Keep ${m} until ${ss}'s replies drain, a GET from its ${pos}th id.
+ * Return 0, or 1 if the session was dropped: it asked too much unread.
+ */
+static int
+wait_for_drain(struct sync_server *srv, struct session *ss,
+    const struct syncmsg *m, const uint8_t *p, size_t n, size_t pos)
+{
+	struct waiting *w;
+
+	if (ss->nq == SYNC_QUEUE_MAX || n > SYNC_QUEUE_BYTES - ss->qbytes) {
+		drop(srv, ss, m->reqid, KITH_ELIMIT,
+		    "too many requests with replies unread");
+		return 1;
+	}
+	w = &ss->q[ss->nq];
+	if ((w->p = malloc(n)) == NULL) {
+		drop(srv, ss, m->reqid, KITH_ENOMEM, "out of memory");
+		return 1;
+	}
+	memcpy(w->p, p, n);
+	w->n = n;
+	w->pos = pos;
+	ss->nq++;
+	ss->qbytes += n;
+	return 0;
+}
+
+/*
+ * Answer ${ss}'s waiting requests while its replies drain.  Return 1 if
+ * the session was ended.
+ */
+static int
+drain(struct sync_server *srv, struct session *ss)
+{
+	struct waiting *w;
+	struct syncmsg m;
+	const char *why = "bad frame";
+	int rc;
+
+	while (ss->nq > 0 && backlog(ss, srv->now) <= SYNC_BACKLOG_MAX) {
+		w = &ss->q[0];
+		m.reqid = 0;
+		if ((rc = syncmsg_parse(w->p, w->n, &m)) == 0 &&
+		    (rc = answer(srv, ss, &m, &w->pos, &why)) == PAUSED)
+			return 0;
+		if (rc == 1 || judge(srv, ss, m.reqid, rc, why))
+			return 1;
+		free(w->p);
+		ss->qbytes -= w->n;
+		memmove(&ss->q[0], &ss->q[1], --ss->nq * sizeof(ss->q[0]));
+	}
+	return 0;
+}
+
+size_t
+sync_server_sessions(const struct sync_server *srv,
+    const uint8_t key[KITH_KEY_LEN])
+{
+	size_t i, open = 0;
+
+	for (i = 0; i < srv->n; i++)
+		open += srv->s[i].keyed && memcmp(srv->s[i].key, key,
+		    KITH_KEY_LEN) == 0;
+	return open;
+}
+
+/*
+ * Refuse a session of a key that has SYNC_SESSIONS_PER_KEY others open
+ * (connections ZAP let in before those began); 1 if so.
+ */
+static int
+too_many(struct sync_server *srv, struct session *ss, uint32_t reqid)
+{
+	char hex[2 * KITH_KEY_LEN + 1];
+	size_t open;
+
+	if (!ss->keyed || (open = sync_server_sessions(srv, ss->key)) <=
+	    SYNC_SESSIONS_PER_KEY)
+		return 0;
+	kith_hex(hex, ss->key, KITH_KEY_LEN);
+	log_warn("sync refused peer=%s key=%s: %zu sessions open", ss->who,
+	    hex, open - 1);
+	refuse(srv, &ss->peer, reqid, KITH_ELIMIT,
+	    "too many sessions open with its key");
+	session_end(srv, ss, "refused");
+	return 1;
+}
+
 /* Handle one message; the session may be gone afterwards. */
 static void
 serve(struct sync_server *srv, const struct tpeer *from, const uint8_t *p,
@@ -1389,7 +1642,8 @@ serve(struct sync_server *srv, const struct tpeer *from, const uint8_t *p,
 	struct session *ss;
 	struct syncmsg m;
 	const char *why = NULL;
-	int rc;
+	size_t pos = 0;
+	int rc, fresh;
 
 	if (is_banned(srv, from))
 		return;	/* queued before the drop: discarded unread */
@@ -1397,7 +1651,7 @@ serve(struct sync_server *srv, const struct tpeer *from, const uint8_t *p,
 		refused(srv, from, p, n, rrc);
 		return;
 	}
-	if ((ss = session_get(srv, from, now)) == NULL)
+	if ((ss = session_get(srv, from, now, &fresh)) == NULL)
 		return;
 	ss->last_ms = now;
 	if (rrc != 0) {
@@ -1409,47 +1663,23 @@ serve(struct sync_server *srv, const struct tpeer *from, const uint8_t *p,
 		drop(srv, ss, 0, rc, "bad frame");
 		return;
 	}
+	if (fresh && too_many(srv, ss, m.reqid))
+		return;
 	if (m.type != SYNCMSG_HELLO && !ss->welcomed) {
 		drop(srv, ss, m.reqid, KITH_EPROTO, "no HELLO first");
 		return;
 	}
-	switch (m.type) {
-	case SYNCMSG_HELLO:
-		why = "bad HELLO";
-		if ((rc = on_hello(srv, ss, &m)) == 1)
-			return;	/* it may sync no more: closed */
-		break;
-	case SYNCMSG_RECON:
-		why = "bad reconciliation message";
-		rc = on_recon(srv, ss, &m);
-		break;
-	case SYNCMSG_GET:
-		why = "bad GET";
-		if ((rc = on_get(srv, ss, &m)) == KITH_EDENIED)
-			why = "GET of a record outside its scope";
-		break;
-	case SYNCMSG_PULL:
-		why = "bad PULL";
-		rc = on_pull(srv, ss, &m);
-		break;
-	case SYNCMSG_PUSH:
-		why = "bad PUSH";
-		rc = on_push(srv, ss, &m);
-		break;
-	case SYNCMSG_BYE:
-		session_end(srv, ss, NULL);
+	/* Requests with big replies wait their turn behind unread ones. */
+	if ((m.type == SYNCMSG_RECON || m.type == SYNCMSG_GET ||
+	    m.type == SYNCMSG_PULL) && (ss->nq > 0 ||
+	    backlog(ss, now) > SYNC_BACKLOG_MAX)) {
+		(void)wait_for_drain(srv, ss, &m, p, n, 0);
 		return;
-	default:
-		why = "a reply where a request belongs";
-		rc = KITH_EPROTO;
-		break;
 	}
-	if (rc == 0 && ss->rejected > SYNC_REJECT_MAX) {
-		why = "too many rejected records";
-		rc = KITH_EPROTO;
-	}
-	if (rc != 0)
-		drop(srv, ss, m.reqid, rc, why);
+	if ((rc = answer(srv, ss, &m, &pos, &why)) == PAUSED)
+		(void)wait_for_drain(srv, ss, &m, p, n, pos);
+	else if (rc != 1)
+		(void)judge(srv, ss, m.reqid, rc, why);
 }
 
 void
@@ -1472,12 +1702,31 @@ sync_server_read(struct sync_server *srv, uint64_t now_ms)
 	}
 }
 
-void
-sync_server_expire(struct sync_server *srv, uint64_t now_ms)
+int
+sync_server_waiting(const struct sync_server *srv)
 {
 	size_t i;
 
+	for (i = 0; i < srv->n; i++)
+		if (srv->s[i].nq > 0)
+			return 1;
+	return 0;
+}
+
+void
+sync_server_expire(struct sync_server *srv, uint64_t now_ms)
+{
+	struct session *ss;
+	size_t i;
+
 	srv->now = now_ms;
+	for (i = srv->n; i-- > 0; ) {
+		ss = &srv->s[i];
+		if (ss->nq == 0 || drain(srv, ss) || ss->nq == 0)
+			continue;	/* nothing waits, or it ended */
+		if (now_ms - ss->progress_ms > SYNC_STALL_MS)
+			closed(srv, ss, 0, KITH_ELIMIT, "its replies go unread");
+	}
 	for (i = srv->n; i-- > 0; )
 		if (now_ms - srv->s[i].last_ms > SYNC_IDLE_MS)
 			session_end(srv, &srv->s[i], "idle");

@@ -31,6 +31,23 @@ struct sync_server;
 #define SYNC_BAN_MS		60000	/* a dropped peer's key is refused this long */
 #define SYNC_WHY_MAX		100	/* bytes of a refusal's reason */
 
+/*
+ * What one member may cost a server (PROTOCOL.md 9.9).  Requests wait
+ * while more than SYNC_BACKLOG_MAX bytes of replies to their session sit
+ * in memory unread; a session whose waiting requests pass the queue's
+ * bounds is dropped, and one whose replies make no progress for
+ * SYNC_STALL_MS is closed.
+ */
+#define SYNC_SESSIONS_PER_KEY	4	/* open sessions per member key */
+#define SYNC_QUEUE_MAX		16	/* requests waiting per session */
+#define SYNC_QUEUE_BYTES	(2U << 20)	/* their bytes */
+#define SYNC_BACKLOG_MAX	(256U << 10)	/* reply bytes unread before waiting */
+#define SYNC_STALL_MS		30000	/* waiting with no reply leaving */
+#define SYNC_HELLO_PER_MIN	120	/* HELLOs per member key, a minute */
+#define SYNC_HELLO_BURST	60
+#define SYNC_AUTHOR_PER_MIN	12000	/* PUSHed records per author, a minute */
+#define SYNC_AUTHOR_BODY_UNIT	4096	/* ... a record counts 1 more per this */
+
 /* What the sessions of one node share. */
 struct sync_node {
 	struct store *st;		/* opened with STORE_SHARED */
@@ -166,10 +183,26 @@ struct sync_server *sync_server_new(struct sync_node *nd, struct tsock *sock);
 void sync_server_read(struct sync_server *srv, uint64_t now_ms);
 
 /**
+ * sync_server_waiting(srv):
+ * Return 1 if a session's requests wait for its replies to drain: call
+ * sync_server_expire again within a few milliseconds.
+ */
+int sync_server_waiting(const struct sync_server *srv);
+
+/**
  * sync_server_expire(srv, now_ms):
- * Forget sessions silent for SYNC_IDLE_MS.
+ * Answer waiting requests whose session's replies have drained, close
+ * sessions stalled for SYNC_STALL_MS, and forget those silent for
+ * SYNC_IDLE_MS.
  */
 void sync_server_expire(struct sync_server *srv, uint64_t now_ms);
+
+/**
+ * sync_server_sessions(srv, key):
+ * Return how many sessions the member key ${key} has open on ${srv}.
+ */
+size_t sync_server_sessions(const struct sync_server *srv,
+    const uint8_t key[KITH_KEY_LEN]);
 
 /**
  * sync_refusal(user, size, code, key, x25519, why):

@@ -4,11 +4,16 @@
  * codes here and nowhere else.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <time.h>
+#include <netinet/in.h>
+#include <linux/sockios.h>
+#include <linux/tcp.h>
 #include <zmq.h>
 
 #include "kcrypto.h"
@@ -176,6 +181,8 @@ tsock_open(struct transport *t, int role, const char *endpoint,
 	if (setopt_int(s->z, ZMQ_LINGER, 0) != 0 ||
 	    zmq_setsockopt(s->z, ZMQ_MAXMSGSIZE, &max, sizeof(max)) != 0 ||
 	    setopt_int(s->z, ZMQ_SNDHWM, TRANSPORT_SNDHWM) != 0 ||
+	    (role == TSOCK_LISTEN &&
+	    setopt_int(s->z, ZMQ_RCVHWM, TRANSPORT_RCVHWM) != 0) ||
 	    setopt_int(s->z, ZMQ_HANDSHAKE_IVL, TRANSPORT_HANDSHAKE_MS) != 0 ||
 	    set_curve(t, s->z, role, server_pk) != 0 ||
 	    (role == TSOCK_LISTEN &&
@@ -384,21 +391,50 @@ tsock_recv(struct tsock *s, struct tpeer *from, const uint8_t **p,
 	return 0;
 }
 
-void
-tsock_drop(struct tsock *s, const struct tpeer *peer)
+/*
+ * Is ${peer}'s descriptor still its connection?  One that has ended may
+ * have left its number to another.
+ */
+static int
+same_connection(const struct tpeer *peer)
 {
 	struct sockaddr_storage now;
 	socklen_t len = sizeof(now);
+
+	return peer->fd >= 0 && peer->addrlen > 0 &&
+	    getpeername(peer->fd, (struct sockaddr *)&now, &len) == 0 &&
+	    len == peer->addrlen && memcmp(&now, peer->addr, len) == 0;
+}
+
+void
+tsock_drop(struct tsock *s, const struct tpeer *peer)
+{
 
 	/*
 	 * ROUTER and XPUB sockets cannot close one peer; shutting down the
 	 * connection's descriptor makes libzmq see it end and clean up.
 	 */
 	(void)s;
-	if (peer->fd >= 0 && peer->addrlen > 0 &&
-	    getpeername(peer->fd, (struct sockaddr *)&now, &len) == 0 &&
-	    len == peer->addrlen && memcmp(&now, peer->addr, len) == 0)
+	if (same_connection(peer))
 		shutdown(peer->fd, SHUT_RDWR);
+}
+
+int
+tsock_taken(const struct tpeer *peer, uint64_t *bytes)
+{
+	struct tcp_info ti;
+	socklen_t len = sizeof(ti);
+	int queued;
+
+	/* Acknowledged by the far end, plus still in our send queue. */
+	if (!same_connection(peer) || getsockopt(peer->fd, IPPROTO_TCP,
+	    TCP_INFO, &ti, &len) != 0 ||
+	    len < offsetof(struct tcp_info, tcpi_bytes_acked) +
+	    sizeof(ti.tcpi_bytes_acked) ||
+	    ioctl(peer->fd, SIOCOUTQ, &queued) != 0 || queued < 0)
+		return KITH_ENOTFOUND;
+	*bytes = ti.tcpi_bytes_acked + (uint64_t)queued;
+	return 0;
 }
 
 /* The ZAP domain ${f} names: the role of the socket it is for, or -1. */

@@ -26,6 +26,8 @@ struct tsock;
 #define TRANSPORT_MSG_MAX	((4 << 20) + 64)	/* bytes in one inbound frame */
 #define TRANSPORT_ID_MAX	255			/* routing id bytes */
 #define TRANSPORT_SNDHWM	256			/* frames queued per peer */
+#define TRANSPORT_RCVHWM	2			/* frames read ahead per peer */
+#define TRANSPORT_FRAME_COST	48			/* wire bytes a frame adds */
 #define TRANSPORT_USER_MAX	192			/* bytes of a ZAP user id */
 #define TRANSPORT_HANDSHAKE_MS	10000			/* longest CURVE handshake */
 #define TRANSPORT_ZAP_SYNC	"kith-sync"		/* ZAP domain: TSOCK_LISTEN */
@@ -178,6 +180,17 @@ int tsock_refused(struct tsock *s, int *handshaken);
  * The peer may connect again (and face ZAP again).
  */
 void tsock_drop(struct tsock *s, const struct tpeer *peer);
+
+/**
+ * tsock_taken(peer, bytes):
+ * Set ${*bytes} to how many bytes of the TCP connection ${peer}'s messages
+ * arrive on the kernel has taken from libzmq so far (handed on and
+ * acknowledged, or in its send queue), counting the handshake's and each
+ * frame's TRANSPORT_FRAME_COST (at most) of CURVE and framing.  What a
+ * node queued for the peer beyond that still sits in memory.  Return 0,
+ * or KITH_ENOTFOUND if the connection is gone or is not TCP.
+ */
+int tsock_taken(const struct tpeer *peer, uint64_t *bytes);
 
 /**
  * transport_poll(t, items, n, timeout_ms):

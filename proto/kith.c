@@ -41,6 +41,7 @@ kith_strerror(int rc)
 	case KITH_EFORKED: return "author reused a sequence number at or before this record";
 	case KITH_EFULL: return "the entity holds as many records as it may";
 	case KITH_EFIELDS: return "too many fields in one body section";
+	case KITH_ELIMIT: return "over a per-member limit of the sync server";
 	}
 	return "unknown error";
 }
@@ -70,6 +71,7 @@ static const struct {
 	{ KITH_EFORKED, "EFORKED" },
 	{ KITH_EFULL, "EFULL" },
 	{ KITH_EFIELDS, "EFIELDS" },
+	{ KITH_ELIMIT, "ELIMIT" },
 };
 
 const char *

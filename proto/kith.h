@@ -90,7 +90,8 @@ enum {
 	KITH_EFORKED = -31,	/* the author reused a sequence number before this */
 	KITH_EFULL = -32,	/* the entity holds as many records as it may */
 	KITH_EFIELDS = -33,	/* a body section has more than KITH_FIELDS_MAX */
-	KITH_ELAST = KITH_EFIELDS	/* the lowest code */
+	KITH_ELIMIT = -34,	/* a member passed a sync server's bound */
+	KITH_ELAST = KITH_ELIMIT	/* the lowest code */
 };
 
 /**

@@ -5,7 +5,8 @@ counted, and the node keeps serving honest peers.
 
 usage: tests/system/hostile.py KITH KITHD WORKDIR
 
-KITH and KITHD are the two binaries, WORKDIR an empty scratch directory.
+KITH and KITHD are the two binaries, WORKDIR an empty scratch directory;
+$CRAFT names kith-craft (tests/system/craft.c), which writes records.
 Prints "ok - ..." / "not ok - ..." per check, then a summary line; exits 1
 if any check failed.  Nothing waits a fixed time: every wait polls against
 a deadline.
@@ -44,13 +45,18 @@ QUIET = 2.0             # how long a refused peer is watched for a reply
 
 # Wire protocol (proto/PROTOCOL.md, proto/syncmsg.h).
 VERSION = 0x01
-HELLO, RECON, GET, PULL, PUSH = 0x01, 0x02, 0x03, 0x04, 0x05
+HELLO, RECON, GET, PULL, PUSH, BYE = 0x01, 0x02, 0x03, 0x04, 0x05, 0x06
 WELCOME, RECORDS, PUSHED, ERROR = 0x81, 0x83, 0x85, 0xFF
 KIND_REFERRAL = 18
 INFINITY = struct.pack(">Q", 2 ** 64 - 1) + bytes(32)
 NOBODY16 = 0xFFFF
 NOBODY32 = 0xFFFFFFFF
 SIG_LEN = 64
+ELIMIT = 34             # an ERROR's code for a passed bound (PROTOCOL 9.9)
+# node/sync.h: the bounds a member meets.
+SESSIONS_PER_KEY = 4
+HELLO_BURST = 60
+AUTHOR_PER_MIN = 12000
 
 passed = 0
 failed = 0
@@ -156,7 +162,7 @@ def record_id(sh):
 
 
 def header(sh):
-    """(hlc, kind, audience) from a signed header's msgpack array."""
+    """(hlc, kind, audience, author) from a signed header's msgpack array."""
     off = 0
 
     def item():
@@ -181,7 +187,7 @@ def header(sh):
     h = item()
     if not isinstance(h, list) or len(h) != 14:
         raise Fatal("a header is not an array of 14")
-    return h[5], h[6], h[10]
+    return h[5], h[6], h[10], h[2]
 
 
 def member_keys():
@@ -371,9 +377,15 @@ class Peer:
     the node d (or of server_key instead), or with plaintext no CURVE client.
     """
 
-    def __init__(self, ctx, d, server_key=None, plaintext=False, keys=None):
+    def __init__(self, ctx, d, server_key=None, plaintext=False, keys=None,
+                 unread=False):
         self.s = ctx.socket(zmq.DEALER)
         self.s.linger = 0
+        if unread:
+            # A peer that does not read: libzmq takes one frame off the
+            # wire, the kernel a few KiB, and the rest stays with the node.
+            self.s.setsockopt(zmq.RCVHWM, 1)
+            self.s.setsockopt(zmq.RCVBUF, 4096)
         if not plaintext:
             _, public, secret = keys or MEMBER
             self.s.curve_publickey = public
@@ -905,14 +917,228 @@ def case_ban(ctx, d):
     after_case(d, what)
 
 
+def rss_kib(d):
+    """kithd's resident memory, KiB."""
+    with open("/proc/%d/status" % d.proc.pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+def hello_as(reqid, name):
+    h = hello(NETWORK, name)
+    return h[:2] + struct.pack(">I", reqid) + h[6:]
+
+
+def is_limit(m, text):
+    """Is m an ERROR with code ELIMIT whose text holds text?"""
+    return (m is not None and m[0] == ERROR and len(m[2]) >= 2 and
+            struct.unpack(">H", m[2][:2])[0] == ELIMIT and
+            text in error_text(m[2]))
+
+
+def case_sessions(ctx, d):
+    """A key holds SYNC_SESSIONS_PER_KEY sessions; one more is refused."""
+    what = "sessions per key"
+    fresh_member()
+    off = d.log_size()
+    peers = [Peer(ctx, d) for _ in range(SESSIONS_PER_KEY + 2)]
+    try:
+        got = []
+        for i, p in enumerate(peers):
+            p.send(hello(NETWORK, "hostile-s%d" % i))
+            got.append(p.recv())
+        check(all(m is not None and m[0] == WELCOME
+                  for m in got[:SESSIONS_PER_KEY]),
+              "%s: the first %d are welcomed" % (what, SESSIONS_PER_KEY),
+              "replies %r" % (got,))
+        check(all(is_limit(m, "too many sessions")
+                  for m in got[SESSIONS_PER_KEY:]),
+              "%s: the next two are told ELIMIT, too many sessions" % what,
+              "replies %r" % (got[SESSIONS_PER_KEY:],))
+        check(all(p.wait_cut() for p in peers[SESSIONS_PER_KEY:]),
+              "%s: and cut" % what)
+        check(d.wait_log(off, r"sync refused peer=127\.0\.0\.1:\d+ key=%s: "
+                         r"4 sessions open" % MEMBER[0]),
+              "%s: the refusal is logged with the key" % what,
+              d.log_since(off))
+        # With four open, ZAP refuses the key's next connection outright:
+        # nothing it sends is read.
+        z = Peer(ctx, d)
+        peers.append(z)
+        z.send(hello(NETWORK, "hostile-s7"))
+        m = z.recv(deadline=QUIET)
+        check(m is None and d.wait_log(off, r"refused connection key=%s "
+                                       r"socket=sync reason=4 sessions open"
+                                       % MEMBER[0]),
+              "%s: a later connection is refused by ZAP, logged" % what,
+              "reply %r\n%s" % (m, d.log_since(off)[-1500:]))
+        # One ends: a new one fits.
+        peers[0].send(frame(BYE, 2))
+        check(d.wait_log(off, r"sync end peer=hostile-s0@"),
+              "%s: a session ends with BYE" % what, d.log_since(off))
+        q = Peer(ctx, d)
+        peers.append(q)
+        q.send(hello(NETWORK, "hostile-s6"))
+        m = q.recv()
+        check(m is not None and m[0] == WELCOME,
+              "%s: then a new session is welcomed" % what, "reply %r" % (m,))
+    finally:
+        for p in peers:
+            p.close()
+    after_case(d, what)
+
+
+def case_hello_flood(ctx, d):
+    """HELLOs past a key's burst are refused and the session cut."""
+    what = "HELLO flood"
+    fresh_member()
+    off = d.log_size()
+    p = Peer(ctx, d)
+    try:
+        for i in range(HELLO_BURST + 40):
+            p.send(hello_as(1 + i, "hostile-hellos"), block=False)
+        replies = []
+        while True:
+            m = p.recv()
+            if m is None:
+                break
+            replies.append(m)
+        welcomes = sum(1 for m in replies if m[0] == WELCOME)
+        # The bucket refills 2 a second while the flood is answered.
+        check(HELLO_BURST <= welcomes <= HELLO_BURST + 10,
+              "%s: %d..%d HELLOs welcomed (%d)" % (
+                  what, HELLO_BURST, HELLO_BURST + 10, welcomes))
+        check(replies and is_limit(replies[-1], "too many HELLOs") and
+              p.cut, "%s: then ELIMIT, too many HELLOs, and cut" % what,
+              "last %r, cut %s" % (replies[-1:], p.cut))
+        check(d.wait_log(off, r"sync closed peer=hostile-hellos@.*key=%s: "
+                         r"too many HELLOs" % MEMBER[0]),
+              "%s: logged with the key" % what, d.log_since(off))
+    finally:
+        p.close()
+    after_case(d, what)
+
+
+def case_pull_flood(ctx, d):
+    """
+    PULLs of everything from a peer that reads nothing: replies wait past
+    1 MiB unread, and past 16 waiting requests the peer is dropped.  The
+    node's memory stays bounded and honest peers sync.
+    """
+    what = "PULL flood, never read"
+    fresh_member()
+    off = d.log_size()
+    before = rss_kib(d)
+    p = Peer(ctx, d, unread=True)
+    try:
+        p.send(hello(NETWORK, "hostile-pulls"))
+        m = p.recv()
+        check(m is not None and m[0] == WELCOME,
+              "%s: HELLO answered with WELCOME" % what, "reply %r" % (m,))
+        whole = bound(0, bytes(32)) + INFINITY
+        sent = sum(1 for i in range(400)
+                   if p.send(frame(PULL, 2 + i, whole), block=False))
+        check(sent == 400, "%s: 400 PULLs sent (%d)" % (what, sent))
+        line = d.wait_log(off, r"peer error peer=hostile-pulls@.*too many "
+                          r"requests with replies unread.*; dropped, its "
+                          r"key banned$", deadline=30)
+        check(line, "%s: dropped for requests with replies unread" % what,
+              d.log_since(off)[-3000:])
+        grew = rss_kib(d) - before
+        check(grew < 64 * 1024, "%s: kithd grew %d KiB (< 64 MiB)" % (
+            what, grew))
+        served = len(re.findall(r"sync end peer=hostile-pulls@.* sent=(\d+)",
+                                d.log_since(off)))
+        check(served == 1, "%s: its session ended once" % what)
+    finally:
+        p.close()
+    after_case(d, what)
+
+
+def case_author_rate(ctx, d, b_home):
+    """
+    One author's records, PUSHed past its rate: the node takes a burst of
+    SYNC_AUTHOR_PER_MIN (and what refills meanwhile), counts the rest
+    nowhere in PUSHED, logs them deferred; later sessions bring them all.
+    """
+    what = "author past its rate"
+    kith_ok(["sync", d.peer], b_home)   # b learns it is a member
+    for _ in range(6):
+        run([CRAFT, b_home, "--entity", "new", "--count", "2700",
+             "--set", "category=food", "--set", "area=B1"],
+            stdout=subprocess.DEVNULL).check_returncode()
+    kith_ok(["export-records", W("b.recs")], b_home)
+    _, entries = read_recfile(W("b.recs"))
+    b_key = bytes.fromhex(kith_ok(["id"], b_home).stdout.decode().strip())
+    mine = [e for e in entries if header(e[0])[3] == b_key]
+    check(len(mine) == 16200, "%s: 16200 records of b's (%d)" % (
+        what, len(mine)))
+    fresh_member()
+    off = d.log_size()
+    before = record_count(W("a"))
+    p = Peer(ctx, d)
+    counts = [0, 0, 0]
+    try:
+        p.send(hello(NETWORK, "hostile-bulk"))
+        m = p.recv()
+        check(m is not None and m[0] == WELCOME,
+              "%s: HELLO answered with WELCOME" % what, "reply %r" % (m,))
+        frames, cur, size = [], [], 0
+        for e in mine:
+            n = 4 + len(e[0]) + len(e[1] or b"")
+            if cur and size + n > 1 << 20:
+                frames.append(cur)
+                cur, size = [], 0
+            cur.append(e)
+            size += n
+        frames.append(cur)
+        for i, f in enumerate(frames):
+            p.send(push(2 + i, f))
+            m = p.recv(deadline=60)
+            if m is None or m[0] != PUSHED:
+                check(False, "%s: PUSH %d answered with PUSHED" % (what, i),
+                      "reply %r" % (m,))
+                break
+            for j, v in enumerate(struct.unpack(">III", m[2])):
+                counts[j] += v
+    finally:
+        p.close()
+    added, dup, rej = counts
+    check(AUTHOR_PER_MIN <= added < len(mine) and dup == 0 and rej == 0,
+          "%s: a burst added, the rest counted nowhere (added %d of %d)" %
+          (what, added, len(mine)), "duplicate %d rejected %d" % (dup, rej))
+    check(d.wait_log(off, r"sync deferred peer=hostile-bulk@.* records="
+                     r"\d+: authors past 12000 records a minute"),
+          "%s: deferred records logged" % what, d.log_since(off)[-2000:])
+    # Deferred, not lost: b's own kith sync brings the rest as the rate
+    # refills (200 a second); one a second, within b's HELLO rate.
+    end = time.monotonic() + 120
+    while (record_count(W("a")) != before + len(mine) and
+           time.monotonic() < end):
+        kith(["sync", d.peer], b_home)
+        time.sleep(1)
+    check(record_count(W("a")) == before + len(mine),
+          "%s: later syncs bring every record" % what,
+          "a holds %d, wants %d" % (record_count(W("a")),
+                                    before + len(mine)))
+    after_case(d, what)
+
+
 # --- main -----------------------------------------------------------------
 
 def main():
-    global KITH, KITHD, WORK, NETWORK, MEMBER, PCN
+    global KITH, KITHD, CRAFT, WORK, NETWORK, MEMBER, PCN
     if len(sys.argv) != 4:
         sys.stderr.write("usage: %s KITH KITHD WORKDIR\n" % sys.argv[0])
         return 64
     KITH, KITHD, WORK = (os.path.abspath(a) for a in sys.argv[1:])
+    CRAFT = os.environ.get("CRAFT")
+    if not CRAFT:
+        sys.stderr.write("%s: CRAFT must name the kith-craft binary\n" %
+                         sys.argv[0])
+        return 64
     random.seed()
 
     kith_ok(["init", "--name", "A"], W("a"))
@@ -920,12 +1146,15 @@ def main():
         kith_ok(["network", "charter"], W("a"), stdout=f)
     kith_ok(["init", "--join", W("charter"), "--name", "Honest"], W("h"))
     kith_ok(["init", "--join", W("charter"), "--name", "Forger"], W("f"))
+    kith_ok(["init", "--join", W("charter"), "--name", "Bulk"], W("b"))
     kith_ok(["init", "--name", "Other"], W("x"))
     # Only members connect: the honest node, the hostile peers' key, and
     # a PCN's.
     MEMBER, PCN = member_keys(), member_keys()
     h_key = kith_ok(["id"], W("h")).stdout.decode().strip()
+    b_key = kith_ok(["id"], W("b")).stdout.decode().strip()
     for key, org, role in ((h_key, "Honest", "member"),
+                           (b_key, "Bulk", "member"),
                            (MEMBER[0], "Hostile", "member"),
                            (PCN[0], "Hostile PCN", "pcn")):
         kith_ok(["member", "add", key, "--org", org, "--role", role], W("a"))
@@ -987,6 +1216,10 @@ def main():
         case_refused(ctx, d)
         case_ban(ctx, d)
         case_revoked(ctx, d)
+        case_sessions(ctx, d)
+        case_hello_flood(ctx, d)
+        case_author_rate(ctx, d, W("b"))
+        case_pull_flood(ctx, d)
 
         a = kith_ok(["digest"], W("a")).stdout.strip()
         h = kith_ok(["digest"], W("h")).stdout.strip()
