@@ -6,19 +6,25 @@
  * Performance frame).
  *
  * usage: kith-bench [--records N] [--dir DIR] [--keep] [--no-sync]
- *   --records N  records in the large ingest run (default 1000000)
+ *                   [--only-siege]
+ *   --records N  records in the large ingest run (default 1000000); with
+ *                --only-siege, in the siege's node (default 20000)
  *   --dir DIR    where to put the benchmark stores (default $TMPDIR or /tmp);
  *                use a real disk: commits are durable, as in a node.
  *   --keep       leave the stores there, for mdb_stat, and print where
  *   --no-sync    skip the sync benchmarks (they start kithd from the
  *                directory kith-bench is in)
+ *   --only-siege the raw rates and the siege (bench_siege) alone
  */
 #include <arpa/inet.h>
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <jansson.h>
@@ -30,6 +36,7 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include <zmq.h>
 
 #include "body.h"
 #include "hlc.h"
@@ -60,6 +67,73 @@ now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/*
+ * The processes this one started (kithd nodes, the siege): a run that
+ * fails part way stops them too, so none is left behind.
+ */
+#define CHILDREN_MAX	8
+static pid_t children[CHILDREN_MAX];
+static size_t nchildren;
+
+/*
+ * Stop the child ${pid} (SIGTERM), wait for it, and forget it.  Return its
+ * wait status.
+ */
+static int
+child_stop(pid_t pid)
+{
+	int status = 0;
+
+	for (size_t i = 0; i < nchildren; i++)
+		if (children[i] == pid)
+			children[i] = children[--nchildren];
+	(void)kill(pid, SIGTERM);
+	(void)waitpid(pid, &status, 0);
+	return status;
+}
+
+/* Stop every child still running, then exit with ${status}. */
+static void
+quit(int status)
+{
+
+	while (nchildren > 0)
+		(void)child_stop(children[nchildren - 1]);
+	exit(status);
+}
+
+static void
+die(const char *what, int rc)
+{
+	fprintf(stderr, "kith-bench: %s: %s\n", what, kith_strerror(rc));
+	quit(70);
+}
+
+/*
+ * fork(), keeping the books: the parent notes the child as one to stop;
+ * the child owns none of the parent's children, and gets SIGTERM if the
+ * parent dies first (killed outright, with no chance to stop it).  Return
+ * what fork() does.
+ */
+static pid_t
+spawn(void)
+{
+	pid_t parent = getpid(), pid;
+
+	if ((pid = fork()) < 0)
+		die("fork", KITH_EIO);
+	if (pid == 0) {
+		nchildren = 0;
+		if (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0 ||
+		    getppid() != parent)
+			_exit(70);
+		return 0;
+	}
+	assert(nchildren < CHILDREN_MAX);
+	children[nchildren++] = pid;
+	return pid;
+}
+
 static void
 emit(const char *name, double value, const char *unit, double limit)
 {
@@ -70,21 +144,12 @@ emit(const char *name, double value, const char *unit, double limit)
 	    value, "unit", unit, "limit", limit, "ratio",
 	    limit > 0 ? value / limit : 0.0);
 	if (o == NULL || (s = json_dumps(o, JSON_PRESERVE_ORDER |
-	    JSON_REAL_PRECISION(6))) == NULL) {
-		fprintf(stderr, "kith-bench: out of memory\n");
-		exit(70);
-	}
+	    JSON_REAL_PRECISION(6))) == NULL)
+		die("emit", KITH_ENOMEM);
 	printf("%s\n", s);
 	fflush(stdout);
 	free(s);
 	json_decref(o);
-}
-
-static void
-die(const char *what, int rc)
-{
-	fprintf(stderr, "kith-bench: %s: %s\n", what, kith_strerror(rc));
-	exit(70);
 }
 
 /* Raw single-core rates: the limits the figures are set against. */
@@ -146,6 +211,19 @@ genesis(struct store_draft *d, const uint8_t *network, const uint8_t *author,
 	randombytes_like(nonce, KITH_NONCE_LEN, i);
 	record_entity_derive(network, d->kind, author, nonce, d->entity);
 	d->nonce = nonce;
+}
+
+/*
+ * Make ${h}, its network and kind set, the genesis of a new entity by
+ * ${author}, its nonce from ${i}.
+ */
+static void
+genesis_header(struct record_header *h, const uint8_t *author, uint64_t i)
+{
+
+	h->genesis = 1;
+	randombytes_like(h->nonce, KITH_NONCE_LEN, i);
+	record_entity_derive(h->network, h->kind, author, h->nonce, h->entity);
 }
 
 /*
@@ -252,21 +330,24 @@ bench_store(const char *dir, const struct kcrypto_key *admin,
 	return st;
 }
 
-/* Peak private (anonymous) memory, sampled while the ingest runs. */
-struct sampler {
-	pthread_t thread;
-	volatile int stop;
-	long peak_kb;
-};
-
-static long
-rss_anon_kb(void)
+static void
+nap_ms(long ms)
 {
-	char line[256];
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000 };
+
+	nanosleep(&ts, NULL);
+}
+
+/* Process ${pid}'s private (anonymous) resident memory in KiB, or -1. */
+static long
+proc_rss_anon_kb(pid_t pid)
+{
+	char path[64], line[256];
 	long kb = -1;
 	FILE *f;
 
-	if ((f = fopen("/proc/self/status", "r")) == NULL)
+	snprintf(path, sizeof(path), "/proc/%ld/status", (long)pid);
+	if ((f = fopen(path, "r")) == NULL)
 		return -1;
 	while (fgets(line, sizeof(line), f) != NULL)
 		if (sscanf(line, "RssAnon: %ld kB", &kb) == 1)
@@ -275,19 +356,68 @@ rss_anon_kb(void)
 	return kb;
 }
 
+/*
+ * The peak private memory of a process, sampled on a thread of its own.
+ * A run that sets ${cap_kb} has a safety valve, so that a figure that
+ * shows a leak does not take the machine down with it: once the peak
+ * passes ${cap_kb}, ${cap_pid} (what feeds the process) gets SIGTERM and
+ * ${capped} is 1; past twice that, the process itself gets SIGKILL and
+ * ${capped} is 2.
+ */
+struct sampler {
+	pthread_t thread;
+	pid_t pid;
+	long tick_ms;
+	long cap_kb;
+	pid_t cap_pid;
+	volatile int stop, capped;
+	long peak_kb;
+};
+
 static void *
 sample(void *arg)
 {
 	struct sampler *s = arg;
-	struct timespec tick = { 0, 5 * 1000 * 1000 };
 	long kb;
 
 	while (!s->stop) {
-		if ((kb = rss_anon_kb()) > s->peak_kb)
+		if ((kb = proc_rss_anon_kb(s->pid)) > s->peak_kb)
 			s->peak_kb = kb;
-		nanosleep(&tick, NULL);
+		if (s->cap_kb > 0 && s->peak_kb > s->cap_kb && s->capped == 0) {
+			s->capped = 1;
+			(void)kill(s->cap_pid, SIGTERM);
+		}
+		if (s->cap_kb > 0 && s->peak_kb > 2 * s->cap_kb &&
+		    s->capped == 1) {
+			s->capped = 2;
+			(void)kill(s->pid, SIGKILL);
+		}
+		nap_ms(s->tick_ms);
 	}
 	return NULL;
+}
+
+/* Sample process ${pid} every ${tick_ms} into ${s} until sampler_stop. */
+static void
+sampler_start(struct sampler *s, pid_t pid, long tick_ms)
+{
+
+	s->pid = pid;
+	s->tick_ms = tick_ms;
+	s->stop = 0;
+	s->peak_kb = proc_rss_anon_kb(pid);
+	if (pthread_create(&s->thread, NULL, sample, s) != 0)
+		die("sampler", KITH_ENOMEM);
+}
+
+/* Stop ${s}'s thread; return the peak it saw, in KiB. */
+static long
+sampler_stop(struct sampler *s)
+{
+
+	s->stop = 1;
+	pthread_join(s->thread, NULL);
+	return s->peak_kb;
 }
 
 /*
@@ -446,12 +576,9 @@ make_records(struct store *st, const char *path, const uint8_t *network,
 		memcpy(h.prev, prev[a], KITH_ID_LEN);
 		h.hlc = hlc++;
 		h.kind = KITH_KIND_REQUEST;
-		h.genesis = v == 0;
-		if (v == 0) {
-			randombytes_like(h.nonce, sizeof(h.nonce), ent);
-			record_entity_derive(network, h.kind,
-			    kcrypto_key_public(keys[a]), h.nonce, h.entity);
-		}
+		h.genesis = 0;
+		if (v == 0)
+			genesis_header(&h, kcrypto_key_public(keys[a]), ent);
 		h.nparents = v == 0 ? 0 : 1;
 		memcpy(h.parents[0], last, KITH_ID_LEN);
 		b = request_body(ent, v, &blen);
@@ -501,10 +628,9 @@ ingest(const char *dir, struct kcrypto_key *const *keys, size_t n,
 	if ((f = fopen(path, "rb")) == NULL ||
 	    recfile_read_start(f, hdr) != 0)
 		die(path, KITH_EIO);
-	smp.peak_kb = rss_anon_kb();
+	sampler_start(&smp, getpid(), 5);
 	t0 = now_s();
-	if (pthread_create(&smp.thread, NULL, sample, &smp) != 0 ||
-	    (ig = ingest_new(st, 0)) == NULL)
+	if ((ig = ingest_new(st, 0)) == NULL)
 		die("threads", KITH_ENOMEM);
 	while ((rc = recfile_read(f, &rec)) == 0)
 		if ((rc = ingest_add(ig, rec)) != 0)
@@ -518,15 +644,13 @@ ingest(const char *dir, struct kcrypto_key *const *keys, size_t n,
 		die("records rejected", KITH_EINVAL);
 	out->rate = (double)res.added / (now_s() - t0);
 	ingest_free(ig);
-	smp.stop = 1;
-	pthread_join(smp.thread, NULL);
+	out->peak_kb = sampler_stop(&smp);
 	fclose(f);
 	unlink(path);
 	if ((rc = store_stats(st, &ss)) != 0)
 		die("stats", rc);
 	out->records = ss.records;
 	out->bytes_per_record = (double)ss.used_bytes / (double)ss.records;
-	out->peak_kb = smp.peak_kb;
 	store_close(st);
 }
 
@@ -560,14 +684,6 @@ port_open(int port)
 	ok = connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
 	close(fd);
 	return ok;
-}
-
-static void
-nap_ms(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000 };
-
-	nanosleep(&ts, NULL);
 }
 
 /*
@@ -624,9 +740,7 @@ daemon_start(struct daemon_proc *d, const char *kithd, const char *home,
 	kith_hex(hex, d->pk, KITH_KEY_LEN);
 	snprintf(d->peer, sizeof(d->peer), "%s@%s", hex, d->ep);
 	snprintf(d->log, sizeof(d->log), "%s.log", home);
-	if ((d->pid = fork()) < 0)
-		die("fork", KITH_EIO);
-	if (d->pid == 0) {
+	if ((d->pid = spawn()) == 0) {
 		if ((fd = open(d->log, O_WRONLY | O_CREAT | O_APPEND, 0644)) >= 0)
 			dup2(fd, 2);
 		if (peer != NULL)
@@ -647,10 +761,8 @@ daemon_start(struct daemon_proc *d, const char *kithd, const char *home,
 static void
 daemon_stop(struct daemon_proc *d)
 {
-	int status;
 
-	kill(d->pid, SIGTERM);
-	waitpid(d->pid, &status, 0);
+	(void)child_stop(d->pid);
 }
 
 /* The last number after "${key}=" in the last line of ${log} with ${tag}. */
@@ -673,23 +785,6 @@ log_value(const char *log, const char *tag, const char *key, double *v)
 		}
 	fclose(f);
 	return found;
-}
-
-static long
-proc_rss_anon_kb(pid_t pid)
-{
-	char path[64], line[256];
-	long kb = -1;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%ld/status", (long)pid);
-	if ((f = fopen(path, "r")) == NULL)
-		return -1;
-	while (fgets(line, sizeof(line), f) != NULL)
-		if (sscanf(line, "RssAnon: %ld kB", &kb) == 1)
-			break;
-	fclose(f);
-	return kb;
 }
 
 static size_t
@@ -805,11 +900,16 @@ write_new(const char *dir, const struct kcrypto_key *key, size_t k,
 	store_close(st);
 }
 
-/* One `kith sync` session from the store at ${dir} to node ${d}. */
-static struct sync_stats
-client_sync(const char *dir, const struct daemon_proc *d, double *cpu_ms)
+/*
+ * One `kith sync` session from the store at ${dir} to node ${d}, given up
+ * (KITH_ETIMEDOUT) at ${deadline} (now_s(); 0: none).  Return 0 with its
+ * figures in ${*out} and this thread's CPU in ${*cpu_ms}, or the session's
+ * error.
+ */
+static int
+client_sync(const char *dir, const struct daemon_proc *d, double deadline,
+    struct sync_stats *out, double *cpu_ms)
 {
-	struct sync_stats out;
 	struct sync_node nd;
 	struct sync_client *sc;
 	struct tpoll items[2];
@@ -834,18 +934,18 @@ client_sync(const char *dir, const struct daemon_proc *d, double *cpu_ms)
 		sync_client_poll(sc, items);
 		transport_poll(nd.t, items, 2, 100);
 		rc = sync_client_step(sc, sync_now_ms());
+		if (rc == 0 && deadline > 0 && now_s() > deadline)
+			rc = KITH_ETIMEDOUT;
 	} while (rc == 0);
-	if (rc < 0)
-		die("sync", rc);
 	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c1);
 	*cpu_ms = (double)(c1.tv_sec - c0.tv_sec) * 1000.0 +
 	    (double)(c1.tv_nsec - c0.tv_nsec) / 1e6;
-	out = *sync_client_stats(sc);
+	*out = *sync_client_stats(sc);
 	sync_client_free(sc);
 	order_free(nd.order);
 	transport_free(nd.t);
 	store_close(nd.st);
-	return out;
+	return rc < 0 ? rc : 0;
 }
 
 /* CPU the server spends answering ${client}'s first message. */
@@ -895,6 +995,7 @@ delta_sync(const char *kithd, const char *a_home, const char *b_home,
 	struct sync_stats s;
 	char a_store[4400], b_store[4400];
 	double cpu, gained, t0;
+	int rc;
 
 	snprintf(a_store, sizeof(a_store), "%s/store", a_home);
 	snprintf(b_store, sizeof(b_store), "%s/store", b_home);
@@ -906,14 +1007,16 @@ delta_sync(const char *kithd, const char *a_home, const char *b_home,
 	while (!log_value(a.log, "store gained", "records", &gained) &&
 	    now_s() - t0 < 60)
 		nap_ms(10);
-	s = client_sync(b_store, &a, &cpu);
+	if ((rc = client_sync(b_store, &a, 0, &s, &cpu)) != 0)
+		die("delta sync", rc);
 	emit("delta_sync_seconds", (double)(s.end_ms - s.start_ms) / 1000.0,
 	    "s", 0.09);
 	emit("delta_sync_round_trips", (double)s.round_trips, "round trips",
 	    3);
 	emit("delta_sync_bytes", (double)(s.bytes_in + s.bytes_out), "bytes",
 	    1.2 * 200 * ig->record_bytes + 16384);
-	s = client_sync(b_store, &a, &cpu);
+	if ((rc = client_sync(b_store, &a, 0, &s, &cpu)) != 0)
+		die("identical sync", rc);
 	emit("identical_sync_round_trips", (double)s.round_trips,
 	    "round trips", 1);
 	emit("identical_sync_bytes", (double)(s.bytes_in + s.bytes_out),
@@ -1076,6 +1179,481 @@ feed_latency(const char *kithd, const char *top, const char *a_store,
 	daemon_stop(&b);
 }
 
+/*
+ * The siege: SIEGE_CONNS hostile connections against one kithd, A, while
+ * an honest home syncs everything from it.  The honest sync must still
+ * finish, and A's private memory stay within SIEGE_LIMIT_MIB of its idle
+ * size.
+ *
+ * The attackers are members (A admits four hostile keys), so ZAP lets
+ * them in and only the sync server's own limits stand in their way.  Each
+ * key drives SIEGE_PER_KEY connections of one behaviour (RAID_*).  They
+ * speak raw libzmq, not transport.c: they must misbehave below its API (a
+ * receive queue of one frame in a 4 KiB socket buffer, requests kithd's
+ * client never sends), so this is the one place outside the transport
+ * module that uses ZeroMQ.
+ */
+#define SIEGE_RECORDS	20000	/* A's records (--only-siege: --records) */
+#define SIEGE_KEYS	4	/* hostile keys, one per behaviour */
+#define SIEGE_PER_KEY	25	/* connections per hostile key */
+#define SIEGE_CONNS	(SIEGE_KEYS * SIEGE_PER_KEY)
+#define SIEGE_RCVBUF	4096	/* a connection's kernel receive buffer */
+#define SIEGE_SNDHWM	10000	/* frames a connection queues unsent */
+#define SIEGE_BURST	256	/* frames a connection queues a turn */
+#define SIEGE_WINDOW	4	/* a reader's requests unanswered, as kithd's */
+#define SIEGE_STALL_S	5.0	/* a reader that hears nothing starts over */
+#define SIEGE_NICE	10	/* the attackers' share of a busy CPU: small */
+#define SIEGE_RAMP_MS	2000	/* the siege's head start */
+#define SIEGE_TICK_MS	50	/* A's memory is sampled this often */
+#define SIEGE_LIMIT_MIB	64	/* A's memory over its idle size, at most */
+#define SIEGE_CAP_MIB	1024	/* past this the siege is called off */
+#define SIEGE_SYNC_S	120	/* the honest sync under siege, at most */
+
+/*
+ * What the connections of each hostile key do (the value is the key's
+ * index).  The flooders never read; the readers keep SIEGE_WINDOW
+ * requests unanswered, as kithd's client does.
+ */
+enum {
+	RAID_PULL,	/* HELLO, then whole-range PULLs, as fast as taken */
+	RAID_HELLO,	/* HELLO after HELLO, as fast as taken */
+	RAID_SLOW,	/* HELLO, then whole-range PULLs; reads one a second */
+	RAID_PUSH,	/* PUSHes of ~1 MiB of valid ~16 KiB records */
+};
+
+/* One hostile connection. */
+struct raider {
+	void *z;		/* its DEALER */
+	int kind;		/* RAID_* */
+	uint32_t reqid;		/* the next request's id */
+	int hello;		/* its HELLO is queued on this connection */
+	unsigned waiting;	/* RAID_SLOW, RAID_PUSH: requests unanswered */
+	double heard;		/* when it last heard, or began to wait */
+	double next_read;	/* RAID_SLOW: when it reads again */
+};
+
+struct siege {
+	struct raider r[SIEGE_CONNS];
+	struct syncmsg_hello hello[SIEGE_KEYS];	/* each key's HELLO */
+	struct syncmsg_buf out;			/* the frame being built */
+	/* RAID_PUSH's author: one chain, dealt out across its connections. */
+	const struct kcrypto_key *author;
+	struct record_header h;			/* its last record's */
+	uint8_t *body;
+	size_t blen;
+};
+
+/* The siege's process cannot go on: say why and end it (not its parent). */
+static void
+siege_fail(const char *what)
+{
+
+	fprintf(stderr, "kith-bench: siege: %s failed\n", what);
+	_exit(70);
+}
+
+/*
+ * A request body as large as a body may be (KITH_BODY_MAX): public
+ * padding fields of up to KITH_VALUE_MAX bytes.  The caller frees it.
+ */
+static uint8_t *
+big_body(size_t *len)
+{
+	static char pad[KITH_VALUE_MAX + 1];
+	struct body *b;
+	uint8_t *out;
+	char name[16];
+	/* Each field costs its value and up to 16 bytes; the map, 64. */
+	size_t room = KITH_BODY_MAX - 64, k;
+	int rc;
+
+	if ((b = body_new()) == NULL)
+		siege_fail("body");
+	rc = body_set_str(b, "category", 0, "other");
+	for (int i = 0; room > 16; i++) {
+		k = room - 16 < KITH_VALUE_MAX ? room - 16 : KITH_VALUE_MAX;
+		memset(pad, 'x', k);
+		pad[k] = '\0';
+		snprintf(name, sizeof(name), "pad%d", i);
+		rc |= body_set_str(b, name, 0, pad);
+		room -= k + 16;
+	}
+	if (rc != 0 || body_encode(b, &out, len) != 0 || *len > KITH_BODY_MAX)
+		siege_fail("body");
+	body_free(b);
+	return out;
+}
+
+/* Build in ${s}->out a PUSH of the author's next ~SYNCMSG_RECORDS_MAX. */
+static void
+push_frame(struct siege *s, uint32_t reqid)
+{
+	struct record *rec;
+	uint64_t wall;
+
+	syncmsg_begin(&s->out, SYNCMSG_PUSH, reqid);
+	while (s->out.len < SYNCMSG_RECORDS_MAX) {
+		/* Each a new entity's genesis, so none ever fills. */
+		s->h.seq++;
+		wall = HLC_MAKE(hlc_wall_ms(), 0);
+		s->h.hlc = wall > s->h.hlc ? wall : s->h.hlc + 1;
+		genesis_header(&s->h, kcrypto_key_public(s->author), s->h.seq);
+		if (record_sign(&s->h, s->body, s->blen, s->author, &rec) != 0)
+			siege_fail("record_sign");
+		syncmsg_put_record(&s->out, rec);
+		memcpy(s->h.prev, record_id(rec), KITH_ID_LEN);
+		record_free(rec);
+	}
+}
+
+/* Build in ${s}->out the next request of ${r}. */
+static void
+raider_frame(struct siege *s, const struct raider *r)
+{
+	static const struct syncmsg_bound start = { 0, { 0 } },
+	    infinity = { UINT64_MAX, { 0 } };
+
+	if (!r->hello || r->kind == RAID_HELLO) {
+		syncmsg_begin(&s->out, SYNCMSG_HELLO, r->reqid);
+		syncmsg_put_hello(&s->out, &s->hello[r->kind], 0);
+	} else if (r->kind == RAID_PUSH) {
+		push_frame(s, r->reqid);
+	} else {
+		syncmsg_begin(&s->out, SYNCMSG_PULL, r->reqid);
+		syncmsg_put_bound(&s->out, &start);
+		syncmsg_put_bound(&s->out, &infinity);
+	}
+	if (s->out.err != 0)
+		siege_fail("frame");
+}
+
+/*
+ * Queue ${r}'s next requests, a turn's worth: a flooder's until its queue
+ * is full, a reader's until SIEGE_WINDOW are unanswered.  (A PUSH that
+ * does not fit is lost, and leaves a gap in the chain, not a fork.)
+ */
+static void
+raider_write(struct siege *s, struct raider *r, double now)
+{
+	int reader = r->kind == RAID_SLOW || r->kind == RAID_PUSH, hello;
+
+	for (int k = 0; k < SIEGE_BURST; k++) {
+		if (r->hello && reader && r->waiting >= SIEGE_WINDOW)
+			break;
+		hello = !r->hello || r->kind == RAID_HELLO;
+		raider_frame(s, r);
+		if (zmq_send(r->z, s->out.p, s->out.len, ZMQ_DONTWAIT) < 0)
+			break;
+		r->reqid++;
+		if (hello)
+			r->hello = 1;
+		else if (reader && r->waiting++ == 0)
+			r->heard = now;
+	}
+}
+
+/* Take one reply off ${r}'s socket, if one waits. */
+static void
+raider_read(struct raider *r, double now)
+{
+	struct syncmsg m;
+	zmq_msg_t msg;
+	int type;
+
+	zmq_msg_init(&msg);
+	if (zmq_msg_recv(&msg, r->z, ZMQ_DONTWAIT) >= 0) {
+		r->heard = now;
+		r->next_read = now + 1.0;
+		type = syncmsg_parse(zmq_msg_data(&msg), zmq_msg_size(&msg),
+		    &m) == 0 ? m.type : 0;
+		if (type == SYNCMSG_ERROR) {
+			/* Refused, or cut: start over on libzmq's reconnect. */
+			r->hello = 0;
+			r->waiting = 0;
+		} else if (type != 0 && type != SYNCMSG_WELCOME &&
+		    r->waiting > 0) {
+			r->waiting--;
+		}
+	}
+	zmq_msg_close(&msg);
+}
+
+/* What ${r} waits for at ${now}: ZMQ_POLLIN, ZMQ_POLLOUT or both. */
+static short
+raider_events(const struct raider *r, double now)
+{
+
+	switch (r->kind) {
+	case RAID_PULL:
+	case RAID_HELLO:
+		return ZMQ_POLLOUT;
+	case RAID_SLOW:
+		return (now >= r->next_read ? ZMQ_POLLIN : 0) |
+		    (!r->hello || r->waiting < SIEGE_WINDOW ? ZMQ_POLLOUT : 0);
+	default:
+		return ZMQ_POLLIN |
+		    (!r->hello || r->waiting < SIEGE_WINDOW ? ZMQ_POLLOUT : 0);
+	}
+}
+
+/* A DEALER to ${ep}, whose CURVE key is ${server_pk}, as ${key}. */
+static void *
+raider_open(void *ctx, const char *ep, const uint8_t server_pk[32],
+    const struct kcrypto_key *key)
+{
+	int one = 1, zero = 0, rcvbuf = SIEGE_RCVBUF, sndhwm = SIEGE_SNDHWM;
+	uint8_t pk[32], sk[32];
+	void *z;
+	int bad;
+
+	if ((z = zmq_socket(ctx, ZMQ_DEALER)) == NULL ||
+	    kcrypto_key_x25519(key, pk, sk) != 0)
+		siege_fail("socket");
+	/* A receive queue of one frame: one that does not read, does not. */
+	bad = zmq_setsockopt(z, ZMQ_LINGER, &zero, sizeof(zero)) != 0 ||
+	    zmq_setsockopt(z, ZMQ_RCVHWM, &one, sizeof(one)) != 0 ||
+	    zmq_setsockopt(z, ZMQ_RCVBUF, &rcvbuf, sizeof(rcvbuf)) != 0 ||
+	    zmq_setsockopt(z, ZMQ_SNDHWM, &sndhwm, sizeof(sndhwm)) != 0 ||
+	    zmq_setsockopt(z, ZMQ_CURVE_SERVERKEY, server_pk, 32) != 0 ||
+	    zmq_setsockopt(z, ZMQ_CURVE_PUBLICKEY, pk, 32) != 0 ||
+	    zmq_setsockopt(z, ZMQ_CURVE_SECRETKEY, sk, 32) != 0 ||
+	    zmq_connect(z, ep) != 0;
+	kcrypto_wipe(sk, sizeof(sk));
+	if (bad)
+		siege_fail("socket");
+	return z;
+}
+
+/*
+ * The siege's own process: SIEGE_CONNS connections to node ${d} as the
+ * SIEGE_KEYS hostile ${keys} of network ${network}, until SIGTERM.  Never
+ * returns.  Reconnecting after a cut is left to libzmq.
+ */
+static void
+siege_run(const struct daemon_proc *d, struct kcrypto_key *const *keys,
+    const uint8_t *network)
+{
+	static struct siege s;
+	zmq_pollitem_t items[SIEGE_CONNS];
+	uint8_t server_pk[32];
+	struct raider *r;
+	double now;
+	void *ctx;
+
+	/*
+	 * Attackers would run elsewhere; here they take a small share of a
+	 * busy CPU, so that the honest sync's time measures kithd, not two
+	 * cores shared three ways.
+	 */
+	if (setpriority(PRIO_PROCESS, 0, SIEGE_NICE) != 0)
+		siege_fail("setpriority");
+	if ((ctx = zmq_ctx_new()) == NULL ||
+	    kcrypto_x25519_public(d->pk, server_pk) != 0)
+		siege_fail("context");
+	for (int k = 0; k < SIEGE_KEYS; k++) {
+		memcpy(s.hello[k].network, network, KITH_NETWORK_LEN);
+		memcpy(s.hello[k].key, kcrypto_key_public(keys[k]),
+		    KITH_KEY_LEN);
+		snprintf(s.hello[k].name, sizeof(s.hello[k].name), "siege%d",
+		    k);
+	}
+	s.author = keys[RAID_PUSH];
+	memcpy(s.h.network, network, KITH_NETWORK_LEN);
+	s.h.kind = KITH_KIND_REQUEST;
+	s.body = big_body(&s.blen);
+	memset(items, 0, sizeof(items));
+	for (int i = 0; i < SIEGE_CONNS; i++) {
+		r = &s.r[i];
+		r->kind = i / SIEGE_PER_KEY;
+		r->reqid = 1;
+		r->z = raider_open(ctx, d->ep, server_pk, keys[r->kind]);
+		items[i].socket = r->z;
+	}
+	for (;;) {
+		now = now_s();
+		for (int i = 0; i < SIEGE_CONNS; i++)
+			items[i].events = raider_events(&s.r[i], now);
+		if (zmq_poll(items, SIEGE_CONNS, 100) < 0)
+			continue;	/* EINTR */
+		now = now_s();
+		for (int i = 0; i < SIEGE_CONNS; i++) {
+			r = &s.r[i];
+			if (items[i].revents & ZMQ_POLLIN)
+				raider_read(r, now);
+			/* Answers lost with a cut connection never come. */
+			if (r->waiting > 0 && now - r->heard > SIEGE_STALL_S) {
+				r->hello = 0;
+				r->waiting = 0;
+			}
+			if (items[i].revents & ZMQ_POLLOUT)
+				raider_write(&s, r, now);
+		}
+	}
+}
+
+static int
+count_one(void *arg, const struct record *rec)
+{
+
+	(void)rec;
+	(*(size_t *)arg)++;
+	return 0;
+}
+
+/* Records in the store at ${dir} whose hlc is below ${hlc}. */
+static size_t
+store_count_before(const char *dir, uint64_t hlc)
+{
+	struct store *st;
+	size_t k = 0;
+	int rc;
+
+	if ((st = store_open(dir, STORE_RDONLY, 0, &rc)) == NULL)
+		return 0;
+	if (store_range(st, 0, NULL, hlc, NULL, count_one, &k) != 0)
+		k = 0;
+	store_close(st);
+	return k;
+}
+
+/*
+ * Lines of ${log} that hold ${word}, but for the "sync end" summaries
+ * (they repeat what another line logged).
+ */
+static size_t
+log_count(const char *log, const char *word)
+{
+	char line[2048];
+	size_t k = 0;
+	FILE *f;
+
+	if ((f = fopen(log, "r")) == NULL)
+		return 0;
+	while (fgets(line, sizeof(line), f) != NULL)
+		k += strstr(line, word) != NULL && strstr(line, "sync end") ==
+		    NULL;
+	fclose(f);
+	return k;
+}
+
+/*
+ * The siege (see SIEGE_*), with A's store ${n} records by the honest
+ * ${keys}.  Return 0, or 1 if the honest sync failed or came up short
+ * under siege, or the siege itself failed (said on stderr).
+ */
+static int
+bench_siege(const char *kithd, const char *top,
+    struct kcrypto_key *const *keys, size_t n)
+{
+	struct kcrypto_key *hostile[SIEGE_KEYS];
+	struct sampler smp = { 0 };
+	struct daemon_proc a;
+	struct ingest_run run;
+	struct sync_stats s0, s1;
+	struct store *st;
+	char a_home[4300], b_home[4300], c_home[4300];
+	char a_store[4400], b_store[4400], c_store[4400];
+	uint8_t seed[32], net[KITH_NETWORK_LEN];
+	uint64_t from;
+	size_t want, held, took;
+	double t0, t1, cpu, ended, v;
+	long idle_kb, peak_kb;
+	pid_t siege;
+	int rc, status, alone;
+
+	/* A: the honest authors' records, and the hostile keys admitted. */
+	snprintf(a_home, sizeof(a_home), "%s/siege", top);
+	snprintf(a_store, sizeof(a_store), "%s/store", a_home);
+	mkdir(a_home, 0700);
+	ingest(a_store, keys, n, &run);
+	if ((st = store_open(a_store, 0, 0, &rc)) == NULL ||
+	    (rc = store_network(st, net)) != 0)
+		die(a_store, rc);
+	for (int k = 0; k < SIEGE_KEYS; k++) {
+		memset(seed, 0x20 + k, sizeof(seed));
+		if ((hostile[k] = kcrypto_key_from_seed(seed)) == NULL)
+			die("key", KITH_ENOMEM);
+		admit(st, keys[0], kcrypto_key_public(hostile[k]));
+	}
+	store_close(st);
+	snprintf(b_home, sizeof(b_home), "%s/siege-b", top);
+	snprintf(b_store, sizeof(b_store), "%s/store", b_home);
+	snprintf(c_home, sizeof(c_home), "%s/siege-c", top);
+	snprintf(c_store, sizeof(c_store), "%s/store", c_home);
+	home_like(b_home, a_store);
+	home_like(c_home, a_store);
+	port_base += 4;
+	daemon_start(&a, kithd, a_home, 0, NULL);
+
+	/* Without the siege: honest B, empty, syncs everything from A. */
+	t0 = now_s();
+	if ((rc = client_sync(b_store, &a, 0, &s0, &cpu)) != 0)
+		die("siege: honest sync without the siege", rc);
+	t0 = now_s() - t0;
+	if (store_count(b_store) != store_count(a_store))
+		die("siege: honest sync without the siege incomplete",
+		    KITH_EINVAL);
+	/* A at rest: B's session ended there too. */
+	for (ended = now_s() + 10; now_s() < ended &&
+	    !log_value(a.log, "sync end", "received", &v); )
+		nap_ms(10);
+	idle_kb = proc_rss_anon_kb(a.pid);
+	fprintf(stderr, "kith-bench: siege: honest B synced %llu records in "
+	    "%.2f s; kithd A idles at %.1f MiB; %d hostile connections "
+	    "begin\n", (unsigned long long)s0.received, t0, idle_kb / 1024.0,
+	    SIEGE_CONNS);
+
+	/* The siege, in a process of its own: its memory is not this one's. */
+	from = HLC_MAKE(hlc_wall_ms(), 0);	/* A's own records are older */
+	if ((siege = spawn()) == 0)
+		siege_run(&a, hostile, net);
+	smp.cap_kb = idle_kb + SIEGE_CAP_MIB * 1024L;
+	smp.cap_pid = siege;
+	sampler_start(&smp, a.pid, SIEGE_TICK_MS);
+	nap_ms(SIEGE_RAMP_MS);
+	/* Under it: honest C, empty, syncs everything from A. */
+	t1 = now_s();
+	rc = client_sync(c_store, &a, t1 + SIEGE_SYNC_S, &s1, &cpu);
+	t1 = now_s() - t1;
+	peak_kb = sampler_stop(&smp);
+	status = child_stop(siege);
+	/* SIGTERM, ours or the cap's, ends it; anything else is a failure. */
+	alone = !WIFSIGNALED(status) || WTERMSIG(status) != SIGTERM;
+	daemon_stop(&a);
+
+	want = store_count_before(a_store, from);
+	held = store_count_before(c_store, from);
+	took = store_count(a_store) - store_count(b_store);
+	fprintf(stderr, "kith-bench: siege: kithd A logged %zu dropped, %zu "
+	    "refused, %zu closed, %zu sessions started; it took in %zu siege "
+	    "records, honest C %llu records in %.1f s (%.1f s without the "
+	    "siege)\n", log_count(a.log, "dropped"),
+	    log_count(a.log, "refused"), log_count(a.log, "closed"),
+	    log_count(a.log, "sync start"), took,
+	    (unsigned long long)s1.received, t1, t0);
+	if (smp.capped > 0)
+		fprintf(stderr, "kith-bench: siege: called off when kithd A "
+		    "passed %d MiB over idle%s\n", SIEGE_CAP_MIB,
+		    smp.capped > 1 ? "; kithd A killed when it went on past "
+		    "twice that" : "");
+	if (rc == 0 && held == want)
+		emit("siege_honest_sync_s", t1, "s", t0);
+	emit("siege_kithd_memory_over_idle", (double)(peak_kb - idle_kb) /
+	    1024.0, "MiB", SIEGE_LIMIT_MIB);
+	for (int k = 0; k < SIEGE_KEYS; k++)
+		kcrypto_key_free(hostile[k]);
+	if (alone)
+		fprintf(stderr, "kith-bench: FAIL: the siege's process ended "
+		    "before it was stopped (status %d)\n", status);
+	if (rc != 0)
+		fprintf(stderr, "kith-bench: FAIL: honest C's sync under siege "
+		    "failed: %s\n", kith_strerror(rc));
+	else if (held != want)
+		fprintf(stderr, "kith-bench: FAIL: under siege, honest C "
+		    "synced %zu of the %zu records A held\n", held, want);
+	return alone || rc != 0 || held != want;
+}
+
 static int
 rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
 {
@@ -1091,8 +1669,8 @@ main(int argc, char **argv)
 	struct kcrypto_key *keys[NAUTHORS];
 	const char *base = getenv("TMPDIR");
 	char top[4096], dir[4200];
-	size_t n = 1000000;
-	int keep = 0, no_sync = 0;
+	size_t n = 0;
+	int keep = 0, no_sync = 0, only_siege = 0, n_given = 0, failed = 0;
 	char kithd[4096], *slash;
 	struct ingest_run ig;
 	double sign, verify, write, m_first, m_mid, m_end;
@@ -1101,18 +1679,24 @@ main(int argc, char **argv)
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--records") == 0 && i + 1 < argc) {
 			n = strtoul(argv[++i], NULL, 10);
+			n_given = 1;
 		} else if (strcmp(argv[i], "--dir") == 0 && i + 1 < argc) {
 			base = argv[++i];
 		} else if (strcmp(argv[i], "--keep") == 0) {
 			keep = 1;
 		} else if (strcmp(argv[i], "--no-sync") == 0) {
 			no_sync = 1;
+		} else if (strcmp(argv[i], "--only-siege") == 0) {
+			only_siege = 1;
 		} else {
 			fprintf(stderr, "usage: kith-bench [--records N] "
-			    "[--dir DIR] [--keep] [--no-sync]\n");
+			    "[--dir DIR] [--keep] [--no-sync] "
+			    "[--only-siege]\n");
 			return strcmp(argv[i], "--help") == 0 ? 0 : 64;
 		}
 	}
+	if (!n_given)
+		n = only_siege ? SIEGE_RECORDS : 1000000;
 	if (n < INGEST_BATCH) {
 		fprintf(stderr, "kith-bench: --records must be at least %d\n",
 		    INGEST_BATCH);
@@ -1139,27 +1723,31 @@ main(int argc, char **argv)
 	emit("raw_verify_1core", verify, "ops/s", verify);
 
 	/* The ingest first, so its memory figure starts from a clean heap. */
-	snprintf(dir, sizeof(dir), "%s/a", top);
-	mkdir(dir, 0700);
-	snprintf(dir, sizeof(dir), "%s/a/store", top);
-	ingest(dir, keys, n, &ig);
-	snprintf(dir, sizeof(dir), "%s/write", top);
-	write = bench_write(dir, keys[0], 100000);
-	emit("create_sign_store_batched", write, "records/s", sign);
-	snprintf(dir, sizeof(dir), "%s/merge", top);
-	bench_merge(dir, keys[0], 1000, &m_first, &m_mid, &m_end);
-	emit("merge_write_first_100_versions_ms", m_first, "ms", m_first);
-	emit("merge_write_at_1000_versions_ms", m_mid, "ms", m_first);
-	emit("merge_write_at_4000_versions_ms", m_end, "ms", m_first);
-	emit("apply_verify_store_2cores", ig.rate, "records/s", verify);
-	emit("store_bytes_per_record", ig.bytes_per_record, "bytes", 600);
-	emit("ingest_peak_private_memory", (double)ig.peak_kb / 1024.0, "MiB",
-	    64);
-	fprintf(stderr, "kith-bench: ingest of %zu records (%d per entity, "
-	    "%d authors, batches of %d)\n", ig.records, VERSIONS, NAUTHORS,
-	    INGEST_BATCH);
+	if (!only_siege) {
+		snprintf(dir, sizeof(dir), "%s/a", top);
+		mkdir(dir, 0700);
+		snprintf(dir, sizeof(dir), "%s/a/store", top);
+		ingest(dir, keys, n, &ig);
+		snprintf(dir, sizeof(dir), "%s/write", top);
+		write = bench_write(dir, keys[0], 100000);
+		emit("create_sign_store_batched", write, "records/s", sign);
+		snprintf(dir, sizeof(dir), "%s/merge", top);
+		bench_merge(dir, keys[0], 1000, &m_first, &m_mid, &m_end);
+		emit("merge_write_first_100_versions_ms", m_first, "ms",
+		    m_first);
+		emit("merge_write_at_1000_versions_ms", m_mid, "ms", m_first);
+		emit("merge_write_at_4000_versions_ms", m_end, "ms", m_first);
+		emit("apply_verify_store_2cores", ig.rate, "records/s", verify);
+		emit("store_bytes_per_record", ig.bytes_per_record, "bytes",
+		    600);
+		emit("ingest_peak_private_memory", (double)ig.peak_kb / 1024.0,
+		    "MiB", 64);
+		fprintf(stderr, "kith-bench: ingest of %zu records (%d per "
+		    "entity, %d authors, batches of %d)\n", ig.records,
+		    VERSIONS, NAUTHORS, INGEST_BATCH);
+	}
 
-	if (!no_sync) {
+	if (!no_sync || only_siege) {
 		char a_home[4300], b_home[4300];
 		struct ingest_run small;
 
@@ -1168,20 +1756,25 @@ main(int argc, char **argv)
 			strcpy(slash + 1, "kithd");
 		else
 			strcpy(kithd, "./kithd");
-		port_base = 30000 + (int)(getpid() % 2000) * 8;
-		snprintf(a_home, sizeof(a_home), "%s/a", top);
-		full_sync(kithd, top, a_home, n, &ig, verify, 1);
-		snprintf(b_home, sizeof(b_home), "%s/b%zu", top, n);
-		delta_sync(kithd, a_home, b_home, keys, &ig);
-		if (n > 100000) {
-			snprintf(a_home, sizeof(a_home), "%s/s", top);
-			mkdir(a_home, 0700);
-			snprintf(dir, sizeof(dir), "%s/s/store", top);
-			ingest(dir, keys, 100000, &small);
-			full_sync(kithd, top, a_home, 100000, &small, verify, 0);
+		port_base = 30000 + (int)(getpid() % 2000) * 12;
+		if (!only_siege) {
+			snprintf(a_home, sizeof(a_home), "%s/a", top);
+			full_sync(kithd, top, a_home, n, &ig, verify, 1);
+			snprintf(b_home, sizeof(b_home), "%s/b%zu", top, n);
+			delta_sync(kithd, a_home, b_home, keys, &ig);
+			if (n > 100000) {
+				snprintf(a_home, sizeof(a_home), "%s/s", top);
+				mkdir(a_home, 0700);
+				snprintf(dir, sizeof(dir), "%s/s/store", top);
+				ingest(dir, keys, 100000, &small);
+				full_sync(kithd, top, a_home, 100000, &small,
+				    verify, 0);
+			}
+			snprintf(dir, sizeof(dir), "%s/a/store", top);
+			feed_latency(kithd, top, dir, keys[3], 1000);
 		}
-		snprintf(dir, sizeof(dir), "%s/a/store", top);
-		feed_latency(kithd, top, dir, keys[3], 1000);
+		failed = bench_siege(kithd, top, keys, only_siege ? n :
+		    SIEGE_RECORDS);
 	}
 
 	if (keep)
@@ -1190,5 +1783,5 @@ main(int argc, char **argv)
 		nftw(top, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 	for (int i = 0; i < NAUTHORS; i++)
 		kcrypto_key_free(keys[i]);
-	return 0;
+	return failed;
 }
