@@ -1267,11 +1267,15 @@ network_ok(const struct store *st, const struct record *rec)
  * records, and its state at most KITH_ENTITY_FIELDS fields; past half of
  * either it takes more only from its creator or an admin, so that no
  * other member can fill it up or make every later record of it costly.
- * Return 0, KITH_EFULL or KITH_EFIELDS.
+ * The stored state may lack records of the batch in hand that write at
+ * most ${unsettled} fields: they count as that many new names, and the
+ * caller settles the state and asks again when that makes the answer no.
+ * Set ${*fields} to the number of fields ${rec}'s body writes.  Return 0,
+ * KITH_EFULL or KITH_EFIELDS.
  */
 static int
 room_for(struct store *st, MDB_txn *txn, const struct roster *roster,
-    const struct record *rec)
+    const struct record *rec, size_t unsettled, size_t *fields)
 {
 	const struct record_header *h = record_header(rec);
 	MDB_val k = { KITH_ENTITY_LEN, (void *)h->entity }, v;
@@ -1293,11 +1297,16 @@ room_for(struct store *st, MDB_txn *txn, const struct roster *roster,
 		privileged = memcmp(state_creator(s), h->author,
 		    KITH_KEY_LEN) == 0;
 	}
+	names += unsettled;
 	/* The fields it would add. */
-	if (s != NULL && (p = record_body(rec, &len)) != NULL &&
-	    body_decode(p, len, &b) == 0)
+	*fields = 0;
+	if ((p = record_body(rec, &len)) != NULL &&
+	    body_decode(p, len, &b) == 0) {
+		*fields = body_nfields(b);
 		for (i = 0; i < body_nfields(b); i++)
-			names += state_get(s, body_field(b, i)->name) == NULL;
+			names += s == NULL ||
+			    state_get(s, body_field(b, i)->name) == NULL;
+	}
 	body_free(b);
 	state_free(s);
 	rc = count >= KITH_ENTITY_MAX / 2 ? KITH_EFULL :
@@ -1373,6 +1382,7 @@ struct apply {
 	unsigned char *dirty;	/* by first: a record of the entity was added */
 	unsigned char *whole;	/* by first: more than one, or a body came */
 	size_t *added;		/* by first: the record added, if only one */
+	size_t *unsettled;	/* by first: fields the dirty records write */
 	uint64_t clock;
 	struct store_result *res;
 	const struct roster *roster;	/* the handle's, borrowed */
@@ -1393,6 +1403,7 @@ settle(struct apply *a, size_t f)
 	if (!a->dirty[f])
 		return 0;
 	a->dirty[f] = 0;
+	a->unsettled[f] = 0;
 	if (a->whole[f]) {
 		a->whole[f] = 0;
 		return recompute(a->st, a->txn, a->roster,
@@ -1405,7 +1416,8 @@ settle(struct apply *a, size_t f)
  * Insert pending record ${i} if its signature verified (${rc} is 0).  Its
  * room is judged on the state its entity has with the batch's earlier
  * records in it, as if they had come in batches of their own: so that
- * where a batch ends changes nothing.
+ * where a batch ends changes nothing.  The state is settled for that only
+ * when those records could make the difference, near an entity's limits.
  */
 static int
 apply_one(void *arg, size_t i, int rc)
@@ -1413,6 +1425,7 @@ apply_one(void *arg, size_t i, int rc)
 	struct apply *a = arg;
 	const struct record *rec = a->pending[i];
 	const struct record_header *h = record_header(rec);
+	size_t f = a->first[i], fields = 0;
 	struct insert in;
 	int rrc;
 
@@ -1422,10 +1435,12 @@ apply_one(void *arg, size_t i, int rc)
 		if ((rrc = roster_refresh(a->st, a->txn, &a->roster)) != 0)
 			return rrc;
 	}
-	if (rc == 0 && !held(a->st, a->txn, record_id(rec))) {
-		if ((rrc = settle(a, a->first[i])) != 0)
+	if (rc == 0 && !held(a->st, a->txn, record_id(rec)) &&
+	    (rc = room_for(a->st, a->txn, a->roster, rec,
+	    a->unsettled[f], &fields)) != 0 && a->dirty[f]) {
+		if ((rrc = settle(a, f)) != 0)
 			return rrc;
-		rc = room_for(a->st, a->txn, a->roster, rec);
+		rc = room_for(a->st, a->txn, a->roster, rec, 0, &fields);
 	}
 	if ((a->rcs[i] = rc) == 0) {
 		rc = insert(a->st, a->txn, rec, &in);
@@ -1442,15 +1457,15 @@ apply_one(void *arg, size_t i, int rc)
 				a->clock = h->hlc;
 		}
 		if (rc == 0 || in.body) {
-			a->whole[a->first[i]] |= a->dirty[a->first[i]] ||
-			    in.body;
-			a->dirty[a->first[i]] = 1;
-			a->added[a->first[i]] = i;
+			a->whole[f] |= a->dirty[f] || in.body;
+			a->dirty[f] = 1;
+			a->added[f] = i;
+			a->unsettled[f] += fields;
 			a->members |= KITH_KIND_IS_MEMBERSHIP(h->kind) ||
 			    in.fork_moved;
 		}
 	}
-	return a->last[i] ? settle(a, a->first[i]) : 0;
+	return a->last[i] ? settle(a, f) : 0;
 }
 
 static const uint8_t *
@@ -1473,7 +1488,7 @@ apply_txn(struct store *st, struct record *const *pending, size_t n,
     size_t nmship, const int *verified, int *rcs, struct store_result *res)
 {
 	struct apply a = { st, NULL, pending, rcs, NULL, NULL, NULL, NULL, NULL,
-	    0, res, NULL, nmship, 0 };
+	    NULL, 0, res, NULL, nmship, 0 };
 	const struct record_header *h;
 	size_t *prev = NULL, i;
 	int rc = KITH_ENOMEM;
@@ -1484,6 +1499,7 @@ apply_txn(struct store *st, struct record *const *pending, size_t n,
 	    (a.dirty = calloc(n ? n : 1, 1)) == NULL ||
 	    (a.whole = calloc(n ? n : 1, 1)) == NULL ||
 	    (a.added = calloc(n ? n : 1, sizeof(*a.added))) == NULL ||
+	    (a.unsettled = calloc(n ? n : 1, sizeof(*a.unsettled))) == NULL ||
 	    (rc = entity_repeats(pending_entity, pending, n, prev)) != 0)
 		goto out;
 	memset(a.last, 1, n);
@@ -1531,6 +1547,7 @@ out:
 	free(a.dirty);
 	free(a.whole);
 	free(a.added);
+	free(a.unsettled);
 	return rc;
 }
 
@@ -1994,13 +2011,14 @@ wave_insert(void *arg, size_t i, const struct record *rec)
 	struct wave *w = arg;
 	const struct record_header *h = record_header(rec);
 	struct insert in;
+	size_t fields;
 	int rc;
 
 	/*
 	 * A genesis starts a new entity, whose only record is the one in
 	 * hand, so its state needs no reading back.
 	 */
-	if ((rc = room_for(w->st, w->txn, w->roster, rec)) != 0 ||
+	if ((rc = room_for(w->st, w->txn, w->roster, rec, 0, &fields)) != 0 ||
 	    (rc = insert(w->st, w->txn, rec, &in)) != 0 ||
 	    (rc = h->genesis ? put_state(w->st, w->txn, w->roster,
 	    (struct record *const *)&rec, 1) : update_state(w->st, w->txn,
