@@ -798,6 +798,7 @@ struct session {
 #define CUT_DELAY_MS	200
 #define RATE_KEYS	1024	/* keys each rate table tells apart */
 #define PAUSED		2	/* a GET stopped for its replies to drain */
+#define GONE		3	/* a reply found its peer gone */
 
 struct banned {
 	struct tpeer peer;
@@ -1140,7 +1141,7 @@ reply(struct sync_server *srv, struct session *ss)
 	if ((rc = srv->out.err) != 0 ||
 	    (rc = tsock_send(srv->sock, &ss->peer, srv->out.p,
 	    srv->out.len)) != 0)
-		return rc;
+		return rc == KITH_ENOTFOUND ? GONE : rc;
 	ss->bytes_out += srv->out.len;
 	ss->wire_out += srv->out.len + TRANSPORT_FRAME_COST;
 	return 0;
@@ -1529,12 +1530,19 @@ answer(struct sync_server *srv, struct session *ss, const struct syncmsg *m,
 	}
 }
 
-/* Return 1 if ${ss} was dropped for ${rc} (non-zero) or its rejects. */
+/*
+ * Return 1 if ${ss} ended: its peer left before a reply (GONE: no fault
+ * of its own), or it was dropped for ${rc} or its rejects.
+ */
 static int
 judge(struct sync_server *srv, struct session *ss, uint32_t reqid, int rc,
     const char *why)
 {
 
+	if (rc == GONE) {
+		session_end(srv, ss, "gone");
+		return 1;
+	}
 	if (rc == 0 && ss->rejected > SYNC_REJECT_MAX) {
 		why = "too many rejected records";
 		rc = KITH_EPROTO;

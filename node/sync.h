@@ -43,8 +43,8 @@ struct sync_server;
 #define SYNC_QUEUE_BYTES	(2U << 20)	/* their bytes */
 #define SYNC_BACKLOG_MAX	(256U << 10)	/* reply bytes unread before waiting */
 #define SYNC_STALL_MS		30000	/* waiting with no reply leaving */
-#define SYNC_HELLO_PER_MIN	120	/* HELLOs per member key, a minute */
-#define SYNC_HELLO_BURST	60
+#define SYNC_HELLO_PER_MIN	3000	/* HELLOs per member key, a minute */
+#define SYNC_HELLO_BURST	100
 #define SYNC_AUTHOR_PER_MIN	12000	/* PUSHed records per author, a minute */
 #define SYNC_AUTHOR_BODY_UNIT	4096	/* ... a record counts 1 more per this */
 
