@@ -1049,8 +1049,11 @@ test_incremental(void **state)
 	assert_int_equal(state_add(cache, clen, r[N + 1], NULL, &inc, &nc,
 	    &ncl), 0);
 	state_free(inc);
+	free(cache);
+	cache = NULL;
 	assert_int_equal(state_add(nc, ncl, r[N], NULL, &inc, &cache, &clen),
 	    2);
+	assert_null(cache);
 	free(nc);
 	/* A cache that does not parse: the whole merge. */
 	assert_int_equal(state_add((const uint8_t *)"\x91", 1, r[N], NULL,
