@@ -74,6 +74,7 @@ now_s(void)
 #define CHILDREN_MAX	8
 static pid_t children[CHILDREN_MAX];
 static size_t nchildren;
+static const char *scratch;	/* the run's stores, named if it fails */
 
 /*
  * Stop the child ${pid} (SIGTERM), wait for it, and forget it.  Return its
@@ -99,6 +100,9 @@ quit(int status)
 
 	while (nchildren > 0)
 		(void)child_stop(children[nchildren - 1]);
+	if (status != 0 && scratch != NULL)
+		fprintf(stderr, "kith-bench: stores and logs kept in %s\n",
+		    scratch);
 	exit(status);
 }
 
@@ -1715,6 +1719,7 @@ main(int argc, char **argv)
 		fprintf(stderr, "kith-bench: %s: %s\n", top, strerror(errno));
 		return 73;
 	}
+	scratch = top;
 
 	node_key = keys[0];
 	sign = raw_sign_rate(keys[0]);
