@@ -3260,7 +3260,8 @@ cmd_sync(struct ctx *c, int argc, char **argv)
 		    *sync_client_error(sc) ? ": " : "", sync_client_error(sc),
 		    rc == KITH_ETIMEDOUT && st->bytes_in == 0 ? " (unreachable, "
 		    "or the key before @ is not that node's: `kith id` there "
-		    "prints it)" : "");
+		    "prints it; or this node's key has all its sync sessions "
+		    "open there)" : "");
 		goto out;
 	}
 	printf("received %llu records (%llu new, %llu rejected), sent %llu "
