@@ -802,46 +802,96 @@ chains_fork(void *arg, const uint8_t key[KITH_KEY_LEN], uint64_t *seq)
 	return 0;
 }
 
+/* Called by walk for each key and value; non-zero stops. */
+typedef int walk_fn(void *arg, const MDB_val *k, const MDB_val *v);
+
+/*
+ * Call ${fn} for every entry of database ${db} within ${txn}, in key
+ * order.  A key that is not ${klen} bytes (0: any length) is
+ * KITH_ECORRUPT.  Return 0, ${fn}'s non-zero result, or a store error.
+ */
+static int
+walk_txn(struct store *st, MDB_txn *txn, int db, size_t klen, walk_fn *fn,
+    void *arg)
+{
+	MDB_val k, v;
+	MDB_cursor *cur;
+	int rc, op;
+
+	if ((rc = mdb_err(mdb_cursor_open(txn, st->dbi[db], &cur))) != 0)
+		return rc;
+	for (op = MDB_FIRST; ; op = MDB_NEXT) {
+		if ((rc = mdb_err(mdb_cursor_get(cur, &k, &v, op))) != 0) {
+			if (rc == KITH_ENOTFOUND)
+				rc = 0;
+			break;
+		}
+		if (klen != 0 && k.mv_size != klen) {
+			rc = KITH_ECORRUPT;
+			break;
+		}
+		if ((rc = fn(arg, &k, &v)) != 0)
+			break;
+	}
+	mdb_cursor_close(cur);
+	return rc;
+}
+
+/* As walk_txn, in a read transaction of its own, for keys of any length. */
+static int
+walk(struct store *st, int db, walk_fn *fn, void *arg)
+{
+	MDB_txn *txn;
+	int rc;
+
+	if ((rc = txn_begin(st, MDB_RDONLY, &txn)) != 0)
+		return rc;
+	rc = walk_txn(st, txn, db, 0, fn, arg);
+	mdb_txn_abort(txn);
+	return rc;
+}
+
+/* Records read by key into a growing array (roster_load). */
+struct loaded {
+	struct store *st;
+	MDB_txn *txn;
+	struct record **recs;
+	size_t n, cap;
+};
+
+static int
+load_one(void *arg, const MDB_val *k, const MDB_val *v)
+{
+	struct loaded *l = arg;
+	struct record **bigger;
+	int rc;
+
+	(void)v;
+	if (l->n == l->cap) {
+		if ((bigger = realloc(l->recs, (l->cap * 2 + 16) *
+		    sizeof(*l->recs))) == NULL)
+			return KITH_ENOMEM;
+		l->recs = bigger;
+		l->cap = l->cap * 2 + 16;
+	}
+	if ((rc = load_key(l->st, l->txn, k->mv_data, &l->recs[l->n])) != 0)
+		return rc;
+	l->n++;
+	return 0;
+}
+
 /* Compute the roster afresh, within ${txn}, from records read by kind. */
 static int
 roster_load(struct store *st, MDB_txn *txn, struct roster **out)
 {
 	struct txn_chains tc = { st, txn };
 	struct chain_src src = { chains_at, chains_fork, &tc };
-	struct record **recs = NULL, **bigger;
-	MDB_val k, v;
-	MDB_cursor *cur;
-	size_t n = 0, cap = 0;
-	int rc, op;
+	struct loaded l = { st, txn, NULL, 0, 0 };
+	int rc;
 
-	if ((rc = mdb_err(mdb_cursor_open(txn, st->dbi[DB_MSHIP], &cur))) != 0)
-		return rc;
-	for (op = MDB_FIRST; ; op = MDB_NEXT) {
-		if ((rc = mdb_cursor_get(cur, &k, &v, op)) != 0) {
-			rc = rc == MDB_NOTFOUND ? 0 : mdb_err(rc);
-			break;
-		}
-		if (k.mv_size != KEY_LEN) {
-			rc = KITH_ECORRUPT;
-			break;
-		}
-		if (n == cap) {
-			if ((bigger = realloc(recs, (cap * 2 + 16) *
-			    sizeof(*recs))) == NULL) {
-				rc = KITH_ENOMEM;
-				break;
-			}
-			recs = bigger;
-			cap = cap * 2 + 16;
-		}
-		if ((rc = load_key(st, txn, k.mv_data, &recs[n])) != 0)
-			break;
-		n++;
-	}
-	mdb_cursor_close(cur);
-	if (rc == 0)
-		rc = roster_compute(recs, n, &src, out);
-	store_records_free(recs, n);
+	if ((rc = walk_txn(st, txn, DB_MSHIP, KEY_LEN, load_one, &l)) == 0)
+		rc = roster_compute(l.recs, l.n, &src, out);
+	store_records_free(l.recs, l.n);
 	return rc;
 }
 
@@ -1753,37 +1803,6 @@ store_apply_verified(struct store *st, struct record *const *recs, size_t n,
 	return apply(st, recs, n, rcs, rcs, res, NULL, NULL);
 }
 
-/* Called by walk for each key and value; non-zero stops. */
-typedef int walk_fn(void *arg, const MDB_val *k, const MDB_val *v);
-
-/* Call ${fn} for every entry of database ${db}, in one read transaction. */
-static int
-walk(struct store *st, int db, walk_fn *fn, void *arg)
-{
-	MDB_val k, v;
-	MDB_cursor *cur;
-	MDB_txn *txn;
-	int rc, op;
-
-	if ((rc = txn_begin(st, MDB_RDONLY, &txn)) != 0)
-		return rc;
-	if ((rc = mdb_err(mdb_cursor_open(txn, st->dbi[db], &cur))) != 0)
-		goto out;
-	for (op = MDB_FIRST; ; op = MDB_NEXT) {
-		if ((rc = mdb_err(mdb_cursor_get(cur, &k, &v, op))) != 0) {
-			if (rc == KITH_ENOTFOUND)
-				rc = 0;
-			break;
-		}
-		if ((rc = fn(arg, &k, &v)) != 0)
-			break;
-	}
-	mdb_cursor_close(cur);
-out:
-	mdb_txn_abort(txn);
-	return rc;
-}
-
 struct order_walk {
 	store_order_fn *fn;
 	void *arg;
@@ -2301,90 +2320,81 @@ store_roster(struct store *st, struct roster **out)
 	return rc;
 }
 
-/* store_quarantine's walk of the entities no genesis has come for. */
-static int
-quarantine_orphans(struct store *st, MDB_txn *txn,
-    const struct roster *roster, store_held_fn *fn, void *arg)
-{
-	struct record **recs = NULL;
-	MDB_cursor *cur;
-	MDB_val k, v;
-	size_t n = 0, i;
-	int rc, op;
+/* store_quarantine's walks. */
+struct held_walk {
+	struct store *st;
+	MDB_txn *txn;
+	const struct roster *roster;
+	store_held_fn *fn;
+	void *arg;
+};
 
-	if ((rc = mdb_err(mdb_cursor_open(txn, st->dbi[DB_ORPHAN], &cur))) != 0)
+/* A record by author, held if the author is not a member in good standing. */
+static int
+held_by_author(void *arg, const MDB_val *k, const MDB_val *v)
+{
+	struct held_walk *hw = arg;
+	const struct roster_entry *e;
+	struct record *rec;
+	int rc, why;
+
+	if (v->mv_size != SEQVAL_LEN)
+		return KITH_ECORRUPT;
+	e = roster_find(hw->roster, k->mv_data);
+	if (e != NULL && e->role != ROLE_NONE &&
+	    e->role != ROLE_OBSERVER && e->revoked == 0 && e->fork == 0)
+		return 0;
+	if ((rc = load_id(hw->st, hw->txn, v->mv_data, &rec)) != 0)
 		return rc;
-	for (op = MDB_FIRST; ; op = MDB_NEXT) {
-		if ((rc = mdb_cursor_get(cur, &k, &v, op)) != 0) {
-			rc = rc == MDB_NOTFOUND ? 0 : mdb_err(rc);
-			break;
-		}
-		if (k.mv_size != KITH_ENTITY_LEN) {
-			rc = KITH_ECORRUPT;
-			break;
-		}
-		if ((rc = load_entity(st, txn, k.mv_data, &recs, &n)) != 0)
-			break;
-		/* The rest wait on their authors too, and are listed so. */
-		for (i = 0; i < n && rc == 0; i++)
-			if (!KITH_KIND_IS_MEMBERSHIP(record_header(
-			    recs[i])->kind) && roster_standing(roster,
-			    record_header(recs[i]), record_id(recs[i])) == 0)
-				rc = fn(arg, recs[i], KITH_ENOGENESIS);
-		store_records_free(recs, n);
-		recs = NULL;
-		if (rc != 0)
-			break;
-	}
-	mdb_cursor_close(cur);
+	why = KITH_KIND_IS_MEMBERSHIP(record_header(rec)->kind) ? 0 :
+	    roster_standing(hw->roster, record_header(rec), record_id(rec));
+	rc = why != 0 ? hw->fn(hw->arg, rec, why) : 0;
+	record_free(rec);
+	return rc;
+}
+
+/* An entity no genesis has come for: its records wait on it. */
+static int
+held_orphans(void *arg, const MDB_val *k, const MDB_val *v)
+{
+	struct held_walk *hw = arg;
+	struct record **recs = NULL;
+	size_t n = 0, i;
+	int rc;
+
+	(void)v;
+	if ((rc = load_entity(hw->st, hw->txn, k->mv_data, &recs, &n)) != 0)
+		return rc;
+	/* The rest wait on their authors too, and are listed so. */
+	for (i = 0; i < n && rc == 0; i++)
+		if (!KITH_KIND_IS_MEMBERSHIP(record_header(recs[i])->kind) &&
+		    roster_standing(hw->roster, record_header(recs[i]),
+		    record_id(recs[i])) == 0)
+			rc = hw->fn(hw->arg, recs[i], KITH_ENOGENESIS);
+	store_records_free(recs, n);
 	return rc;
 }
 
 int
 store_quarantine(struct store *st, store_held_fn *fn, void *arg)
 {
-	const struct roster_entry *e;
 	struct roster *roster = NULL;
-	struct record *rec;
-	MDB_val k, v;
-	MDB_cursor *cur = NULL;
-	MDB_txn *txn;
-	int rc, op, why;
+	struct held_walk hw = { st, NULL, NULL, fn, arg };
+	int rc;
 
-	if ((rc = txn_begin(st, MDB_RDONLY, &txn)) != 0)
+	if ((rc = txn_begin(st, MDB_RDONLY, &hw.txn)) != 0)
 		return rc;
-	if ((rc = roster_load(st, txn, &roster)) != 0 ||
-	    (rc = mdb_err(mdb_cursor_open(txn, st->dbi[DB_SEQ], &cur))) != 0)
-		goto out;
 	/* Every record, by author; a member in good standing has none held. */
-	for (op = MDB_FIRST; ; op = MDB_NEXT) {
-		if ((rc = mdb_cursor_get(cur, &k, &v, op)) != 0) {
-			rc = rc == MDB_NOTFOUND ? 0 : mdb_err(rc);
-			break;
-		}
-		if (k.mv_size != SEQKEY_LEN || v.mv_size != SEQVAL_LEN) {
-			rc = KITH_ECORRUPT;
-			break;
-		}
-		e = roster_find(roster, k.mv_data);
-		if (e != NULL && e->role != ROLE_NONE &&
-		    e->role != ROLE_OBSERVER && e->revoked == 0 && e->fork == 0)
-			continue;
-		if ((rc = load_id(st, txn, v.mv_data, &rec)) != 0)
-			break;
-		why = KITH_KIND_IS_MEMBERSHIP(record_header(rec)->kind) ? 0 :
-		    roster_standing(roster, record_header(rec), record_id(rec));
-		rc = why != 0 ? fn(arg, rec, why) : 0;
-		record_free(rec);
-		if (rc != 0)
-			break;
+	if ((rc = roster_load(st, hw.txn, &roster)) == 0) {
+		hw.roster = roster;
+		rc = walk_txn(st, hw.txn, DB_SEQ, SEQKEY_LEN, held_by_author,
+		    &hw);
 	}
 	if (rc == 0)
-		rc = quarantine_orphans(st, txn, roster, fn, arg);
-out:
-	mdb_cursor_close(cur);
+		rc = walk_txn(st, hw.txn, DB_ORPHAN, KITH_ENTITY_LEN,
+		    held_orphans, &hw);
 	roster_free(roster);
-	mdb_txn_abort(txn);
+	mdb_txn_abort(hw.txn);
 	return rc;
 }
 
@@ -2542,39 +2552,43 @@ struct stale {
 	struct roster *roster;		/* loaded when first needed */
 };
 
+/* An expiry index entry: its entity is stale if the body has expired. */
+struct stale_walk {
+	struct store *st;
+	MDB_txn *txn;
+	struct stale *sl;
+	uint64_t now;
+};
+
+static int
+stale_one(void *arg, const MDB_val *k, const MDB_val *v)
+{
+	struct stale_walk *w = arg;
+	struct record *rec;
+	int rc;
+
+	(void)v;
+	if (get_be64(k->mv_data) > w->now)
+		return 1;	/* the rest expire later */
+	if ((rc = load_key(w->st, w->txn, (uint8_t *)k->mv_data + 8,
+	    &rec)) != 0)
+		return rc;
+	rc = ents_add(&w->sl->e, &w->sl->n, &w->sl->cap,
+	    record_header(rec)->entity);
+	record_free(rec);
+	return rc;
+}
+
 static int
 stale_load(struct store *st, MDB_txn *txn, struct stale *sl)
 {
-	uint64_t now = hlc_wall_ms();
-	struct record *rec;
-	MDB_cursor *cur;
-	MDB_val k, v;
-	int rc, op;
+	struct stale_walk w = { st, txn, sl, hlc_wall_ms() };
+	int rc;
 
 	memset(sl, 0, sizeof(*sl));
-	if ((rc = mdb_err(mdb_cursor_open(txn, st->dbi[DB_EXPIRY], &cur))) != 0)
-		return rc;
-	for (op = MDB_FIRST; ; op = MDB_NEXT) {
-		if ((rc = mdb_cursor_get(cur, &k, &v, op)) != 0) {
-			rc = rc == MDB_NOTFOUND ? 0 : mdb_err(rc);
-			break;
-		}
-		if (k.mv_size != EXPKEY_LEN) {
-			rc = KITH_ECORRUPT;
-			break;
-		}
-		if (get_be64(k.mv_data) > now)
-			break;
-		if ((rc = load_key(st, txn, (uint8_t *)k.mv_data + 8,
-		    &rec)) != 0)
-			break;
-		rc = ents_add(&sl->e, &sl->n, &sl->cap,
-		    record_header(rec)->entity);
-		record_free(rec);
-		if (rc != 0)
-			break;
-	}
-	mdb_cursor_close(cur);
+	if ((rc = walk_txn(st, txn, DB_EXPIRY, EXPKEY_LEN, stale_one,
+	    &w)) == 1)
+		rc = 0;
 	if (sl->n > 0)
 		qsort(sl->e, sl->n, KITH_ENTITY_LEN, entity_cmp);
 	return rc;
