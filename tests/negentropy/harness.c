@@ -50,37 +50,19 @@ die(const char *fmt, ...)
 	exit(1);
 }
 
-static int
-unhex_nibble(int c)
-{
-
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-/* Decode ${len} hex digits at ${s} into a malloc'd buffer. */
+/* Decode the hex string ${s} into a malloc'd buffer. */
 static uint8_t *
-unhex(const char *s, size_t len, size_t *outlen)
+unhex(const char *s, size_t *outlen)
 {
+	size_t len = strlen(s);
 	uint8_t *b;
-	size_t i;
-	int hi, lo;
 
 	if (len % 2 != 0)
 		die("odd hex length %zu", len);
 	if ((b = malloc(len / 2 + 1)) == NULL)
 		die("out of memory");
-	for (i = 0; i < len / 2; i++) {
-		if ((hi = unhex_nibble(s[2 * i])) < 0 ||
-		    (lo = unhex_nibble(s[2 * i + 1])) < 0)
-			die("bad hex");
-		b[i] = (uint8_t)(hi << 4 | lo);
-	}
+	if (kith_unhex(b, len / 2, s) != 0)
+		die("bad hex");
 	*outlen = len / 2;
 	return b;
 }
@@ -126,7 +108,7 @@ add_item(struct harness *h, const char *args)
 	if (errno != 0 || end == args || *end != ',')
 		die("bad item line");
 	comma = end;
-	id = unhex(comma + 1, strlen(comma + 1), &idlen);
+	id = unhex(comma + 1, &idlen);
 	if (idlen != NEGENTROPY_ID_LEN)
 		die("id of %zu bytes", idlen);
 	if (h->n == h->cap) {
@@ -194,7 +176,7 @@ message(struct harness *h, const char *hex)
 
 	if (h->ng == NULL)
 		die("msg before seal");
-	in = unhex(hex, strlen(hex), &inlen);
+	in = unhex(hex, &inlen);
 	if (h->client) {
 		rc = negentropy_reconcile_client(h->ng, in, inlen, &out,
 		    &outlen, &have, &nhave, &need, &nneed);

@@ -187,26 +187,14 @@ member_record(struct world *w, const struct kcrypto_key *by, uint64_t seq,
     const struct record *last)
 {
 	uint8_t ent[KITH_ENTITY_LEN], *b;
-	char hex[2 * KITH_KEY_LEN + 1], lhex[2 * KITH_ID_LEN + 1];
-	struct body *bb;
+	char hex[2 * KITH_KEY_LEN + 1];
 	struct record *r;
 	size_t len;
 
 	kith_hex(hex, kcrypto_key_public(who), KITH_KEY_LEN);
 	roster_member_entity(kcrypto_key_public(who), ent);
-	assert_non_null(bb = body_new());
-	assert_int_equal(body_set_str(bb, "key", 0, hex), 0);
-	if (role != NULL) {
-		assert_int_equal(body_set_str(bb, "org", 0, "org"), 0);
-		assert_int_equal(body_set_str(bb, "role", 0, role), 0);
-	} else if (last != NULL) {
-		kith_hex(lhex, record_id(last), KITH_ID_LEN);
-		assert_int_equal(body_set_str(bb, "last", 0, lhex), 0);
-		assert_int_equal(body_set_int(bb, "last_seq", 0,
-		    (int64_t)record_header(last)->seq), 0);
-	}
-	assert_int_equal(body_encode(bb, &b, &len), 0);
-	body_free(bb);
+	b = role != NULL ? tu_body(&len, "key", hex, "org", "org", "role",
+	    role, NULL) : tu_revoke_body(&len, who, last);
 	r = tu_record(by, w->net, seq, hlc, role != NULL ? KITH_KIND_MEMBER :
 	    KITH_KIND_REVOKE, ent, NULL, 0, b, len);
 	free(b);

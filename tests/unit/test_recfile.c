@@ -37,16 +37,9 @@ make_file(size_t *len, struct record **recs)
 	for (int i = 0; i < 3; i++) {
 		b = tu_body(&blen, "category", i == 2 ? "advice" : "food",
 		    NULL);
-		if (i == 0)
-			recs[i] = tu_genesis(k, NET, 1,
-			    HLC_MAKE(1767225600000ULL, 0), KITH_KIND_REQUEST,
-			    NONCE, b, blen, ent);
-		else
-			recs[i] = tu_record(k, NET, (uint64_t)i + 1,
-			    HLC_MAKE(1767225600000ULL + (uint64_t)i, 0),
-			    KITH_KIND_REQUEST, ent,
-			    (const uint8_t (*)[32])record_id(recs[i - 1]), 1,
-			    b, blen);
+		recs[i] = tu_chain(k, NET, recs, (size_t)i,
+		    HLC_MAKE(1767225600000ULL + (uint64_t)i, 0),
+		    KITH_KIND_REQUEST, NONCE, b, blen, ent);
 		free(b);
 	}
 	/* They chain: each names the one before as its prev. */

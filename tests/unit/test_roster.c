@@ -130,23 +130,11 @@ revoke(struct set *s, const struct kcrypto_key *by, uint64_t hlc,
     const struct kcrypto_key *who, const struct record *last)
 {
 	uint8_t ent[KITH_ENTITY_LEN], *enc;
-	char hex[2 * KITH_KEY_LEN + 1], lhex[2 * KITH_ID_LEN + 1];
-	struct body *b;
 	struct record *r;
 	size_t len;
 
-	kith_hex(hex, kcrypto_key_public(who), KITH_KEY_LEN);
 	roster_member_entity(kcrypto_key_public(who), ent);
-	assert_non_null(b = body_new());
-	assert_int_equal(body_set_str(b, "key", 0, hex), 0);
-	if (last != NULL) {
-		kith_hex(lhex, record_id(last), KITH_ID_LEN);
-		assert_int_equal(body_set_str(b, "last", 0, lhex), 0);
-		assert_int_equal(body_set_int(b, "last_seq", 0,
-		    (int64_t)record_header(last)->seq), 0);
-	}
-	assert_int_equal(body_encode(b, &enc, &len), 0);
-	body_free(b);
+	enc = tu_revoke_body(&len, who, last);
 	r = tu_record(by, net, seq_of(by), hlc, KITH_KIND_REVOKE, ent, NULL,
 	    0, enc, len);
 	free(enc);

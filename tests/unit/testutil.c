@@ -130,6 +130,41 @@ tu_genesis(const struct kcrypto_key *key, const uint8_t *network,
 	return r;
 }
 
+uint8_t *
+tu_revoke_body(size_t *len, const struct kcrypto_key *who,
+    const struct record *last)
+{
+	char hex[2 * KITH_KEY_LEN + 1], lhex[2 * KITH_ID_LEN + 1];
+	struct body *b;
+	uint8_t *enc;
+
+	kith_hex(hex, kcrypto_key_public(who), KITH_KEY_LEN);
+	assert_non_null(b = body_new());
+	assert_int_equal(body_set_str(b, "key", 0, hex), 0);
+	if (last != NULL) {
+		kith_hex(lhex, record_id(last), KITH_ID_LEN);
+		assert_int_equal(body_set_str(b, "last", 0, lhex), 0);
+		assert_int_equal(body_set_int(b, "last_seq", 0,
+		    (int64_t)record_header(last)->seq), 0);
+	}
+	assert_int_equal(body_encode(b, &enc, len), 0);
+	body_free(b);
+	return enc;
+}
+
+struct record *
+tu_chain(const struct kcrypto_key *key, const uint8_t *network,
+    struct record *const *recs, size_t i, uint64_t hlc, uint64_t kind,
+    uint8_t nonce_byte, const uint8_t *body, size_t blen, uint8_t entity[16])
+{
+
+	if (i == 0)
+		return tu_genesis(key, network, 1, hlc, kind, nonce_byte, body,
+		    blen, entity);
+	return tu_record(key, network, (uint64_t)i + 1, hlc, kind, entity,
+	    (const uint8_t (*)[32])record_id(recs[i - 1]), 1, body, blen);
+}
+
 void
 tu_admit(struct store *st, const struct kcrypto_key *admin,
     const struct kcrypto_key *who, const char *role)

@@ -93,6 +93,28 @@ struct record *tu_record(const struct kcrypto_key *key, const uint8_t *network,
     size_t blen);
 
 /**
+ * tu_revoke_body(len, who, last):
+ * The encoded body of a revoke record about ${who} naming ${last} (its id
+ * and seq) as the last record the network accepts, or none if NULL; the
+ * caller frees it.  Its ${*len} bytes.
+ */
+uint8_t *tu_revoke_body(size_t *len, const struct kcrypto_key *who,
+    const struct record *last);
+
+/**
+ * tu_chain(key, network, recs, i, hlc, kind, nonce_byte, body, blen,
+ *     entity):
+ * Sign record ${i} (from 0) of a new entity of ${kind} written by ${key}
+ * alone, ${recs}[0..i-1] being the ones before it: at 0 its genesis (as
+ * tu_genesis, its id written to ${entity}), after that sequence number
+ * ${i} + 1 with the record before it as its one parent.
+ */
+struct record *tu_chain(const struct kcrypto_key *key,
+    const uint8_t *network, struct record *const *recs, size_t i,
+    uint64_t hlc, uint64_t kind, uint8_t nonce_byte, const uint8_t *body,
+    size_t blen, uint8_t entity[16]);
+
+/**
  * tu_store(dir, key, network):
  * Create a store in ${dir} (no fsync) with a new network chartered by
  * ${key}; copy the network id to ${network}[32].
