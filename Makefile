@@ -31,7 +31,7 @@ LIB_OBJ := $(LIB_SRC:%.c=$(B)/%.o) $(B)/gen/config_default.o
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 
-.PHONY: all deps test unit fhir-check cli system fuzz-replay negentropy-conformance asan fuzz bench vectors clean
+.PHONY: all deps test unit fhir-check cli system faults fuzz-replay negentropy-conformance asan fuzz bench vectors clean
 # Keep object files between runs (make would delete the test objects).
 .SECONDARY:
 all: $(B)/kith $(B)/kithd $(B)/kith-bench
@@ -133,7 +133,14 @@ system: $(B)/kith $(B)/kithd $(B)/kith-craft
 	    $(abspath $(B)/kith) $(abspath $(B)/kithd) $$d; \
 	  rm -rf $$d; fi
 
-test: all unit fhir-check fuzz-replay negentropy-conformance cli system
+# Faults a community laptop meets (tests/faults/): each executable script
+# there runs real kithd processes against one kind of fault.
+faults: $(B)/kith $(B)/kithd $(B)/kith-craft
+	@set -e; for t in tests/faults/*; do [ -x "$$t" ] || continue; \
+	  KITH=$(abspath $(B)/kith) KITHD=$(abspath $(B)/kithd) \
+	  CRAFT=$(abspath $(B)/kith-craft) B=$(abspath $(B)) "$$t"; done
+
+test: all unit fhir-check fuzz-replay negentropy-conformance cli system faults
 
 asan:
 	$(MAKE) B=build-asan CC=clang \
