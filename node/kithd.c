@@ -788,6 +788,17 @@ run(struct daemon *d)
 	return EX_OK;
 }
 
+/* The port of a tcp:// listen endpoint, which HELLOs name; else 0. */
+static uint16_t
+listen_port(const char *ep)
+{
+	const char *colon = strrchr(ep, ':');
+
+	if (strncmp(ep, "tcp://", 6) != 0 || colon == NULL)
+		return 0;
+	return (uint16_t)strtoul(colon + 1, NULL, 10);
+}
+
 /* The node key's X25519 pair becomes the transport's CURVE identity. */
 static int
 set_identity(struct daemon *d)
@@ -979,6 +990,7 @@ main(int argc, char **argv)
 	d.nd.members = 1;	/* take the roster before anything */
 	memcpy(d.nd.key, d.key, KITH_KEY_LEN);
 	snprintf(d.nd.name, sizeof(d.nd.name), "%.64s", d.cfg.name);
+	d.nd.port = listen_port(d.cfg.listen);
 	if (d.listen != NULL &&
 	    (d.srv = sync_server_new(&d.nd, d.listen)) == NULL) {
 		code = fail(EX_SOFTWARE, "out of memory");

@@ -14,6 +14,7 @@
 #include "config.h"
 #include "ingest.h"
 #include "kcrypto.h"
+#include "hlc.h"
 #include "kith.h"
 #include "log.h"
 #include "negentropy.h"
@@ -524,6 +525,8 @@ sync_client_new(struct sync_node *nd, const char *endpoint,
 	memcpy(h.network, nd->network, KITH_NETWORK_LEN);
 	memcpy(h.key, nd->key, KITH_KEY_LEN);
 	h.flags = SYNCMSG_HELLO_BULK;
+	h.clock_ms = hlc_wall_ms();
+	h.port = nd->port;
 	snprintf(h.name, sizeof(h.name), "%s", nd->name);
 	syncmsg_begin(&c->out, SYNCMSG_HELLO, c->next_reqid);
 	syncmsg_put_hello(&c->out, &h, 0);
@@ -1240,6 +1243,7 @@ on_hello(struct sync_server *srv, struct session *ss, const struct syncmsg *m)
 	memcpy(h.network, srv->nd->network, KITH_NETWORK_LEN);
 	(void)order_items(srv->nd->order, &n);
 	h.records = ss->scoped ? ss->scope.n : n;
+	h.clock_ms = hlc_wall_ms();
 	snprintf(h.name, sizeof(h.name), "%s", srv->nd->name);
 	syncmsg_begin(&srv->out, SYNCMSG_WELCOME, m->reqid);
 	syncmsg_put_hello(&srv->out, &h, 1);

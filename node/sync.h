@@ -57,6 +57,7 @@ struct sync_node {
 	uint8_t network[KITH_NETWORK_LEN];
 	uint8_t key[KITH_KEY_LEN];	/* this node's ed25519 key, for HELLOs */
 	char name[65];			/* this node's name for HELLOs */
+	uint16_t port;			/* its sync port for HELLOs; 0: none */
 	/* Called once per batch of records added from a peer, or NULL. */
 	void (*changed)(void *arg, const char *source);
 	/*

@@ -85,17 +85,25 @@ syncmsg_hello_parse(const struct syncmsg *m, struct syncmsg_hello *out)
 	size_t fixed, nlen;
 
 	memset(out, 0, sizeof(*out));
-	/* HELLO: network, flags, key; WELCOME: network, record count. */
-	fixed = KITH_NETWORK_LEN + (m->type == SYNCMSG_WELCOME ? 8 :
-	    1 + KITH_KEY_LEN);
+	/*
+	 * HELLO: network, flags, key, clock, port; WELCOME: network, record
+	 * count, clock.
+	 */
+	fixed = KITH_NETWORK_LEN + (m->type == SYNCMSG_WELCOME ? 8 + 8 :
+	    1 + KITH_KEY_LEN + 8 + 2);
 	if (m->len < fixed + 1)
 		return KITH_ETRUNC;
 	memcpy(out->network, p, KITH_NETWORK_LEN);
 	if (m->type == SYNCMSG_WELCOME) {
 		out->records = get_be(p + KITH_NETWORK_LEN, 8);
+		out->clock_ms = get_be(p + KITH_NETWORK_LEN + 8, 8);
 	} else {
 		out->flags = p[KITH_NETWORK_LEN];
 		memcpy(out->key, p + KITH_NETWORK_LEN + 1, KITH_KEY_LEN);
+		out->clock_ms = get_be(p + KITH_NETWORK_LEN + 1 +
+		    KITH_KEY_LEN, 8);
+		out->port = (uint16_t)get_be(p + KITH_NETWORK_LEN + 1 +
+		    KITH_KEY_LEN + 8, 2);
 	}
 	nlen = p[fixed];
 	if (nlen > SYNCMSG_NAME_MAX)
@@ -314,6 +322,12 @@ syncmsg_put_hello(struct syncmsg_buf *b, const struct syncmsg_hello *hello,
 	} else {
 		syncmsg_put(b, &hello->flags, 1);
 		syncmsg_put(b, hello->key, KITH_KEY_LEN);
+	}
+	put_be(n, hello->clock_ms, 8);
+	syncmsg_put(b, n, 8);
+	if (!welcome) {
+		put_be(n, hello->port, 2);
+		syncmsg_put(b, n, 2);
 	}
 	n[0] = (uint8_t)nlen;
 	syncmsg_put(b, n, 1);

@@ -67,6 +67,8 @@ struct syncmsg_hello {
 	uint8_t flags;			/* HELLO */
 	uint8_t key[KITH_KEY_LEN];	/* HELLO: the client's ed25519 node key */
 	uint64_t records;		/* WELCOME: records the server holds */
+	uint64_t clock_ms;		/* the sender's wall clock, ms */
+	uint16_t port;			/* HELLO: the client's sync port; 0 */
 	char name[SYNCMSG_NAME_MAX + 1];
 };
 
@@ -88,8 +90,9 @@ int syncmsg_parse(const uint8_t *frame, size_t len, struct syncmsg *out);
 
 /**
  * syncmsg_hello_parse(m, out):
- * Parse the payload of a HELLO (network, flags, the client's key, name) or
- * WELCOME (network, record count, name) ${m} into ${*out}.  Return 0,
+ * Parse the payload of a HELLO (network, flags, the client's key, clock,
+ * sync port, name) or WELCOME (network, record count, clock, name) ${m}
+ * into ${*out}.  Return 0,
  * KITH_ETRUNC, KITH_ETRAILING, KITH_ETOOBIG (name too long) or KITH_EINVAL
  * (name not printable UTF-8 without control characters).
  */

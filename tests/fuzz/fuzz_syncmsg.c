@@ -43,7 +43,7 @@ check_hello(const struct syncmsg *m, const uint8_t *frame,
 			abort();
 		return;
 	}
-	fixed = KITH_NETWORK_LEN + (welcome ? 8 : 1 + KITH_KEY_LEN);
+	fixed = KITH_NETWORK_LEN + (welcome ? 8 + 8 : 1 + KITH_KEY_LEN + 8 + 2);
 	if (memchr(h.name, '\0', sizeof(h.name)) == NULL)
 		abort();
 	nlen = strlen(h.name);
@@ -55,8 +55,9 @@ check_hello(const struct syncmsg *m, const uint8_t *frame,
 			abort();
 	if (!codec_utf8_valid(h.name, nlen))
 		abort();
-	/* A WELCOME has no flags or key; a HELLO no count, and its key. */
-	if (welcome ? h.flags != 0 || memcmp(h.key, zero, KITH_KEY_LEN) != 0 :
+	/* A WELCOME has no flags, key or port; a HELLO no count. */
+	if (welcome ? h.flags != 0 || h.port != 0 ||
+	    memcmp(h.key, zero, KITH_KEY_LEN) != 0 :
 	    h.records != 0 || memcmp(h.key, m->payload + KITH_NETWORK_LEN + 1,
 	    KITH_KEY_LEN) != 0)
 		abort();

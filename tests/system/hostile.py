@@ -216,11 +216,17 @@ def frame(mtype, reqid, payload=b""):
     return struct.pack(">BBI", VERSION, mtype, reqid) + payload
 
 
+def hello_payload(network, key, name):
+    """A HELLO's payload: network, flags, key, clock, port 0, name."""
+    n = name if isinstance(name, bytes) else name.encode()
+    clock = struct.pack(">QH", int(time.time() * 1000), 0)
+    return network + b"\x00" + key + clock + bytes([len(n)]) + n
+
+
 def hello(network, name, keys=None):
-    """A HELLO: network, flags, the client's ed25519 key, name."""
-    n = name.encode()
+    """A HELLO naming the client's ed25519 key."""
     key = bytes.fromhex((keys or MEMBER)[0])
-    return frame(HELLO, 1, network + b"\x00" + key + bytes([len(n)]) + n)
+    return frame(HELLO, 1, hello_payload(network, key, name))
 
 
 def push(reqid, entries):
@@ -783,8 +789,7 @@ def case_refused(ctx, d):
     # Its HELLO names a member's key: the log names its CURVE key instead.
     h_key = kith_ok(["id"], W("h")).stdout.decode().strip()
     n = b"liar"
-    lie = frame(HELLO, 1, NETWORK + b"\x00" + bytes.fromhex(h_key) +
-                bytes([len(n)]) + n)
+    lie = frame(HELLO, 1, hello_payload(NETWORK, bytes.fromhex(h_key), n))
     refusal(ctx, d, outsider, "non-member naming a member's key", 13,
             "not a member", "x25519:" + outsider[1].hex(), lie)
     refusal(ctx, d, outsider, "non-member sending garbage first", 13,
@@ -800,8 +805,8 @@ def case_refused(ctx, d):
     off = d.log_size()
     p = Peer(ctx, d, keys=mem)
     try:
-        p.send(frame(HELLO, 1, NETWORK + b"\x00" + bytes.fromhex(h_key) +
-                     bytes([len(n)]) + n))
+        p.send(frame(HELLO, 1, hello_payload(NETWORK, bytes.fromhex(h_key),
+                                             n)))
         m = p.recv()
         check(m is not None and m[0] == ERROR and
               struct.unpack(">H", m[2][:2])[0] == 23,

@@ -27,10 +27,10 @@ static const uint8_t NET[KITH_NETWORK_LEN] = { 0x4e, 0x45, 0x54, 0x31 };
 
 #define NREC	4
 
-/* A HELLO payload up to the name: network, flags and the client's key. */
-#define HELLO_FIXED	(KITH_NETWORK_LEN + 1 + KITH_KEY_LEN)
-/* A WELCOME payload up to the name: network and record count. */
-#define WELCOME_FIXED	(KITH_NETWORK_LEN + 8)
+/* A HELLO payload up to the name: network, flags, key, clock, port. */
+#define HELLO_FIXED	(KITH_NETWORK_LEN + 1 + KITH_KEY_LEN + 8 + 2)
+/* A WELCOME payload up to the name: network, record count, clock. */
+#define WELCOME_FIXED	(KITH_NETWORK_LEN + 8 + 8)
 
 /* A parsed view of ${len} payload bytes at ${p}, as syncmsg_parse makes. */
 static struct syncmsg
@@ -323,6 +323,8 @@ test_hello_round_trip(void **state)
 	for (size_t i = 0; i < KITH_KEY_LEN; i++)
 		h.key[i] = (uint8_t)(0xa0 + i);
 	h.records = 0x0102030405060708ULL;
+	h.clock_ms = 0x0000019a1b2c3d4eULL;
+	h.port = 7100;
 	strcpy(h.name, "pantry-n\xc3\xb8rd \xf0\x9f\x8d\x9e");	/* UTF-8 */
 
 	/* HELLO carries the flags and the key, not the count. */
@@ -331,12 +333,16 @@ test_hello_round_trip(void **state)
 	assert_int_equal(got.flags, SYNCMSG_HELLO_BULK);
 	assert_memory_equal(got.key, h.key, KITH_KEY_LEN);
 	assert_true(got.records == 0);
+	assert_true(got.clock_ms == h.clock_ms);
+	assert_int_equal(got.port, 7100);
 	assert_string_equal(got.name, h.name);
-	/* Byte for byte: network, flags, key, name length, name. */
+	/* Byte for byte: network, flags, key, clock, port, name length, name. */
 	assert_memory_equal(b.p + SYNCMSG_HDR_LEN, NET, KITH_NETWORK_LEN);
 	assert_int_equal(b.p[SYNCMSG_HDR_LEN + KITH_NETWORK_LEN], 0x01);
 	assert_memory_equal(b.p + SYNCMSG_HDR_LEN + KITH_NETWORK_LEN + 1,
 	    h.key, KITH_KEY_LEN);
+	assert_memory_equal(b.p + SYNCMSG_HDR_LEN + KITH_NETWORK_LEN + 1 +
+	    KITH_KEY_LEN, "\x00\x00\x01\x9a\x1b\x2c\x3d\x4e\x1b\xbc", 10);
 	assert_int_equal(b.p[SYNCMSG_HDR_LEN + HELLO_FIXED], strlen(h.name));
 	assert_memory_equal(b.p + SYNCMSG_HDR_LEN + HELLO_FIXED + 1, h.name,
 	    strlen(h.name));
@@ -347,8 +353,11 @@ test_hello_round_trip(void **state)
 	for (size_t i = 0; i < KITH_KEY_LEN; i++)
 		assert_int_equal(got.key[i], 0);
 	assert_true(got.records == 0x0102030405060708ULL);
+	assert_true(got.clock_ms == h.clock_ms);
+	assert_int_equal(got.port, 0);
 	assert_int_equal(b.p[SYNCMSG_HDR_LEN + KITH_NETWORK_LEN], 0x01);
-	assert_int_equal(b.p[SYNCMSG_HDR_LEN + WELCOME_FIXED - 1], 0x08);
+	assert_int_equal(b.p[SYNCMSG_HDR_LEN + KITH_NETWORK_LEN + 7], 0x08);
+	assert_int_equal(b.p[SYNCMSG_HDR_LEN + WELCOME_FIXED - 1], 0x4e);
 	assert_string_equal(got.name, h.name);
 	/* The empty name, and the longest. */
 	h.name[0] = '\0';
