@@ -118,7 +118,11 @@ static const char usage_text[] =
 "key its KEY@ names.\n"
 "\n"
 "It logs one line per event to stderr.  SIGTERM or SIGINT: finish the\n"
-"current write and exit.  SIGHUP: reload the peer list from kith.conf.\n"
+"current write and exit.  SIGHUP: reload the peer list and [store]\n"
+"max_size_mb from kith.conf.  A failed commit (disk full, max_size_mb\n"
+"reached) ends the session that carried it and is logged as a store\n"
+"error; nothing of it is believed, and the node catches up within one\n"
+"interval once there is room.\n"
 "Exit codes: 0 stopped cleanly, 64 bad command line, 74 store error,\n"
 "75 another kithd runs on this home, 78 bad config, missing store or node\n"
 "key, or an endpoint that cannot be bound.\n";
@@ -196,6 +200,34 @@ set_peers(struct daemon *d, const struct config *cfg)
 		sync_client_free(old[k].c);
 }
 
+/*
+ * A new [store] max_size_mb: a session's ingest threads hold transactions,
+ * and LMDB resizes a map only while none is open, so the sessions end
+ * first (what they committed stays) and start again at once.
+ */
+static void
+set_max_size(struct daemon *d, uint64_t mb)
+{
+	size_t i;
+	int rc;
+
+	if (mb == d->cfg.max_size_mb)
+		return;
+	for (i = 0; i < d->npeers; i++) {
+		sync_client_free(d->peers[i].c);
+		d->peers[i].c = NULL;
+		d->peers[i].dirty = 1;
+		d->peers[i].retry_ms = 0;
+	}
+	if ((rc = store_set_max_map(d->st, mb << 20)) != 0) {
+		log_warn("reload: cannot set max_size_mb=%llu: %s",
+		    (unsigned long long)mb, kith_strerror(rc));
+		return;
+	}
+	d->cfg.max_size_mb = mb;
+	log_info("reload max_size_mb=%llu", (unsigned long long)mb);
+}
+
 static void
 reload(struct daemon *d)
 {
@@ -209,6 +241,7 @@ reload(struct daemon *d)
 		log_warn("reload failed, peers unchanged: %s", err);
 		return;
 	}
+	set_max_size(d, cfg.max_size_mb);
 	if (d->flag_peers) {
 		log_info("reload: peers come from --peer; unchanged");
 		return;
@@ -341,11 +374,28 @@ round_interval_ms(struct daemon *d)
 	return s * 1000;
 }
 
+/* What the user can do about the store error ${rc}, as a clause. */
+static const char *
+store_fix(int rc)
+{
+
+	switch (rc) {
+	case KITH_ENOSPC:
+		return " (free space on the disk that holds the home; the node "
+		    "catches up by itself)";
+	case KITH_EMAPFULL:
+		return " (raise [store] max_size_mb in kith.conf and send kithd "
+		    "SIGHUP)";
+	}
+	return "";
+}
+
 static void
 session_done(struct daemon *d, struct peer *p, int rc, uint64_t now)
 {
 	const struct sync_stats *s = sync_client_stats(p->c);
 	struct store_peer sp;
+	char key[96];
 	double secs = (double)(s->end_ms - s->start_ms) / 1000.0;
 
 	memset(&sp, 0, sizeof(sp));
@@ -381,11 +431,34 @@ session_done(struct daemon *d, struct peer *p, int rc, uint64_t now)
 			p->backoff_ms = BACKOFF_MAX_MS;
 			p->retry_ms = p->next_ms = now + p->backoff_ms;
 		}
-		log_warn("peer error peer=%s: %s%s%s; retry in %llus", p->ep,
-		    sync_client_refused(p->c) != 0 ? "refused this node" :
-		    kith_strerror(rc), *sync_client_error(p->c) ? ": " : "",
-		    sync_client_error(p->c),
-		    (unsigned long long)(p->backoff_ms / 1000));
+		if (sync_own_fault(rc)) {
+			/*
+			 * This node's store failed, not the peer: try again
+			 * at least once an interval, so the node catches up
+			 * within one once space returns.
+			 */
+			if (p->backoff_ms > round_interval_ms(d))
+				p->backoff_ms = round_interval_ms(d);
+			p->retry_ms = p->next_ms = now + p->backoff_ms;
+			snprintf(key, sizeof(key), "store %.60s %d", p->ep,
+			    rc);
+			log_warn_every(key, "store error: %s%s; the session "
+			    "with peer=%s ended, not by its fault, and what "
+			    "it carried was not kept; retry in %llus",
+			    kith_strerror(rc),
+			    store_fix(rc), p->ep,
+			    (unsigned long long)(p->backoff_ms / 1000));
+		} else {
+			snprintf(key, sizeof(key), "peer %.60s %d %d", p->ep,
+			    rc, sync_client_refused(p->c));
+			log_warn_every(key, "peer error peer=%s: %s%s%s; "
+			    "retry in %llus", p->ep,
+			    sync_client_refused(p->c) != 0 ?
+			    "refused this node" : kith_strerror(rc),
+			    *sync_client_error(p->c) ? ": " : "",
+			    sync_client_error(p->c),
+			    (unsigned long long)(p->backoff_ms / 1000));
+		}
 	}
 	if (rc != 1)
 		sp.last_ok_ms = p->last.last_ok_ms;	/* the last success stays */
@@ -398,6 +471,7 @@ session_done(struct daemon *d, struct peer *p, int rc, uint64_t now)
 static void
 start_due(struct daemon *d, uint64_t now)
 {
+	char key[96];
 	size_t i;
 	int rc;
 
@@ -414,8 +488,9 @@ start_due(struct daemon *d, uint64_t now)
 			p->backoff_ms = BACKOFF_MAX_MS;
 			p->retry_ms = p->next_ms = now + p->backoff_ms;
 			p->dirty = 1;
-			log_warn("peer error peer=%s: %s; retry in %llus",
-			    p->ep, kith_strerror(rc),
+			snprintf(key, sizeof(key), "peer %.60s %d", p->ep, rc);
+			log_warn_every(key, "peer error peer=%s: %s; retry in "
+			    "%llus", p->ep, kith_strerror(rc),
 			    (unsigned long long)(p->backoff_ms / 1000));
 		}
 	}
@@ -784,6 +859,7 @@ run(struct daemon *d)
 			sync_server_expire(d->srv, now);
 		check_store(d, now, 0);
 		purge_due(d, now);
+		log_tick();
 	}
 	return EX_OK;
 }

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <lmdb.h>
@@ -83,6 +84,7 @@ struct store {
 	MDB_dbi dbi[DB_COUNT];
 	uint64_t max_map;
 	int rdonly;
+	int shared;		/* STORE_SHARED: the map is the cap */
 	int have_network;
 	uint8_t network[KITH_NETWORK_LEN];
 	/*
@@ -150,10 +152,33 @@ mdb_err(int rc)
 	case ENOMEM:
 		return KITH_ENOMEM;
 	case EIO:
-	case ENOSPC:
 		return KITH_EIO;
+	case ENOSPC:
+	case EDQUOT:
+		return KITH_ENOSPC;
 	}
 	return KITH_ESTORE;
+}
+
+/* Less than this free on the store's disk after a failed write: full. */
+#define DISK_SLACK	(1 << 20)
+
+/*
+ * Commit ${txn}.  LMDB reports a write cut short by a full disk as EIO,
+ * not ENOSPC: when the disk holding the store is (all but) full after
+ * one, say so, so the user learns what to do.
+ */
+static int
+txn_commit(struct store *st, MDB_txn *txn)
+{
+	struct statvfs vfs;
+	int rc;
+
+	rc = mdb_txn_commit(txn);
+	if (rc == EIO && statvfs(st->path, &vfs) == 0 &&
+	    (uint64_t)vfs.f_bavail * vfs.f_frsize < DISK_SLACK)
+		rc = ENOSPC;
+	return mdb_err(rc);
 }
 
 static int
@@ -254,7 +279,7 @@ open_dbs(struct store *st)
 		goto fail;
 	if ((rc = load_network(st, txn)) != 0 && rc != KITH_ENOTFOUND)
 		goto fail;
-	return mdb_err(mdb_txn_commit(txn));
+	return txn_commit(st, txn);
 fail:
 	mdb_txn_abort(txn);
 	return rc;
@@ -278,6 +303,7 @@ store_open(const char *dir, int flags, uint64_t max_map, int *rc)
 	st->max_map = max_map ? max_map : STORE_MAP_MAX;
 	st->cache_min = STORE_CACHE_MIN;
 	st->rdonly = (flags & STORE_RDONLY) != 0;
+	st->shared = (flags & STORE_SHARED) != 0;
 	snprintf(data, sizeof(data), "%s/data.mdb", dir);
 	if (stat(data, &sb) != 0) {
 		if (!(flags & STORE_CREATE)) {
@@ -322,6 +348,20 @@ store_open(const char *dir, int flags, uint64_t max_map, int *rc)
 fail:
 	store_close(st);
 	return NULL;
+}
+
+int
+store_set_max_map(struct store *st, uint64_t max_map)
+{
+	MDB_envinfo info;
+
+	st->max_map = max_map ? max_map : STORE_MAP_MAX;
+	mdb_env_info(st->env, &info);
+	if (info.me_mapsize >= st->max_map)
+		return 0;	/* a lower cap stops growth from now on */
+	/* A handle that maps its cap at once maps the new one now. */
+	return st->shared ? mdb_err(mdb_env_set_mapsize(st->env,
+	    st->max_map)) : 0;
 }
 
 void
@@ -1584,7 +1624,7 @@ apply_txn(struct store *st, struct record *const *pending, size_t n,
 	if (rc != 0 || (rc = clock_put(st, a.txn, a.clock)) != 0)
 		mdb_txn_abort(a.txn);
 	else
-		rc = mdb_err(mdb_txn_commit(a.txn));
+		rc = txn_commit(st, a.txn);
 	if (rc != 0) {
 		/* What this transaction computed never happened. */
 		roster_free(st->roster);
@@ -1918,7 +1958,7 @@ store_peer_put(struct store *st, const char *endpoint,
 	if ((rc = mdb_err(mdb_put(txn, st->dbi[DB_PEERS], &k, &v, 0))) != 0)
 		mdb_txn_abort(txn);
 	else
-		rc = mdb_err(mdb_txn_commit(txn));
+		rc = txn_commit(st, txn);
 	return rc;
 }
 
@@ -2121,7 +2161,7 @@ write_txn(struct store *st, const struct kcrypto_key *key,
 	if ((w.members && (rc = roster_refresh(st, w.txn, &w.roster)) != 0) ||
 	    (rc = clock_put(st, w.txn, clock)) != 0)
 		goto out;
-	rc = mdb_err(mdb_txn_commit(w.txn));
+	rc = txn_commit(st, w.txn);
 	w.txn = NULL;	/* committed or freed by the commit */
 out:
 	if (w.txn != NULL)
@@ -2215,7 +2255,7 @@ store_init_network(struct store *st, const struct record *charter)
 		    (rc = recompute(st, txn, NULL, h->entity)) != 0 ||
 		    (rc = clock_put(st, txn, h->hlc)) != 0)
 			goto fail;
-		if ((rc = mdb_err(mdb_txn_commit(txn))) == 0)
+		if ((rc = txn_commit(st, txn)) == 0)
 			break;
 		if (rc != KITH_EMAPFULL || (rc = grow(st)) != 0)
 			return rc;
@@ -2272,7 +2312,7 @@ store_purge(struct store *st, uint64_t now_ms, size_t *purged)
 	    (rc = roster_cached(st, txn, &roster)) != 0 ||
 	    (rc = recompute_each(st, txn, roster, ents, n)) != 0)
 		goto out;
-	rc = mdb_err(mdb_txn_commit(txn));
+	rc = txn_commit(st, txn);
 	txn = NULL;	/* committed or freed by the commit */
 	if (rc == 0)
 		*purged = n;

@@ -93,6 +93,16 @@ struct store *store_open(const char *dir, int flags, uint64_t max_map,
     int *rc);
 
 /**
+ * store_set_max_map(st, max_map):
+ * Cap the map at ${max_map} bytes from now on (0 for STORE_MAP_MAX).  A
+ * STORE_SHARED handle maps a higher cap at once, so no transaction of the
+ * process may be open (LMDB's rule): stop the threads that use it first.
+ * A cap below the current map stops its growth.  Return 0 or a store
+ * error.
+ */
+int store_set_max_map(struct store *st, uint64_t max_map);
+
+/**
  * store_set_cache_min(st, n):
  * Keep a merge cache for entities of ${n} records or more from now on
  * (STORE_CACHE_MIN by default): tests set 1, so that every entity takes

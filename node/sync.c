@@ -91,13 +91,28 @@ sync_node_added(struct sync_node *nd, struct record *const *recs,
 	return rc;
 }
 
-static void
-log_reject(const char *who, const struct record *rec, int rc)
+int
+sync_own_fault(int rc)
 {
-	char id[17];
+
+	return rc == KITH_ENOSPC || rc == KITH_EMAPFULL || rc == KITH_EIO ||
+	    rc == KITH_ESTORE || rc == KITH_ENOMEM || rc == KITH_EBUSY;
+}
+
+/*
+ * A record from ${who} refused for ${rc}: one line a minute for each peer
+ * (${peer}: its endpoint or key) and reason, with a count of the rest.
+ */
+static void
+log_reject(const char *who, const char *peer, const struct record *rec,
+    int rc)
+{
+	char id[17], key[96];
 
 	short_id(id, record_id(rec));
-	log_warn("reject peer=%s record=%s: %s", who, id, kith_strerror(rc));
+	snprintf(key, sizeof(key), "reject %.80s %d", peer, rc);
+	log_warn_every(key, "reject peer=%s record=%s: %s", who, id,
+	    kith_strerror(rc));
 }
 
 /*
@@ -560,6 +575,18 @@ collect(struct sync_client *c)
 	size_t i;
 
 	while ((b = ingest_done(c->ig)) != NULL) {
+		if (b->rc != 0) {
+			/*
+			 * Nothing of it was committed, so nothing of it is
+			 * believed: not in the order, not on the feed.  The
+			 * session ends with the store's reason; the next one
+			 * asks for these records again.
+			 */
+			if (c->failed == 0)
+				c->failed = b->rc;
+			ingest_batch_free(b);
+			continue;
+		}
 		(void)sync_node_added(c->nd, b->recs, b->rcs, b->n);
 		for (i = 0; i < b->n; i++) {
 			if (b->rcs[i] == 0) {
@@ -567,7 +594,8 @@ collect(struct sync_client *c)
 			} else if (b->rcs[i] != KITH_EEXIST) {
 				c->stats.rejected++;
 				c->nd->rejected++;
-				log_reject(c->peer, b->recs[i], b->rcs[i]);
+				log_reject(c->peer, c->peer, b->recs[i],
+				    b->rcs[i]);
 			}
 		}
 		if (b->res.added > 0 && c->nd->changed != NULL)
@@ -675,6 +703,7 @@ sync_client_step(struct sync_client *c, uint64_t now_ms)
 	if (c->failed)
 		return c->failed;
 	collect(c);
+	rc = c->failed;		/* a batch failed to commit */
 	while (rc == 0 && (rc = tsock_recv(c->sock, NULL, &p, &n)) == 0) {
 		got = 1;
 		rc = on_reply(c, p, n);
@@ -701,6 +730,11 @@ sync_client_step(struct sync_client *c, uint64_t now_ms)
 		}
 	}
 	if (rc < 0) {
+		/* So the server forgets the session now, not when it idles. */
+		if (c->welcomed) {
+			syncmsg_begin(&c->out, SYNCMSG_BYE, c->next_reqid);
+			(void)request(c, SYNCMSG_BYE, NULL);
+		}
 		c->stats.end_ms = sync_now_ms();
 		c->failed = rc;
 	}
@@ -771,6 +805,7 @@ struct session {
 	int scoped;
 	int keyed;			/* ZAP named the client: key is set */
 	uint8_t key[KITH_KEY_LEN];	/* its ed25519 key (a PCN's: its scope) */
+	char keyhex[2 * KITH_KEY_LEN + 1];	/* the key for logs; "" */
 	struct scope scope;
 	uint64_t start_ms, last_ms;
 	uint64_t sent, received, added, rejected, bytes_in, bytes_out;
@@ -927,6 +962,8 @@ session_get(struct sync_server *srv, const struct tpeer *peer, uint64_t now,
 	memset(ns, 0, sizeof(*ns));
 	ns->peer = *peer;
 	ns->keyed = kith_unhex(ns->key, KITH_KEY_LEN, peer->user) == 0;
+	if (ns->keyed)
+		kith_hex(ns->keyhex, ns->key, KITH_KEY_LEN);
 	ns->start_ms = now;
 	peer_address(peer, ns->who, sizeof(ns->who));
 	/* Only the handshake went out before its first message. */
@@ -1353,7 +1390,7 @@ on_get(struct sync_server *srv, struct session *ss, const struct syncmsg *m,
 			/* Asked by id for another organisation's record. */
 			ss->rejected++;
 			srv->nd->rejected++;
-			log_reject(ss->who, rec, KITH_EDENIED);
+			log_reject(ss->who, ss->keyhex, rec, KITH_EDENIED);
 			record_free(rec);
 			return KITH_EDENIED;
 		}
@@ -1432,7 +1469,7 @@ on_push(struct sync_server *srv, struct session *ss, const struct syncmsg *m)
 		nout++;
 		ss->rejected++;
 		srv->nd->rejected++;
-		log_reject(ss->who, recs[i], KITH_EDENIED);
+		log_reject(ss->who, ss->keyhex, recs[i], KITH_EDENIED);
 	}
 	if ((rcs = calloc(n ? n : 1, sizeof(*rcs))) == NULL) {
 		rc = KITH_ENOMEM;
@@ -1463,9 +1500,14 @@ on_push(struct sync_server *srv, struct session *ss, const struct syncmsg *m)
 		rcs[k++] = rcs[i];
 	}
 	nin = k;
-	if (nlater > 0)
-		log_warn("sync deferred peer=%s records=%zu: authors past %d "
-		    "records a minute", ss->who, nlater, SYNC_AUTHOR_PER_MIN);
+	if (nlater > 0) {
+		char key[96];
+
+		snprintf(key, sizeof(key), "deferred %s", ss->keyhex);
+		log_warn_every(key, "sync deferred peer=%s records=%zu: "
+		    "authors past %d records a minute", ss->who, nlater,
+		    SYNC_AUTHOR_PER_MIN);
+	}
 	if ((rc = store_apply_verified(srv->nd->st, in, nin, rcs, &res)) != 0)
 		goto out;
 	(void)sync_node_added(srv->nd, in, rcs, nin);
@@ -1475,7 +1517,7 @@ on_push(struct sync_server *srv, struct session *ss, const struct syncmsg *m)
 		} else if (rcs[i] != KITH_EEXIST) {
 			ss->rejected++;
 			srv->nd->rejected++;
-			log_reject(ss->who, in[i], rcs[i]);
+			log_reject(ss->who, ss->keyhex, in[i], rcs[i]);
 		}
 	}
 	res.rejected += nout;
@@ -1545,6 +1587,20 @@ judge(struct sync_server *srv, struct session *ss, uint32_t reqid, int rc,
 
 	if (rc == GONE) {
 		session_end(srv, ss, "gone");
+		return 1;
+	}
+	if (sync_own_fault(rc)) {
+		/* This node's store failed: tell the peer, blame nobody. */
+		char text[SYNC_WHY_MAX + 1], key[96];
+
+		snprintf(text, sizeof(text), "the serving node's store "
+		    "failed: %s", kith_strerror(rc));
+		snprintf(key, sizeof(key), "store %s %d", ss->keyhex, rc);
+		log_warn_every(key, "store error: %s; the session with "
+		    "peer=%s ends, not by its fault", kith_strerror(rc),
+		    ss->who);
+		refuse(srv, &ss->peer, reqid, rc, text);
+		session_end(srv, ss, "store error");
 		return 1;
 	}
 	if (rc == 0 && ss->rejected > SYNC_REJECT_MAX) {

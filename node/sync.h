@@ -243,6 +243,14 @@ void sync_server_recheck(struct sync_server *srv);
 void sync_server_free(struct sync_server *srv);
 
 /**
+ * sync_own_fault(rc):
+ * Return 1 if ${rc} is this node's own failure (its disk or store full,
+ * an I/O or store error, out of memory), which no peer caused and for
+ * which no peer is blamed; else 0.
+ */
+int sync_own_fault(int rc);
+
+/**
  * sync_now_ms():
  * Return a monotonic clock in milliseconds.
  */

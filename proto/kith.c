@@ -42,6 +42,7 @@ kith_strerror(int rc)
 	case KITH_EFULL: return "the entity holds as many records as it may";
 	case KITH_EFIELDS: return "too many fields in one body section";
 	case KITH_ELIMIT: return "over a per-member limit of the sync server";
+	case KITH_ENOSPC: return "the disk holding the store is full";
 	}
 	return "unknown error";
 }
@@ -72,6 +73,7 @@ static const struct {
 	{ KITH_EFULL, "EFULL" },
 	{ KITH_EFIELDS, "EFIELDS" },
 	{ KITH_ELIMIT, "ELIMIT" },
+	{ KITH_ENOSPC, "ENOSPC" },
 };
 
 const char *

@@ -91,7 +91,8 @@ enum {
 	KITH_EFULL = -32,	/* the entity holds as many records as it may */
 	KITH_EFIELDS = -33,	/* a body section has more than KITH_FIELDS_MAX */
 	KITH_ELIMIT = -34,	/* a member passed a sync server's bound */
-	KITH_ELAST = KITH_ELIMIT	/* the lowest code */
+	KITH_ENOSPC = -35,	/* the disk holding the store is full */
+	KITH_ELAST = KITH_ENOSPC	/* the lowest code */
 };
 
 /**
