@@ -34,6 +34,7 @@ config_defaults(struct config *c)
 
 	memset(c, 0, sizeof(*c));
 	c->max_size_mb = 65536;
+	c->scrub_after_s = 3600;
 	c->interval_s = 30;
 	c->pcn_interval_s = 2;
 	/* Then the built-in file's values, so every reader sees the same. */
@@ -199,6 +200,11 @@ on_entry(void *arg, const char *section, const char *key, const char *value)
 		if (number(value, 16, 1 << 24, &l->c->max_size_mb) != 0)
 			problem = "max_size_mb must be a number from 16 to "
 			    "16777216";
+	} else if (strcmp(section, "store") == 0 &&
+	    strcmp(key, "scrub_after") == 0) {
+		if (number(value, 0, 86400, &l->c->scrub_after_s) != 0)
+			problem = "scrub_after must be a number of seconds "
+			    "from 0 to 86400";
 	} else if (strcmp(section, "sync") == 0 && strcmp(key, "listen") == 0) {
 		if ((problem = endpoint(l->c->listen, value, 1)) == NULL)
 			l->c->listen_line = line;

@@ -15,6 +15,7 @@
 struct config {
 	char name[256];		/* [node] name */
 	uint64_t max_size_mb;	/* [store] max_size_mb */
+	uint64_t scrub_after_s;	/* [store] scrub_after: seconds */
 	char listen[CONFIG_ENDPOINT_MAX + 1];	/* [sync] listen; "" for none */
 	char feed[CONFIG_ENDPOINT_MAX + 1];	/* [sync] feed; "" for none */
 	/* [sync] peer = KEY@ENDPOINT: each one's endpoint and node key. */

@@ -40,6 +40,7 @@
 #define TICK_MS		50		/* longest wait in the loop */
 #define DRAIN_MS	2		/* ... while requests wait on replies */
 #define PURGE_MS	1000		/* how often to look for expired bodies */
+#define SCRUB_CHECK_MS	5000		/* ... for a scrub due */
 #define CHECK_MS	50		/* how often to look for others' writes */
 #define LOG_BATCH	4096		/* change-log entries taken per look */
 #define BACKOFF_MIN_MS	1000
@@ -76,6 +77,7 @@ struct daemon {
 	size_t nfresh;
 	uint64_t check_ms;
 	uint64_t purge_ms;	/* when bodies past their expiry last went */
+	uint64_t scrub_ms;	/* when a scrub was last looked for */
 	/* The roster as of the last membership record taken in. */
 	struct roster *roster;
 	int recheck;		/* it changed: enforce() has work */
@@ -200,6 +202,20 @@ set_peers(struct daemon *d, const struct config *cfg)
 		sync_client_free(old[k].c);
 }
 
+/* End the client sessions (what they committed stays): see their callers. */
+static void
+end_sessions(struct daemon *d)
+{
+	size_t i;
+
+	for (i = 0; i < d->npeers; i++) {
+		sync_client_free(d->peers[i].c);
+		d->peers[i].c = NULL;
+		d->peers[i].dirty = 1;
+		d->peers[i].retry_ms = 0;
+	}
+}
+
 /*
  * A new [store] max_size_mb: a session's ingest threads hold transactions,
  * and LMDB resizes a map only while none is open, so the sessions end
@@ -208,17 +224,11 @@ set_peers(struct daemon *d, const struct config *cfg)
 static void
 set_max_size(struct daemon *d, uint64_t mb)
 {
-	size_t i;
 	int rc;
 
 	if (mb == d->cfg.max_size_mb)
 		return;
-	for (i = 0; i < d->npeers; i++) {
-		sync_client_free(d->peers[i].c);
-		d->peers[i].c = NULL;
-		d->peers[i].dirty = 1;
-		d->peers[i].retry_ms = 0;
-	}
+	end_sessions(d);
 	if ((rc = store_set_max_map(d->st, mb << 20)) != 0) {
 		log_warn("reload: cannot set max_size_mb=%llu: %s",
 		    (unsigned long long)mb, kith_strerror(rc));
@@ -242,6 +252,7 @@ reload(struct daemon *d)
 		return;
 	}
 	set_max_size(d, cfg.max_size_mb);
+	d->cfg.scrub_after_s = cfg.scrub_after_s;
 	if (d->flag_peers) {
 		log_info("reload: peers come from --peer; unchanged");
 		return;
@@ -341,6 +352,40 @@ purge_due(struct daemon *d, uint64_t now)
 		log_warn("cannot purge expired bodies: %s", kith_strerror(rc));
 	else if (n > 0)
 		log_info("purged %zu bodies past their retention date", n);
+}
+
+/*
+ * Scrub the store (store_scrub) once [store] scrub_after has passed since
+ * a body left it: the client sessions' ingest threads hold transactions,
+ * so they end first.  A kith command with the store open makes it wait.
+ */
+static int
+scrub_due(struct daemon *d, uint64_t now)
+{
+	uint64_t since, before, after;
+	int rc;
+
+	if (now - d->scrub_ms < SCRUB_CHECK_MS)
+		return 0;
+	d->scrub_ms = now;
+	if (store_scrub_due(d->st, &since) != 0 || since == 0 ||
+	    hlc_wall_ms() < since + d->cfg.scrub_after_s * 1000)
+		return 0;
+	end_sessions(d);
+	if ((rc = store_scrub(d->st, &before, &after)) == KITH_EBUSY) {
+		log_warn_every("scrub busy", "scrub waits: another process "
+		    "(a kith command?) has the store open; trying again");
+		return 0;
+	}
+	if (rc != 0) {
+		log_warn("scrub failed: %s", kith_strerror(rc));
+		/* The swap may have left no store open: stop, keep the file. */
+		return store_is_open(d->st) ? 0 : EX_IOERR;
+	}
+	log_info("scrubbed the store: erased data gone from disk, data file "
+	    "%llu bytes before, %llu after", (unsigned long long)before,
+	    (unsigned long long)after);
+	return 0;
 }
 
 static void take_roster(struct daemon *);
@@ -859,6 +904,8 @@ run(struct daemon *d)
 			sync_server_expire(d->srv, now);
 		check_store(d, now, 0);
 		purge_due(d, now);
+		if ((rc = scrub_due(d, now)) != 0)
+			return rc;
 		log_tick();
 	}
 	return EX_OK;

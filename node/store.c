@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
@@ -85,6 +86,8 @@ struct store {
 	uint64_t max_map;
 	int rdonly;
 	int shared;		/* STORE_SHARED: the map is the cap */
+	unsigned eflags;	/* the environment's open flags */
+	int lockfd;		/* use.lock, held shared while open; -1 */
 	int have_network;
 	uint8_t network[KITH_NETWORK_LEN];
 	/*
@@ -285,6 +288,45 @@ fail:
 	return rc;
 }
 
+/*
+ * Hold the store's use lock shared while the handle is open: a scrub
+ * (store_scrub) swaps the data file only while it holds it alone.  A
+ * read-only handle on a directory it cannot write goes without.
+ */
+static int
+use_lock(struct store *st)
+{
+	char path[4200];
+
+	snprintf(path, sizeof(path), "%s/use.lock", st->path);
+	if ((st->lockfd = open(path, O_RDWR | O_CREAT | O_CLOEXEC,
+	    0600)) < 0)
+		return st->rdonly ? 0 : KITH_EIO;
+	while (flock(st->lockfd, LOCK_SH) != 0)
+		if (errno != EINTR)
+			return KITH_EIO;
+	return 0;
+}
+
+/* Open ${st}'s environment with a map of ${map} bytes, and its databases. */
+static int
+env_open(struct store *st, uint64_t map)
+{
+	int rc;
+
+	if ((rc = mdb_err(mdb_env_create(&st->env))) != 0 ||
+	    (rc = mdb_err(mdb_env_set_maxdbs(st->env, DB_COUNT))) != 0 ||
+	    (rc = mdb_err(mdb_env_set_mapsize(st->env, map))) != 0 ||
+	    (rc = mdb_err(mdb_env_open(st->env, st->path, st->eflags,
+	    0600))) != 0 ||
+	    (rc = open_dbs(st)) != 0) {
+		if (st->env != NULL)
+			mdb_env_close(st->env);
+		st->env = NULL;
+	}
+	return rc;
+}
+
 struct store *
 store_open(const char *dir, int flags, uint64_t max_map, int *rc)
 {
@@ -293,13 +335,13 @@ store_open(const char *dir, int flags, uint64_t max_map, int *rc)
 	struct stat sb;
 	uint64_t map;
 	unsigned eflags = MDB_NOTLS;
-	int mrc;
 
 	if ((st = calloc(1, sizeof(*st))) == NULL) {
 		*rc = KITH_ENOMEM;
 		return NULL;
 	}
 	snprintf(st->path, sizeof(st->path), "%s", dir);
+	st->lockfd = -1;
 	st->max_map = max_map ? max_map : STORE_MAP_MAX;
 	st->cache_min = STORE_CACHE_MIN;
 	st->rdonly = (flags & STORE_RDONLY) != 0;
@@ -335,14 +377,8 @@ store_open(const char *dir, int flags, uint64_t max_map, int *rc)
 		eflags |= MDB_RDONLY;
 	if (flags & STORE_NOSYNC)
 		eflags |= MDB_NOSYNC;
-	if ((mrc = mdb_env_create(&st->env)) != 0 ||
-	    (mrc = mdb_env_set_maxdbs(st->env, DB_COUNT)) != 0 ||
-	    (mrc = mdb_env_set_mapsize(st->env, map)) != 0 ||
-	    (mrc = mdb_env_open(st->env, dir, eflags, 0600)) != 0) {
-		*rc = mdb_err(mrc);
-		goto fail;
-	}
-	if ((*rc = open_dbs(st)) != 0)
+	st->eflags = eflags;
+	if ((*rc = use_lock(st)) != 0 || (*rc = env_open(st, map)) != 0)
 		goto fail;
 	return st;
 fail:
@@ -379,6 +415,8 @@ store_close(struct store *st)
 		return;
 	if (st->env != NULL)
 		mdb_env_close(st->env);
+	if (st->lockfd >= 0)
+		close(st->lockfd);
 	roster_free(st->roster);
 	free(st);
 }
@@ -599,6 +637,24 @@ drop_state(struct store *st, MDB_txn *txn, const uint8_t *entity)
 }
 
 /*
+ * Bodies left the store in ${txn}: LMDB's freed pages, and the gaps in
+ * pages still in use, keep their bytes until a scrub (store_scrub) writes
+ * the store afresh.  Note since when one is due, if not noted already.
+ */
+static int
+scrub_mark(struct store *st, MDB_txn *txn)
+{
+	MDB_val v;
+	uint8_t b[8];
+	int rc;
+
+	if ((rc = meta_get(st, txn, "scrub", &v)) != KITH_ENOTFOUND)
+		return rc;
+	put_be64(b, hlc_wall_ms());
+	return meta_put(st, txn, "scrub", b, sizeof(b));
+}
+
+/*
  * The bodies ${recs} hold or lack follow the entity's erasure: an erased
  * entity keeps its signed headers but no bodies except the erase records'
  * own, and takes none from now on (the deny-set); one that is not erased
@@ -620,7 +676,8 @@ follow_erasure(struct store *st, MDB_txn *txn, struct record *const *recs,
 	if (!erased && !denied)
 		return 0;
 	if (erased && !denied &&
-	    (rc = put_empty(st, txn, DB_DENY, entity, KITH_ENTITY_LEN)) != 0)
+	    ((rc = put_empty(st, txn, DB_DENY, entity, KITH_ENTITY_LEN)) != 0 ||
+	    (rc = scrub_mark(st, txn)) != 0))
 		return rc;
 	if (!erased && (rc = del_key(st, txn, DB_DENY, entity,
 	    KITH_ENTITY_LEN)) != 0)
@@ -2310,7 +2367,8 @@ store_purge(struct store *st, uint64_t now_ms, size_t *purged)
 	cur = NULL;
 	if (rc != 0 || n == 0 ||
 	    (rc = roster_cached(st, txn, &roster)) != 0 ||
-	    (rc = recompute_each(st, txn, roster, ents, n)) != 0)
+	    (rc = recompute_each(st, txn, roster, ents, n)) != 0 ||
+	    (rc = scrub_mark(st, txn)) != 0)
 		goto out;
 	rc = txn_commit(st, txn);
 	txn = NULL;	/* committed or freed by the commit */
@@ -2986,6 +3044,173 @@ store_compact(struct store *st, const char *path)
 		rc = KITH_EIO;
 	if (rc != 0)
 		unlink(path);
+	return rc;
+}
+
+int
+store_scrub_due(struct store *st, uint64_t *since_ms)
+{
+	MDB_txn *txn;
+	MDB_val v;
+	int rc;
+
+	*since_ms = 0;
+	if ((rc = txn_begin(st, MDB_RDONLY, &txn)) != 0)
+		return rc;
+	rc = meta_get(st, txn, "scrub", &v);
+	if (rc == 0 && v.mv_size == 8)
+		*since_ms = get_be64(v.mv_data);
+	mdb_txn_abort(txn);
+	return rc == KITH_ENOTFOUND ? 0 : rc;
+}
+
+int
+store_scrub_request(struct store *st)
+{
+	MDB_txn *txn;
+	uint8_t b[8];
+	int rc;
+
+	if ((rc = txn_begin(st, 0, &txn)) != 0)
+		return rc;
+	put_be64(b, 1);		/* due since long ago: at once */
+	if ((rc = meta_put(st, txn, "scrub", b, sizeof(b))) != 0) {
+		mdb_txn_abort(txn);
+		return rc;
+	}
+	return txn_commit(st, txn);
+}
+
+/* Entries copied per write transaction of a scrub: bounds its memory. */
+#define SCRUB_BATCH	20000
+
+/*
+ * Copy every database of ${st} into the empty environment ${to}, entry by
+ * entry in key order (MDB_APPEND), so each page is written afresh and
+ * holds only live bytes; the scrub mark is left out.
+ */
+static int
+scrub_copy(struct store *st, MDB_env *to)
+{
+	MDB_txn *rtxn = NULL, *wtxn = NULL;
+	MDB_cursor *cur = NULL;
+	MDB_dbi dbi;
+	MDB_val k, v;
+	size_t n = 0;
+	int i, op, rc, dup;
+
+	if ((rc = txn_begin(st, MDB_RDONLY, &rtxn)) != 0)
+		return rc;
+	for (i = 0; i < DB_COUNT && rc == 0; i++) {
+		dup = (dbs[i].flags & MDB_DUPSORT) != 0;
+		if ((rc = mdb_err(mdb_cursor_open(rtxn, st->dbi[i], &cur))) != 0)
+			break;
+		for (op = MDB_FIRST; rc == 0; op = MDB_NEXT) {
+			if (wtxn == NULL &&
+			    ((rc = mdb_err(mdb_txn_begin(to, NULL, 0,
+			    &wtxn))) != 0 ||
+			    (rc = mdb_err(mdb_dbi_open(wtxn, dbs[i].name,
+			    dbs[i].flags | MDB_CREATE, &dbi))) != 0))
+				break;
+			if ((rc = mdb_cursor_get(cur, &k, &v, op)) != 0) {
+				rc = rc == MDB_NOTFOUND ? 0 : mdb_err(rc);
+				break;
+			}
+			if (i == DB_META && k.mv_size == 5 &&
+			    memcmp(k.mv_data, "scrub", 5) == 0)
+				continue;
+			if ((rc = mdb_err(mdb_put(wtxn, dbi, &k, &v, dup ?
+			    MDB_APPENDDUP : MDB_APPEND))) != 0)
+				break;
+			if (++n % SCRUB_BATCH == 0) {
+				rc = mdb_err(mdb_txn_commit(wtxn));
+				wtxn = NULL;
+			}
+		}
+		mdb_cursor_close(cur);
+		if (rc == 0 && wtxn != NULL) {
+			rc = mdb_err(mdb_txn_commit(wtxn));
+			wtxn = NULL;
+		}
+	}
+	if (wtxn != NULL)
+		mdb_txn_abort(wtxn);
+	mdb_txn_abort(rtxn);
+	return rc;
+}
+
+int
+store_is_open(const struct store *st)
+{
+
+	return st->env != NULL;
+}
+
+int
+store_scrub(struct store *st, uint64_t *before, uint64_t *after)
+{
+	char tmp[4200], from[4300], to[4300];
+	MDB_envinfo info;
+	MDB_env *env = NULL;
+	struct stat sb;
+	int rc;
+
+	*before = *after = 0;
+	if (st->rdonly || st->lockfd < 0)
+		return KITH_EINVAL;
+	/* Alone, or not now: a command or session has the store open. */
+	if (flock(st->lockfd, LOCK_EX | LOCK_NB) != 0) {
+		(void)flock(st->lockfd, LOCK_SH);	/* the upgrade may drop it */
+		return KITH_EBUSY;
+	}
+	snprintf(tmp, sizeof(tmp), "%s/scrub.tmp", st->path);
+	snprintf(from, sizeof(from), "%s/data.mdb", tmp);
+	snprintf(to, sizeof(to), "%s/data.mdb", st->path);
+	if (stat(to, &sb) == 0)
+		*before = (uint64_t)sb.st_size;
+	/* A scrub that died half-way left its copy: start it again. */
+	(void)unlink(from);
+	snprintf(from, sizeof(from), "%s/lock.mdb", tmp);
+	(void)unlink(from);
+	(void)rmdir(tmp);
+	snprintf(from, sizeof(from), "%s/data.mdb", tmp);
+	mdb_env_info(st->env, &info);
+	rc = KITH_EIO;
+	if (mkdir(tmp, 0700) != 0)
+		goto out;
+	if ((rc = mdb_err(mdb_env_create(&env))) != 0 ||
+	    (rc = mdb_err(mdb_env_set_maxdbs(env, DB_COUNT))) != 0 ||
+	    (rc = mdb_err(mdb_env_set_mapsize(env, info.me_mapsize))) != 0 ||
+	    (rc = mdb_err(mdb_env_open(env, tmp, MDB_NOTLS | MDB_NOSYNC,
+	    0600))) != 0 ||
+	    (rc = scrub_copy(st, env)) != 0 ||
+	    (rc = mdb_err(mdb_env_sync(env, 1))) != 0)
+		goto out;
+	mdb_env_close(env);
+	env = NULL;
+	/*
+	 * The copy is whole and on disk: put it in the old file's place in
+	 * one rename, with no environment open on either, then reopen.
+	 */
+	mdb_env_close(st->env);
+	st->env = NULL;
+	if (rename(from, to) != 0) {
+		rc = KITH_EIO;
+		(void)env_open(st, info.me_mapsize);
+		goto out;
+	}
+	if ((rc = env_open(st, info.me_mapsize)) != 0)
+		goto out;
+	if (stat(to, &sb) == 0)
+		*after = (uint64_t)sb.st_size;
+out:
+	if (env != NULL)
+		mdb_env_close(env);
+	(void)unlink(from);
+	snprintf(from, sizeof(from), "%s/lock.mdb", tmp);
+	(void)unlink(from);
+	(void)rmdir(tmp);
+	(void)flock(st->lockfd, LOCK_SH);
 	return rc;
 }
 

@@ -413,6 +413,42 @@ int store_stats(struct store *st, struct store_stats *out);
 int store_compact(struct store *st, const char *path);
 
 /**
+ * store_scrub_due(st, since_ms):
+ * Set ${*since_ms} to when bodies first left the store (erased, or past
+ * their retention date) since its last scrub, in ms since the epoch; 0 if
+ * none have.  Return 0 or a store error.
+ */
+int store_scrub_due(struct store *st, uint64_t *since_ms);
+
+/**
+ * store_scrub_request(st):
+ * Mark a scrub due at once: the daemon that holds the store runs it at its
+ * next look.  Return 0 or a store error.
+ */
+int store_scrub_request(struct store *st);
+
+/**
+ * store_is_open(st):
+ * Return 1 if ${st} has its store open; 0 after a scrub that could not
+ * reopen it (close it and stop).
+ */
+int store_is_open(const struct store *st);
+
+/**
+ * store_scrub(st, before, after):
+ * Write the store afresh, entry by entry, so no byte of a body that left
+ * it (in LMDB's freed pages or in the unused part of a page still in use)
+ * remains in its files, and swap the copy in with one rename.  Runs only
+ * while ${st} is the store's one handle in any process (every handle holds
+ * the store's use lock shared; this takes it alone, without waiting), and
+ * no transaction of this process is open: KITH_EBUSY if another handle is
+ * open.  ${*before} and ${*after} get the data file's sizes.  On any
+ * failure the store is as it was.  Return 0, KITH_EBUSY, KITH_EINVAL (a
+ * read-only handle) or a store error; see store_is_open after an error.
+ */
+int store_scrub(struct store *st, uint64_t *before, uint64_t *after);
+
+/**
  * store_log_last(st, out):
  * Set ${*out} to the counter of the store's change log: every record
  * inserted, by any process, takes the next counter in the transaction that

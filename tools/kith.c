@@ -43,6 +43,7 @@
 #define EX_SOFTWARE	70
 #define EX_CANTCREAT	73
 #define EX_IOERR	74
+#define EX_TEMPFAIL	75	/* try again: kithd was asked to do it */
 #define EX_UNAVAILABLE	69
 #define EX_PROTOCOL	76
 #define EX_NOPERM	77
@@ -883,6 +884,7 @@ static const char usage_main[] =
 "  export-records    write raw signed records to a file\n"
 "  import-records    apply a records file from another store\n"
 "  compact           write a compacted copy of the store\n"
+"  scrub             rewrite the store so erased data is gone from disk\n"
 "  sync KEY@ENDPOINT reconcile with a node now, both ways\n"
 "  tail KEY@ENDPOINT print records as a node's feed publishes them\n"
 "  peers             the daemon's peers and how their last sync went\n"
@@ -891,8 +893,9 @@ static const char usage_main[] =
 "Run 'kith COMMAND --help' for a command's options.  Exit codes: 0 ok,\n"
 "1 verify found bad records, 64 bad command line, 65 bad input data,\n"
 "66 no such store/id/file, 69 peer unreachable, 73 cannot create,\n"
-"74 store or I/O error, 76 peer broke the protocol, 77 not permitted for\n"
-"this node's role, 78 bad config.\n";
+"74 store or I/O error (74 also for a full disk or store), 75 try again\n"
+"(kithd was asked to do it), 76 peer broke the protocol, 77 not\n"
+"permitted for this node's role, 78 bad config.\n";
 
 static int
 usage(const char *text)
@@ -3114,6 +3117,44 @@ cmd_import_records(struct ctx *c, int argc, char **argv)
 }
 
 static int
+cmd_scrub(struct ctx *c, int argc, char **argv)
+{
+	static const char help[] = "usage: kith [--home DIR] scrub\n\n"
+	    "Write the store afresh, so that no byte of an erased body (or of\n"
+	    "a body past its retention date) is left in its files: LMDB keeps\n"
+	    "the old bytes of freed pages until they are reused.  The copy is\n"
+	    "swapped in with one rename; nothing held is lost.  kithd does this\n"
+	    "by itself [store] scrub_after seconds (default 3600) after a body\n"
+	    "first leaves the store.  If kithd (or another kith command) has\n"
+	    "the store open, this asks kithd to scrub at its next look, within\n"
+	    "a few seconds, and exits 75; run it again to check.\n";
+	static const struct opt spec[] = { { NULL, 0 } };
+	uint64_t before, after;
+	struct args a;
+	int rc;
+
+	if ((rc = parse_args(c, spec, 0, argc, argv, &a)) != 0)
+		return rc == HELP ? usage(help) : rc;
+	if ((rc = open_home(c, 0, 0)) != 0)
+		return rc;
+	rc = store_scrub(c->st, &before, &after);
+	if (rc == KITH_EBUSY) {
+		if ((rc = store_scrub_request(c->st)) != 0)
+			return fail(c, exit_for(rc), "scrub failed: %s",
+			    kith_strerror(rc));
+		return fail(c, EX_TEMPFAIL, "the store is open in another "
+		    "process (kithd?): asked kithd to scrub it within a few "
+		    "seconds; its log says when it has");
+	}
+	if (rc != 0)
+		return fail(c, exit_for(rc), "scrub failed: %s",
+		    kith_strerror(rc));
+	printf("scrubbed: data file %llu bytes before, %llu after\n",
+	    (unsigned long long)before, (unsigned long long)after);
+	return 0;
+}
+
+static int
 cmd_compact(struct ctx *c, int argc, char **argv)
 {
 	static const char help[] = "usage: kith [--home DIR] compact FILE\n\n"
@@ -3701,6 +3742,7 @@ static const struct command {
 	{ "export-records", cmd_export_records },
 	{ "import-records", cmd_import_records },
 	{ "compact", cmd_compact },
+	{ "scrub", cmd_scrub },
 	{ "sync", cmd_sync },
 	{ "tail", cmd_tail },
 	{ "peers", cmd_peers },

@@ -1106,6 +1106,61 @@ test_verify_body(void **state)
 }
 
 /*
+ * A scrub writes the store afresh: everything held stays, the mark goes,
+ * and it waits (EBUSY) while another handle has the store open.
+ */
+static void
+test_scrub(void **state)
+{
+	struct fixture *f = *state;
+	struct record *r[3];
+	struct store_result res;
+	struct store *other;
+	uint8_t before[KITH_HASH_LEN], after[KITH_HASH_LEN];
+	uint64_t since, b0, b1;
+	struct stat sb;
+	char path[300];
+	int rc;
+
+	r[0] = req(f, f->a, 1, 1, E1, NULL, 0, "category", "food");
+	r[1] = req(f, f->a, 2, 2, E2, NULL, 0, "category", "advice");
+	r[2] = req(f, f->b, 1, 3, E3, NULL, 0, "category", "other");
+	assert_int_equal(store_apply(f->st, r, 3, &res, NULL, NULL), 0);
+	assert_int_equal(store_digest(f->st, before), 0);
+	assert_int_equal(store_scrub_due(f->st, &since), 0);
+	assert_true(since == 0);
+	assert_int_equal(store_scrub_request(f->st), 0);
+	assert_int_equal(store_scrub_due(f->st, &since), 0);
+	assert_true(since != 0);
+	/* Another handle open: not now, and the store is as it was. */
+	other = store_open(f->dir, STORE_NOSYNC, 0, &rc);
+	assert_non_null(other);
+	assert_int_equal(store_scrub(f->st, &b0, &b1), KITH_EBUSY);
+	assert_true(store_is_open(f->st));
+	store_close(other);
+	assert_int_equal(store_scrub(f->st, &b0, &b1), 0);
+	assert_true(b0 > 0 && b1 > 0);
+	assert_true(store_is_open(f->st));
+	assert_int_equal(store_digest(f->st, after), 0);
+	assert_memory_equal(before, after, KITH_HASH_LEN);
+	assert_int_equal(store_scrub_due(f->st, &since), 0);
+	assert_true(since == 0);
+	snprintf(path, sizeof(path), "%s/scrub.tmp", f->dir);
+	assert_int_not_equal(stat(path, &sb), 0);
+	/* Still a working store: it takes records and finds them. */
+	free_all(r, 3);
+	r[0] = req(f, f->a, 3, 4, E1, NULL, 0, "category", "other");
+	assert_int_equal(store_apply(f->st, r, 1, &res, NULL, NULL), 0);
+	assert_int_equal(res.added, 1);
+	free_all(r, 1);
+	/* A read-only handle may not scrub. */
+	other = store_open(f->dir, STORE_RDONLY, 0, &rc);
+	assert_non_null(other);
+	assert_int_equal(store_scrub(other, &b0, &b1), KITH_EINVAL);
+	store_close(other);
+}
+
+/*
  * Two processes writing one store at once, as the CLI beside a running
  * daemon: every write of each lands, in one unbroken sequence per author.
  */
@@ -2067,6 +2122,7 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_erase_undone, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_scrub, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stats_compact, setup,
 		    teardown),
 	};
