@@ -250,15 +250,21 @@ reload(struct daemon *d)
 	log_info("reload peers=%zu", d->npeers);
 }
 
-/* Any new records: every peer but their source is due a round. */
+/*
+ * Any new records: every peer but their source (a node key, NULL for a
+ * local write) is due a round.  A peer is known by its key, not its
+ * endpoint: records that came in on a session it opened to this node
+ * are not offered straight back to it either.
+ */
 static void
-on_changed(void *arg, const char *source)
+on_changed(void *arg, const uint8_t *source)
 {
 	struct daemon *d = arg;
 	size_t i;
 
 	for (i = 0; i < d->npeers; i++)
-		if (source == NULL || strcmp(d->peers[i].ep, source) != 0)
+		if (source == NULL ||
+		    memcmp(d->peers[i].key, source, KITH_KEY_LEN) != 0)
 			d->peers[i].dirty = 1;
 }
 

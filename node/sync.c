@@ -182,6 +182,7 @@ struct inflight {
 struct sync_client {
 	struct sync_node *nd;
 	char peer[CONFIG_ENDPOINT_MAX + 1];
+	uint8_t key[KITH_KEY_LEN];	/* the peer's node key */
 	/*
 	 * A session with a PCN reconciles the PCN's scope only, from this
 	 * side too: it offers, and so pushes, nothing else.
@@ -516,6 +517,7 @@ sync_client_new(struct sync_node *nd, const char *endpoint,
 	}
 	c->nd = nd;
 	snprintf(c->peer, sizeof(c->peer), "%s", endpoint);
+	memcpy(c->key, node_pk, KITH_KEY_LEN);
 	c->next_reqid = 1;
 	c->stats.start_ms = c->last_ms = sync_now_ms();
 	if (kcrypto_x25519_public(node_pk, server_pk) != 0) {
@@ -599,7 +601,7 @@ collect(struct sync_client *c)
 			}
 		}
 		if (b->res.added > 0 && c->nd->changed != NULL)
-			c->nd->changed(c->nd->arg, c->peer);
+			c->nd->changed(c->nd->arg, c->key);
 		ingest_batch_free(b);
 	}
 }
@@ -1522,7 +1524,7 @@ on_push(struct sync_server *srv, struct session *ss, const struct syncmsg *m)
 	}
 	res.rejected += nout;
 	if (res.added > 0 && srv->nd->changed != NULL)
-		srv->nd->changed(srv->nd->arg, ss->who);
+		srv->nd->changed(srv->nd->arg, ss->keyed ? ss->key : NULL);
 	syncmsg_begin(&srv->out, SYNCMSG_PUSHED, m->reqid);
 	syncmsg_put_u32(&srv->out, (uint32_t)res.added);
 	syncmsg_put_u32(&srv->out, (uint32_t)res.duplicate);

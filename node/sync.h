@@ -58,8 +58,13 @@ struct sync_node {
 	uint8_t key[KITH_KEY_LEN];	/* this node's ed25519 key, for HELLOs */
 	char name[65];			/* this node's name for HELLOs */
 	uint16_t port;			/* its sync port for HELLOs; 0: none */
-	/* Called once per batch of records added from a peer, or NULL. */
-	void (*changed)(void *arg, const char *source);
+	/*
+	 * Called once per batch of records added from a peer, or NULL.
+	 * ${source} is the peer's ed25519 node key, whichever side opened
+	 * the session (so a node can offer the records to every peer but
+	 * the one they came from), or NULL if it is not known.
+	 */
+	void (*changed)(void *arg, const uint8_t *source);
 	/*
 	 * Called before a server answers a HELLO, or NULL: bring the order up
 	 * to date with writes by other processes, so a session that starts
