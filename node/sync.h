@@ -66,6 +66,15 @@ struct sync_node {
 	 */
 	void (*changed)(void *arg, const uint8_t *source);
 	/*
+	 * Called when a server welcomes a client whose HELLO names a sync
+	 * port (PROTOCOL.md 9.2), or NULL: ${key} is the client's ed25519
+	 * key, as ZAP proved it and allowed said yes, and ${endpoint}
+	 * tcp://ADDRESS:PORT (an IPv6 address in brackets), ADDRESS the one
+	 * its connection came from.  Both are borrowed for the call.
+	 */
+	void (*caller)(void *arg, const uint8_t key[KITH_KEY_LEN],
+	    const char *endpoint);
+	/*
 	 * Called before a server answers a HELLO, or NULL: bring the order up
 	 * to date with writes by other processes, so a session that starts
 	 * right after a local write reconciles it, and what allowed asks up
