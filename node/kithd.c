@@ -854,7 +854,8 @@ forget_callers(struct daemon *d, uint64_t now)
 		if (may_sync(d, d->callers[i].key, why, sizeof(why)) != 0)
 			forget_caller(d, i, why);
 		else if (d->callers[i].c == NULL &&
-		    now - d->callers[i].heard_ms > quiet)
+		    /* Not now - heard_ms: a HELLO read after now was taken. */
+		    now > d->callers[i].heard_ms + quiet)
 			forget_caller(d, i, "not heard from for 3 intervals");
 }
 
