@@ -268,11 +268,11 @@ set_max_size(struct daemon *d, uint64_t mb)
 
 	if (mb == d->cfg.max_size_mb)
 		return;
-	for (i = 0; i < d->npeers; i++) {
-		sync_client_free(d->peers[i].c);
-		d->peers[i].c = NULL;
-		d->peers[i].dirty = 1;
-		d->peers[i].retry_ms = 0;
+	for (i = 0; i < d->npeers + d->ncallers; i++) {
+		sync_client_free(peer_at(d, i)->c);
+		peer_at(d, i)->c = NULL;
+		peer_at(d, i)->dirty = 1;
+		peer_at(d, i)->retry_ms = 0;
 	}
 	if ((rc = store_set_max_map(d->st, mb << 20)) != 0) {
 		log_warn("reload: cannot set max_size_mb=%llu: %s",
@@ -482,11 +482,12 @@ session_done(struct daemon *d, struct peer *p, int rc, uint64_t now)
 		p->retry_ms = 0;
 		/* A caller has rounds of its own: this one only pushes. */
 		p->next_ms = p->caller ? UINT64_MAX : now + round_interval_ms(d);
-	} else if (p->caller) {
+	} else if (p->caller && !sync_own_fault(rc)) {
 		/*
 		 * Its HELLO named the port, and a hostile member may name any:
 		 * one failed try an interval, whatever it sends.  It catches
-		 * up at its own next round anyway.
+		 * up at its own next round anyway.  (This node's own store
+		 * failing is handled below, as with a peer.)
 		 */
 		p->backoff_ms = d->cfg.interval_s * 1000;
 		if (p->backoff_ms < BACKOFF_MAX_MS &&
