@@ -2,7 +2,8 @@
  * kithd: the sync daemon.  It serves sync sessions on its listen endpoint,
  * publishes every new record on its feed, and reconciles with each
  * configured peer on start, whenever the store gains records, and every
- * interval, backing off from peers it cannot reach.
+ * interval, backing off from peers it cannot reach.  It also offers new
+ * records at once to the nodes that call it (PROTOCOL.md 9.7).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -45,6 +46,17 @@
 #define LOG_BATCH	4096		/* change-log entries taken per look */
 #define BACKOFF_MIN_MS	1000
 #define BACKOFF_MAX_MS	60000
+/*
+ * Callers: nodes that opened sessions to this one, naming a sync port in
+ * their HELLO, whose keys no peer line lists.  At most CALLERS_MAX are
+ * remembered, the one heard from least recently forgotten first, and
+ * none longer than CALLER_INTERVALS intervals (at least CALLER_MIN_MS:
+ * its interval may be longer than ours) after its last HELLO.
+ */
+#define CALLERS_MAX	64
+#define CALLER_INTERVALS	3
+#define CALLER_MIN_MS	300000
+#define CALLER_ROW	"caller "	/* its row in the store's peers */
 
 struct peer {
 	char ep[CONFIG_ENDPOINT_MAX + 1];
@@ -55,6 +67,9 @@ struct peer {
 	uint64_t backoff_ms;
 	int dirty;		/* the store gained records since the last round */
 	int revoked;		/* its key is revoked: no sessions with it */
+	int caller;		/* a caller, not a peer line: pushes only */
+	uint64_t heard_ms;	/* a caller's last HELLO */
+	char row[CONFIG_ENDPOINT_MAX + sizeof(CALLER_ROW)];	/* in peers */
 	struct store_peer last;	/* as kith peers shows it */
 };
 
@@ -70,6 +85,8 @@ struct daemon {
 	struct sync_node nd;
 	struct peer peers[CONFIG_PEERS_MAX];
 	size_t npeers;
+	struct peer callers[CALLERS_MAX];
+	size_t ncallers;
 	uint8_t key[KITH_KEY_LEN];	/* this node's ed25519 key */
 	uint64_t log;		/* the store's change-log counter taken in */
 	int behind;		/* the log had more than one look takes */
@@ -78,6 +95,7 @@ struct daemon {
 	uint64_t check_ms;
 	uint64_t purge_ms;	/* when bodies past their expiry last went */
 	uint64_t scrub_ms;	/* when a scrub was last looked for */
+	uint64_t forget_ms;	/* when callers were last looked over */
 	/* The roster as of the last membership record taken in. */
 	struct roster *roster;
 	int recheck;		/* it changed: enforce() has work */
@@ -162,10 +180,42 @@ find_last(void *arg, const char *ep, const struct store_peer *sp)
 {
 	struct peer *p = arg;
 
-	if (strcmp(ep, p->ep) != 0)
+	if (strcmp(ep, p->row) != 0)
 		return 0;
 	p->last = *sp;
 	return 1;
+}
+
+/* Listed peers, then callers: the ${i}th of npeers + ncallers. */
+static struct peer *
+peer_at(struct daemon *d, size_t i)
+{
+
+	return i < d->npeers ? &d->peers[i] : &d->callers[i - d->npeers];
+}
+
+/* Return 1 if a peer line names the node key ${key}. */
+static int
+listed(const struct daemon *d, const uint8_t key[KITH_KEY_LEN])
+{
+	size_t i;
+
+	for (i = 0; i < d->npeers; i++)
+		if (memcmp(d->peers[i].key, key, KITH_KEY_LEN) == 0)
+			return 1;
+	return 0;
+}
+
+/* Forget the ${i}th caller, ending its session, for the reason ${why}. */
+static void
+forget_caller(struct daemon *d, size_t i, const char *why)
+{
+	struct peer *p = &d->callers[i];
+
+	log_info("caller forgotten peer=%s: %s%s", p->ep, why,
+	    p->c != NULL ? "; its session closed" : "");
+	sync_client_free(p->c);	/* commits what arrived */
+	d->callers[i] = d->callers[--d->ncallers];
 }
 
 static void
@@ -186,6 +236,7 @@ set_peers(struct daemon *d, const struct config *cfg)
 			continue;	/* listed twice */
 		memset(p, 0, sizeof(*p));
 		snprintf(p->ep, sizeof(p->ep), "%s", cfg->peers[i]);
+		snprintf(p->row, sizeof(p->row), "%s", cfg->peers[i]);
 		memcpy(p->key, cfg->peer_keys[i], sizeof(p->key));
 		p->dirty = 1;
 		(void)store_peers(d->st, find_last, p);
@@ -200,19 +251,27 @@ set_peers(struct daemon *d, const struct config *cfg)
 	}
 	for (k = 0; k < nold; k++)
 		sync_client_free(old[k].c);
+	/* A caller now listed is a peer: its line says where it listens. */
+	for (k = d->ncallers; k-- > 0; )
+		if (listed(d, d->callers[k].key))
+			forget_caller(d, k, "now a peer line");
 }
 
-/* End the client sessions (what they committed stays): see their callers. */
+/*
+ * End the client sessions, to peers and callers (what they committed
+ * stays), and start them again at once: LMDB resizes or swaps the map
+ * only while no transaction of the process is open.
+ */
 static void
 end_sessions(struct daemon *d)
 {
 	size_t i;
 
-	for (i = 0; i < d->npeers; i++) {
-		sync_client_free(d->peers[i].c);
-		d->peers[i].c = NULL;
-		d->peers[i].dirty = 1;
-		d->peers[i].retry_ms = 0;
+	for (i = 0; i < d->npeers + d->ncallers; i++) {
+		sync_client_free(peer_at(d, i)->c);
+		peer_at(d, i)->c = NULL;
+		peer_at(d, i)->dirty = 1;
+		peer_at(d, i)->retry_ms = 0;
 	}
 }
 
@@ -261,16 +320,22 @@ reload(struct daemon *d)
 	log_info("reload peers=%zu", d->npeers);
 }
 
-/* Any new records: every peer but their source is due a round. */
+/*
+ * Any new records: every peer and caller but their source (a node key,
+ * NULL for a local write) is due a round.  A peer is known by its key, not its
+ * endpoint: records that came in on a session it opened to this node
+ * are not offered straight back to it either.
+ */
 static void
-on_changed(void *arg, const char *source)
+on_changed(void *arg, const uint8_t *source)
 {
 	struct daemon *d = arg;
 	size_t i;
 
-	for (i = 0; i < d->npeers; i++)
-		if (source == NULL || strcmp(d->peers[i].ep, source) != 0)
-			d->peers[i].dirty = 1;
+	for (i = 0; i < d->npeers + d->ncallers; i++)
+		if (source == NULL ||
+		    memcmp(peer_at(d, i)->key, source, KITH_KEY_LEN) != 0)
+			peer_at(d, i)->dirty = 1;
 }
 
 /* A change-log entry: keep it if the order lacks it. */
@@ -450,9 +515,10 @@ session_done(struct daemon *d, struct peer *p, int rc, uint64_t now)
 	sp.received = s->added;
 	sp.sent = s->peer_added;
 	if (rc == 1) {
-		log_info("sync end peer=%s role=client received=%llu "
+		log_info("sync end peer=%s role=client%s received=%llu "
 		    "added=%llu rejected=%llu sent=%llu bytes_in=%llu "
 		    "bytes_out=%llu round_trips=%llu seconds=%.3f", p->ep,
+		    p->caller ? " caller=1" : "",
 		    (unsigned long long)s->received,
 		    (unsigned long long)s->added,
 		    (unsigned long long)s->rejected,
@@ -463,7 +529,28 @@ session_done(struct daemon *d, struct peer *p, int rc, uint64_t now)
 		sp.last_ok_ms = (uint64_t)time(NULL) * 1000;
 		p->backoff_ms = 0;
 		p->retry_ms = 0;
-		p->next_ms = now + round_interval_ms(d);
+		/* A caller has rounds of its own: this one only pushes. */
+		p->next_ms = p->caller ? UINT64_MAX : now + round_interval_ms(d);
+	} else if (p->caller && !sync_own_fault(rc)) {
+		/*
+		 * Its HELLO named the port, and a hostile member may name any:
+		 * one failed try an interval, whatever it sends.  It catches
+		 * up at its own next round anyway.  (This node's own store
+		 * failing is handled below, as with a peer.)
+		 */
+		p->backoff_ms = d->cfg.interval_s * 1000;
+		if (p->backoff_ms < BACKOFF_MAX_MS &&
+		    sync_client_refused(p->c) != 0)
+			p->backoff_ms = BACKOFF_MAX_MS;
+		p->retry_ms = now + p->backoff_ms;
+		p->next_ms = UINT64_MAX;
+		p->dirty = 1;
+		log_warn("peer error peer=%s caller=1: %s%s%s; retry in %llus",
+		    p->ep, sync_client_refused(p->c) != 0 ?
+		    "refused this node" : kith_strerror(rc),
+		    *sync_client_error(p->c) ? ": " : "",
+		    sync_client_error(p->c),
+		    (unsigned long long)(p->backoff_ms / 1000));
 	} else {
 		p->backoff_ms = p->backoff_ms == 0 ? BACKOFF_MIN_MS :
 		    p->backoff_ms * 2;
@@ -507,8 +594,14 @@ session_done(struct daemon *d, struct peer *p, int rc, uint64_t now)
 	}
 	if (rc != 1)
 		sp.last_ok_ms = p->last.last_ok_ms;	/* the last success stays */
+	/*
+	 * A caller gets a row once a session with it went well: a port that
+	 * never answered is not worth one (nor may a member fill the table
+	 * with ports).
+	 */
+	if (!p->caller || sp.last_ok_ms != 0)
+		(void)store_peer_put(d->st, p->row, &sp);
 	p->last = sp;
-	(void)store_peer_put(d->st, p->ep, &sp);
 	sync_client_free(p->c);
 	p->c = NULL;
 }
@@ -520,18 +613,24 @@ start_due(struct daemon *d, uint64_t now)
 	size_t i;
 	int rc;
 
-	for (i = 0; i < d->npeers; i++) {
-		struct peer *p = &d->peers[i];
+	for (i = 0; i < d->npeers + d->ncallers; i++) {
+		struct peer *p = peer_at(d, i);
 
 		if (p->c != NULL || p->revoked || now < p->retry_ms ||
 		    !(p->dirty || now >= p->next_ms))
 			continue;
 		p->dirty = 0;
-		log_info("sync start peer=%s role=client", p->ep);
+		log_info("sync start peer=%s role=client%s", p->ep,
+		    p->caller ? " caller=1" : "");
 		if ((p->c = sync_client_new(&d->nd, p->ep, p->key, &rc)) ==
 		    NULL) {
 			p->backoff_ms = BACKOFF_MAX_MS;
+			if (p->caller &&
+			    p->backoff_ms < d->cfg.interval_s * 1000)
+				p->backoff_ms = d->cfg.interval_s * 1000;
 			p->retry_ms = p->next_ms = now + p->backoff_ms;
+			if (p->caller)
+				p->next_ms = UINT64_MAX;
 			p->dirty = 1;
 			snprintf(key, sizeof(key), "peer %.60s %d", p->ep, rc);
 			log_warn_every(key, "peer error peer=%s: %s; retry in "
@@ -736,6 +835,81 @@ may_sync(void *arg, const uint8_t key[KITH_KEY_LEN], char *why, size_t size)
 }
 
 /*
+ * nd.caller: a node that called this one listens at ${ep}.  Remember it
+ * to offer it new records at once, unless a peer line names its key
+ * (that line says where it listens) or the roster does not let it sync.
+ * A caller is known by its key: one that moves keeps its place, and its
+ * wait after a failed try, so a member that names a new port at each
+ * HELLO still costs one failed try an interval.
+ */
+static void
+on_caller(void *arg, const uint8_t key[KITH_KEY_LEN], const char *ep)
+{
+	struct daemon *d = arg;
+	struct peer *p;
+	char why[SYNC_WHY_MAX + 40], hex[2 * KITH_KEY_LEN + 1];
+	uint64_t now = sync_now_ms();
+	size_t i, old;
+
+	if (memcmp(key, d->key, KITH_KEY_LEN) == 0 || listed(d, key) ||
+	    may_sync(d, key, why, sizeof(why)) != 0 ||
+	    strlen(ep) > CONFIG_ENDPOINT_MAX)
+		return;
+	for (i = 0; i < d->ncallers; i++)
+		if (memcmp(d->callers[i].key, key, KITH_KEY_LEN) == 0)
+			break;
+	if (i == d->ncallers && d->ncallers == CALLERS_MAX) {
+		/* Full: the one heard from least recently makes room. */
+		for (old = 0, i = 1; i < d->ncallers; i++)
+			if (d->callers[i].heard_ms < d->callers[old].heard_ms)
+				old = i;
+		forget_caller(d, old, "the longest unheard of "
+		    "64 callers");
+		i = d->ncallers;
+	}
+	p = &d->callers[i];
+	if (i == d->ncallers) {
+		memset(p, 0, sizeof(*p));
+		memcpy(p->key, key, KITH_KEY_LEN);
+		p->caller = 1;
+		p->next_ms = UINT64_MAX;	/* its own rounds suffice */
+		d->ncallers++;
+	} else if (strcmp(p->ep, ep) == 0) {
+		p->heard_ms = now;
+		return;
+	}
+	snprintf(p->ep, sizeof(p->ep), "%s", ep);
+	snprintf(p->row, sizeof(p->row), "%s%s", CALLER_ROW, ep);
+	memset(&p->last, 0, sizeof(p->last));
+	(void)store_peers(d->st, find_last, p);
+	p->heard_ms = now;
+	kith_hex(hex, key, KITH_KEY_LEN);
+	log_info("caller heard peer=%s key=%s", ep, hex);
+}
+
+/*
+ * Forget callers not heard from for CALLER_INTERVALS intervals, and those
+ * the roster no longer lets sync (revoked, or a role that may not).
+ */
+static void
+forget_callers(struct daemon *d, uint64_t now)
+{
+	char why[SYNC_WHY_MAX + 40];
+	uint64_t quiet = CALLER_INTERVALS * d->cfg.interval_s * 1000;
+	size_t i;
+
+	if (quiet < CALLER_MIN_MS)
+		quiet = CALLER_MIN_MS;
+	for (i = d->ncallers; i-- > 0; )
+		if (may_sync(d, d->callers[i].key, why, sizeof(why)) != 0)
+			forget_caller(d, i, why);
+		else if (d->callers[i].c == NULL &&
+		    /* Not now - heard_ms: a HELLO read after now was taken. */
+		    now > d->callers[i].heard_ms + quiet)
+			forget_caller(d, i, "not heard from for 3 intervals");
+}
+
+/*
  * A feed subscription from ${from}: keep its connection, by descriptor,
  * to cut it if its key loses the right to the feed; cut it now if it has
  * (a revocation taken in after ZAP let it in).
@@ -840,6 +1014,7 @@ enforce(struct daemon *d)
 			tsock_drop(d->feed, &d->subs[i]);
 			d->subs[i--] = d->subs[--d->nsubs];
 		}
+	forget_callers(d, sync_now_ms());
 	for (i = 0; i < d->npeers; i++) {
 		struct peer *p = &d->peers[i];
 
@@ -858,7 +1033,7 @@ enforce(struct daemon *d)
 static int
 run(struct daemon *d)
 {
-	struct tpoll items[2 + 2 * CONFIG_PEERS_MAX];
+	struct tpoll items[2 + 2 * (CONFIG_PEERS_MAX + CALLERS_MAX)];
 	uint64_t now;
 	size_t n, i;
 	int rc;
@@ -876,10 +1051,10 @@ run(struct daemon *d)
 		items[n++].fd = -1;
 		items[n].sock = d->feed;
 		items[n++].fd = -1;
-		for (i = 0; i < d->npeers; i++) {
-			if (d->peers[i].c == NULL)
+		for (i = 0; i < d->npeers + d->ncallers; i++) {
+			if (peer_at(d, i)->c == NULL)
 				continue;
-			n += sync_client_poll(d->peers[i].c, items + n);
+			n += sync_client_poll(peer_at(d, i)->c, items + n);
 		}
 		if ((rc = transport_poll(d->t, items, n, d->behind ? 0 :
 		    d->srv != NULL && sync_server_waiting(d->srv) ? DRAIN_MS :
@@ -892,13 +1067,17 @@ run(struct daemon *d)
 			sync_server_read(d->srv, now);
 		if (d->feed != NULL && items[1].readable)
 			read_feed(d);
-		for (i = 0; i < d->npeers; i++) {
-			struct peer *p = &d->peers[i];
+		for (i = 0; i < d->npeers + d->ncallers; i++) {
+			struct peer *p = peer_at(d, i);
 
 			if (p->c == NULL)
 				continue;
 			if ((rc = sync_client_step(p->c, now)) != 0)
 				session_done(d, p, rc, now);
+		}
+		if (now - d->forget_ms >= PURGE_MS) {
+			d->forget_ms = now;
+			forget_callers(d, now);
 		}
 		if (d->srv != NULL)
 			sync_server_expire(d->srv, now);
@@ -1107,6 +1286,7 @@ main(int argc, char **argv)
 	d.nd.t = d.t;
 	d.nd.feed = d.feed;
 	d.nd.changed = on_changed;
+	d.nd.caller = on_caller;
 	d.nd.refresh = on_refresh;
 	d.nd.allowed = may_sync;
 	d.nd.arg = &d;
@@ -1131,8 +1311,8 @@ main(int argc, char **argv)
 	    (unsigned long long)d.nd.rejected,
 	    (unsigned long long)d.nd.dropped);
 out:
-	for (n = 0; n < d.npeers; n++)
-		sync_client_free(d.peers[n].c);	/* commits what arrived */
+	for (n = 0; n < d.npeers + d.ncallers; n++)
+		sync_client_free(peer_at(&d, n)->c);	/* commits what arrived */
 	sync_server_free(d.srv);
 	tsock_close(d.listen);
 	tsock_close(d.feed);

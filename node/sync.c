@@ -182,6 +182,7 @@ struct inflight {
 struct sync_client {
 	struct sync_node *nd;
 	char peer[CONFIG_ENDPOINT_MAX + 1];
+	uint8_t key[KITH_KEY_LEN];	/* the peer's node key */
 	/*
 	 * A session with a PCN reconciles the PCN's scope only, from this
 	 * side too: it offers, and so pushes, nothing else.
@@ -516,6 +517,7 @@ sync_client_new(struct sync_node *nd, const char *endpoint,
 	}
 	c->nd = nd;
 	snprintf(c->peer, sizeof(c->peer), "%s", endpoint);
+	memcpy(c->key, node_pk, KITH_KEY_LEN);
 	c->next_reqid = 1;
 	c->stats.start_ms = c->last_ms = sync_now_ms();
 	if (kcrypto_x25519_public(node_pk, server_pk) != 0) {
@@ -599,7 +601,7 @@ collect(struct sync_client *c)
 			}
 		}
 		if (b->res.added > 0 && c->nd->changed != NULL)
-			c->nd->changed(c->nd->arg, c->peer);
+			c->nd->changed(c->nd->arg, c->key);
 		ingest_batch_free(b);
 	}
 }
@@ -937,6 +939,47 @@ peer_address(const struct tpeer *peer, char *out, size_t size)
 	snprintf(out, size, "%s:%u", host, port);
 }
 
+/*
+ * Write to ${out} (${size} bytes) the endpoint where ${peer}'s node
+ * listens if it listens on ${port} at the address its connection came
+ * from: tcp://A.B.C.D:PORT, or tcp://[IPV6]:PORT (a link-local one with
+ * its scope, an IPv4-mapped one as IPv4).  Return 0, or -1 if the
+ * connection's address is not known or not an IP one.
+ */
+static int
+peer_endpoint(const struct tpeer *peer, uint16_t port, char *out,
+    size_t size)
+{
+	struct sockaddr_storage ss;
+	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
+	struct sockaddr_in *in = (struct sockaddr_in *)&ss;
+	char host[INET6_ADDRSTRLEN];
+
+	if (peer->addrlen == 0 || peer->addrlen > sizeof(ss))
+		return -1;
+	memcpy(&ss, peer->addr, peer->addrlen);
+	if (ss.ss_family == AF_INET6 &&
+	    IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr)) {
+		inet_ntop(AF_INET, in6->sin6_addr.s6_addr + 12, host,
+		    sizeof(host));
+		snprintf(out, size, "tcp://%s:%u", host, (unsigned)port);
+	} else if (ss.ss_family == AF_INET6) {
+		inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof(host));
+		if (in6->sin6_scope_id != 0)
+			snprintf(out, size, "tcp://[%s%%%u]:%u", host,
+			    (unsigned)in6->sin6_scope_id, (unsigned)port);
+		else
+			snprintf(out, size, "tcp://[%s]:%u", host,
+			    (unsigned)port);
+	} else if (ss.ss_family == AF_INET) {
+		inet_ntop(AF_INET, &in->sin_addr, host, sizeof(host));
+		snprintf(out, size, "tcp://%s:%u", host, (unsigned)port);
+	} else {
+		return -1;
+	}
+	return 0;
+}
+
 /* ${peer}'s session, begun now (${*fresh} set) if it had none. */
 static struct session *
 session_get(struct sync_server *srv, const struct tpeer *peer, uint64_t now,
@@ -1239,7 +1282,7 @@ static int
 on_hello(struct sync_server *srv, struct session *ss, const struct syncmsg *m)
 {
 	struct syncmsg_hello h;
-	char why[SYNC_WHY_MAX + 1];
+	char why[SYNC_WHY_MAX + 1], ep[80];
 	size_t n;
 	int rc;
 
@@ -1277,6 +1320,10 @@ on_hello(struct sync_server *srv, struct session *ss, const struct syncmsg *m)
 		log_info("sync scope peer=%s role=pcn records=%zu", ss->who,
 		    ss->scope.n);
 	ss->welcomed = 1;
+	/* A node that listens may be offered new records at once (9.7). */
+	if (ss->keyed && h.port != 0 && srv->nd->caller != NULL &&
+	    peer_endpoint(&ss->peer, h.port, ep, sizeof(ep)) == 0)
+		srv->nd->caller(srv->nd->arg, ss->key, ep);
 	memcpy(h.network, srv->nd->network, KITH_NETWORK_LEN);
 	(void)order_items(srv->nd->order, &n);
 	h.records = ss->scoped ? ss->scope.n : n;
@@ -1522,7 +1569,7 @@ on_push(struct sync_server *srv, struct session *ss, const struct syncmsg *m)
 	}
 	res.rejected += nout;
 	if (res.added > 0 && srv->nd->changed != NULL)
-		srv->nd->changed(srv->nd->arg, ss->who);
+		srv->nd->changed(srv->nd->arg, ss->keyed ? ss->key : NULL);
 	syncmsg_begin(&srv->out, SYNCMSG_PUSHED, m->reqid);
 	syncmsg_put_u32(&srv->out, (uint32_t)res.added);
 	syncmsg_put_u32(&srv->out, (uint32_t)res.duplicate);

@@ -58,8 +58,22 @@ struct sync_node {
 	uint8_t key[KITH_KEY_LEN];	/* this node's ed25519 key, for HELLOs */
 	char name[65];			/* this node's name for HELLOs */
 	uint16_t port;			/* its sync port for HELLOs; 0: none */
-	/* Called once per batch of records added from a peer, or NULL. */
-	void (*changed)(void *arg, const char *source);
+	/*
+	 * Called once per batch of records added from a peer, or NULL.
+	 * ${source} is the peer's ed25519 node key, whichever side opened
+	 * the session (so a node can offer the records to every peer but
+	 * the one they came from), or NULL if it is not known.
+	 */
+	void (*changed)(void *arg, const uint8_t *source);
+	/*
+	 * Called when a server welcomes a client whose HELLO names a sync
+	 * port (PROTOCOL.md 9.2), or NULL: ${key} is the client's ed25519
+	 * key, as ZAP proved it and allowed said yes, and ${endpoint}
+	 * tcp://ADDRESS:PORT (an IPv6 address in brackets), ADDRESS the one
+	 * its connection came from.  Both are borrowed for the call.
+	 */
+	void (*caller)(void *arg, const uint8_t key[KITH_KEY_LEN],
+	    const char *endpoint);
 	/*
 	 * Called before a server answers a HELLO, or NULL: bring the order up
 	 * to date with writes by other processes, so a session that starts

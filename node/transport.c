@@ -190,7 +190,10 @@ tsock_open(struct transport *t, int role, const char *endpoint,
 	    /* Every subscription, to learn every subscriber's connection. */
 	    (role == TSOCK_PUB &&
 	    setopt_int(s->z, ZMQ_XPUB_VERBOSE, 1) != 0) ||
-	    (!bind && setopt_int(s->z, ZMQ_RECONNECT_IVL_MAX, 2000) != 0))
+	    (!bind && setopt_int(s->z, ZMQ_RECONNECT_IVL_MAX, 2000) != 0) ||
+	    /* libzmq takes an IPv6 address only when told to. */
+	    (strncmp(endpoint, "tcp://[", 7) == 0 &&
+	    setopt_int(s->z, ZMQ_IPV6, 1) != 0))
 		goto out;
 	/* A subscriber hears nothing else when refused: watch handshakes. */
 	if (role == TSOCK_SUB && (*rc = watch(t, s)) != 0)

@@ -6,7 +6,7 @@
  * Performance frame).
  *
  * usage: kith-bench [--records N] [--dir DIR] [--keep] [--no-sync]
- *                   [--only-siege]
+ *                   [--only-siege] [--only-hops]
  *   --records N  records in the large ingest run (default 1000000); with
  *                --only-siege, in the siege's node (default 20000)
  *   --dir DIR    where to put the benchmark stores (default $TMPDIR or /tmp);
@@ -15,6 +15,7 @@
  *   --no-sync    skip the sync benchmarks (they start kithd from the
  *                directory kith-bench is in)
  *   --only-siege the raw rates and the siege (bench_siege) alone
+ *   --only-hops  how fast a write crosses a network (bench_hops) alone
  */
 #include <arpa/inet.h>
 #include <assert.h>
@@ -71,7 +72,7 @@ now_s(void)
  * The processes this one started (kithd nodes, the siege): a run that
  * fails part way stops them too, so none is left behind.
  */
-#define CHILDREN_MAX	8
+#define CHILDREN_MAX	32
 static pid_t children[CHILDREN_MAX];
 static size_t nchildren;
 static const char *scratch;	/* the run's stores, named if it fails */
@@ -728,14 +729,19 @@ client_identity(struct transport *t)
 	kcrypto_wipe(sk, sizeof(sk));
 }
 
-/* Start kithd on ${home} as node ${idx}, with ${peer} (KEY@ep, or NULL). */
+/*
+ * Start kithd on ${home} as node ${idx}, with the ${npeers} peers
+ * ${peers} (KEY@ep each).
+ */
 static void
-daemon_start(struct daemon_proc *d, const char *kithd, const char *home,
-    int idx, const char *peer)
+daemon_start_peers(struct daemon_proc *d, const char *kithd,
+    const char *home, int idx, const char *const *peers, size_t npeers)
 {
 	char hex[2 * KITH_KEY_LEN + 1];
+	const char *argv[8 + 2 * 4];
 	int port = port_base + 2 * idx;
 	double t0 = now_s();
+	size_t i, n = 0;
 	int fd;
 
 	snprintf(d->ep, sizeof(d->ep), "tcp://127.0.0.1:%d", port);
@@ -744,15 +750,23 @@ daemon_start(struct daemon_proc *d, const char *kithd, const char *home,
 	kith_hex(hex, d->pk, KITH_KEY_LEN);
 	snprintf(d->peer, sizeof(d->peer), "%s@%s", hex, d->ep);
 	snprintf(d->log, sizeof(d->log), "%s.log", home);
+	assert(npeers <= 4);
+	argv[n++] = kithd;
+	argv[n++] = "--home";
+	argv[n++] = home;
+	argv[n++] = "--listen";
+	argv[n++] = d->ep;
+	argv[n++] = "--feed";
+	argv[n++] = d->feed;
+	for (i = 0; i < npeers; i++) {
+		argv[n++] = "--peer";
+		argv[n++] = peers[i];
+	}
+	argv[n] = NULL;
 	if ((d->pid = spawn()) == 0) {
 		if ((fd = open(d->log, O_WRONLY | O_CREAT | O_APPEND, 0644)) >= 0)
 			dup2(fd, 2);
-		if (peer != NULL)
-			execl(kithd, kithd, "--home", home, "--listen", d->ep,
-			    "--feed", d->feed, "--peer", peer, (char *)NULL);
-		else
-			execl(kithd, kithd, "--home", home, "--listen", d->ep,
-			    "--feed", d->feed, (char *)NULL);
+		execv(kithd, (char *const *)argv);
 		_exit(127);
 	}
 	while (!port_open(port)) {
@@ -760,6 +774,15 @@ daemon_start(struct daemon_proc *d, const char *kithd, const char *home,
 			die("kithd did not start", KITH_EIO);
 		nap_ms(10);
 	}
+}
+
+/* Start kithd on ${home} as node ${idx}, with ${peer} (KEY@ep, or NULL). */
+static void
+daemon_start(struct daemon_proc *d, const char *kithd, const char *home,
+    int idx, const char *peer)
+{
+
+	daemon_start_peers(d, kithd, home, idx, &peer, peer != NULL);
 }
 
 static void
@@ -1181,6 +1204,341 @@ feed_latency(const char *kithd, const char *top, const char *a_store,
 	    "store seen on B's feed\n", got, count);
 	free(lat);
 	daemon_stop(&b);
+}
+
+/*
+ * Hops (PROTOCOL.md 9.7): how long a write takes to reach every node of a
+ * network, whichever way its peer lines point.  Every node has a key of
+ * its own (a record is not offered back to the key it came from) and an
+ * interval of 600 s, so only pushes move the records in time.  Two
+ * networks: a chain of HOPS_CHAIN nodes, each listing its successor,
+ * written to at its head (along the lines: the first hop is the single
+ * hop every other figure is set against) and at its end (against them);
+ * and HOPS_GRAPH nodes in a random sparse connected graph, each listing
+ * one or two others.  A figure's limit is the single hop's median times
+ * the hops the write must make.  The single hop includes what every write
+ * pays once: its node's kithd noticing it in the store's change log
+ * (looked at every 50 ms); each further hop is a push alone.
+ */
+#define HOPS_CHAIN	5
+#define HOPS_GRAPH	20
+#define HOPS_WRITES	5	/* writes at each place */
+#define HOPS_WAIT_S	30	/* a write that takes longer fails the run */
+
+struct hops_net {
+	size_t n;
+	struct daemon_proc d[HOPS_GRAPH];
+	struct store *st[HOPS_GRAPH];		/* each node's, read-only */
+	struct kcrypto_key *key[HOPS_GRAPH];
+	char home[HOPS_GRAPH][4300];
+	size_t lists[HOPS_GRAPH][2], nlists[HOPS_GRAPH];
+	uint64_t seq;				/* writes so far */
+};
+
+/* Copy the file ${from} to ${to}. */
+static void
+copy_file(const char *from, const char *to)
+{
+	char buf[65536];
+	ssize_t r;
+	int in, out;
+
+	if ((in = open(from, O_RDONLY)) < 0 ||
+	    (out = open(to, O_WRONLY | O_CREAT | O_TRUNC, 0600)) < 0)
+		die(from, KITH_EIO);
+	while ((r = read(in, buf, sizeof(buf))) > 0)
+		if (write(out, buf, (size_t)r) != r)
+			die(to, KITH_EIO);
+	close(in);
+	close(out);
+}
+
+/* Return 1 if ${log} has a line holding ${a} and ${b}. */
+static int
+log_has(const char *log, const char *a, const char *b)
+{
+	char line[2048];
+	int found = 0;
+	FILE *f;
+
+	if ((f = fopen(log, "r")) == NULL)
+		return 0;
+	while (!found && fgets(line, sizeof(line), f) != NULL)
+		found = strstr(line, a) != NULL && strstr(line, b) != NULL;
+	fclose(f);
+	return found;
+}
+
+/*
+ * Start the ${h}->n nodes of ${h} (their lists set) on copies of one
+ * store holding a charter and every node's membership, and wait until
+ * each has ended a round with every node it lists: then every listed node
+ * knows its callers.
+ */
+static void
+hops_start(struct hops_net *h, const char *kithd, const char *top,
+    const char *name)
+{
+	char dir[4400], from[4500], to[4500], conf[4400], end[128];
+	const char *peers[2];
+	struct store *st;
+	uint8_t seed[32];
+	size_t i, k;
+	double t0;
+	FILE *f;
+	int rc;
+
+	for (i = 0; i < h->n; i++) {
+		memset(seed, 0x40 + (int)i, sizeof(seed));
+		if ((h->key[i] = kcrypto_key_from_seed(seed)) == NULL)
+			die("key", KITH_ENOMEM);
+	}
+	snprintf(dir, sizeof(dir), "%s/%s-template", top, name);
+	st = bench_store(dir, node_key, h->key, h->n);
+	store_close(st);
+	for (i = 0; i < h->n; i++) {
+		snprintf(h->home[i], sizeof(h->home[i]), "%s/%s%zu", top, name,
+		    i);
+		snprintf(to, sizeof(to), "%s/store", h->home[i]);
+		if (mkdir(h->home[i], 0700) != 0 || mkdir(to, 0700) != 0)
+			die(h->home[i], KITH_EIO);
+		snprintf(from, sizeof(from), "%s/data.mdb", dir);
+		snprintf(to, sizeof(to), "%s/store/data.mdb", h->home[i]);
+		copy_file(from, to);
+		snprintf(to, sizeof(to), "%s/key", h->home[i]);
+		if ((rc = kcrypto_key_save(h->key[i], to)) != 0)
+			die(to, rc);
+		snprintf(conf, sizeof(conf), "%s/kith.conf", h->home[i]);
+		if ((f = fopen(conf, "w")) == NULL)
+			die(conf, KITH_EIO);
+		fprintf(f, "[sync]\ninterval = 600\n");
+		fclose(f);
+	}
+	/* Lists mostly point up: started from the top, fewer tries fail. */
+	for (i = h->n; i-- > 0; ) {
+		for (k = 0; k < h->nlists[i]; k++) {
+			size_t j = h->lists[i][k];
+			char hex[2 * KITH_KEY_LEN + 1];
+
+			kith_hex(hex, kcrypto_key_public(h->key[j]),
+			    KITH_KEY_LEN);
+			snprintf(h->d[j].peer, sizeof(h->d[j].peer),
+			    "%s@tcp://127.0.0.1:%d", hex,
+			    port_base + 2 * (int)j);
+			peers[k] = h->d[j].peer;
+		}
+		daemon_start_peers(&h->d[i], kithd, h->home[i], (int)i,
+		    peers, h->nlists[i]);
+	}
+	for (i = 0, t0 = now_s(); i < h->n; i++)
+		for (k = 0; k < h->nlists[i]; k++) {
+			snprintf(end, sizeof(end), "sync end peer=%s role=client ",
+			    h->d[h->lists[i][k]].ep);
+			while (!log_has(h->d[i].log, end, "")) {
+				if (now_s() - t0 > HOPS_WAIT_S)
+					die("hops: first rounds", KITH_ETIMEDOUT);
+				nap_ms(10);
+			}
+		}
+	for (i = 0; i < h->n; i++) {
+		snprintf(dir, sizeof(dir), "%s/store", h->home[i]);
+		if ((h->st[i] = store_open(dir, STORE_RDONLY, 0, &rc)) == NULL)
+			die(dir, rc);
+	}
+}
+
+static void
+hops_stop(struct hops_net *h)
+{
+	size_t i;
+
+	for (i = 0; i < h->n; i++) {
+		store_close(h->st[i]);
+		daemon_stop(&h->d[i]);
+		kcrypto_key_free(h->key[i]);
+	}
+}
+
+/*
+ * Write one request on node ${w} of ${h} (as the kith command would, in
+ * its store) and time it to each node: ${ms}[i] is when node i held it, in
+ * milliseconds after the commit.  Return the time to the last.
+ */
+static double
+hops_write(struct hops_net *h, size_t w, double *ms)
+{
+	struct store_draft dr;
+	struct record *rec;
+	struct store *st;
+	uint8_t net[KITH_NETWORK_LEN], nonce[KITH_NONCE_LEN], *body;
+	char dir[4400];
+	size_t blen, i, left = h->n, got;
+	double t0, last = 0;
+	int rc;
+
+	snprintf(dir, sizeof(dir), "%s/store", h->home[w]);
+	if ((st = store_open(dir, 0, 0, &rc)) == NULL ||
+	    (rc = store_network(st, net)) != 0)
+		die(dir, rc);
+	memset(&dr, 0, sizeof(dr));
+	dr.kind = KITH_KIND_REQUEST;
+	genesis(&dr, net, kcrypto_key_public(h->key[w]), nonce,
+	    2000000 + h->seq++);
+	body = request_body(h->seq, 0, &blen);
+	dr.body = body;
+	dr.blen = blen;
+	if ((rc = store_write(st, h->key[w], &dr, 1)) != 0)
+		die("write", rc);
+	t0 = now_s();
+	store_close(st);
+	free(body);
+	for (i = 0; i < h->n; i++)
+		ms[i] = -1;
+	while (left > 0) {
+		for (i = 0, got = 0; i < h->n; i++) {
+			if (ms[i] >= 0)
+				continue;
+			if (store_get(h->st[i], dr.id, &rec) != 0)
+				continue;
+			record_free(rec);
+			ms[i] = (now_s() - t0) * 1000.0;
+			last = ms[i];
+			got++;
+		}
+		left -= got;
+		if (left > 0 && now_s() - t0 > HOPS_WAIT_S)
+			die("hops: a write did not reach every node",
+			    KITH_ETIMEDOUT);
+		if (left > 0)
+			nap_ms(1);
+	}
+	return last;
+}
+
+/* The hops from ${w} to the farthest node of ${h}, lines taken both ways. */
+static size_t
+hops_far(const struct hops_net *h, size_t w)
+{
+	size_t dist[HOPS_GRAPH], q[HOPS_GRAPH], qh = 0, qt = 0, i, k, far = 0;
+
+	for (i = 0; i < h->n; i++)
+		dist[i] = SIZE_MAX;
+	dist[w] = 0;
+	q[qt++] = w;
+	while (qh < qt) {
+		size_t u = q[qh++];
+
+		for (i = 0; i < h->n; i++) {
+			int edge = 0;
+
+			for (k = 0; k < h->nlists[u]; k++)
+				edge |= h->lists[u][k] == i;
+			for (k = 0; k < h->nlists[i]; k++)
+				edge |= h->lists[i][k] == u;
+			if (edge && dist[i] == SIZE_MAX) {
+				dist[i] = dist[u] + 1;
+				q[qt++] = i;
+				if (dist[i] > far)
+					far = dist[i];
+			}
+		}
+	}
+	for (i = 0; i < h->n; i++)
+		if (dist[i] == SIZE_MAX)
+			die("hops: the graph is not connected", KITH_EINVAL);
+	return far;
+}
+
+/* p50 and max of ${v}[0..n), sorted in place; limits ${lim50}, ${limmax}. */
+static void
+emit_spread(const char *name, double *v, size_t n, double lim50,
+    double limmax)
+{
+	char nm[96];
+
+	qsort(v, n, sizeof(*v), cmp_double);
+	snprintf(nm, sizeof(nm), "%s_p50_ms", name);
+	emit(nm, v[n / 2], "ms", lim50);
+	snprintf(nm, sizeof(nm), "%s_max_ms", name);
+	emit(nm, v[n - 1], "ms", limmax);
+}
+
+static void
+bench_hops(const char *kithd, const char *top)
+{
+	static struct hops_net h;
+	double ms[HOPS_GRAPH], hop[HOPS_WRITES], along[HOPS_WRITES];
+	double against[HOPS_WRITES], graph[HOPS_WRITES], glim[HOPS_WRITES];
+	double hop50, gmax = 0;
+	size_t i, k, w, far[HOPS_WRITES];
+	unsigned r = 12;	/* the same graph every run */
+	int base = port_base;
+
+	/* 2 * HOPS_GRAPH ports below the ephemeral range (32768 on). */
+	port_base = 20000 + (int)(getpid() % 240) * 50;
+
+	/* The chain: node i lists node i + 1. */
+	memset(&h, 0, sizeof(h));
+	h.n = HOPS_CHAIN;
+	for (i = 0; i + 1 < h.n; i++) {
+		h.lists[i][0] = i + 1;
+		h.nlists[i] = 1;
+	}
+	hops_start(&h, kithd, top, "chain");
+	for (w = 0; w < HOPS_WRITES; w++) {
+		along[w] = hops_write(&h, 0, ms);
+		hop[w] = ms[1];
+	}
+	for (w = 0; w < HOPS_WRITES; w++)
+		against[w] = hops_write(&h, h.n - 1, ms);
+	hops_stop(&h);
+	qsort(hop, HOPS_WRITES, sizeof(*hop), cmp_double);
+	hop50 = hop[HOPS_WRITES / 2];
+	emit_spread("hops_single_hop", hop, HOPS_WRITES, 0, 0);
+	emit_spread("hops_chain5_along_lines_all", along, HOPS_WRITES,
+	    (HOPS_CHAIN - 1) * hop50, (HOPS_CHAIN - 1) * hop50);
+	emit_spread("hops_chain5_against_lines_all", against, HOPS_WRITES,
+	    (HOPS_CHAIN - 1) * hop50, (HOPS_CHAIN - 1) * hop50);
+
+	/*
+	 * The graph: node i lists one node after it (so all are connected),
+	 * and every other node a second one anywhere.
+	 */
+	memset(&h, 0, sizeof(h));
+	h.n = HOPS_GRAPH;
+	for (i = 0; i + 1 < h.n; i++) {
+		h.lists[i][h.nlists[i]++] = i + 1 +
+		    (size_t)rand_r(&r) % (h.n - 1 - i);
+		if (i % 2 == 0) {
+			k = (size_t)rand_r(&r) % h.n;
+			if (k != i && k != h.lists[i][0])
+				h.lists[i][h.nlists[i]++] = k;
+		}
+	}
+	h.lists[i][h.nlists[i]++] = (size_t)rand_r(&r) % i;
+	hops_start(&h, kithd, top, "graph");
+	for (w = 0; w < HOPS_WRITES; w++) {
+		size_t at = w * (h.n - 1) / (HOPS_WRITES - 1);
+
+		far[w] = hops_far(&h, at);
+		graph[w] = hops_write(&h, at, ms);
+		glim[w] = (double)far[w] * hop50;
+		if (glim[w] > gmax)
+			gmax = glim[w];
+		fprintf(stderr, "kith-bench: hops: written on graph node %zu, "
+		    "%zu hops from the farthest: all 20 held it after %.0f "
+		    "ms\n", at, far[w], graph[w]);
+	}
+	hops_stop(&h);
+	qsort(glim, HOPS_WRITES, sizeof(*glim), cmp_double);
+	emit_spread("hops_graph20_all", graph, HOPS_WRITES,
+	    glim[HOPS_WRITES / 2], gmax);
+	fprintf(stderr, "kith-bench: hops: a single hop %.1f ms (median); a "
+	    "write reached all %d chain nodes in %.0f ms against the peer "
+	    "lines, %.0f ms along them (medians of %d); intervals 600 s\n",
+	    hop50, HOPS_CHAIN, against[HOPS_WRITES / 2],
+	    along[HOPS_WRITES / 2], HOPS_WRITES);
+	port_base = base;
 }
 
 /*
@@ -1674,7 +2032,8 @@ main(int argc, char **argv)
 	const char *base = getenv("TMPDIR");
 	char top[4096], dir[4200];
 	size_t n = 0;
-	int keep = 0, no_sync = 0, only_siege = 0, n_given = 0, failed = 0;
+	int keep = 0, no_sync = 0, only_siege = 0, only_hops = 0;
+	int n_given = 0, failed = 0;
 	char kithd[4096], *slash;
 	struct ingest_run ig;
 	double sign, verify, write, m_first, m_mid, m_end;
@@ -1692,10 +2051,12 @@ main(int argc, char **argv)
 			no_sync = 1;
 		} else if (strcmp(argv[i], "--only-siege") == 0) {
 			only_siege = 1;
+		} else if (strcmp(argv[i], "--only-hops") == 0) {
+			only_hops = 1;
 		} else {
 			fprintf(stderr, "usage: kith-bench [--records N] "
 			    "[--dir DIR] [--keep] [--no-sync] "
-			    "[--only-siege]\n");
+			    "[--only-siege] [--only-hops]\n");
 			return strcmp(argv[i], "--help") == 0 ? 0 : 64;
 		}
 	}
@@ -1722,6 +2083,16 @@ main(int argc, char **argv)
 	scratch = top;
 
 	node_key = keys[0];
+	snprintf(kithd, sizeof(kithd), "%s", argv[0]);
+	if ((slash = strrchr(kithd, '/')) != NULL)
+		strcpy(slash + 1, "kithd");
+	else
+		strcpy(kithd, "./kithd");
+	port_base = 30000 + (int)(getpid() % 2000) * 12;
+	if (only_hops) {
+		bench_hops(kithd, top);
+		goto done;
+	}
 	sign = raw_sign_rate(keys[0]);
 	verify = raw_verify_rate(keys[0]);
 	emit("raw_sign_1core", sign, "ops/s", sign);
@@ -1756,12 +2127,6 @@ main(int argc, char **argv)
 		char a_home[4300], b_home[4300];
 		struct ingest_run small;
 
-		snprintf(kithd, sizeof(kithd), "%s", argv[0]);
-		if ((slash = strrchr(kithd, '/')) != NULL)
-			strcpy(slash + 1, "kithd");
-		else
-			strcpy(kithd, "./kithd");
-		port_base = 30000 + (int)(getpid() % 2000) * 12;
 		if (!only_siege) {
 			snprintf(a_home, sizeof(a_home), "%s/a", top);
 			full_sync(kithd, top, a_home, n, &ig, verify, 1);
@@ -1777,11 +2142,13 @@ main(int argc, char **argv)
 			}
 			snprintf(dir, sizeof(dir), "%s/a/store", top);
 			feed_latency(kithd, top, dir, keys[3], 1000);
+			bench_hops(kithd, top);
 		}
 		failed = bench_siege(kithd, top, keys, only_siege ? n :
 		    SIEGE_RECORDS);
 	}
 
+done:
 	if (keep)
 		fprintf(stderr, "kith-bench: stores kept in %s\n", top);
 	else

@@ -3599,8 +3599,13 @@ show_peer(void *arg, const char *ep, const struct store_peer *p)
 
 	when(ok, sizeof(ok), p->last_ok_ms);
 	when(tried, sizeof(tried), p->last_try_ms);
-	printf("%s  last sync %s  last attempt %s (%s)  it gave %llu, "
-	    "took %llu\n", ep, ok, tried,
+	/* kithd's row for a caller it pushed to (PROTOCOL.md 9.7). */
+	if (strncmp(ep, "caller ", 7) == 0)
+		printf("%s (caller)", ep + 7);
+	else
+		printf("%s", ep);
+	printf("  last sync %s  last attempt %s (%s)  it gave %llu, "
+	    "took %llu\n", ok, tried,
 	    p->last_rc == 0 ? "ok" : kith_strerror(p->last_rc),
 	    (unsigned long long)p->received, (unsigned long long)p->sent);
 	po->n++;
@@ -3614,7 +3619,9 @@ cmd_peers(struct ctx *c, int argc, char **argv)
 	    "List the peers in kith.conf ([sync] peer) and those kithd has\n"
 	    "synced with: when the last sync succeeded, the last attempt and\n"
 	    "its outcome, and how far behind each side was then (records the\n"
-	    "peer gave us, and records we gave it).\n";
+	    "peer gave us, and records we gave it).  A (caller) is a node\n"
+	    "that syncs with this one, which kithd offered new records to\n"
+	    "at the port its HELLO named; it is shown once that went well.\n";
 	static const struct opt spec[] = { { NULL, 0 } };
 	struct peers_out po = { NULL, 0 };
 	struct args a;
