@@ -2438,9 +2438,14 @@ store_init_network(struct store *st, const struct record *charter)
 	size_t blen;
 	int rc;
 
+	/*
+	 * Its body may be missing (kith restore read only the header of a
+	 * damaged store): it is then wanted from peers like any other.
+	 */
+	(void)record_body(charter, &blen);
 	if (h->kind != KITH_KIND_CHARTER ||
 	    memcmp(h->network, zero, sizeof(zero)) != 0 ||
-	    record_body(charter, &blen) == NULL || record_verify(charter) != 0)
+	    record_verify(charter) != 0)
 		return KITH_EINVAL;
 	for (;;) {
 		if ((rc = txn_begin(st, 0, &txn)) != 0)
@@ -3436,7 +3441,8 @@ check_record(void *arg, const MDB_val *k, const MDB_val *v)
 	if (rc == STORE_BAD_BODY)
 		found(c, STORE_BAD_BODY, record_id(rec), "its stored body does "
 		    "not match the header's hash");
-	rc = check_indexes(c, rec, k->mv_data, brc == 0 && rc == 0);
+	/* A damaged body is still held: its indexes are a held body's. */
+	rc = check_indexes(c, rec, k->mv_data, brc == 0);
 	record_free(rec);
 	return rc;
 }

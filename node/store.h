@@ -122,7 +122,8 @@ int store_network(struct store *st, uint8_t out[KITH_NETWORK_LEN]);
 /**
  * store_init_network(st, charter):
  * Make the store part of the network that ${charter} starts (its network id
- * is the charter's record id) and apply the charter.  Return 0, KITH_EEXIST
+ * is the charter's record id) and apply the charter, with its body or
+ * without (then the body is wanted from peers).  Return 0, KITH_EEXIST
  * if the store already belongs to a network, KITH_EINVAL if ${charter} is
  * not a valid charter, or a store error.
  */
