@@ -496,6 +496,10 @@ open_home(struct ctx *c, int need_key, int rdonly)
 			    "protocol 1 cannot be carried over: start again "
 			    "with kith init in a new home", c->home,
 			    KITH_PROTO_VERSION);
+		if (rc == KITH_ECORRUPT)
+			return fail(c, EX_IOERR, "the store in %s is damaged "
+			    "(corrupt data) and was not opened: see where with "
+			    "kith --home %s verify", c->home, c->home);
 		return fail(c, exit_for(rc), "cannot open the store in %s: %s",
 		    c->home, kith_strerror(rc));
 	}
@@ -3730,7 +3734,7 @@ check_structure(struct ctx *c, struct verify_out *vo, int quiet)
 	if (rc != 0)
 		return fail(c, exit_for(rc), "cannot read %s: %s", c->path,
 		    kith_strerror(rc));
-	if (vo != NULL && !quiet)
+	if (vo != NULL && vo->pages && !quiet)
 		printf("structure: %llu pages checked, ok\n",
 		    (unsigned long long)ps.pages);
 	return 0;
