@@ -1882,7 +1882,7 @@ store_dedup(struct store *st, struct record *const *recs, size_t n, int *rcs)
 		 */
 		wanted = 0;
 		if (v.mv_size == 8) {
-			int hdr, bod;
+			int hdr = 0, bod = 0;
 
 			make_key(key, get_be64(v.mv_data), record_id(recs[i]));
 			if (record_body(recs[i], &blen) != NULL &&
