@@ -44,6 +44,8 @@
 #define SCRUB_CHECK_MS	5000		/* ... for a scrub due */
 #define CHECK_MS	50		/* how often to look for others' writes */
 #define LOG_BATCH	4096		/* change-log entries taken per look */
+#define PATROL_MS	1000		/* how often to read a slice for damage */
+#define PATROL_BATCH	2000		/* records read a slice */
 #define BACKOFF_MIN_MS	1000
 #define BACKOFF_MAX_MS	60000
 /*
@@ -96,6 +98,8 @@ struct daemon {
 	uint64_t purge_ms;	/* when bodies past their expiry last went */
 	uint64_t scrub_ms;	/* when a scrub was last looked for */
 	uint64_t forget_ms;	/* when callers were last looked over */
+	uint64_t patrol_ms;	/* when the last slice was read for damage */
+	uint8_t patrol_at[8 + KITH_ID_LEN];	/* where the next slice starts */
 	/* The roster as of the last membership record taken in. */
 	struct roster *roster;
 	int recheck;		/* it changed: enforce() has work */
@@ -138,13 +142,20 @@ static const char usage_text[] =
 "key its KEY@ names.\n"
 "\n"
 "It logs one line per event to stderr.  SIGTERM or SIGINT: finish the\n"
-"current write and exit.  SIGHUP: reload the peer list and [store]\n"
-"max_size_mb from kith.conf.  A failed commit (disk full, max_size_mb\n"
-"reached) ends the session that carried it and is logged as a store\n"
-"error; nothing of it is believed, and the node catches up within one\n"
-"interval once there is room.\n"
-"Exit codes: 0 stopped cleanly, 64 bad command line, 74 store error,\n"
-"75 another kithd runs on this home, 78 bad config, missing store or node\n"
+"current write and exit.  SIGHUP: reload the peer list, [store]\n"
+"max_size_mb and scrub_after from kith.conf.  A failed commit (disk\n"
+"full, max_size_mb reached) ends the session that carried it and is\n"
+"logged as a store error; nothing of it is believed, and the node catches\n"
+"up within one interval once there is room.  [store] scrub_after seconds\n"
+"after an erase it rewrites the store so the erased bytes leave the disk.\n"
+"Before it maps the store it checks every page of the file (kith verify\n"
+"--pages lists them); a damaged file is refused.  While it runs it reads\n"
+"a slice of records each second against their hashes, and a damaged\n"
+"record or body it finds, or meets while serving, is never sent: it is\n"
+"logged once and good copies are fetched from the peers.\n"
+"Exit codes: 0 stopped cleanly, 64 bad command line, 74 store error or\n"
+"a damaged store (kith restore), 75 another kithd runs on this home, or\n"
+"a restore has not caught up, 78 bad config, missing store or node\n"
 "key, or an endpoint that cannot be bound.\n";
 
 static int
@@ -451,6 +462,33 @@ scrub_due(struct daemon *d, uint64_t now)
 	    "%llu bytes before, %llu after", (unsigned long long)before,
 	    (unsigned long long)after);
 	return 0;
+}
+
+/*
+ * Read the next slice of records against their hashes, so that damage
+ * no peer asks for is found too, and contain what is found: its good
+ * copies come from the peers (sync_node_mend).  A pass over a million
+ * records takes about eight minutes, at a few milliseconds a second.
+ */
+static void
+patrol_due(struct daemon *d, uint64_t now)
+{
+	uint8_t next[8 + KITH_ID_LEN];
+	size_t n;
+	int rc;
+
+	if (d->patrol_ms != 0 && now - d->patrol_ms < PATROL_MS)
+		return;
+	d->patrol_ms = now;
+	if ((rc = store_patrol(d->st, d->patrol_at, PATROL_BATCH, next,
+	    &n)) != 0) {
+		log_warn("cannot read the store for damage: %s",
+		    kith_strerror(rc));
+		return;
+	}
+	memcpy(d->patrol_at, next, sizeof(next));
+	if (n > 0)
+		sync_node_mend(&d->nd);
 }
 
 static void take_roster(struct daemon *);
@@ -1085,6 +1123,7 @@ run(struct daemon *d)
 		purge_due(d, now);
 		if ((rc = scrub_due(d, now)) != 0)
 			return rc;
+		patrol_due(d, now);
 		log_tick();
 	}
 	return EX_OK;
@@ -1233,7 +1272,9 @@ main(int argc, char **argv)
 		d.cfg.npeers = flags.npeers;
 	}
 	snprintf(path, sizeof(path), "%s/store", d.home);
-	d.st = store_open(path, STORE_SHARED, d.cfg.max_size_mb << 20, &rc);
+	/* Every page is checked before LMDB follows a pointer of the file. */
+	d.st = store_open(path, STORE_SHARED | STORE_CHECK,
+	    d.cfg.max_size_mb << 20, &rc);
 	if (d.st == NULL && rc == KITH_ENOTFOUND)
 		return fail(EX_CONFIG, "%s: no kith store in %s; create one "
 		    "with: kith --home %s init --name ORG", d.conf, d.home,
@@ -1243,9 +1284,20 @@ main(int argc, char **argv)
 		    "version of kith; this kithd reads protocol %d stores "
 		    "only: start again with kith init in a new home", d.home,
 		    KITH_PROTO_VERSION);
+	if (d.st == NULL && rc == KITH_ECORRUPT)
+		return fail(EX_IOERR, "the store in %s is damaged in its file "
+		    "structure; kithd will not start on it.  See where with: "
+		    "kith --home %s verify.  Then rebuild this node from its "
+		    "peers with: kith --home %s restore", d.home, d.home, d.home);
 	if (d.st == NULL)
 		return fail(EX_IOERR, "cannot open the store in %s: %s",
 		    d.home, kith_strerror(rc));
+	if (store_restoring(d.st)) {
+		store_close(d.st);
+		return fail(EX_TEMPFAIL, "a restore of %s from its peers has "
+		    "not caught up; until it has, this node takes no writes.  "
+		    "Finish it with: kith --home %s restore", d.home, d.home);
+	}
 	if ((rc = store_network(d.st, d.nd.network)) != 0) {
 		code = fail(EX_CONFIG, "the store in %s belongs to no network; "
 		    "run kith init", d.home);

@@ -189,6 +189,21 @@ order_has(const struct order *o, uint64_t hlc, const uint8_t *id)
 	return p < o->n && item_cmp(&o->v[p], hlc, id) == 0;
 }
 
+int
+order_drop(struct order *o, const uint8_t *id)
+{
+	size_t i;
+
+	for (i = 0; i < o->n; i++)
+		if (memcmp(o->v[i].id, id, KITH_ID_LEN) == 0) {
+			memmove(o->v + i, o->v + i + 1, (o->n - i - 1) *
+			    sizeof(*o->v));
+			o->n--;
+			return 1;
+		}
+	return 0;
+}
+
 const struct negentropy_item *
 order_items(const struct order *o, size_t *n)
 {

@@ -49,6 +49,14 @@ int order_refresh(struct order *o, struct store *st, order_new_fn *fn,
 int order_merge(struct order *o, struct negentropy_item *items, size_t k);
 
 /**
+ * order_drop(o, id):
+ * Remove the item whose id is ${id}, if ${o} holds it: a record the store
+ * took out because its stored copy was damaged (store_mend).  It looks
+ * at every item, which is fine for a rare event.  Return 1 if removed.
+ */
+int order_drop(struct order *o, const uint8_t *id);
+
+/**
  * order_has(o, hlc, id):
  * Return 1 if ${o} holds the item (${hlc}, ${id}), else 0.
  */

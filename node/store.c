@@ -1,5 +1,6 @@
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,7 @@
 #include "chain.h"
 #include "hlc.h"
 #include "kcrypto.h"
+#include "pagecheck.h"
 #include "record.h"
 #include "roster.h"
 #include "state.h"
@@ -97,8 +99,17 @@ struct store {
 	struct roster *roster;
 	uint64_t roster_gen;
 	size_t cache_min;	/* entities this large keep a merge cache */
+	/*
+	 * Keys of records that reads found damaged, for store_mend; any
+	 * thread may read, so a lock guards them.
+	 */
+	pthread_mutex_t dmg_lock;
+	uint8_t (*dmg)[KEY_LEN];
+	size_t ndmg;
 	char path[4096];
 };
+
+#define DAMAGE_MAX	4096	/* damaged records noted between mends */
 
 static void
 put_be64(uint8_t *p, uint64_t v)
@@ -331,6 +342,7 @@ struct store *
 store_open(const char *dir, int flags, uint64_t max_map, int *rc)
 {
 	struct store *st;
+	struct pagecheck_stats pcs;
 	char data[4200];
 	struct stat sb;
 	uint64_t map;
@@ -347,6 +359,7 @@ store_open(const char *dir, int flags, uint64_t max_map, int *rc)
 	st->rdonly = (flags & STORE_RDONLY) != 0;
 	st->shared = (flags & STORE_SHARED) != 0;
 	snprintf(data, sizeof(data), "%s/data.mdb", dir);
+	pthread_mutex_init(&st->dmg_lock, NULL);
 	if (stat(data, &sb) != 0) {
 		if (!(flags & STORE_CREATE)) {
 			*rc = KITH_ENOTFOUND;
@@ -357,6 +370,16 @@ store_open(const char *dir, int flags, uint64_t max_map, int *rc)
 			goto fail;
 		}
 		sb.st_size = 0;
+	} else if (sb.st_size > 0 && (*rc = pagecheck_file(data,
+	    (flags & STORE_CHECK) ? 0 : PAGECHECK_META, NULL, &pcs)) != 0) {
+		/*
+		 * LMDB trusts every pointer in the file: a damaged one is a
+		 * crash, or worse, reads that spread wrong bytes.  Never map
+		 * a file whose structure fails (kith verify names the page).
+		 */
+		if (*rc != KITH_ENOMEM && *rc != KITH_ENOTFOUND)
+			*rc = *rc == KITH_EIO ? KITH_EIO : KITH_ECORRUPT;
+		goto fail;
 	}
 	/*
 	 * Room for what is there; the map grows when it fills.  A handle
@@ -418,6 +441,8 @@ store_close(struct store *st)
 	if (st->lockfd >= 0)
 		close(st->lockfd);
 	roster_free(st->roster);
+	pthread_mutex_destroy(&st->dmg_lock);
+	free(st->dmg);
 	free(st);
 }
 
@@ -440,10 +465,77 @@ store_network(struct store *st, uint8_t out[KITH_NETWORK_LEN])
 	return 0;
 }
 
-/* Read a record by its (hlc, id) key within ${txn}; expired bodies hide. */
+/* Note the record at ${key} as damaged, for store_mend. */
+static void
+note_damage(struct store *st, const uint8_t key[KEY_LEN])
+{
+	size_t i;
+
+	pthread_mutex_lock(&st->dmg_lock);
+	for (i = 0; i < st->ndmg; i++)
+		if (memcmp(st->dmg[i], key, KEY_LEN) == 0)
+			break;
+	if (i == st->ndmg && st->ndmg < DAMAGE_MAX) {
+		if (st->dmg == NULL)
+			st->dmg = malloc(DAMAGE_MAX * KEY_LEN);
+		if (st->dmg != NULL)
+			memcpy(st->dmg[st->ndmg++], key, KEY_LEN);
+	}
+	pthread_mutex_unlock(&st->dmg_lock);
+}
+
+/*
+ * Decode the stored header ${sh} and body ${body} (NULL: none) of the
+ * record at ${key}, checking them against the key's id and the header's
+ * body hash.  Return 0 with the record in ${*out}, STORE_BAD_RECORD (the
+ * header does not hash to the key's id, or does not decode),
+ * STORE_BAD_BODY (the header is intact and ${*out} holds it alone: the
+ * body fails its hash) or KITH_ENOMEM.
+ */
 static int
-load_key(struct store *st, MDB_txn *txn, const uint8_t key[KEY_LEN],
-    struct record **out)
+decode_held(const uint8_t key[KEY_LEN], const MDB_val *sh,
+    const MDB_val *body, struct record **out)
+{
+	struct record *rec = NULL;
+	int rc;
+
+	*out = NULL;
+	rc = record_decode(sh->mv_data, sh->mv_size, body ? body->mv_data :
+	    NULL, body ? body->mv_size : 0, &rec);
+	if (rc == KITH_ENOMEM)
+		return rc;
+	if (rc != 0 && body != NULL) {
+		/* The header alone may be intact. */
+		if ((rc = record_decode(sh->mv_data, sh->mv_size, NULL, 0,
+		    &rec)) == KITH_ENOMEM)
+			return rc;
+		if (rc == 0)
+			rc = STORE_BAD_BODY;
+	}
+	if ((rc == 0 || rc == STORE_BAD_BODY) &&
+	    (memcmp(record_id(rec), key + 8, KITH_ID_LEN) != 0 ||
+	    record_header(rec)->hlc != get_be64(key))) {
+		record_free(rec);
+		return STORE_BAD_RECORD;
+	}
+	if (rc != 0 && rc != STORE_BAD_BODY) {
+		record_free(rec);
+		return STORE_BAD_RECORD;
+	}
+	*out = rec;
+	return rc;
+}
+
+/*
+ * Read a record by its (hlc, id) key within ${txn}; expired bodies hide.
+ * A record whose header fails its id is KITH_ECORRUPT; one whose body
+ * fails its hash is KITH_ECORRUPT if ${strict}, else comes without its
+ * body (computing state goes on without it).  Either is noted for
+ * store_mend.
+ */
+static int
+load_key_as(struct store *st, MDB_txn *txn, const uint8_t key[KEY_LEN],
+    struct record **out, int strict)
 {
 	MDB_val k = { KEY_LEN, (void *)key }, sh, body;
 	struct record *rec = NULL;
@@ -455,10 +547,17 @@ load_key(struct store *st, MDB_txn *txn, const uint8_t key[KEY_LEN],
 	brc = mdb_get(txn, st->dbi[DB_BODY], &k, &body);
 	if (brc != 0 && brc != MDB_NOTFOUND)
 		return mdb_err(brc);
-	rc = record_decode(sh.mv_data, sh.mv_size,
-	    brc == 0 ? body.mv_data : NULL, brc == 0 ? body.mv_size : 0, &rec);
-	if (rc != 0)
-		return rc == KITH_ENOMEM ? rc : KITH_ECORRUPT;
+	rc = decode_held(key, &sh, brc == 0 ? &body : NULL, &rec);
+	if (rc == KITH_ENOMEM)
+		return rc;
+	if (rc != 0) {
+		note_damage(st, key);
+		if (rc == STORE_BAD_RECORD || strict) {
+			record_free(rec);
+			return KITH_ECORRUPT;
+		}
+		brc = MDB_NOTFOUND;	/* the header alone */
+	}
 	/* A body counts as absent from the moment it expires, everywhere. */
 	exp = record_header(rec)->expiry;
 	if (brc == 0 && exp != 0 && exp <= hlc_wall_ms()) {
@@ -470,9 +569,18 @@ load_key(struct store *st, MDB_txn *txn, const uint8_t key[KEY_LEN],
 	return 0;
 }
 
+/* As load_key_as, for computing: a damaged body reads as absent. */
+static int
+load_key(struct store *st, MDB_txn *txn, const uint8_t key[KEY_LEN],
+    struct record **out)
+{
+
+	return load_key_as(st, txn, key, out, 0);
+}
+
 static int
 load_id(struct store *st, MDB_txn *txn, const uint8_t id[KITH_ID_LEN],
-    struct record **out)
+    struct record **out, int strict)
 {
 	MDB_val k = { KITH_ID_LEN, (void *)id }, v;
 	uint8_t key[KEY_LEN];
@@ -483,7 +591,7 @@ load_id(struct store *st, MDB_txn *txn, const uint8_t id[KITH_ID_LEN],
 	if (v.mv_size != 8)
 		return KITH_ECORRUPT;
 	make_key(key, get_be64(v.mv_data), id);
-	return load_key(st, txn, key, out);
+	return load_key_as(st, txn, key, out, strict);
 }
 
 /* Load every version of ${entity} within ${txn}, in (hlc, id) order. */
@@ -529,11 +637,16 @@ load_entity(struct store *st, MDB_txn *txn, const uint8_t *entity,
 			recs = bigger;
 			cap = (cap + 1) * 2;
 		}
-		if ((rc = load_key(st, txn, v.mv_data, &recs[cnt])) != 0)
+		if ((rc = load_key(st, txn, v.mv_data, &recs[cnt])) ==
+		    KITH_ECORRUPT)
+			continue;	/* noted; its state waits for a good copy */
+		if (rc != 0)
 			goto out;
 		cnt++;
 	}
-	rc = 0;
+	rc = cnt == 0 ? KITH_ENOTFOUND : 0;
+	if (rc != 0)
+		goto out;
 	*out = recs;
 	*n = cnt;
 	recs = NULL;	/* transferred */
@@ -803,6 +916,10 @@ recompute(struct store *st, MDB_txn *txn, const struct roster *roster,
 
 	if ((rc = load_entity(st, txn, entity, &recs, &n)) == 0)
 		rc = put_state(st, txn, roster, recs, n);
+	else if (rc == KITH_ENOTFOUND && (rc = drop_state(st, txn,
+	    entity)) == 0)
+		/* None left intact: no state until good copies come. */
+		rc = del_key(st, txn, DB_ORPHAN, entity, KITH_ENTITY_LEN);
 	store_records_free(recs, n);
 	return rc;
 }
@@ -971,7 +1088,10 @@ load_one(void *arg, const MDB_val *k, const MDB_val *v)
 		l->recs = bigger;
 		l->cap = l->cap * 2 + 16;
 	}
-	if ((rc = load_key(l->st, l->txn, k->mv_data, &l->recs[l->n])) != 0)
+	if ((rc = load_key(l->st, l->txn, k->mv_data, &l->recs[l->n])) ==
+	    KITH_ECORRUPT)
+		return 0;	/* noted for store_mend */
+	if (rc != 0)
 		return rc;
 	l->n++;
 	return 0;
@@ -1236,7 +1356,80 @@ struct insert {
 	int forked;		/* it reuses a sequence number */
 	int fork_moved;		/* its author's fork point moved */
 	int body;		/* a body came for a record held without one */
+	int replaced;		/* it replaced a damaged held copy */
 };
+
+/*
+ * Is the copy held at ${key} of ${rec} (whose id is held) damaged where
+ * ${rec} can mend it?  Set ${*header} if the stored signed header is
+ * missing or does not hash to the id, ${*body} if ${rec} carries a body
+ * and the stored one fails its hash.
+ */
+static int
+held_damage(struct store *st, MDB_txn *txn, const struct record *rec,
+    const uint8_t key[KEY_LEN], int *header, int *body)
+{
+	const struct record_header *h = record_header(rec);
+	MDB_val k = { KEY_LEN, (void *)key }, v;
+	uint8_t hash[KITH_HASH_LEN];
+	size_t blen;
+	int rc;
+
+	*header = *body = 0;
+	if ((rc = mdb_get(txn, st->dbi[DB_REC], &k, &v)) == MDB_NOTFOUND) {
+		*header = 1;
+		return 0;
+	}
+	if (rc != 0)
+		return mdb_err(rc);
+	kcrypto_hash(hash, v.mv_data, v.mv_size);
+	*header = memcmp(hash, record_id(rec), KITH_HASH_LEN) != 0;
+	if (record_body(rec, &blen) == NULL)
+		return 0;
+	if ((rc = mdb_get(txn, st->dbi[DB_BODY], &k, &v)) == MDB_NOTFOUND)
+		return 0;
+	if (rc != 0)
+		return mdb_err(rc);
+	kcrypto_hash(hash, v.mv_data, v.mv_size);
+	*body = v.mv_size != h->body_len ||
+	    memcmp(hash, h->body_hash, KITH_HASH_LEN) != 0;
+	return 0;
+}
+
+/*
+ * The held copy of ${rec} at ${key} is damaged: put ${rec}'s bytes in
+ * its place.  The indexes were built from the good header, which these
+ * bytes are.  Sets ${in}->replaced, and ${in}->body if a body changed.
+ */
+static int
+replace_damaged(struct store *st, MDB_txn *txn, const struct record *rec,
+    const uint8_t key[KEY_LEN], struct insert *in)
+{
+	MDB_val k = { KEY_LEN, (void *)key }, v;
+	const uint8_t *p;
+	size_t len;
+	int rc, header, body;
+
+	if ((rc = held_damage(st, txn, rec, key, &header, &body)) != 0)
+		return rc;
+	if (header) {
+		p = record_signed(rec, &len);
+		v = (MDB_val){ len, (void *)p };
+		if ((rc = mdb_err(mdb_put(txn, st->dbi[DB_REC], &k, &v,
+		    0))) != 0)
+			return rc;
+		in->replaced = 1;
+	}
+	if (body) {
+		p = record_body(rec, &len);
+		v = (MDB_val){ len, (void *)p };
+		if ((rc = mdb_err(mdb_put(txn, st->dbi[DB_BODY], &k, &v,
+		    0))) != 0)
+			return rc;
+		in->replaced = in->body = 1;
+	}
+	return 0;
+}
 
 /*
  * Give a record held without its body the body ${rec} carries, if the
@@ -1274,28 +1467,34 @@ fill_body(struct store *st, MDB_txn *txn, const struct record *rec,
  * already (filling in its body if it was held without one and is wanted),
  * or a store error.
  */
+static int index_record(struct store *, MDB_txn *, const struct record *,
+    const uint8_t [KEY_LEN], int, struct insert *);
+
 static int
 insert(struct store *st, MDB_txn *txn, const struct record *rec,
     struct insert *in)
 {
 	const struct record_header *h = record_header(rec);
-	const uint8_t *id = record_id(rec), *sh, *body;
-	uint8_t key[KEY_LEN], hlcb[8], sk[SEQKEY_LEN], sv[SEQVAL_LEN];
-	uint8_t ak[AUDKEY_LEN], ek[EXPKEY_LEN], cnt[8];
-	MDB_cursor *cur;
+	const uint8_t *id = record_id(rec), *sh;
+	uint8_t key[KEY_LEN], hlcb[8];
 	MDB_val k, v;
-	size_t shlen, blen;
-	unsigned i, j;
-	int rc, denied;
+	size_t shlen;
+	int rc;
 
 	memset(in, 0, sizeof(*in));
 	put_be64(hlcb, h->hlc);
 	make_key(key, h->hlc, id);
 	k = (MDB_val){ KITH_ID_LEN, (void *)id };
 	v = (MDB_val){ 8, hlcb };
-	if ((rc = mdb_put(txn, st->dbi[DB_IDS], &k, &v, MDB_NOOVERWRITE)) != 0)
-		return rc == MDB_KEYEXIST && (rc = fill_body(st, txn, rec, key,
-		    in)) == 0 ? KITH_EEXIST : mdb_err(rc);
+	if ((rc = mdb_put(txn, st->dbi[DB_IDS], &k, &v, MDB_NOOVERWRITE)) != 0) {
+		if (rc != MDB_KEYEXIST)
+			return mdb_err(rc);
+		/* Held: mend a damaged copy; fill in a wanted body. */
+		if ((rc = replace_damaged(st, txn, rec, key, in)) != 0 ||
+		    (rc = fill_body(st, txn, rec, key, in)) != 0)
+			return rc;
+		return KITH_EEXIST;
+	}
 	sh = record_signed(rec, &shlen);
 	k = (MDB_val){ KEY_LEN, key };
 	v = (MDB_val){ shlen, (void *)sh };
@@ -1305,13 +1504,41 @@ insert(struct store *st, MDB_txn *txn, const struct record *rec,
 		rc = mdb_put(txn, st->dbi[DB_REC], &k, &v, 0);
 	if (rc != 0)
 		return mdb_err(rc);
+	return index_record(st, txn, rec, key, 0, in);
+}
+
+/*
+ * Index ${rec}, whose signed header is stored at ${key} (and whose body,
+ * if it carries one and ${stored}, is stored already): its body or the
+ * want of one, entity versions, the author's chain, membership, audience
+ * and the change log.
+ */
+static int
+index_record(struct store *st, MDB_txn *txn, const struct record *rec,
+    const uint8_t key[KEY_LEN], int stored, struct insert *in)
+{
+	const struct record_header *h = record_header(rec);
+	const uint8_t *id = record_id(rec), *body;
+	uint8_t sk[SEQKEY_LEN], sv[SEQVAL_LEN];
+	uint8_t ak[AUDKEY_LEN], ek[EXPKEY_LEN], cnt[8];
+	MDB_cursor *cur;
+	MDB_val k = { KEY_LEN, (void *)(uintptr_t)key }, v;
+	size_t blen;
+	unsigned i, j;
+	int rc, denied;
+
 	if ((rc = has_key(st, txn, DB_DENY, h->entity, KITH_ENTITY_LEN,
 	    &denied)) != 0)
 		return rc;
 	/* An erased entity takes no bodies but an erase record's. */
 	denied = denied && h->kind != KITH_KIND_ERASE;
 	body = record_body(rec, &blen);
-	if (body != NULL && !denied && !expired_now(h)) {
+	if (body != NULL && stored) {
+		expiry_key(ek, h->expiry, key);
+		if (h->expiry != 0 && (rc = put_empty(st, txn, DB_EXPIRY, ek,
+		    EXPKEY_LEN)) != 0)
+			return rc;
+	} else if (body != NULL && !denied && !expired_now(h)) {
 		v = (MDB_val){ blen, (void *)body };
 		if ((rc = mdb_err(mdb_put(txn, st->dbi[DB_BODY], &k, &v,
 		    0))) != 0)
@@ -1325,7 +1552,7 @@ insert(struct store *st, MDB_txn *txn, const struct record *rec,
 		return rc;
 	/* Entity versions. */
 	k = (MDB_val){ KITH_ENTITY_LEN, (void *)h->entity };
-	v = (MDB_val){ KEY_LEN, key };
+	v = (MDB_val){ KEY_LEN, (void *)(uintptr_t)key };
 	if ((rc = mdb_put(txn, st->dbi[DB_ENT], &k, &v, 0)) != 0)
 		return mdb_err(rc);
 	/* The author's chain: forks are noted before the record joins it. */
@@ -1370,7 +1597,7 @@ insert(struct store *st, MDB_txn *txn, const struct record *rec,
 	put_be64(cnt, (rc == 0 && k.mv_size == 8 ? get_be64(k.mv_data) : 0) +
 	    1);
 	k = (MDB_val){ 8, cnt };
-	v = (MDB_val){ KEY_LEN, key };
+	v = (MDB_val){ KEY_LEN, (void *)(uintptr_t)key };
 	if ((rc = mdb_put(txn, st->dbi[DB_LOG], &k, &v, MDB_APPEND)) != 0)
 		return mdb_err(rc);
 	return 0;
@@ -1593,8 +1820,9 @@ apply_one(void *arg, size_t i, int rc)
 		rc = insert(a->st, a->txn, rec, &in);
 		if (rc == KITH_EEXIST) {
 			a->rcs[i] = KITH_EEXIST;
-			a->res->duplicate++;
-			a->res->bodies += in.body;
+			a->res->duplicate += !in.replaced;
+			a->res->replaced += in.replaced;
+			a->res->bodies += in.body && !in.replaced;
 		} else if (rc != 0) {
 			return rc;
 		} else {
@@ -1745,13 +1973,23 @@ store_dedup(struct store *st, struct record *const *recs, size_t n, int *rcs)
 		}
 		if (rc != 0)
 			break;
-		/* Held; unless it came with a body this store wants. */
+		/*
+		 * Held; unless it came with a body this store wants, or the
+		 * held copy is damaged (then it is a replacement).
+		 */
 		wanted = 0;
-		if (v.mv_size == 8 && record_body(recs[i], &blen) != NULL) {
+		if (v.mv_size == 8) {
+			int hdr = 0, bod = 0;
+
 			make_key(key, get_be64(v.mv_data), record_id(recs[i]));
-			if ((rc = has_key(st, txn, DB_NOBODY, key, KEY_LEN,
+			if (record_body(recs[i], &blen) != NULL &&
+			    (rc = has_key(st, txn, DB_NOBODY, key, KEY_LEN,
 			    &wanted)) != 0)
 				break;
+			if (!wanted && (rc = held_damage(st, txn, recs[i], key,
+			    &hdr, &bod)) != 0)
+				break;
+			wanted |= hdr || bod;
 		}
 		if (!wanted)
 			rcs[i] = KITH_EEXIST;
@@ -2246,6 +2484,9 @@ store_write(struct store *st, const struct kcrypto_key *key,
 		return KITH_EINVAL;
 	if ((rc = store_network(st, net)) != 0)
 		return rc == KITH_ENOTFOUND ? KITH_ENETWORK : rc;
+	/* Its own chain may go on past this copy: no fork by a restore. */
+	if (store_restoring(st))
+		return KITH_EBUSY;
 	while ((rc = write_txn(st, key, drafts, n)) == KITH_EMAPFULL)
 		if ((rc = grow(st)) != 0)
 			break;
@@ -2294,9 +2535,14 @@ store_init_network(struct store *st, const struct record *charter)
 	size_t blen;
 	int rc;
 
+	/*
+	 * Its body may be missing (kith restore read only the header of a
+	 * damaged store): it is then wanted from peers like any other.
+	 */
+	(void)record_body(charter, &blen);
 	if (h->kind != KITH_KIND_CHARTER ||
 	    memcmp(h->network, zero, sizeof(zero)) != 0 ||
-	    record_body(charter, &blen) == NULL || record_verify(charter) != 0)
+	    record_verify(charter) != 0)
 		return KITH_EINVAL;
 	for (;;) {
 		if ((rc = txn_begin(st, 0, &txn)) != 0)
@@ -2354,8 +2600,11 @@ store_purge(struct store *st, uint64_t now_ms, size_t *purged)
 			break;
 		memcpy(key, (uint8_t *)k.mv_data + 8, KEY_LEN);
 		if ((rc = mdb_err(mdb_cursor_del(cur, 0))) != 0 ||
-		    (rc = del_key(st, txn, DB_BODY, key, KEY_LEN)) != 0 ||
-		    (rc = load_key(st, txn, key, &rec)) != 0)
+		    (rc = del_key(st, txn, DB_BODY, key, KEY_LEN)) != 0)
+			goto out;
+		if ((rc = load_key(st, txn, key, &rec)) == KITH_ECORRUPT)
+			continue;	/* noted for store_mend */
+		if (rc != 0)
 			goto out;
 		rc = ents_add(&ents, &n, &cap, record_header(rec)->entity);
 		record_free(rec);
@@ -2442,7 +2691,10 @@ held_by_author(void *arg, const MDB_val *k, const MDB_val *v)
 	if (e != NULL && e->role != ROLE_NONE &&
 	    e->role != ROLE_OBSERVER && e->revoked == 0 && e->fork == 0)
 		return 0;
-	if ((rc = load_id(hw->st, hw->txn, v->mv_data, &rec)) != 0)
+	if ((rc = load_id(hw->st, hw->txn, v->mv_data, &rec, 0)) ==
+	    KITH_ECORRUPT)
+		return 0;	/* store_mend takes it out */
+	if (rc != 0)
 		return rc;
 	why = KITH_KIND_IS_MEMBERSHIP(record_header(rec)->kind) ? 0 :
 	    roster_standing(hw->roster, record_header(rec), record_id(rec));
@@ -2515,7 +2767,7 @@ store_get(struct store *st, const uint8_t id[KITH_ID_LEN], struct record **out)
 
 	if ((rc = txn_begin(st, MDB_RDONLY, &txn)) != 0)
 		return rc;
-	rc = load_id(st, txn, id, out);
+	rc = load_id(st, txn, id, out, 1);
 	mdb_txn_abort(txn);
 	return rc;
 }
@@ -2563,7 +2815,12 @@ store_range(struct store *st, uint64_t lo_hlc, const uint8_t *lo_id,
 		}
 		if (memcmp(k.mv_data, hi, KEY_LEN) >= 0)
 			break;
-		if ((rc = load_key(st, txn, k.mv_data, &rec)) != 0)
+		if ((rc = load_key_as(st, txn, k.mv_data, &rec, 1)) ==
+		    KITH_ECORRUPT) {
+			rc = 0;
+			continue;	/* noted for store_mend; never sent */
+		}
+		if (rc != 0)
 			break;
 		rc = fn(arg, rec);
 		record_free(rec);
@@ -2604,7 +2861,9 @@ store_by_author(struct store *st, const uint8_t author[KITH_KEY_LEN],
 			rc = KITH_ECORRUPT;
 			break;
 		}
-		if ((rc = load_id(st, txn, v.mv_data, &rec)) != 0)
+		if ((rc = load_id(st, txn, v.mv_data, &rec, 1)) == KITH_ECORRUPT)
+			continue;	/* damaged: noted, and never shown */
+		if (rc != 0)
 			break;
 		rc = fn(arg, rec);
 		record_free(rec);
@@ -2669,7 +2928,9 @@ stale_one(void *arg, const MDB_val *k, const MDB_val *v)
 	if (get_be64(k->mv_data) > w->now)
 		return 1;	/* the rest expire later */
 	if ((rc = load_key(w->st, w->txn, (uint8_t *)k->mv_data + 8,
-	    &rec)) != 0)
+	    &rec)) == KITH_ECORRUPT)
+		return 0;	/* noted for store_mend */
+	if (rc != 0)
 		return rc;
 	rc = ents_add(&w->sl->e, &w->sl->n, &w->sl->cap,
 	    record_header(rec)->entity);
@@ -3276,4 +3537,929 @@ store_log_read(struct store *st, uint64_t after, size_t max,
 out:
 	mdb_txn_abort(txn);
 	return rc;
+}
+
+/*
+ * Damage: finding it (store_check, store_patrol), containing it
+ * (store_mend) and rebuilding around it (store_rebuild).
+ */
+
+/* One store_check in progress, in one read transaction. */
+struct checker {
+	struct store *st;
+	MDB_txn *txn;
+	store_check_fn *fn;
+	void *arg;
+	struct store_check *out;
+	MDB_cursor *seq, *ent;
+};
+
+static void
+found(struct checker *c, int kind, const uint8_t *id, const char *what)
+{
+	static const uint8_t none[KITH_ID_LEN];
+
+	switch (kind) {
+	case STORE_BAD_RECORD: c->out->bad_records++; break;
+	case STORE_BAD_BODY: c->out->bad_bodies++; break;
+	case STORE_BAD_INDEX: c->out->bad_index++; break;
+	default: c->out->bad_states++; break;
+	}
+	if (c->fn != NULL)
+		c->fn(c->arg, kind, id != NULL ? id : none, what);
+}
+
+/* Does ${db} hold ${key}?  Counts one index entry checked. */
+static int
+index_has(struct checker *c, int db, const void *key, size_t len, int *yes)
+{
+
+	c->out->index++;
+	return has_key(c->st, c->txn, db, key, len, yes);
+}
+
+/* Does dupsort ${cur} hold exactly (${key}, ${val})? */
+static int
+index_has_both(struct checker *c, MDB_cursor *cur, const void *key,
+    size_t klen, const void *val, size_t vlen, int *yes)
+{
+	MDB_val k = { klen, (void *)(uintptr_t)key };
+	MDB_val v = { vlen, (void *)(uintptr_t)val };
+	int rc;
+
+	c->out->index++;
+	rc = mdb_cursor_get(cur, &k, &v, MDB_GET_BOTH);
+	*yes = rc == 0;
+	return rc == 0 || rc == MDB_NOTFOUND ? 0 : mdb_err(rc);
+}
+
+/* The index entries an intact record ${rec} at ${key} must have. */
+static int
+check_indexes(struct checker *c, const struct record *rec,
+    const uint8_t key[KEY_LEN], int has_body)
+{
+	const struct record_header *h = record_header(rec);
+	const uint8_t *id = record_id(rec);
+	uint8_t sk[SEQKEY_LEN], sv[SEQVAL_LEN], ak[AUDKEY_LEN], ek[EXPKEY_LEN];
+	MDB_val k = { KITH_ID_LEN, (void *)(uintptr_t)id }, v;
+	unsigned i, j;
+	int rc, yes, denied;
+
+	c->out->index++;
+	if ((rc = mdb_get(c->txn, c->st->dbi[DB_IDS], &k, &v)) != 0 &&
+	    rc != MDB_NOTFOUND)
+		return mdb_err(rc);
+	if (rc != 0 || v.mv_size != 8 || memcmp(v.mv_data, key, 8) != 0)
+		found(c, STORE_BAD_INDEX, id, "the id index lacks it");
+	memcpy(sk, h->author, KITH_KEY_LEN);
+	put_be64(sk + KITH_KEY_LEN, h->seq);
+	memcpy(sv, id, KITH_ID_LEN);
+	memcpy(sv + KITH_ID_LEN, h->prev, KITH_ID_LEN);
+	if ((rc = index_has_both(c, c->seq, sk, SEQKEY_LEN, sv, SEQVAL_LEN,
+	    &yes)) != 0)
+		return rc;
+	if (!yes)
+		found(c, STORE_BAD_INDEX, id, "the author's chain lacks it");
+	if ((rc = index_has_both(c, c->ent, h->entity, KITH_ENTITY_LEN, key,
+	    KEY_LEN, &yes)) != 0)
+		return rc;
+	if (!yes)
+		found(c, STORE_BAD_INDEX, id, "its entity's versions lack it");
+	if (KITH_KIND_IS_MEMBERSHIP(h->kind)) {
+		if ((rc = index_has(c, DB_MSHIP, key, KEY_LEN, &yes)) != 0)
+			return rc;
+		if (!yes)
+			found(c, STORE_BAD_INDEX, id, "the membership index "
+			    "lacks it");
+	}
+	for (i = 0; i < h->naudience; i++) {
+		for (j = 0; j < i; j++)
+			if (memcmp(h->audience[j], h->audience[i],
+			    KITH_KEY_LEN) == 0)
+				break;
+		if (j < i)
+			continue;
+		memcpy(ak, h->audience[i], KITH_KEY_LEN);
+		memcpy(ak + KITH_KEY_LEN, key, KEY_LEN);
+		if ((rc = index_has(c, DB_AUD, ak, AUDKEY_LEN, &yes)) != 0)
+			return rc;
+		if (!yes)
+			found(c, STORE_BAD_INDEX, id, "the audience index "
+			    "lacks it");
+	}
+	if ((rc = index_has(c, DB_NOBODY, key, KEY_LEN, &yes)) != 0 ||
+	    (rc = has_key(c->st, c->txn, DB_DENY, h->entity, KITH_ENTITY_LEN,
+	    &denied)) != 0)
+		return rc;
+	denied = denied && h->kind != KITH_KIND_ERASE;
+	if (has_body && yes)
+		found(c, STORE_BAD_INDEX, id, "it is held with its body but "
+		    "listed as wanting it");
+	else if (!has_body && !yes && !denied && !expired_now(h) &&
+	    h->body_len > 0)
+		found(c, STORE_BAD_INDEX, id, "it lacks its body but is not "
+		    "listed as wanting it");
+	if (has_body && h->expiry != 0) {
+		expiry_key(ek, h->expiry, key);
+		if ((rc = index_has(c, DB_EXPIRY, ek, EXPKEY_LEN, &yes)) != 0)
+			return rc;
+		if (!yes)
+			found(c, STORE_BAD_INDEX, id, "the expiry index lacks "
+			    "it");
+	}
+	return 0;
+}
+
+/* A stored record: its header, signature, body, and index entries. */
+static int
+check_record(void *arg, const MDB_val *k, const MDB_val *v)
+{
+	struct checker *c = arg;
+	struct record *rec = NULL;
+	MDB_val body;
+	int rc, brc;
+
+	c->out->records++;
+	if (k->mv_size != KEY_LEN) {
+		found(c, STORE_BAD_INDEX, NULL, "a record key of the wrong "
+		    "size");
+		return 0;
+	}
+	brc = mdb_get(c->txn, c->st->dbi[DB_BODY], (MDB_val *)k, &body);
+	if (brc != 0 && brc != MDB_NOTFOUND)
+		return mdb_err(brc);
+	c->out->bodies += brc == 0;
+	rc = decode_held(k->mv_data, v, brc == 0 ? &body : NULL, &rec);
+	if (rc == KITH_ENOMEM)
+		return rc;
+	if (rc == STORE_BAD_RECORD) {
+		found(c, STORE_BAD_RECORD, (const uint8_t *)k->mv_data + 8,
+		    "its stored header does not hash to its id");
+		return 0;
+	}
+	if (record_verify(rec) != 0) {
+		found(c, STORE_BAD_RECORD, record_id(rec), "its signature does "
+		    "not verify");
+		record_free(rec);
+		return 0;
+	}
+	if (rc == STORE_BAD_BODY)
+		found(c, STORE_BAD_BODY, record_id(rec), "its stored body does "
+		    "not match the header's hash");
+	/* A damaged body is still held: its indexes are a held body's. */
+	rc = check_indexes(c, rec, k->mv_data, brc == 0);
+	record_free(rec);
+	return rc;
+}
+
+/* Is the record at ${key} held, and is its key ${len} bytes? */
+static int
+points_home(struct checker *c, const MDB_val *k, size_t len,
+    const uint8_t *key, const char *what)
+{
+	int rc, yes = 0;
+
+	c->out->index++;
+	if (k->mv_size == len && (rc = has_key(c->st, c->txn, DB_REC, key,
+	    KEY_LEN, &yes)) != 0)
+		return rc;
+	if (!yes)
+		found(c, STORE_BAD_INDEX, k->mv_size == len ? key + 8 : NULL,
+		    what);
+	return 0;
+}
+
+static int
+dangling_ids(void *arg, const MDB_val *k, const MDB_val *v)
+{
+	uint8_t key[KEY_LEN];
+	int ok = k->mv_size == KITH_ID_LEN && v->mv_size == 8;
+
+	if (ok)
+		make_key(key, get_be64(v->mv_data), k->mv_data);
+	return points_home(arg, ok ? k : &(MDB_val){ 0, NULL }, KITH_ID_LEN,
+	    key, "an id index entry names no record");
+}
+
+static int
+dangling_key(void *arg, const MDB_val *k, const MDB_val *v)
+{
+
+	(void)v;
+	return points_home(arg, k, KEY_LEN, k->mv_data, "an index entry "
+	    "(membership, wanted bodies) names no record");
+}
+
+static int
+dangling_suffix(void *arg, const MDB_val *k, const MDB_val *v)
+{
+
+	(void)v;
+	if (k->mv_size < KEY_LEN)
+		return points_home(arg, k, KEY_LEN + 1, NULL, "a short index "
+		    "key");
+	return points_home(arg, k, k->mv_size, (const uint8_t *)k->mv_data +
+	    k->mv_size - KEY_LEN, "an index entry (audience, expiry) names "
+	    "no record");
+}
+
+static int
+dangling_val(void *arg, const MDB_val *k, const MDB_val *v)
+{
+
+	(void)k;
+	return points_home(arg, v, KEY_LEN, v->mv_data, "an index entry "
+	    "(entity versions, change log) names no record");
+}
+
+static int
+dangling_seq(void *arg, const MDB_val *k, const MDB_val *v)
+{
+	struct checker *c = arg;
+	int rc, yes = 0;
+
+	(void)k;
+	c->out->index++;
+	if (v->mv_size == SEQVAL_LEN && (rc = has_key(c->st, c->txn, DB_IDS,
+	    v->mv_data, KITH_ID_LEN, &yes)) != 0)
+		return rc;
+	if (!yes)
+		found(c, STORE_BAD_INDEX, v->mv_size == SEQVAL_LEN ?
+		    v->mv_data : NULL, "an author's chain names no record");
+	return 0;
+}
+
+/* Does the by-kind key ${kk} name ${kind}? */
+static int
+kind_key_matches(const uint8_t *kk, uint64_t kind)
+{
+
+	return kk[0] == (uint8_t)(kind >> 8) && kk[1] == (uint8_t)kind;
+}
+
+static int
+dangling_kind(void *arg, const MDB_val *k, const MDB_val *v)
+{
+	struct checker *c = arg;
+	MDB_val sv;
+	struct state *s;
+	int rc, ok = 0;
+
+	(void)v;
+	c->out->index++;
+	if (k->mv_size == KINDKEY_LEN) {
+		MDB_val ek = { KITH_ENTITY_LEN, (uint8_t *)k->mv_data + 2 };
+
+		if ((rc = mdb_get(c->txn, c->st->dbi[DB_STATE], &ek, &sv)) ==
+		    0 && state_decode(sv.mv_data, sv.mv_size, &s) == 0) {
+			ok = kind_key_matches(k->mv_data, state_kind(s));
+			state_free(s);
+		} else if (rc != 0 && rc != MDB_NOTFOUND)
+			return mdb_err(rc);
+	}
+	if (!ok) {
+		uint8_t id[KITH_ID_LEN] = { 0 };
+
+		if (k->mv_size == KINDKEY_LEN)
+			memcpy(id, (uint8_t *)k->mv_data + 2, KITH_ENTITY_LEN);
+		found(c, STORE_BAD_INDEX, id, "a by-kind entry names no "
+		    "entity of that kind");
+	}
+	return 0;
+}
+
+static int
+dangling_body(void *arg, const MDB_val *k, const MDB_val *v)
+{
+
+	(void)v;
+	return points_home(arg, k, KEY_LEN, k->mv_data, "a body belongs to "
+	    "no record");
+}
+
+/* Are all the records of ${entity} intact (not judged if not)? */
+static int
+entity_intact(struct checker *c, const uint8_t *entity, int *intact)
+{
+	MDB_val k = { KITH_ENTITY_LEN, (void *)(uintptr_t)entity }, v, sh,
+	    body;
+	struct record *rec;
+	int rc, brc, op;
+
+	*intact = 1;
+	for (op = MDB_SET; (rc = mdb_cursor_get(c->ent, &k, &v, op)) == 0;
+	    op = MDB_NEXT_DUP) {
+		if (v.mv_size != KEY_LEN ||
+		    mdb_get(c->txn, c->st->dbi[DB_REC], &v, &sh) != 0) {
+			*intact = 0;
+			continue;
+		}
+		brc = mdb_get(c->txn, c->st->dbi[DB_BODY], &v, &body);
+		if ((rc = decode_held(v.mv_data, &sh, brc == 0 ? &body : NULL,
+		    &rec)) == KITH_ENOMEM)
+			return rc;
+		record_free(rec);
+		if (rc != 0 || (brc != 0 && brc != MDB_NOTFOUND))
+			*intact = 0;
+	}
+	return rc == MDB_NOTFOUND ? 0 : mdb_err(rc);
+}
+
+/* Each entity's stored state against what its records compute. */
+static int
+check_states(struct checker *c)
+{
+	struct roster *roster = NULL;
+	struct record **recs = NULL;
+	struct state *s = NULL;
+	struct stale sl;
+	MDB_cursor *cur = NULL;
+	MDB_val k, v, sv;
+	uint8_t entity[KITH_ENTITY_LEN], kk[KINDKEY_LEN];
+	const uint8_t *enc;
+	size_t n = 0, len;
+	int rc, op, intact, yes;
+
+	memset(&sl, 0, sizeof(sl));
+	if ((rc = roster_load(c->st, c->txn, &roster)) != 0 ||
+	    (rc = stale_load(c->st, c->txn, &sl)) != 0 ||
+	    (rc = mdb_err(mdb_cursor_open(c->txn, c->st->dbi[DB_ENT],
+	    &cur))) != 0)
+		goto out;
+	for (op = MDB_FIRST; (rc = mdb_cursor_get(cur, &k, &v, op)) == 0;
+	    op = MDB_NEXT_NODUP) {
+		if (k.mv_size != KITH_ENTITY_LEN)
+			continue;	/* the record pass reports it */
+		memcpy(entity, k.mv_data, KITH_ENTITY_LEN);
+		c->out->states++;
+		if ((rc = entity_intact(c, entity, &intact)) != 0)
+			goto out;
+		if (!intact || (sl.n > 0 && bsearch(entity, sl.e, sl.n,
+		    KITH_ENTITY_LEN, entity_cmp) != NULL)) {
+			c->out->unjudged += !intact;
+			continue;
+		}
+		if ((rc = load_entity(c->st, c->txn, entity, &recs, &n)) != 0)
+			goto out;
+		rc = state_compute(recs, n, roster, &s);
+		store_records_free(recs, n);
+		recs = NULL;
+		k = (MDB_val){ KITH_ENTITY_LEN, entity };
+		if ((op = mdb_get(c->txn, c->st->dbi[DB_STATE], &k, &sv)) != 0 &&
+		    op != MDB_NOTFOUND) {
+			rc = mdb_err(op);
+			goto out;
+		}
+		if (rc == KITH_ENOGENESIS || rc == KITH_ENOTFOUND) {
+			if (op == 0)
+				found(c, STORE_BAD_STATE, entity, "a state is "
+				    "stored, but its records apply none");
+		} else if (rc != 0) {
+			goto out;
+		} else if (op != 0) {
+			found(c, STORE_BAD_STATE, entity, "its state is "
+			    "missing");
+		} else {
+			enc = state_encoded(s, &len);
+			if (len != sv.mv_size || memcmp(enc, sv.mv_data,
+			    len) != 0)
+				found(c, STORE_BAD_STATE, entity, "its stored "
+				    "state differs from the one its records "
+				    "compute");
+			kind_key(kk, state_kind(s), entity);
+			if ((rc = index_has(c, DB_KIND, kk, KINDKEY_LEN,
+			    &yes)) != 0)
+				goto out;
+			if (!yes)
+				found(c, STORE_BAD_INDEX, entity, "the by-kind "
+				    "index lacks its entity");
+		}
+		rc = 0;
+		state_free(s);
+		s = NULL;
+		op = MDB_NEXT_NODUP;
+	}
+	rc = rc == MDB_NOTFOUND ? 0 : mdb_err(rc);
+out:
+	state_free(s);
+	mdb_cursor_close(cur);
+	stale_free(&sl);
+	roster_free(roster);
+	return rc;
+}
+
+static int
+state_orphaned(void *arg, const MDB_val *k, const MDB_val *v)
+{
+	struct checker *c = arg;
+	uint8_t id[KITH_ID_LEN] = { 0 };
+	int rc, yes = 0;
+
+	(void)v;
+	if (k->mv_size == KITH_ENTITY_LEN && (rc = has_key(c->st, c->txn,
+	    DB_ENT, k->mv_data, KITH_ENTITY_LEN, &yes)) != 0)
+		return rc;
+	if (!yes) {
+		if (k->mv_size == KITH_ENTITY_LEN)
+			memcpy(id, k->mv_data, KITH_ENTITY_LEN);
+		found(c, STORE_BAD_STATE, id, "a state is stored for an "
+		    "entity with no records");
+	}
+	return 0;
+}
+
+int
+store_check(struct store *st, store_check_fn *fn, void *arg,
+    struct store_check *out)
+{
+	struct checker c = { st, NULL, fn, arg, out, NULL, NULL };
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if ((rc = txn_begin(st, MDB_RDONLY, &c.txn)) != 0)
+		return rc;
+	if ((rc = mdb_err(mdb_cursor_open(c.txn, st->dbi[DB_SEQ],
+	    &c.seq))) != 0 ||
+	    (rc = mdb_err(mdb_cursor_open(c.txn, st->dbi[DB_ENT],
+	    &c.ent))) != 0)
+		goto out;
+	if ((rc = walk_txn(st, c.txn, DB_REC, 0, check_record, &c)) != 0 ||
+	    (rc = walk_txn(st, c.txn, DB_BODY, 0, dangling_body, &c)) != 0 ||
+	    (rc = walk_txn(st, c.txn, DB_IDS, 0, dangling_ids, &c)) != 0 ||
+	    (rc = walk_txn(st, c.txn, DB_SEQ, 0, dangling_seq, &c)) != 0 ||
+	    (rc = walk_txn(st, c.txn, DB_ENT, 0, dangling_val, &c)) != 0 ||
+	    (rc = walk_txn(st, c.txn, DB_LOG, 0, dangling_val, &c)) != 0 ||
+	    (rc = walk_txn(st, c.txn, DB_MSHIP, 0, dangling_key, &c)) != 0 ||
+	    (rc = walk_txn(st, c.txn, DB_NOBODY, 0, dangling_key, &c)) != 0 ||
+	    (rc = walk_txn(st, c.txn, DB_AUD, 0, dangling_suffix, &c)) != 0 ||
+	    (rc = walk_txn(st, c.txn, DB_EXPIRY, 0, dangling_suffix,
+	    &c)) != 0 ||
+	    (rc = walk_txn(st, c.txn, DB_KIND, 0, dangling_kind, &c)) != 0 ||
+	    (rc = check_states(&c)) != 0)
+		goto out;
+	rc = walk_txn(st, c.txn, DB_STATE, 0, state_orphaned, &c);
+out:
+	mdb_cursor_close(c.seq);
+	mdb_cursor_close(c.ent);
+	mdb_txn_abort(c.txn);
+	return rc;
+}
+
+/* An index entry to delete once the cursor that found it is closed. */
+struct doomed {
+	uint8_t k[AUDKEY_LEN], v[SEQVAL_LEN];
+	size_t klen, vlen;
+};
+
+/*
+ * Delete from ${db} every entry that names the record at ${key}: its
+ * value is the key (${by_val}), or its key ends with it.  Entities of the
+ * entries deleted from the entity versions go to ${ents}.
+ */
+static int
+unindex(struct store *st, MDB_txn *txn, int db, const uint8_t key[KEY_LEN],
+    int by_val, uint8_t (**ents)[KITH_ENTITY_LEN], size_t *n, size_t *cap)
+{
+	struct doomed d[KITH_AUDIENCE_MAX + 1];
+	MDB_cursor *cur;
+	MDB_val k, v;
+	size_t nd = 0, i;
+	int rc, op;
+
+	if ((rc = mdb_err(mdb_cursor_open(txn, st->dbi[db], &cur))) != 0)
+		return rc;
+	for (op = MDB_FIRST; nd < sizeof(d) / sizeof(d[0]) &&
+	    (rc = mdb_cursor_get(cur, &k, &v, op)) == 0; op = MDB_NEXT) {
+		const MDB_val *m = by_val ? &v : &k;
+
+		if (m->mv_size < KEY_LEN || memcmp((uint8_t *)m->mv_data +
+		    m->mv_size - KEY_LEN, key, KEY_LEN) != 0 ||
+		    (by_val && m->mv_size != KEY_LEN) ||
+		    k.mv_size > sizeof(d[0].k) || v.mv_size > sizeof(d[0].v))
+			continue;
+		memcpy(d[nd].k, k.mv_data, k.mv_size);
+		memcpy(d[nd].v, v.mv_data, v.mv_size);
+		d[nd].klen = k.mv_size;
+		d[nd++].vlen = v.mv_size;
+	}
+	mdb_cursor_close(cur);
+	if (rc != 0 && rc != MDB_NOTFOUND)
+		return mdb_err(rc);
+	for (i = 0, rc = 0; i < nd && rc == 0; i++) {
+		k = (MDB_val){ d[i].klen, d[i].k };
+		v = (MDB_val){ d[i].vlen, d[i].v };
+		if ((rc = mdb_del(txn, st->dbi[db], &k, &v)) == MDB_NOTFOUND)
+			rc = 0;
+		rc = mdb_err(rc);
+		if (rc == 0 && db == DB_ENT && d[i].klen == KITH_ENTITY_LEN)
+			rc = ents_add(ents, n, cap, d[i].k);
+	}
+	return rc;
+}
+
+/*
+ * Take the record at ${key}, whose header is damaged, out of every index,
+ * so that reconciliation no longer counts it held; its entity goes to
+ * ${ents}.  Its header cannot be trusted, so the indexes are searched
+ * for its key and id.  Set ${*mship} if it was a membership record.
+ */
+static int
+purge_record(struct store *st, MDB_txn *txn, const uint8_t key[KEY_LEN],
+    uint8_t (**ents)[KITH_ENTITY_LEN], size_t *n, size_t *cap, int *mship)
+{
+	MDB_val k = { KITH_ID_LEN, (void *)(uintptr_t)(key + 8) }, v;
+	MDB_cursor *cur;
+	int rc, op;
+
+	if ((rc = has_key(st, txn, DB_MSHIP, key, KEY_LEN, mship)) != 0 ||
+	    (rc = del_key(st, txn, DB_REC, key, KEY_LEN)) != 0 ||
+	    (rc = del_key(st, txn, DB_BODY, key, KEY_LEN)) != 0 ||
+	    (rc = del_key(st, txn, DB_NOBODY, key, KEY_LEN)) != 0 ||
+	    (rc = del_key(st, txn, DB_MSHIP, key, KEY_LEN)) != 0)
+		return rc;
+	if ((rc = mdb_get(txn, st->dbi[DB_IDS], &k, &v)) == 0 &&
+	    v.mv_size == 8 && memcmp(v.mv_data, key, 8) == 0)
+		rc = mdb_del(txn, st->dbi[DB_IDS], &k, NULL);
+	if (rc != 0 && rc != MDB_NOTFOUND)
+		return mdb_err(rc);
+	/* The chain entry holds the id, then the previous id. */
+	if ((rc = mdb_err(mdb_cursor_open(txn, st->dbi[DB_SEQ], &cur))) != 0)
+		return rc;
+	for (op = MDB_FIRST; (rc = mdb_cursor_get(cur, &k, &v, op)) == 0;
+	    op = MDB_NEXT) {
+		if (v.mv_size == SEQVAL_LEN &&
+		    memcmp(v.mv_data, key + 8, KITH_ID_LEN) == 0) {
+			rc = mdb_cursor_del(cur, 0);
+			break;
+		}
+	}
+	mdb_cursor_close(cur);
+	if (rc != 0 && rc != MDB_NOTFOUND)
+		return mdb_err(rc);
+	if ((rc = unindex(st, txn, DB_ENT, key, 1, ents, n, cap)) != 0 ||
+	    (rc = unindex(st, txn, DB_LOG, key, 1, ents, n, cap)) != 0 ||
+	    (rc = unindex(st, txn, DB_AUD, key, 0, ents, n, cap)) != 0)
+		return rc;
+	return unindex(st, txn, DB_EXPIRY, key, 0, ents, n, cap);
+}
+
+/*
+ * The body at ${key} fails the hash of its intact header ${h}: drop it,
+ * and want it from peers again.
+ */
+static int
+drop_body(struct store *st, MDB_txn *txn, const struct record_header *h,
+    const uint8_t key[KEY_LEN])
+{
+	uint8_t ek[EXPKEY_LEN];
+	int rc, denied;
+
+	expiry_key(ek, h->expiry, key);
+	if ((rc = del_key(st, txn, DB_BODY, key, KEY_LEN)) != 0 ||
+	    (rc = del_key(st, txn, DB_EXPIRY, ek, EXPKEY_LEN)) != 0 ||
+	    (rc = has_key(st, txn, DB_DENY, h->entity, KITH_ENTITY_LEN,
+	    &denied)) != 0)
+		return rc;
+	if ((denied && h->kind != KITH_KIND_ERASE) || expired_now(h))
+		return 0;
+	return put_empty(st, txn, DB_NOBODY, key, KEY_LEN);
+}
+
+/* What one mend did to one record, reported after the commit. */
+struct mended {
+	uint8_t id[KITH_ID_LEN];
+	int kind;
+};
+
+static int
+mend_txn(struct store *st, uint8_t (*keys)[KEY_LEN], size_t nkeys,
+    struct mended *done, size_t *ndone)
+{
+	uint8_t (*ents)[KITH_ENTITY_LEN] = NULL;
+	const struct roster *roster;
+	struct record *rec;
+	MDB_txn *txn;
+	MDB_val k, sh, body;
+	size_t n = 0, cap = 0, i;
+	int rc, brc, mship, members = 0;
+
+	*ndone = 0;
+	if ((rc = txn_begin(st, 0, &txn)) != 0)
+		return rc;
+	if ((rc = roster_cached(st, txn, &roster)) != 0)
+		goto out;
+	for (i = 0; i < nkeys && rc == 0; i++) {
+		k = (MDB_val){ KEY_LEN, keys[i] };
+		if ((rc = mdb_get(txn, st->dbi[DB_REC], &k, &sh)) ==
+		    MDB_NOTFOUND) {
+			rc = 0;
+			continue;	/* mended already */
+		}
+		if (rc != 0 || ((brc = mdb_get(txn, st->dbi[DB_BODY], &k,
+		    &body)) != 0 && brc != MDB_NOTFOUND)) {
+			rc = mdb_err(rc != 0 ? rc : brc);
+			break;
+		}
+		rc = decode_held(keys[i], &sh, brc == 0 ? &body : NULL, &rec);
+		memcpy(done[*ndone].id, keys[i] + 8, KITH_ID_LEN);
+		if (rc == STORE_BAD_BODY) {
+			done[(*ndone)++].kind = STORE_BAD_BODY;
+			if ((rc = drop_body(st, txn, record_header(rec),
+			    keys[i])) == 0)
+				rc = ents_add(&ents, &n, &cap,
+				    record_header(rec)->entity);
+		} else if (rc == STORE_BAD_RECORD) {
+			done[(*ndone)++].kind = STORE_BAD_RECORD;
+			rc = purge_record(st, txn, keys[i], &ents, &n, &cap,
+			    &mship);
+			members |= mship;
+		}
+		record_free(rec);
+	}
+	if (rc == 0 && members)
+		rc = roster_refresh(st, txn, &roster);
+	if (rc == 0)
+		rc = recompute_each(st, txn, roster, ents, n);
+	if (rc == 0) {
+		rc = mdb_err(mdb_txn_commit(txn));
+		txn = NULL;	/* committed or freed by the commit */
+	}
+out:
+	if (txn != NULL)
+		mdb_txn_abort(txn);
+	if (rc != 0) {
+		roster_free(st->roster);
+		st->roster = NULL;
+		*ndone = 0;
+	}
+	free(ents);
+	return rc;
+}
+
+int
+store_mend(struct store *st, store_check_fn *fn, void *arg, size_t *n)
+{
+	uint8_t (*keys)[KEY_LEN] = NULL;
+	struct mended *done = NULL;
+	size_t nkeys, ndone = 0, i;
+	int rc = 0;
+
+	*n = 0;
+	pthread_mutex_lock(&st->dmg_lock);
+	keys = st->dmg;
+	nkeys = st->ndmg;
+	st->dmg = NULL;
+	st->ndmg = 0;
+	pthread_mutex_unlock(&st->dmg_lock);
+	if (nkeys == 0)
+		goto out;
+	if (st->rdonly) {
+		rc = KITH_EINVAL;
+		goto requeue;
+	}
+	if ((done = calloc(nkeys, sizeof(*done))) == NULL) {
+		rc = KITH_ENOMEM;
+		goto requeue;
+	}
+	while ((rc = mend_txn(st, keys, nkeys, done, &ndone)) ==
+	    KITH_EMAPFULL)
+		if ((rc = grow(st)) != 0)
+			break;
+	if (rc != 0)
+		goto requeue;
+	for (i = 0; i < ndone; i++)
+		if (fn != NULL)
+			fn(arg, done[i].kind, done[i].id, done[i].kind ==
+			    STORE_BAD_BODY ? "its body failed its hash: dropped, "
+			    "and asked of peers again" : "its header failed its "
+			    "id: taken out of every index, to be fetched again");
+	*n = ndone;
+	goto out;
+requeue:
+	for (i = 0; i < nkeys; i++)
+		note_damage(st, keys[i]);
+out:
+	free(done);
+	free(keys);
+	return rc;
+}
+
+int
+store_patrol(struct store *st, const uint8_t from[KEY_LEN], size_t max,
+    uint8_t next[KEY_LEN], size_t *n)
+{
+	struct record *rec;
+	MDB_cursor *cur;
+	MDB_txn *txn;
+	MDB_val k = { KEY_LEN, (void *)(uintptr_t)from }, v, body;
+	size_t i;
+	int rc, brc, op;
+
+	*n = 0;
+	memset(next, 0, KEY_LEN);
+	if ((rc = txn_begin(st, MDB_RDONLY, &txn)) != 0)
+		return rc;
+	if ((rc = mdb_err(mdb_cursor_open(txn, st->dbi[DB_REC], &cur))) != 0)
+		goto out;
+	for (i = 0, op = MDB_SET_RANGE; ; i++, op = MDB_NEXT) {
+		if ((rc = mdb_cursor_get(cur, &k, &v, op)) != 0) {
+			rc = rc == MDB_NOTFOUND ? 0 : mdb_err(rc);
+			break;
+		}
+		if (k.mv_size != KEY_LEN)
+			continue;
+		if (i == max) {
+			memcpy(next, k.mv_data, KEY_LEN);
+			break;
+		}
+		brc = mdb_get(txn, st->dbi[DB_BODY], &k, &body);
+		rc = decode_held(k.mv_data, &v, brc == 0 ? &body : NULL, &rec);
+		record_free(rec);
+		if (rc == KITH_ENOMEM)
+			break;
+		if (rc != 0) {
+			note_damage(st, k.mv_data);
+			(*n)++;
+		}
+		rc = 0;
+	}
+	mdb_cursor_close(cur);
+out:
+	mdb_txn_abort(txn);
+	return rc;
+}
+
+/* The databases computed from the records, which store_rebuild remakes. */
+static const int derived[] = { DB_IDS, DB_SEQ, DB_ENT, DB_STATE, DB_KIND,
+	DB_FORKS, DB_DENY, DB_MSHIP, DB_AUD, DB_NOBODY, DB_EXPIRY, DB_ORPHAN,
+	DB_MERGE, DB_LOG };
+
+static int
+rebuild_txn(struct store *st, store_check_fn *fn, void *arg,
+    struct store_rebuilt *out)
+{
+	uint8_t (*bad)[KEY_LEN] = NULL, (*bigger)[KEY_LEN];
+	uint8_t (*ents)[KITH_ENTITY_LEN] = NULL;
+	const struct roster *roster;
+	struct record *rec = NULL;
+	struct insert in;
+	MDB_cursor *cur = NULL;
+	MDB_txn *txn;
+	MDB_val k, v, body, ik, iv;
+	size_t nbad = 0, capbad = 0, n = 0, cap = 0, i;
+	int rc, brc, op;
+
+	memset(out, 0, sizeof(*out));
+	if ((rc = txn_begin(st, 0, &txn)) != 0)
+		return rc;
+	for (i = 0; i < sizeof(derived) / sizeof(derived[0]) && rc == 0; i++)
+		rc = mdb_err(mdb_drop(txn, st->dbi[derived[i]], 0));
+	if (rc != 0 ||
+	    (rc = mdb_err(mdb_cursor_open(txn, st->dbi[DB_REC], &cur))) != 0)
+		goto out;
+	for (op = MDB_FIRST; (rc = mdb_cursor_get(cur, &k, &v, op)) == 0;
+	    op = MDB_NEXT) {
+		brc = k.mv_size == KEY_LEN ? mdb_get(txn, st->dbi[DB_BODY], &k,
+		    &body) : MDB_NOTFOUND;
+		rc = k.mv_size != KEY_LEN ? STORE_BAD_RECORD :
+		    decode_held(k.mv_data, &v, brc == 0 ? &body : NULL, &rec);
+		if (rc == KITH_ENOMEM)
+			goto out;
+		if (rc != STORE_BAD_RECORD && record_verify(rec) != 0)
+			rc = STORE_BAD_RECORD;
+		if (rc == STORE_BAD_RECORD) {
+			/* Taken out after the walk; peers bring it again. */
+			record_free(rec);
+			rec = NULL;
+			if (k.mv_size != KEY_LEN)
+				continue;
+			if (nbad == capbad) {
+				if ((bigger = realloc(bad, (capbad * 2 + 16) *
+				    KEY_LEN)) == NULL) {
+					rc = KITH_ENOMEM;
+					goto out;
+				}
+				bad = bigger;
+				capbad = capbad * 2 + 16;
+			}
+			memcpy(bad[nbad++], k.mv_data, KEY_LEN);
+			continue;
+		}
+		if (rc == STORE_BAD_BODY) {
+			out->bad_bodies++;
+			if (fn != NULL)
+				fn(arg, STORE_BAD_BODY, record_id(rec), "its "
+				    "body failed its hash: dropped, to be "
+				    "fetched again");
+			if ((rc = del_key(st, txn, DB_BODY, k.mv_data,
+			    KEY_LEN)) != 0)
+				goto out;
+		}
+		ik = (MDB_val){ KITH_ID_LEN, (void *)record_id(rec) };
+		iv = (MDB_val){ 8, k.mv_data };
+		memset(&in, 0, sizeof(in));
+		if ((rc = mdb_err(mdb_put(txn, st->dbi[DB_IDS], &ik, &iv,
+		    0))) != 0 ||
+		    (rc = index_record(st, txn, rec, k.mv_data, 1, &in)) != 0)
+			goto out;
+		record_free(rec);
+		rec = NULL;
+		out->records++;
+	}
+	if (rc != MDB_NOTFOUND) {
+		rc = mdb_err(rc);
+		goto out;
+	}
+	mdb_cursor_close(cur);
+	cur = NULL;
+	for (i = 0, rc = 0; i < nbad && rc == 0; i++) {
+		out->bad_records++;
+		if (fn != NULL)
+			fn(arg, STORE_BAD_RECORD, bad[i] + 8, "its header "
+			    "failed its id or signature: removed, to be fetched "
+			    "again");
+		if ((rc = del_key(st, txn, DB_REC, bad[i], KEY_LEN)) == 0)
+			rc = del_key(st, txn, DB_BODY, bad[i], KEY_LEN);
+	}
+	/* The roster afresh, then every entity's state from its records. */
+	roster_free(st->roster);
+	st->roster = NULL;
+	if (rc != 0 || (rc = roster_gen_bump(st, txn)) != 0 ||
+	    (rc = roster_cached(st, txn, &roster)) != 0 ||
+	    (rc = mdb_err(mdb_cursor_open(txn, st->dbi[DB_ENT], &cur))) != 0)
+		goto out;
+	for (op = MDB_FIRST; (rc = mdb_cursor_get(cur, &k, &v, op)) == 0;
+	    op = MDB_NEXT_NODUP)
+		if (k.mv_size == KITH_ENTITY_LEN &&
+		    (rc = ents_add(&ents, &n, &cap, k.mv_data)) != 0)
+			goto out;
+	mdb_cursor_close(cur);
+	cur = NULL;
+	if (rc != MDB_NOTFOUND) {
+		rc = mdb_err(rc);
+		goto out;
+	}
+	out->entities = n;
+	if ((rc = recompute_each(st, txn, roster, ents, n)) != 0)
+		goto out;
+	rc = mdb_err(mdb_txn_commit(txn));
+	txn = NULL;	/* committed or freed by the commit */
+out:
+	record_free(rec);
+	mdb_cursor_close(cur);
+	if (txn != NULL)
+		mdb_txn_abort(txn);
+	if (rc != 0) {
+		roster_free(st->roster);
+		st->roster = NULL;
+	}
+	free(bad);
+	free(ents);
+	return rc;
+}
+
+int
+store_rebuild(struct store *st, store_check_fn *fn, void *arg,
+    struct store_rebuilt *out)
+{
+	int rc;
+
+	if (st->rdonly)
+		return KITH_EINVAL;
+	/* Reports come again on a retry; a grow is rare. */
+	while ((rc = rebuild_txn(st, fn, arg, out)) == KITH_EMAPFULL)
+		if ((rc = grow(st)) != 0)
+			break;
+	return rc;
+}
+
+int
+store_restoring(struct store *st)
+{
+	MDB_txn *txn;
+	MDB_val v;
+	int rc;
+
+	if (txn_begin(st, MDB_RDONLY, &txn) != 0)
+		return 0;
+	rc = meta_get(st, txn, "restoring", &v) == 0 && v.mv_size == 1 &&
+	    *(uint8_t *)v.mv_data == 1;
+	mdb_txn_abort(txn);
+	return rc;
+}
+
+int
+store_set_restoring(struct store *st, int on)
+{
+	uint8_t b = on ? 1 : 0;
+	MDB_txn *txn;
+	int rc;
+
+	if ((rc = txn_begin(st, 0, &txn)) != 0)
+		return rc;
+	if ((rc = meta_put(st, txn, "restoring", &b, 1)) != 0) {
+		mdb_txn_abort(txn);
+		return rc;
+	}
+	return mdb_err(mdb_txn_commit(txn));
 }

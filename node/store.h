@@ -29,6 +29,7 @@ struct store;
 #define STORE_RDONLY	0x2	/* no writes through this handle */
 #define STORE_NOSYNC	0x4	/* tests and benchmarks only: commits skip fsync */
 #define STORE_SHARED	0x8	/* used from several threads: map the cap at once */
+#define STORE_CHECK	0x10	/* check every page's structure before opening */
 
 #define STORE_ENDPOINT_MAX	256	/* bytes of a peer endpoint */
 
@@ -47,6 +48,8 @@ struct store_result {
 	size_t forks;		/* new records that fork an author's sequence */
 	size_t held;		/* new records the roster does not admit yet */
 	size_t bodies;		/* of the duplicates, bodies filled in */
+	size_t replaced;	/* of the duplicates, damaged held copies
+				   replaced by the good copy that came */
 };
 
 /* Called once for each rejected record with the reason. */
@@ -86,8 +89,12 @@ struct store_stats {
  * store_open(dir, flags, max_map, rc):
  * Open the store in directory ${dir}, creating it if ${flags} has
  * STORE_CREATE.  ${max_map} caps the map size in bytes (0 for
- * STORE_MAP_MAX).  Return the store, or NULL with ${*rc} set to
- * KITH_ENOTFOUND (no store there), KITH_EIO or KITH_ESTORE.
+ * STORE_MAP_MAX).  Before LMDB maps the data file, its structure is
+ * checked (node/pagecheck.h): every page if ${flags} has STORE_CHECK,
+ * else the meta pages and each database's root.  Return the store, or
+ * NULL with ${*rc} set to KITH_ENOTFOUND (no store there), KITH_ECORRUPT
+ * (the file's structure is damaged: it was not opened), KITH_EIO or
+ * KITH_ESTORE.
  */
 struct store *store_open(const char *dir, int flags, uint64_t max_map,
     int *rc);
@@ -125,7 +132,8 @@ int store_network(struct store *st, uint8_t out[KITH_NETWORK_LEN]);
 /**
  * store_init_network(st, charter):
  * Make the store part of the network that ${charter} starts (its network id
- * is the charter's record id) and apply the charter.  Return 0, KITH_EEXIST
+ * is the charter's record id) and apply the charter, with its body or
+ * without (then the body is wanted from peers).  Return 0, KITH_EEXIST
  * if the store already belongs to a network, KITH_EINVAL if ${charter} is
  * not a valid charter, or a store error.
  */
@@ -286,6 +294,7 @@ int store_peers(struct store *st, store_peer_fn *fn, void *arg);
  * record, a fresh clock tick and, unless it is a genesis, as parents the
  * current heads of its entity; ${drafts}[i].id and .hlc are filled in.
  * Return 0, a record-building error (KITH_ETOOBIG, KITH_EGENESIS...),
+ * KITH_EBUSY while a restore has not caught up (store_restoring),
  * KITH_EFULL if an entity takes no more records from this author,
  * KITH_ENETWORK if the store has no network yet, or a store error; nothing
  * is committed on error.
@@ -296,7 +305,9 @@ int store_write(struct store *st, const struct kcrypto_key *key,
 /**
  * store_get(st, id, out):
  * Return the record ${id}, with its body if held, in ${*out} (the caller
- * frees it).  KITH_ENOTFOUND if it is not held.
+ * frees it).  KITH_ENOTFOUND if it is not held, KITH_ECORRUPT if its
+ * stored header or body fails its hash (the damage is noted for
+ * store_mend).
  */
 int store_get(struct store *st, const uint8_t id[KITH_ID_LEN],
     struct record **out);
@@ -323,7 +334,9 @@ typedef int store_record_fn(void *arg, const struct record *rec);
  * store_range(st, lo_hlc, lo_id, hi_hlc, hi_id, fn, arg):
  * Call ${fn} for each record whose (hlc, id) is at least (${lo_hlc},
  * ${lo_id}) and below (${hi_hlc}, ${hi_id}), in that order.  A NULL id
- * means all zero bytes.  Return 0, ${fn}'s non-zero result, or an error.
+ * means all zero bytes.  A record whose stored header or body fails its
+ * hash is skipped, and noted for store_mend: no caller ever sees damaged
+ * bytes.  Return 0, ${fn}'s non-zero result, or an error.
  */
 int store_range(struct store *st, uint64_t lo_hlc, const uint8_t *lo_id,
     uint64_t hi_hlc, const uint8_t *hi_id, store_record_fn *fn, void *arg);
@@ -398,6 +411,98 @@ typedef void store_bad_fn(void *arg, const uint8_t id[KITH_ID_LEN], int rc);
  */
 int store_verify(struct store *st, store_bad_fn *bad, void *arg,
     size_t *checked, size_t *nbad);
+
+/* What store_check and store_mend found wrong. */
+#define STORE_BAD_RECORD	1	/* a header fails its id or signature */
+#define STORE_BAD_BODY		2	/* a body fails its header's hash */
+#define STORE_BAD_INDEX		3	/* an index entry missing or dangling */
+#define STORE_BAD_STATE		4	/* a state differs from its records' */
+
+/*
+ * Called for each problem: ${id} is the record's id (STORE_BAD_RECORD,
+ * _BODY, and index entries of a record), or an entity id in its first 16
+ * bytes (STORE_BAD_STATE); ${what} says which check failed.  Borrowed.
+ */
+typedef void store_check_fn(void *arg, int kind,
+    const uint8_t id[KITH_ID_LEN], const char *what);
+
+/* Counts of a store_check. */
+struct store_check {
+	size_t records, bodies, index, states;	/* checked */
+	size_t bad_records, bad_bodies, bad_index, bad_states;
+	size_t unjudged;	/* states not compared: their records are bad */
+};
+
+/**
+ * store_check(st, fn, arg, out):
+ * Check every record (id, signature, body hash), every index entry in
+ * both directions, and every entity's materialised state against the
+ * state its intact records compute, in one read transaction; call ${fn}
+ * for each problem and fill ${*out}.  An entity with a damaged record or
+ * body is not judged (counted in unjudged): its state is recomputed once
+ * the good copy is back.  Return 0 if the check ran, whatever it found,
+ * or a store error.
+ */
+int store_check(struct store *st, store_check_fn *fn, void *arg,
+    struct store_check *out);
+
+/**
+ * store_mend(st, fn, arg, n):
+ * Contain the damage that reads since the last call found (a record
+ * whose header no longer hashes to its id, or a body to its header's
+ * hash; store_get and store_range report such a record as KITH_ECORRUPT
+ * and note it): drop a damaged body, so that store_missing lists it and
+ * a sync session fetches it again; take a damaged record out of every
+ * index, so that reconciliation fetches it again; recompute the entities
+ * concerned.  One write transaction.  Call ${fn} with STORE_BAD_BODY or
+ * STORE_BAD_RECORD for each, and set ${*n} to their number.  Return 0 or
+ * a store error (the damage stays noted).
+ */
+int store_mend(struct store *st, store_check_fn *fn, void *arg, size_t *n);
+
+/**
+ * store_patrol(st, from, max, next, n):
+ * Read up to ${max} records from the reconciliation-order key ${from}
+ * (KITH_ID_LEN + 8 bytes, all zero to begin), checking each against its
+ * hashes, so that damage nobody asks for is found too (and noted for
+ * store_mend).  ${next} gets the key to go on from, all zero after the
+ * last record; ${*n} the damaged ones found.  Return 0 or a store error.
+ */
+int store_patrol(struct store *st, const uint8_t from[8 + KITH_ID_LEN],
+    size_t max, uint8_t next[8 + KITH_ID_LEN], size_t *n);
+
+/* What store_rebuild did. */
+struct store_rebuilt {
+	size_t records;		/* intact records kept */
+	size_t bad_records;	/* taken out: peers will bring them again */
+	size_t bad_bodies;	/* dropped: wanted from peers again */
+	size_t entities;	/* states recomputed */
+};
+
+/**
+ * store_rebuild(st, fn, arg, out):
+ * Rebuild every index and every entity's state from the stored records,
+ * in one write transaction: records that fail their id or signature are
+ * removed, bodies that fail their hash are dropped (and wanted again), and
+ * ${fn} is called for each.  The change log starts again.  Fill ${*out}.
+ * Return 0 or a store error (nothing changed).
+ */
+int store_rebuild(struct store *st, store_check_fn *fn, void *arg,
+    struct store_rebuilt *out);
+
+/**
+ * store_restoring(st):
+ * Return 1 if the store is being rebuilt from peers (store_set_restoring)
+ * and has not caught up: store_write then refuses with KITH_EBUSY.
+ */
+int store_restoring(struct store *st);
+
+/**
+ * store_set_restoring(st, on):
+ * Mark the store as being restored from peers (${on} 1), or as caught up
+ * (0).  Return 0 or a store error.
+ */
+int store_set_restoring(struct store *st, int on);
 
 /**
  * store_stats(st, out):

@@ -115,6 +115,34 @@ log_reject(const char *who, const char *peer, const struct record *rec,
 	    kith_strerror(rc));
 }
 
+static void
+log_mended(void *arg, int kind, const uint8_t id[KITH_ID_LEN],
+    const char *what)
+{
+	struct sync_node *nd = arg;
+	char hex[17];
+
+	short_id(hex, id);
+	log_warn("damaged %s record=%s: %s", kind == STORE_BAD_BODY ? "body" :
+	    "record", hex, what);
+	/* Out of the store: reconciliation must see it missing, and fetch it. */
+	if (kind == STORE_BAD_RECORD)
+		(void)order_drop(nd->order, id);
+}
+
+void
+sync_node_mend(struct sync_node *nd)
+{
+	size_t n;
+	int rc;
+
+	if ((rc = store_mend(nd->st, log_mended, nd, &n)) != 0)
+		log_warn("cannot contain damaged records: %s",
+		    kith_strerror(rc));
+	else if (n > 0 && nd->changed != NULL)
+		nd->changed(nd->arg, NULL);
+}
+
 /*
  * Client.
  */
@@ -192,6 +220,7 @@ struct sync_client {
 	struct tsock *sock;
 	struct ingest *ig;
 	struct negentropy *ng;
+	int damaged;		/* a record to push failed its hashes */
 	struct syncmsg_buf out;
 	uint32_t next_reqid;
 	struct inflight fly[INFLIGHT_MAX];
@@ -348,7 +377,9 @@ pump(struct sync_client *c)
 		    c->out.len < SYNCMSG_RECORDS_MAX) {
 			rc = store_get(c->nd->st, c->have[c->havepos], &rec);
 			c->havepos++;
-			if (rc == KITH_ENOTFOUND)
+			if (rc == KITH_ECORRUPT)
+				c->damaged = 1;	/* never sent; sync_node_mend below */
+			if (rc == KITH_ENOTFOUND || rc == KITH_ECORRUPT)
 				continue;
 			if (rc != 0)
 				return rc;
@@ -359,6 +390,10 @@ pump(struct sync_client *c)
 		if (c->out.len > SYNCMSG_HDR_LEN &&
 		    (rc = request(c, SYNCMSG_PUSH, NULL)) != 0)
 			return rc;
+	}
+	if (c->damaged) {
+		c->damaged = 0;
+		sync_node_mend(c->nd);
 	}
 	return 0;
 }
@@ -1421,7 +1456,7 @@ on_get(struct sync_server *srv, struct session *ss, const struct syncmsg *m,
 	const uint8_t *ids;
 	struct record *rec;
 	size_t n, i;
-	int rc;
+	int rc, damaged = 0;
 
 	if ((rc = syncmsg_get_parse(m, &ids, &n)) != 0)
 		return rc;
@@ -1430,6 +1465,10 @@ on_get(struct sync_server *srv, struct session *ss, const struct syncmsg *m,
 		if ((rc = store_get(srv->nd->st, ids + i * KITH_ID_LEN,
 		    &rec)) == KITH_ENOTFOUND)
 			continue;	/* erased, or never held: skipped */
+		if (rc == KITH_ECORRUPT) {
+			damaged = 1;	/* never served; sync_node_mend below */
+			continue;
+		}
 		if (rc != 0)
 			return rc;
 		if (ss->scoped && !record_in_scope(record_header(rec),
@@ -1444,6 +1483,8 @@ on_get(struct sync_server *srv, struct session *ss, const struct syncmsg *m,
 		(void)fill_one(&fl, rec);
 		record_free(rec);
 	}
+	if (damaged)
+		sync_node_mend(srv->nd);
 	if (fl.rc != 0)
 		return fl.rc;
 	if (fl.paused) {
@@ -1467,8 +1508,10 @@ on_pull(struct sync_server *srv, struct session *ss, const struct syncmsg *m)
 	if (ss->scoped)
 		fl.scope = ss->key;
 	syncmsg_records_begin(&srv->out, m->reqid);
+	/* It skips damaged records, and notes them for mend_damage. */
 	rc = store_range(srv->nd->st, lo.hlc, lo.id, hi.hlc, hi.id, fill_one,
 	    &fl);
+	sync_node_mend(srv->nd);
 	if (rc < 0)
 		return rc;
 	syncmsg_records_finish(&srv->out, fl.resumed ? SYNCMSG_RESUME : 0,

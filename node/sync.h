@@ -94,6 +94,16 @@ struct sync_node {
 	uint64_t dropped;		/* peers cut off for misbehaving */
 };
 
+/**
+ * sync_node_mend(nd):
+ * Reads for sending (a GET, a PULL, a client's PUSH) skip a record whose
+ * stored header or body fails its hash, and the store notes it; so does
+ * store_patrol.  Contain what was noted (store_mend), log each record
+ * once, drop a removed record from ${nd}'s order, and call ${nd}->changed
+ * so that rounds with the peers start and fetch good copies.
+ */
+void sync_node_mend(struct sync_node *nd);
+
 /* A client session's figures. */
 struct sync_stats {
 	uint64_t received;	/* records that came in */
