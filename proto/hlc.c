@@ -65,8 +65,8 @@ hlc_median(const int64_t *offsets, size_t n, int self)
 	qsort(v, k, sizeof(*v), cmp_i64);
 	lo = v[(k - 1) / 2];
 	hi = v[k / 2];
-	/* Of two middle values, the one nearer to 0. */
-	m = (lo < 0 ? -lo : lo) <= (hi < 0 ? -hi : hi) ? lo : hi;
+	/* Between two middle values, the point nearest to 0. */
+	m = lo > 0 ? lo : hi < 0 ? hi : 0;
 	free(v);
 	return m;
 }
@@ -117,6 +117,13 @@ hlc_format_offset(char buf[24], int64_t ms)
 	char sign = ms < 0 ? '-' : '+';
 	uint64_t a = ms < 0 ? (uint64_t)0 - (uint64_t)ms : (uint64_t)ms;
 
+	/* Rounded to the unit shown: 2h59m59.9s is 3h00m. */
+	if (a < 60000 - 50)
+		a = (a + 50) / 100 * 100;
+	else if (a < 3600000 - 500)
+		a = (a + 500) / 1000 * 1000;
+	else
+		a = (a + 30000) / 60000 * 60000;
 	if (a < 60000)
 		snprintf(buf, 24, "%c%llu.%llus", sign,
 		    (unsigned long long)(a / 1000),

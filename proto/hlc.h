@@ -47,8 +47,9 @@ int hlc_check(uint64_t ts, uint64_t wall_ms);
 /**
  * hlc_median(offsets, n, self):
  * Return the median of the ${n} clock offsets ${offsets} and, if ${self},
- * of this node's own offset 0 besides.  Of two middle values, the one
- * nearer to 0 is taken, so no clock is judged wrong by half the votes.
+ * of this node's own offset 0 besides.  With two middle values, the point
+ * between them nearest to 0 is taken (0 if they lie either side of it),
+ * so no clock is judged wrong by half the votes.
  * 0 if there are none.  ${offsets} is left unchanged.
  */
 int64_t hlc_median(const int64_t *offsets, size_t n, int self);
@@ -94,7 +95,7 @@ int64_t hlc_offset_oneway(uint64_t peer_ms, uint64_t recv_ms);
 /**
  * hlc_format_offset(buf, ms):
  * Write the signed duration ${ms} for people to ${buf}, which holds 24
- * bytes: "+0.4s", "-5m12s", "+3h00m".
+ * bytes, rounded to its last digit: "+0.4s", "-5m12s", "+3h00m".
  */
 void hlc_format_offset(char buf[24], int64_t ms);
 

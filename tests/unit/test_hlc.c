@@ -216,11 +216,18 @@ test_median(void **state)
 	v[0] = 8 * 60000;
 	v[1] = -5 * 60000;
 	assert_true(hlc_median(v, 2, 1) == 0);
-	/* Two middles: the one nearer to 0, so half the votes judge nothing. */
-	assert_true(hlc_median(v, 2, 0) == -5 * 60000);
+	/* Two middles either side of 0: 0, so half the votes judge nothing. */
+	assert_true(hlc_median(v, 2, 0) == 0);
 	v[0] = 4000;
 	v[1] = -3000;
-	assert_true(hlc_median(v, 2, 0) == -3000);
+	assert_true(hlc_median(v, 2, 0) == 0);
+	/* Two middles the same side: the nearer one. */
+	v[0] = -3 * 3600000;
+	v[1] = -5 * 60000;
+	assert_true(hlc_median(v, 2, 0) == -5 * 60000);
+	v[0] = 7000;
+	v[1] = 3 * 3600000;
+	assert_true(hlc_median(v, 2, 0) == 7000);
 	/* Most peers ahead: this node is slow, and the median says so. */
 	v[0] = 5 * 60000;
 	v[1] = 5 * 60000 + 200;
@@ -263,8 +270,15 @@ test_format_offset(void **state)
 	assert_string_equal(b, "+0.0s");
 	hlc_format_offset(b, 400);
 	assert_string_equal(b, "+0.4s");
-	hlc_format_offset(b, -59999);
+	hlc_format_offset(b, -59949);
 	assert_string_equal(b, "-59.9s");
+	/* Rounded to the unit shown. */
+	hlc_format_offset(b, -59999);
+	assert_string_equal(b, "-1m00s");
+	hlc_format_offset(b, -(3 * 3600000 - 15));
+	assert_string_equal(b, "-3h00m");
+	hlc_format_offset(b, 8 * 60000 - 300);
+	assert_string_equal(b, "+8m00s");
 	hlc_format_offset(b, -(5 * 60000 + 12000));
 	assert_string_equal(b, "-5m12s");
 	hlc_format_offset(b, 3 * 3600000 + 60000);
