@@ -22,6 +22,8 @@
 #include "config.h"
 #include "kcrypto.h"
 #include "hlc.h"
+#include "hold.h"
+#include "ingest.h"
 #include "kith.h"
 #include "log.h"
 #include "order.h"
@@ -46,6 +48,10 @@
 #define LOG_BATCH	4096		/* change-log entries taken per look */
 #define PATROL_MS	1000		/* how often to read a slice for damage */
 #define PATROL_BATCH	2000		/* records read a slice */
+#define HOLD_MS		1000		/* how often to look at held records */
+#define CLOCKS_MAX	64		/* peers whose clock warnings it tracks */
+#define CLOCK_SAVE_MS	600000		/* a one-way offset saved this often */
+#define CLOCK_CALM_MS	30000		/* an offset back within this: calm */
 #define BACKOFF_MIN_MS	1000
 #define BACKOFF_MAX_MS	60000
 /*
@@ -106,6 +112,16 @@ struct daemon {
 	/* The feed's subscribers, as their subscriptions name them. */
 	struct tpeer *subs;
 	size_t nsubs, capsubs;
+	/* Records stamped too far ahead, held for their time. */
+	struct hold *hold;
+	uint64_t hold_ms;
+	/* Peers' clocks as sessions measure them (PROTOCOL.md 5). */
+	struct clockseen {
+		uint8_t key[KITH_KEY_LEN];
+		int warned;		/* its offset is past HLC_WARN_MS */
+		uint64_t saved_ms;	/* a one-way offset last stored */
+	} clocks[CLOCKS_MAX];
+	size_t nclocks, nextclock;
 };
 
 static volatile sig_atomic_t stopping, reloading;
@@ -552,6 +568,24 @@ session_done(struct daemon *d, struct peer *p, int rc, uint64_t now)
 	sp.last_rc = rc == 1 ? 0 : rc;
 	sp.received = s->added;
 	sp.sent = s->peer_added;
+	sp.refused = s->peer_rejected + s->withheld;
+	/* Once per change, not per session: the same records come up again. */
+	if (sp.refused > 0 && sp.refused != p->last.refused)
+		log_warn("sync refused peer=%s records=%llu: the peer did not "
+		    "take them (withheld=%llu: stamped too far ahead of its "
+		    "clock; the rest its log explains)", p->ep,
+		    (unsigned long long)sp.refused,
+		    (unsigned long long)s->withheld);
+	sp.held = s->held;
+	memcpy(sp.key, p->key, KITH_KEY_LEN);
+	if (sync_client_clock(p->c, &sp.offset_ms, &sp.offset_err_ms) == 0)
+		sp.clock_at = hlc_wall_ms();
+	else if (memcmp(p->last.key, p->key, KITH_KEY_LEN) == 0) {
+		/* Not measured this time: the last measurement stands. */
+		sp.clock_at = p->last.clock_at;
+		sp.offset_ms = p->last.offset_ms;
+		sp.offset_err_ms = p->last.offset_err_ms;
+	}
 	if (rc == 1) {
 		log_info("sync end peer=%s role=client%s received=%llu "
 		    "added=%llu rejected=%llu sent=%llu bytes_in=%llu "
@@ -642,6 +676,108 @@ session_done(struct daemon *d, struct peer *p, int rc, uint64_t now)
 	p->last = sp;
 	sync_client_free(p->c);
 	p->c = NULL;
+}
+
+/*
+ * A peer's clock offset, as a session measured it: warn once when it
+ * passes HLC_WARN_MS (and again only after it came back within
+ * CLOCK_CALM_MS).  An offset measured over the round trip is stored with
+ * the session (session_done); a one-way one (the peer connected here) is
+ * stored under "key:HEX" at most every CLOCK_SAVE_MS, unless this node
+ * also connects to that peer and measures it better.
+ */
+static void
+on_clock(void *arg, const uint8_t key[KITH_KEY_LEN], const char *endpoint,
+    int64_t offset, uint64_t err)
+{
+	struct daemon *d = arg;
+	struct clockseen *cs;
+	struct store_peer sp;
+	char hex[2 * KITH_KEY_LEN + 1], name[8 + 2 * KITH_KEY_LEN], off[24];
+	uint64_t now = sync_now_ms(), mag = offset < 0 ? (uint64_t)-offset :
+	    (uint64_t)offset;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < d->nclocks; i++)
+		if (memcmp(d->clocks[i].key, key, KITH_KEY_LEN) == 0)
+			break;
+	if (i == d->nclocks) {
+		if (d->nclocks < CLOCKS_MAX)
+			d->nclocks++;
+		else
+			i = d->nextclock++ % CLOCKS_MAX;	/* the oldest */
+		memset(&d->clocks[i], 0, sizeof(d->clocks[i]));
+		memcpy(d->clocks[i].key, key, KITH_KEY_LEN);
+	}
+	cs = &d->clocks[i];
+	kith_hex(hex, key, KITH_KEY_LEN);
+	hlc_format_offset(off, offset);
+	if (!cs->warned && mag > HLC_WARN_MS) {
+		cs->warned = 1;
+		log_warn("clock peer=%s key=%.16s offset=%s%s: its clock and "
+		    "this node's differ by more than %d s; one of them is "
+		    "wrong (kith clock shows every peer's)",
+		    endpoint != NULL ? endpoint : "-", hex, off,
+		    endpoint != NULL ? "" : " (one way)", HLC_WARN_MS / 1000);
+	} else if (cs->warned && mag <= CLOCK_CALM_MS) {
+		cs->warned = 0;
+		log_info("clock peer=%s key=%.16s offset=%s: agrees again",
+		    endpoint != NULL ? endpoint : "-", hex, off);
+	}
+	if (endpoint != NULL)
+		return;		/* stored with the session's outcome */
+	for (i = 0; i < d->npeers; i++)
+		if (memcmp(d->peers[i].key, key, KITH_KEY_LEN) == 0)
+			return;	/* measured over its round trip instead */
+	if (cs->saved_ms != 0 && now - cs->saved_ms < CLOCK_SAVE_MS)
+		return;
+	cs->saved_ms = now;
+	memset(&sp, 0, sizeof(sp));
+	memcpy(sp.key, key, KITH_KEY_LEN);
+	sp.clock_at = hlc_wall_ms();
+	sp.offset_ms = offset;
+	sp.offset_err_ms = err;
+	sp.oneway = 1;
+	snprintf(name, sizeof(name), "%s%s", STORE_PEER_KEYED, hex);
+	if ((rc = store_peer_put(d->st, name, &sp)) != 0)
+		log_warn("cannot store a peer's clock: %s", kith_strerror(rc));
+}
+
+/*
+ * Apply the held records whose time has come, looking each HOLD_MS: one
+ * transaction for all of them, checked as any other record from a peer.
+ */
+static void
+hold_due_apply(struct daemon *d, uint64_t now)
+{
+	struct store_result res;
+	struct record **recs = NULL, **todo = NULL;
+	size_t n = 0;
+	int *rcs = NULL, rc;
+
+	if (now - d->hold_ms < HOLD_MS || hold_count(d->hold) == 0)
+		return;
+	d->hold_ms = now;
+	if ((rc = hold_due(d->hold, hlc_wall_ms(), &recs, &n)) != 0 || n == 0)
+		goto out;
+	rc = KITH_ENOMEM;
+	if ((rcs = calloc(n, sizeof(*rcs))) == NULL ||
+	    (todo = calloc(n, sizeof(*todo))) == NULL ||
+	    (rc = ingest_check(d->st, recs, n, rcs, todo)) != 0 ||
+	    (rc = store_apply_verified(d->st, recs, n, rcs, &res)) != 0) {
+		log_warn("cannot apply held records: %s", kith_strerror(rc));
+		goto out;
+	}
+	(void)sync_node_added(&d->nd, recs, rcs, n);
+	log_info("held records due=%zu added=%zu duplicate=%zu rejected=%zu",
+	    n, res.added, res.duplicate, res.rejected);
+	if (res.added > 0)
+		on_changed(d, NULL);
+out:
+	free(rcs);
+	free(todo);
+	store_records_free(recs, n);
 }
 
 static void
@@ -1124,6 +1260,7 @@ run(struct daemon *d)
 		if ((rc = scrub_due(d, now)) != 0)
 			return rc;
 		patrol_due(d, now);
+		hold_due_apply(d, now);
 		log_tick();
 	}
 	return EX_OK;
@@ -1341,7 +1478,12 @@ main(int argc, char **argv)
 	d.nd.caller = on_caller;
 	d.nd.refresh = on_refresh;
 	d.nd.allowed = may_sync;
+	d.nd.clock = on_clock;
 	d.nd.arg = &d;
+	if ((d.hold = d.nd.hold = hold_new()) == NULL) {
+		code = fail(EX_SOFTWARE, "out of memory");
+		goto out;
+	}
 	d.nd.members = 1;	/* take the roster before anything */
 	memcpy(d.nd.key, d.key, KITH_KEY_LEN);
 	snprintf(d.nd.name, sizeof(d.nd.name), "%.64s", d.cfg.name);
@@ -1371,6 +1513,7 @@ out:
 	transport_free(d.t);
 	order_free(d.nd.order);
 	roster_free(d.roster);
+	hold_free(d.hold);
 	free(d.subs);
 	store_close(d.st);
 	if (lockfd >= 0)

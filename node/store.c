@@ -1746,6 +1746,8 @@ entity_repeats(const uint8_t *(*entity)(const void *, size_t),
 }
 
 /* One store_apply transaction in progress. */
+static int merge_bound(struct store *, MDB_txn *, uint64_t *);
+
 struct apply {
 	struct store *st;
 	MDB_txn *txn;
@@ -1758,6 +1760,7 @@ struct apply {
 	size_t *added;		/* by first: the record added, if only one */
 	size_t *unsettled;	/* by first: fields the dirty records write */
 	uint64_t clock;
+	uint64_t wall, bound;	/* the clock's merge bound (merge_bound) */
 	struct store_result *res;
 	const struct roster *roster;	/* the handle's, borrowed */
 	size_t nmship;		/* records [0, nmship) are membership records */
@@ -1828,8 +1831,8 @@ apply_one(void *arg, size_t i, int rc)
 		} else {
 			a->res->added++;
 			a->res->forks += in.forked;
-			if (h->hlc > a->clock)
-				a->clock = h->hlc;
+			/* Checked on the way in: it is not EFUTURE now. */
+			(void)hlc_merge(&a->clock, h->hlc, a->wall, a->bound);
 		}
 		if (rc == 0 || in.body) {
 			a->whole[f] |= a->dirty[f] || in.body;
@@ -1863,7 +1866,7 @@ apply_txn(struct store *st, struct record *const *pending, size_t n,
     size_t nmship, const int *verified, int *rcs, struct store_result *res)
 {
 	struct apply a = { st, NULL, pending, rcs, NULL, NULL, NULL, NULL, NULL,
-	    NULL, 0, res, NULL, nmship, 0 };
+	    NULL, 0, 0, 0, res, NULL, nmship, 0 };
 	const struct record_header *h;
 	size_t *prev = NULL, i;
 	int rc = KITH_ENOMEM;
@@ -1886,7 +1889,9 @@ apply_txn(struct store *st, struct record *const *pending, size_t n,
 	if ((rc = txn_begin(st, 0, &a.txn)) != 0)
 		goto out;
 	a.clock = clock_get(st, a.txn);
-	if ((rc = roster_cached(st, a.txn, &a.roster)) != 0) {
+	a.wall = hlc_wall_ms();
+	if ((rc = merge_bound(st, a.txn, &a.bound)) != 0 ||
+	    (rc = roster_cached(st, a.txn, &a.roster)) != 0) {
 		mdb_txn_abort(a.txn);
 		goto out;
 	}
@@ -2230,7 +2235,63 @@ store_txnid(struct store *st, uint64_t *out)
 	return rc;
 }
 
-#define PEER_LEN	(5 * 8)
+/*
+ * A peer's value: version 1 was the five u64s alone (PEER_V1_LEN bytes).
+ * From version 2 a version byte follows them, then the fields below;
+ * later versions only append, so a reader takes the fields it knows.
+ */
+#define PEER_V1_LEN	(5 * 8)
+#define PEER_VERSION	2
+#define PEER_LEN	(PEER_V1_LEN + 1 + 8 + 8 + KITH_KEY_LEN + 8 + 8 + 8 + 1)
+
+static void
+peer_encode(uint8_t b[PEER_LEN], const struct store_peer *p)
+{
+	uint8_t *q = b + PEER_V1_LEN;
+
+	put_be64(b, p->last_ok_ms);
+	put_be64(b + 8, p->last_try_ms);
+	put_be64(b + 16, (uint64_t)(int64_t)p->last_rc);
+	put_be64(b + 24, p->received);
+	put_be64(b + 32, p->sent);
+	*q++ = PEER_VERSION;
+	put_be64(q, p->refused);
+	put_be64(q + 8, p->held);
+	memcpy(q + 16, p->key, KITH_KEY_LEN);
+	q += 16 + KITH_KEY_LEN;
+	put_be64(q, p->clock_at);
+	put_be64(q + 8, (uint64_t)p->offset_ms);
+	put_be64(q + 16, p->offset_err_ms);
+	q[24] = p->oneway != 0;
+}
+
+static int
+peer_decode(const MDB_val *v, struct store_peer *p)
+{
+	const uint8_t *b = v->mv_data, *q = b + PEER_V1_LEN;
+
+	memset(p, 0, sizeof(*p));
+	if (v->mv_size != PEER_V1_LEN && (v->mv_size < PEER_LEN ||
+	    b[PEER_V1_LEN] < PEER_VERSION))
+		return KITH_ECORRUPT;
+	p->last_ok_ms = get_be64(b);
+	p->last_try_ms = get_be64(b + 8);
+	p->last_rc = (int)(int64_t)get_be64(b + 16);
+	p->received = get_be64(b + 24);
+	p->sent = get_be64(b + 32);
+	if (v->mv_size == PEER_V1_LEN)
+		return 0;
+	q++;
+	p->refused = get_be64(q);
+	p->held = get_be64(q + 8);
+	memcpy(p->key, q + 16, KITH_KEY_LEN);
+	q += 16 + KITH_KEY_LEN;
+	p->clock_at = get_be64(q);
+	p->offset_ms = (int64_t)get_be64(q + 8);
+	p->offset_err_ms = get_be64(q + 16);
+	p->oneway = q[24] & 1;
+	return 0;
+}
 
 int
 store_peer_put(struct store *st, const char *endpoint,
@@ -2243,11 +2304,7 @@ store_peer_put(struct store *st, const char *endpoint,
 
 	if (k.mv_size == 0 || k.mv_size > STORE_ENDPOINT_MAX)
 		return KITH_EINVAL;
-	put_be64(buf, p->last_ok_ms);
-	put_be64(buf + 8, p->last_try_ms);
-	put_be64(buf + 16, (uint64_t)(int64_t)p->last_rc);
-	put_be64(buf + 24, p->received);
-	put_be64(buf + 32, p->sent);
+	peer_encode(buf, p);
 	if ((rc = txn_begin(st, 0, &txn)) != 0)
 		return rc;
 	if ((rc = mdb_err(mdb_put(txn, st->dbi[DB_PEERS], &k, &v, 0))) != 0)
@@ -2268,18 +2325,14 @@ peer_one(void *arg, const MDB_val *k, const MDB_val *v)
 	struct peer_walk *w = arg;
 	char ep[STORE_ENDPOINT_MAX + 1];
 	struct store_peer p;
-	const uint8_t *b = v->mv_data;
+	int rc;
 
-	if (k->mv_size == 0 || k->mv_size > STORE_ENDPOINT_MAX ||
-	    v->mv_size != PEER_LEN)
+	if (k->mv_size == 0 || k->mv_size > STORE_ENDPOINT_MAX)
 		return KITH_ECORRUPT;
+	if ((rc = peer_decode(v, &p)) != 0)
+		return rc;
 	memcpy(ep, k->mv_data, k->mv_size);
 	ep[k->mv_size] = '\0';
-	p.last_ok_ms = get_be64(b);
-	p.last_try_ms = get_be64(b + 8);
-	p.last_rc = (int)(int64_t)get_be64(b + 16);
-	p.received = get_be64(b + 24);
-	p.sent = get_be64(b + 32);
 	return w->fn(w->arg, ep, &p);
 }
 
@@ -2289,6 +2342,128 @@ store_peers(struct store *st, store_peer_fn *fn, void *arg)
 	struct peer_walk w = { fn, arg };
 
 	return walk(st, DB_PEERS, peer_one, &w);
+}
+
+/* Recent offsets, the latest per node key (store_offsets). */
+struct offsets {
+	uint64_t now;
+	struct store_peer p[STORE_OFFSETS_MAX];
+	size_t n;
+};
+
+static int
+offset_one(void *arg, const MDB_val *k, const MDB_val *v)
+{
+	static const uint8_t zero[KITH_KEY_LEN];
+	struct offsets *o = arg;
+	struct store_peer p;
+	size_t i;
+
+	(void)k;
+	if (peer_decode(v, &p) != 0 || p.clock_at == 0 ||
+	    memcmp(p.key, zero, KITH_KEY_LEN) == 0 || p.clock_at > o->now ||
+	    o->now - p.clock_at > (uint64_t)HLC_RECENT_MS)
+		return 0;	/* unreadable, unmeasured or stale: not counted */
+	for (i = 0; i < o->n; i++)
+		if (memcmp(o->p[i].key, p.key, KITH_KEY_LEN) == 0)
+			break;
+	if (i == o->n) {
+		if (o->n == STORE_OFFSETS_MAX)
+			return 0;
+		o->n++;
+	} else if (o->p[i].clock_at >= p.clock_at) {
+		return 0;
+	}
+	o->p[i] = p;
+	return 0;
+}
+
+static int
+offsets_txn(struct store *st, MDB_txn *txn, uint64_t now,
+    int64_t offs[STORE_OFFSETS_MAX], size_t *n)
+{
+	struct offsets *o;
+	size_t i;
+	int rc;
+
+	*n = 0;
+	if ((o = malloc(sizeof(*o))) == NULL)
+		return KITH_ENOMEM;
+	o->now = now;
+	o->n = 0;
+	if ((rc = walk_txn(st, txn, DB_PEERS, 0, offset_one, o)) == 0) {
+		for (i = 0; i < o->n; i++)
+			offs[i] = o->p[i].offset_ms;
+		*n = o->n;
+	}
+	free(o);
+	return rc;
+}
+
+int
+store_offsets(struct store *st, uint64_t now_ms,
+    int64_t offs[STORE_OFFSETS_MAX], size_t *n)
+{
+	MDB_txn *txn;
+	int rc;
+
+	if ((rc = txn_begin(st, MDB_RDONLY, &txn)) != 0)
+		return rc;
+	rc = offsets_txn(st, txn, now_ms, offs, n);
+	mdb_txn_abort(txn);
+	return rc;
+}
+
+/*
+ * The largest timestamp a merge may move the clock to now (PROTOCOL.md
+ * 5): the wall clock, or the network's median clock if that is ahead.
+ */
+static int
+merge_bound(struct store *st, MDB_txn *txn, uint64_t *bound)
+{
+	int64_t *offs;
+	uint64_t wall = hlc_wall_ms();
+	size_t n;
+	int rc;
+
+	if ((offs = malloc(STORE_OFFSETS_MAX * sizeof(*offs))) == NULL)
+		return KITH_ENOMEM;
+	if ((rc = offsets_txn(st, txn, wall, offs, &n)) == 0)
+		*bound = hlc_bound(wall, hlc_median(offs, n, 1));
+	free(offs);
+	return rc;
+}
+
+int
+store_clock(struct store *st, uint64_t *out)
+{
+	MDB_txn *txn;
+	int rc;
+
+	if ((rc = txn_begin(st, MDB_RDONLY, &txn)) != 0)
+		return rc;
+	*out = clock_get(st, txn);
+	mdb_txn_abort(txn);
+	return 0;
+}
+
+int
+store_clock_lower(struct store *st, uint64_t to, uint64_t *old)
+{
+	MDB_txn *txn;
+	int rc;
+
+	if (st->rdonly)
+		return KITH_EINVAL;
+	if ((rc = txn_begin(st, 0, &txn)) != 0)
+		return rc;
+	*old = clock_get(st, txn);
+	if (*old <= to)
+		rc = 0;
+	else if ((rc = clock_put(st, txn, to)) == 0)
+		return mdb_err(mdb_txn_commit(txn));
+	mdb_txn_abort(txn);
+	return rc;
 }
 
 /*

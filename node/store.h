@@ -260,14 +260,34 @@ int store_missing(struct store *st, store_order_fn *fn, void *arg);
  */
 int store_txnid(struct store *st, uint64_t *out);
 
-/* What the daemon remembers of a peer. */
+/*
+ * What the daemon remembers of a peer.  A peer that connected to this node
+ * (the server side of a session) is remembered under the endpoint
+ * "key:" and its node key in hex, with its clock only.
+ */
 struct store_peer {
 	uint64_t last_ok_ms;	/* end of the last successful sync; 0: never */
 	uint64_t last_try_ms;	/* start of the last attempt */
 	int last_rc;		/* its outcome: 0 or a KITH_E* code */
 	uint64_t received;	/* records it gave us in the last sync */
 	uint64_t sent;		/* records we gave it in the last sync */
+	uint64_t refused;	/* records it refused of those we offered */
+	uint64_t held;		/* records it gave us stamped too far ahead */
+	/*
+	 * Its clock (PROTOCOL.md 5, "Clock offsets"), measured at the last
+	 * HELLO or WELCOME: its wall clock minus ours, the most that can be
+	 * wrong by, and whether it was measured one way only (it connected
+	 * to us).  clock_at is this node's wall clock then; 0: never.
+	 */
+	uint8_t key[KITH_KEY_LEN];	/* its node key; all zero: unknown */
+	uint64_t clock_at;
+	int64_t offset_ms;
+	uint64_t offset_err_ms;
+	int oneway;
 };
+
+/* The endpoint under which the peer with node key ${key} is remembered. */
+#define STORE_PEER_KEYED	"key:"
 
 /**
  * store_peer_put(st, endpoint, p):
@@ -286,6 +306,35 @@ typedef int store_peer_fn(void *arg, const char *endpoint,
  * Call ${fn} for each remembered peer in endpoint order.
  */
 int store_peers(struct store *st, store_peer_fn *fn, void *arg);
+
+/* Peers whose clock offsets store_offsets takes. */
+#define STORE_OFFSETS_MAX	256
+
+/**
+ * store_offsets(st, now_ms, offs, n):
+ * Set ${offs}[0..*n) to the recent clock offsets of the peers remembered
+ * (PROTOCOL.md 5): one per node key, its latest, measured at most
+ * HLC_RECENT_MS before ${now_ms} and not after it (a measurement "in the
+ * future" was taken before this node's clock was set back).  ${offs}
+ * holds STORE_OFFSETS_MAX.  Return 0 or a store error.
+ */
+int store_offsets(struct store *st, uint64_t now_ms,
+    int64_t offs[STORE_OFFSETS_MAX], size_t *n);
+
+/**
+ * store_clock(st, out):
+ * Set ${*out} to the store's clock: the last timestamp it issued or
+ * accepted into its clock (PROTOCOL.md 5), 0 if none.
+ */
+int store_clock(struct store *st, uint64_t *out);
+
+/**
+ * store_clock_lower(st, to, old):
+ * Set the store's clock to ${to} if it is ahead of it; ${*old} gets the
+ * clock before.  Return 0 or a store error.  Whether to is the caller's
+ * decision (PROTOCOL.md 5, "Setting the store's clock back").
+ */
+int store_clock_lower(struct store *st, uint64_t to, uint64_t *old);
 
 /**
  * store_write(st, key, drafts, n):

@@ -15,6 +15,7 @@
 #include "ingest.h"
 #include "kcrypto.h"
 #include "hlc.h"
+#include "hold.h"
 #include "kith.h"
 #include "log.h"
 #include "negentropy.h"
@@ -237,6 +238,13 @@ struct sync_client {
 	struct sync_stats stats;
 	char error[SYNCMSG_TEXT_MAX + 1];
 	int refused;		/* the code of an ERROR answering the HELLO */
+	/* The peer's clock (PROTOCOL.md 5): the HELLO's round trip. */
+	uint64_t hello_wall, hello_mono;
+	int64_t offset_ms;
+	uint64_t offset_err;
+	int clocked;
+	/* Records held for their time this session: how many, how far. */
+	uint64_t held_new, held_max;
 };
 
 static struct inflight *
@@ -341,6 +349,24 @@ queue_ids(uint8_t (**q)[KITH_ID_LEN], size_t *n, size_t *pos,
 	return 0;
 }
 
+/*
+ * Would the peer refuse a record stamped ${hlc} as too far ahead of its
+ * clock, even if its clock is as far ahead as the measured offset allows?
+ * Then it is not pushed now: the peer would only hold it (PROTOCOL.md 5).
+ * A later session pushes it once the peer's clock is near its stamp.
+ */
+static int
+beyond_peer(const struct sync_client *c, uint64_t hlc)
+{
+	int64_t peer_now;
+
+	if (!c->clocked)
+		return 0;
+	peer_now = (int64_t)hlc_wall_ms() + c->offset_ms +
+	    (int64_t)c->offset_err;
+	return peer_now > 0 && hlc_check(hlc, (uint64_t)peer_now) != 0;
+}
+
 /* Issue queued GETs, PULLs and PUSHes, as the window allows. */
 static int
 pump(struct sync_client *c)
@@ -383,6 +409,11 @@ pump(struct sync_client *c)
 				continue;
 			if (rc != 0)
 				return rc;
+			if (beyond_peer(c, record_header(rec)->hlc)) {
+				c->stats.withheld++;
+				record_free(rec);
+				continue;
+			}
 			syncmsg_put_record(&c->out, rec);
 			record_free(rec);
 			c->stats.sent++;
@@ -396,6 +427,23 @@ pump(struct sync_client *c)
 		sync_node_mend(c->nd);
 	}
 	return 0;
+}
+
+/*
+ * Drop from ${ids} those held for their time (they came before, stamped
+ * too far ahead): not fetched again until due.  Return how many are left.
+ */
+static size_t
+unheld(const struct hold *h, uint8_t (*ids)[KITH_ID_LEN], size_t n)
+{
+	size_t i, k = 0;
+
+	if (h == NULL)
+		return n;
+	for (i = 0; i < n; i++)
+		if (!hold_has(h, ids[i]))
+			memmove(ids[k++], ids[i], KITH_ID_LEN);
+	return k;
 }
 
 /* Send the next Negentropy message, or note that reconciliation is done. */
@@ -429,6 +477,7 @@ reconcile(struct sync_client *c, const uint8_t *in, size_t inlen)
 	}
 	if (rc != 0)
 		goto out;
+	nneed = unheld(c->nd->hold, need, nneed);
 	if ((rc = queue_ids(&c->have, &c->nhave, &c->havepos, have,
 	    nhave)) != 0 ||
 	    (rc = queue_ids(&c->need, &c->nneed, &c->needpos, need,
@@ -577,12 +626,13 @@ sync_client_new(struct sync_node *nd, const char *endpoint,
 	memcpy(h.network, nd->network, KITH_NETWORK_LEN);
 	memcpy(h.key, nd->key, KITH_KEY_LEN);
 	h.flags = SYNCMSG_HELLO_BULK;
-	h.clock_ms = hlc_wall_ms();
+	h.clock_ms = c->hello_wall = hlc_wall_ms();
 	h.port = nd->port;
 	snprintf(h.name, sizeof(h.name), "%s", nd->name);
 	syncmsg_begin(&c->out, SYNCMSG_HELLO, c->next_reqid);
 	syncmsg_put_hello(&c->out, &h, 0);
 	/* The first Negentropy message goes with the HELLO: one round trip. */
+	c->hello_mono = sync_now_ms();
 	if ((*rc = request(c, SYNCMSG_HELLO, NULL)) != 0 ||
 	    (*rc = reconcile(c, NULL, 0)) != 0 ||
 	    (*rc = pump(c)) != 0)
@@ -602,6 +652,39 @@ sync_client_poll(struct sync_client *c, struct tpoll *items)
 	items[1].sock = NULL;
 	items[1].fd = ingest_fd(c->ig);
 	return 2;
+}
+
+/*
+ * A record that came stamped too far ahead: hold it for its time (the
+ * batch's copy is taken), and count it for the session's one log line.
+ * Not a rejection: the peer may be right and this node's clock slow.
+ */
+static void
+held(struct sync_client *c, struct record **rec)
+{
+	uint64_t hlc = record_header(*rec)->hlc;
+
+	c->stats.held++;
+	if (c->nd->hold == NULL || hold_add(c->nd->hold, rec)) {
+		c->held_new++;
+		if (hlc > c->held_max)
+			c->held_max = hlc;
+	}
+}
+
+/* The session's one line about records held for their time. */
+static void
+log_held(const char *who, uint64_t n, uint64_t max)
+{
+	char ahead[24];
+
+	if (n == 0)
+		return;
+	hlc_format_offset(ahead, (int64_t)(HLC_MS(max) - hlc_wall_ms()));
+	log_warn("sync held peer=%s records=%llu: stamped more than %d "
+	    "minutes ahead of this node's clock (up to %s); applied when "
+	    "their time comes", who, (unsigned long long)n,
+	    KITH_HLC_FUTURE_MS / 60000, ahead);
 }
 
 /* Take in committed batches: publish what was added, log what was not. */
@@ -628,6 +711,8 @@ collect(struct sync_client *c)
 		for (i = 0; i < b->n; i++) {
 			if (b->rcs[i] == 0) {
 				c->stats.added++;
+			} else if (b->rcs[i] == KITH_EFUTURE) {
+				held(c, &b->recs[i]);
 			} else if (b->rcs[i] != KITH_EEXIST) {
 				c->stats.rejected++;
 				c->nd->rejected++;
@@ -707,6 +792,14 @@ on_reply(struct sync_client *c, const uint8_t *p, size_t n)
 			return KITH_ENETWORK;
 		c->welcomed = 1;
 		c->stats.peer_records = h.records;
+		if (h.clock_ms != 0) {
+			c->offset_ms = hlc_offset_rt(h.clock_ms, c->hello_wall,
+			    sync_now_ms() - c->hello_mono, &c->offset_err);
+			c->clocked = 1;
+			if (c->nd->clock != NULL)
+				c->nd->clock(c->nd->arg, c->key, c->peer,
+				    c->offset_ms, c->offset_err);
+		}
 		fly_done(c, f);
 		return 0;
 	case SYNCMSG_RECON:
@@ -724,6 +817,7 @@ on_reply(struct sync_client *c, const uint8_t *p, size_t n)
 		    syncmsg_pushed_parse(&m, &added, &dup, &rej) != 0)
 			return KITH_EPROTO;
 		c->stats.peer_added += added;
+		c->stats.peer_rejected += rej;
 		fly_done(c, f);
 		return 0;
 	}
@@ -785,6 +879,18 @@ sync_client_idle(struct sync_client *c)
 	return ingest_idle(c->ig);
 }
 
+int
+sync_client_clock(const struct sync_client *c, int64_t *offset_ms,
+    uint64_t *err_ms)
+{
+
+	if (!c->clocked)
+		return KITH_ENOTFOUND;
+	*offset_ms = c->offset_ms;
+	*err_ms = c->offset_err;
+	return 0;
+}
+
 const struct sync_stats *
 sync_client_stats(const struct sync_client *c)
 {
@@ -817,6 +923,7 @@ sync_client_free(struct sync_client *c)
 		collect(c);
 		ingest_free(c->ig);
 	}
+	log_held(c->peer, c->held_new, c->held_max);
 	tsock_close(c->sock);
 	negentropy_free(c->ng);
 	syncmsg_buf_free(&c->out);
@@ -846,6 +953,7 @@ struct session {
 	struct scope scope;
 	uint64_t start_ms, last_ms;
 	uint64_t sent, received, added, rejected, bytes_in, bytes_out;
+	uint64_t held_new, held_max;	/* PUSHed too far ahead: held */
 	/*
 	 * Replies in memory: what went to libzmq (wire_out, framing counted)
 	 * less what the kernel took since the session began (tsock_taken
@@ -1084,6 +1192,7 @@ session_end(struct sync_server *srv, struct session *ss, const char *why)
 		    (unsigned long long)ss->bytes_in,
 		    (unsigned long long)ss->bytes_out, secs,
 		    why != NULL ? " end=" : "", why != NULL ? why : "");
+	log_held(ss->who, ss->held_new, ss->held_max);
 	free(ss->scope.v);
 	queue_clear(ss);
 	*ss = srv->s[--srv->n];
@@ -1359,6 +1468,10 @@ on_hello(struct sync_server *srv, struct session *ss, const struct syncmsg *m)
 	if (ss->keyed && h.port != 0 && srv->nd->caller != NULL &&
 	    peer_endpoint(&ss->peer, h.port, ep, sizeof(ep)) == 0)
 		srv->nd->caller(srv->nd->arg, ss->key, ep);
+	/* One way only: the HELLO's transit is not seen (PROTOCOL.md 5). */
+	if (h.clock_ms != 0 && ss->keyed && srv->nd->clock != NULL)
+		srv->nd->clock(srv->nd->arg, ss->key, NULL,
+		    hlc_offset_oneway(h.clock_ms, hlc_wall_ms()), 0);
 	memcpy(h.network, srv->nd->network, KITH_NETWORK_LEN);
 	(void)order_items(srv->nd->order, &n);
 	h.records = ss->scoped ? ss->scope.n : n;
@@ -1526,6 +1639,8 @@ on_push(struct sync_server *srv, struct session *ss, const struct syncmsg *m)
 	struct store_result res;
 	struct record **recs = NULL, *rec, **nr, **todo = NULL, **in = NULL;
 	size_t n = 0, cap = 0, i, k, nin = 0, nout = 0, nlater = 0;
+	size_t nfuture = 0;
+	uint64_t hlc;
 	int *rcs = NULL, rc;
 
 	if ((rc = syncmsg_records_start(m, &it)) != 0)
@@ -1551,6 +1666,23 @@ on_push(struct sync_server *srv, struct session *ss, const struct syncmsg *m)
 		goto out;
 	}
 	for (i = 0; i < n; i++) {
+		/*
+		 * Too far ahead: held for its time, before any signature
+		 * is checked; not the sender's fault, so no count towards a
+		 * drop.  PUSHED counts it as rejected: not taken yet.
+		 */
+		hlc = record_header(recs[i])->hlc;
+		if (hlc_check(hlc, hlc_wall_ms()) != 0) {
+			nfuture++;
+			if (srv->nd->hold == NULL ||
+			    (!hold_has(srv->nd->hold, record_id(recs[i])) &&
+			    hold_add(srv->nd->hold, &recs[i]))) {
+				ss->held_new++;
+				if (hlc > ss->held_max)
+					ss->held_max = hlc;
+			}
+			continue;
+		}
 		if (!ss->scoped || record_in_scope(record_header(recs[i]),
 		    ss->key)) {
 			in[nin++] = recs[i];
@@ -1610,7 +1742,7 @@ on_push(struct sync_server *srv, struct session *ss, const struct syncmsg *m)
 			log_reject(ss->who, ss->keyhex, in[i], rcs[i]);
 		}
 	}
-	res.rejected += nout;
+	res.rejected += nout + nfuture;
 	if (res.added > 0 && srv->nd->changed != NULL)
 		srv->nd->changed(srv->nd->arg, ss->keyed ? ss->key : NULL);
 	syncmsg_begin(&srv->out, SYNCMSG_PUSHED, m->reqid);

@@ -15,6 +15,7 @@
 
 #include "kith.h"
 
+struct hold;
 struct order;
 struct record;
 struct store;
@@ -88,7 +89,22 @@ struct sync_node {
 	 */
 	int (*allowed)(void *arg, const uint8_t key[KITH_KEY_LEN], char *why,
 	    size_t size);
+	/*
+	 * Called with a peer's clock offset (PROTOCOL.md 5) as a session
+	 * measures it, or NULL: the peer's node key, the endpoint this node
+	 * connected to (NULL: the peer connected here, and the offset is a
+	 * one-way lower bound), the offset in ms (positive: the peer's clock
+	 * is ahead) and the most it can be wrong by (0: unknown, one way).
+	 */
+	void (*clock)(void *arg, const uint8_t key[KITH_KEY_LEN],
+	    const char *endpoint, int64_t offset_ms, uint64_t err_ms);
 	void *arg;
+	/*
+	 * Records stamped too far ahead, held for their time (node/hold.h),
+	 * or NULL: then each session forgets them.  Sessions do not fetch a
+	 * held record again; the owner applies them when due.
+	 */
+	struct hold *hold;
 	int members;			/* set when a membership record goes in */
 	uint64_t rejected;		/* records refused, all sessions */
 	uint64_t dropped;		/* peers cut off for misbehaving */
@@ -114,6 +130,9 @@ struct sync_stats {
 	uint64_t bytes_in, bytes_out;
 	uint64_t round_trips;
 	uint64_t peer_records;	/* the peer's count at the start */
+	uint64_t held;		/* records that came in too far ahead: held */
+	uint64_t peer_rejected;	/* of those sent, refused (or held) by the peer */
+	uint64_t withheld;	/* not sent: too far ahead of the peer's clock */
 	uint64_t start_ms, end_ms;
 };
 
@@ -167,6 +186,16 @@ int sync_client_step(struct sync_client *c, uint64_t now_ms);
  * (none is in the store but unknown to the node's order).
  */
 int sync_client_idle(struct sync_client *c);
+
+/**
+ * sync_client_clock(c, offset_ms, err_ms):
+ * If the peer's WELCOME has come, set ${*offset_ms} to its clock offset
+ * (its wall clock minus this node's, measured over the HELLO's round
+ * trip) and ${*err_ms} to the most that can be wrong by, and return 0;
+ * else return KITH_ENOTFOUND.
+ */
+int sync_client_clock(const struct sync_client *c, int64_t *offset_ms,
+    uint64_t *err_ms);
 
 /**
  * sync_client_stats(c):

@@ -17,7 +17,9 @@
 #include <unistd.h>
 
 #include "body.h"
+#include "clocks.h"
 #include "config.h"
+#include "doctor.h"
 #include "fhir.h"
 #include "hlc.h"
 #include "kcrypto.h"
@@ -600,6 +602,22 @@ warn_if_held(struct ctx *c)
 }
 
 /*
+ * A change stamped well ahead of the peers' clocks (or, with none
+ * measured, of the system clock): peers hold it, or it wins over edits
+ * made meanwhile.  Say so; the change is stored all the same.
+ */
+static void
+warn_if_ahead(struct ctx *c, uint64_t stamped)
+{
+	struct clocks_view v;
+	char text[512];
+
+	if (clocks_view(c->st, hlc_wall_ms(), &v) == 0 &&
+	    clocks_write_warning(&v, stamped, text, sizeof(text)))
+		fprintf(stderr, "kith: warning: %s\n", text);
+}
+
+/*
  * Open ${entity}'s current sealed section (the record its state's "sealed"
  * field names) with this node's key: ${*out} gets a body holding the
  * personal fields, and ${rcpt}/${*n} the section's recipients.  Return 0,
@@ -836,6 +854,7 @@ write_to(struct ctx *c, uint64_t kind, const uint8_t *entity,
 		return fail(c, exit_for(rc), "cannot store the change: %s",
 		    kith_strerror(rc));
 	warn_if_held(c);
+	warn_if_ahead(c, d.hlc);
 	if (print_entity)
 		kith_hex(hex, entity, KITH_ENTITY_LEN);
 	else
@@ -902,14 +921,18 @@ static const char usage_main[] =
 "  sync KEY@ENDPOINT reconcile with a node now, both ways\n"
 "  tail KEY@ENDPOINT print records as a node's feed publishes them\n"
 "  peers             the daemon's peers and how their last sync went\n"
-"  status            whether kithd runs, store counts, digest\n"
+"  status            whether kithd runs, store counts, digest, clocks\n"
+"  doctor            check this node's health: clocks, peers; what to do\n"
+"  clock [reset]     the system, store and peers' clocks; set the store's\n"
+"                    clock back after the system clock was ahead\n"
 "\n"
 "Run 'kith COMMAND --help' for a command's options.  Exit codes: 0 ok,\n"
 "1 verify found damage, 64 bad command line, 65 bad input data,\n"
 "66 no such store/id/file, 69 peer unreachable, 73 cannot create,\n"
 "74 store or I/O error (a full disk or store too), 75 try again: kithd\n"
 "runs, was asked to do it, or a restore has not caught up, 76 peer broke\n"
-"the protocol, 77 not permitted for this node's role, 78 bad config.\n";
+"the protocol, 77 not permitted for this node's role, 78 bad config.\n"
+"kith doctor: 0 all ok, 1 a warning, 2 a failure.\n";
 
 static int
 usage(const char *text)
@@ -3213,16 +3236,20 @@ cmd_sync(struct ctx *c, int argc, char **argv)
 	    "prints it there); the session is encrypted with ZeroMQ CURVE and\n"
 	    "only that node can answer it.  Works with or without a local\n"
 	    "kithd.  On a terminal it shows progress; it always ends with one\n"
-	    "summary line.\n";
+	    "summary line.  It warns when the peer's clock differs from this\n"
+	    "node's by more than a minute, and when records wait for their\n"
+	    "time on either side.  Exit code 65 if records were rejected here\n"
+	    "or refused by the peer (kith doctor tells why).\n";
 	static const struct opt spec[] = { { NULL, 0 } };
 	const struct sync_stats *st;
 	struct sync_node nd;
 	struct sync_client *sc = NULL;
 	struct tpoll items[2];
 	struct args a;
-	uint64_t now, shown = 0;
+	uint64_t now, shown = 0, err;
+	int64_t offset;
 	uint8_t key[KITH_KEY_LEN];
-	char ep[CONFIG_ENDPOINT_MAX + 1];
+	char ep[CONFIG_ENDPOINT_MAX + 1], off[24];
 	int rc, tty = isatty(2);
 
 	if ((rc = parse_args(c, spec, 1, argc, argv, &a)) != 0)
@@ -3292,6 +3319,32 @@ cmd_sync(struct ctx *c, int argc, char **argv)
 	    (unsigned long long)st->round_trips,
 	    (double)(st->end_ms - st->start_ms) / 1000.0);
 	rc = st->rejected > 0 ? EX_DATAERR : 0;
+	if (sync_client_clock(sc, &offset, &err) == 0 &&
+	    (offset > HLC_WARN_MS || offset < -HLC_WARN_MS)) {
+		hlc_format_offset(off, offset);
+		fprintf(stderr, "kith: sync: warning: %s's clock is %s %s this "
+		    "node's; one of them is wrong (kith doctor)\n", ep, off + 1,
+		    offset > 0 ? "ahead of" : "behind");
+	}
+	if (st->held > 0)
+		fprintf(stderr, "kith: sync: %llu records from %s are stamped "
+		    "more than %d minutes ahead of this node's clock: not "
+		    "applied until their time comes (kith doctor)\n",
+		    (unsigned long long)st->held, ep,
+		    KITH_HLC_FUTURE_MS / 60000);
+	if (st->withheld > 0)
+		fprintf(stderr, "kith: sync: %llu of this node's records were "
+		    "not sent: stamped more than %d minutes ahead of %s's "
+		    "clock, it would not take them; run kith doctor\n",
+		    (unsigned long long)st->withheld, KITH_HLC_FUTURE_MS / 60000,
+		    ep);
+	if (st->peer_rejected > 0)
+		fprintf(stderr, "kith: sync: %s did not take %llu of this "
+		    "node's records (stamped too far ahead of its clock, or "
+		    "invalid there); run kith doctor\n", ep,
+		    (unsigned long long)st->peer_rejected);
+	if (st->peer_rejected > 0 || st->withheld > 0)
+		rc = EX_DATAERR;
 out:
 	sync_client_free(sc);
 	order_free(nd.order);
@@ -3575,6 +3628,25 @@ show_peer(void *arg, const char *ep, const struct store_peer *p)
 	struct peers_out *po = arg;
 	char ok[32], tried[32];
 
+	char clock[160], off[24], err[24], hex[2 * KITH_KEY_LEN + 1];
+
+	clock[0] = '\0';
+	if (p->clock_at != 0) {
+		hlc_format_offset(off, p->offset_ms);
+		hlc_format_offset(err, (int64_t)p->offset_err_ms);
+		when(tried, sizeof(tried), p->clock_at);
+		snprintf(clock, sizeof(clock), "  clock %s%s%s%s (%s)", off,
+		    p->oneway ? " one way" : " +/-", p->oneway ? "" : err + 1,
+		    p->offset_ms > HLC_WARN_MS || p->offset_ms < -HLC_WARN_MS ?
+		    " OFF" : "", tried);
+	}
+	if (strncmp(ep, STORE_PEER_KEYED, strlen(STORE_PEER_KEYED)) == 0) {
+		/* A node that connected here: its clock only. */
+		kith_hex(hex, p->key, KITH_KEY_LEN);
+		printf("key %.16s... (connected to this node)%s\n", hex, clock);
+		po->n++;
+		return 0;
+	}
 	when(ok, sizeof(ok), p->last_ok_ms);
 	when(tried, sizeof(tried), p->last_try_ms);
 	/* kithd's row for a caller it pushed to (PROTOCOL.md 9.7). */
@@ -3583,9 +3655,15 @@ show_peer(void *arg, const char *ep, const struct store_peer *p)
 	else
 		printf("%s", ep);
 	printf("  last sync %s  last attempt %s (%s)  it gave %llu, "
-	    "took %llu\n", ok, tried,
+	    "took %llu", ok, tried,
 	    p->last_rc == 0 ? "ok" : kith_strerror(p->last_rc),
 	    (unsigned long long)p->received, (unsigned long long)p->sent);
+	if (p->refused > 0)
+		printf(", REFUSED %llu of ours", (unsigned long long)p->refused);
+	if (p->held > 0)
+		printf(", %llu of its held here (stamped too far ahead)",
+		    (unsigned long long)p->held);
+	printf("%s\n", clock);
 	po->n++;
 	return 0;
 }
@@ -3597,9 +3675,14 @@ cmd_peers(struct ctx *c, int argc, char **argv)
 	    "List the peers in kith.conf ([sync] peer) and those kithd has\n"
 	    "synced with: when the last sync succeeded, the last attempt and\n"
 	    "its outcome, and how far behind each side was then (records the\n"
-	    "peer gave us, and records we gave it).  A (caller) is a node\n"
-	    "that syncs with this one, which kithd offered new records to\n"
-	    "at the port its HELLO named; it is shown once that went well.\n";
+	    "peer gave us, and records we gave it), the records it refused\n"
+	    "and those of its that wait here for their time, and its clock:\n"
+	    "its offset from this node's (+: ahead), measured over the last\n"
+	    "session's round trip (+/- the error) or one way when it connected\n"
+	    "here, OFF past a minute.  Nodes that only connect here are listed\n"
+	    "by key, with their clock.  A (caller) is a node that syncs with\n"
+	    "this one, which kithd offered new records to at the port its\n"
+	    "HELLO named; it is shown once that went well.\n";
 	static const struct opt spec[] = { { NULL, 0 } };
 	struct peers_out po = { NULL, 0 };
 	struct args a;
@@ -3661,17 +3744,26 @@ daemon_pid(struct ctx *c)
 	return pid;
 }
 
+static void status_clock(struct view *, const char *, int, const char *,
+    const char *);
+
 static int
 cmd_status(struct ctx *c, int argc, char **argv)
 {
 	static const char help[] = "usage: kith [--home DIR] status [--json]\n\n"
 	    "Whether kithd is running on this home (and its pid), its\n"
 	    "endpoints (those in use if it runs, else kith.conf's), the\n"
-	    "store's record and entity counts, and the state digest.\n";
+	    "store's record and entity counts, the state digest, and whether\n"
+	    "its clocks are right: the system clock against its peers' (clock)\n"
+	    "and the store's clock against the system clock (store_clock),\n"
+	    "each ok, warn or fail with what it found; a warning also goes to\n"
+	    "stderr, with what to do.  kith doctor checks more.\n";
 	static const struct opt spec[] = { { "json", 0 }, { NULL, 0 } };
 	struct store_stats ss;
+	struct clocks_view cv;
 	uint8_t d[KITH_HASH_LEN];
 	char hex[2 * KITH_HASH_LEN + 1], pidtext[48];
+	char what[DOCTOR_TEXT_MAX], fix[DOCTOR_TEXT_MAX];
 	struct view *v;
 	struct args a;
 	long pid;
@@ -3697,6 +3789,197 @@ cmd_status(struct ctx *c, int argc, char **argv)
 	view_pair(v, "records", ss.records);
 	view_pair(v, "entities", ss.entities);
 	view_text(v, "digest", hex);
+	if ((rc = clocks_view(c->st, hlc_wall_ms(), &cv)) != 0) {
+		view_free(v);
+		return fail(c, exit_for(rc), "%s", kith_strerror(rc));
+	}
+	status_clock(v, "clock", clocks_judge_system(&cv, what, sizeof(what),
+	    fix, sizeof(fix)), what, fix);
+	status_clock(v, "store_clock", clocks_judge_store(&cv, what,
+	    sizeof(what), fix, sizeof(fix)), what, fix);
+	rc = view_finish(v);
+	view_free(v);
+	return rc == 0 ? 0 : fail(c, EX_IOERR, "write failed");
+}
+
+/* A clock's verdict in kith status, and on stderr if it is not ok. */
+static void
+status_clock(struct view *v, const char *key, int level, const char *what,
+    const char *fix)
+{
+	char line[1100];
+
+	snprintf(line, sizeof(line), "%s: %s", doctor_level_name(level), what);
+	view_text(v, key, line);
+	if (level != CLOCKS_OK)
+		fprintf(stderr, "kith: warning: %s\n  do: %s\n", what, fix);
+}
+
+static int
+doctor_line(void *arg, const char *name, const struct doctor_result *r)
+{
+
+	return view_check(arg, name, doctor_level_name(r->level), r->what,
+	    r->fix);
+}
+
+static void
+doctor_report(void *arg, const char *name, const struct doctor_result *r)
+{
+
+	(void)doctor_line(arg, name, r);
+}
+
+/* Exit codes of kith doctor. */
+#define EX_DOCTOR_WARN	1
+#define EX_DOCTOR_FAIL	2
+
+static int
+cmd_doctor(struct ctx *c, int argc, char **argv)
+{
+	static const char help[] = "usage: kith [--home DIR] doctor [--json]\n\n"
+	    "Check this node's health, without changing anything: one line per\n"
+	    "check, ok, warn or fail, with what it found and, below a check that\n"
+	    "is not ok, what to do.  The checks:\n"
+	    "  clock        the system clock against the peers' (the median of\n"
+	    "               their offsets that kithd measured in the last day):\n"
+	    "               warn past a minute, fail past 10 minutes (then\n"
+	    "               records wait, unapplied, on one side)\n"
+	    "  store clock  the store's clock against the system clock: ahead,\n"
+	    "               this node stamps its records ahead (kith clock)\n"
+	    "  peers        records the peers refused, or that wait here, at\n"
+	    "               the last sync (kith peers says which)\n"
+	    "--json prints a JSON array of {check, level, what, fix}.\n"
+	    "Exit codes: 0 every check ok, 1 a warning (and no failure),\n"
+	    "2 a failure; as other commands for a store that cannot be read.\n";
+	static const struct opt spec[] = { { "json", 0 }, { NULL, 0 } };
+	struct doctor_ctx dc;
+	struct view *v;
+	struct args a;
+	int rc, worst;
+
+	if ((rc = parse_args(c, spec, 0, argc, argv, &a)) != 0)
+		return rc == HELP ? usage(help) : rc;
+	if ((rc = open_home(c, 0, 1)) != 0)
+		return rc;
+	if ((v = view_new(a.val[0] ? VIEW_JSON : VIEW_TEXT, stdout, 0,
+	    0)) == NULL)
+		return fail(c, EX_SOFTWARE, "out of memory");
+	dc.st = c->st;
+	dc.home = c->home;
+	dc.wall_ms = hlc_wall_ms();
+	worst = doctor_run(&dc, doctor_report, v);
+	rc = view_finish(v);
+	view_free(v);
+	if (rc != 0)
+		return fail(c, EX_IOERR, "write failed");
+	return worst == DOCTOR_OK ? EX_OK : worst == DOCTOR_WARN ?
+	    EX_DOCTOR_WARN : EX_DOCTOR_FAIL;
+}
+
+static int
+clock_peer(void *arg, const char *ep, const struct store_peer *p)
+{
+	struct view *v = arg;
+	char line[600], off[24], err[24], at[32];
+
+	if (p->clock_at == 0)
+		return 0;
+	hlc_format_offset(off, p->offset_ms);
+	hlc_format_offset(err, (int64_t)p->offset_err_ms);
+	when(at, sizeof(at), p->clock_at);
+	snprintf(line, sizeof(line), "%s%s%s, measured %s%s", off,
+	    p->oneway ? " (one way: at least)" : " +/-", p->oneway ? "" :
+	    err + 1, at, p->clock_at > hlc_wall_ms() ? " (in this clock's "
+	    "future: not counted)" : "");
+	view_text(v, ep, line);
+	return 0;
+}
+
+static int
+cmd_clock(struct ctx *c, int argc, char **argv)
+{
+	static const char help[] = "usage: kith [--home DIR] clock [--json]\n"
+	    "       kith [--home DIR] clock reset\n\n"
+	    "Show this node's clocks: the system clock, the store's clock (the\n"
+	    "last timestamp the store issued or accepted; a record written now\n"
+	    "is stamped after it), how far the store's clock is ahead of the\n"
+	    "system clock, and each peer's clock offset from this node's (+: the\n"
+	    "peer is ahead) as kithd last measured it, with their median\n"
+	    "(--json: the figures and verdicts, without the peer lines).\n\n"
+	    "reset: after the system clock was wrong (ahead) and has been set\n"
+	    "right, the store's clock stays where the wrong clock left it, and\n"
+	    "every record this node writes is stamped that far ahead; peers\n"
+	    "hold such records until their clocks reach the stamp.  reset sets\n"
+	    "the store's clock back to the system clock, so new records are\n"
+	    "stamped right.  It refuses while the system clock disagrees with\n"
+	    "the peers' by more than a minute (set the system clock right\n"
+	    "first).  What it means: records already written keep their stamps\n"
+	    "(they are signed) and are taken by peers when their time comes;\n"
+	    "a record written after the reset may carry an earlier stamp than\n"
+	    "one this node wrote or saw before it.  Nothing is lost: an edit\n"
+	    "supersedes every record it has seen, whatever the stamps, and an\n"
+	    "edit made elsewhere meanwhile shows as a conflict (kith conflicts).\n"
+	    "But kith history lists the records by stamp, and an export with\n"
+	    "--since, which filters by stamp, can miss such a record: export\n"
+	    "again from before the reset.  It works with kithd running.\n";
+	static const struct opt spec[] = { { "json", 0 }, { NULL, 0 } };
+	struct clocks_view cv;
+	struct view *v;
+	struct args a;
+	char what[DOCTOR_TEXT_MAX], fix[DOCTOR_TEXT_MAX], buf[40], off[24];
+	uint64_t old;
+	int rc, level;
+
+	if ((rc = parse_args(c, spec, 1, argc, argv, &a)) != 0)
+		return rc == HELP ? usage(help) : rc;
+	if (a.npos == 1 && strcmp(a.pos[0], "reset") != 0)
+		return fail(c, EX_USAGE, "unknown clock command '%s' (see kith "
+		    "clock --help)", a.pos[0]);
+	if (a.npos == 1) {
+		if ((rc = open_home(c, 0, 0)) != 0)
+			return rc;
+		rc = clocks_reset(c->st, hlc_wall_ms(), &old, what,
+		    sizeof(what));
+		if (rc == KITH_EDENIED)
+			return fail(c, EX_NOPERM, "not reset: %s; set the "
+			    "system clock right first (kith doctor)", what);
+		if (rc != 0)
+			return fail(c, exit_for(rc), "%s", kith_strerror(rc));
+		hlc_format(buf, old);
+		if (HLC_MS(old) <= hlc_wall_ms()) {
+			printf("the store's clock (%s) is not ahead of the "
+			    "system clock: nothing to do\n", buf);
+			return 0;
+		}
+		hlc_format_offset(off, (int64_t)(HLC_MS(old) - hlc_wall_ms()));
+		printf("the store's clock was %s, %s ahead of the system clock; "
+		    "it is now the system clock.  Records written from now on "
+		    "are stamped by the system clock; those written before "
+		    "keep their stamps, and peers take them when their time "
+		    "comes.\n", buf, off + 1);
+		return 0;
+	}
+	if ((rc = open_home(c, 0, 1)) != 0)
+		return rc;
+	if ((rc = clocks_view(c->st, hlc_wall_ms(), &cv)) != 0)
+		return fail(c, exit_for(rc), "%s", kith_strerror(rc));
+	if ((v = view_new(a.val[0] ? VIEW_OBJECT : VIEW_TEXT, stdout, 0,
+	    0)) == NULL)
+		return fail(c, EX_SOFTWARE, "out of memory");
+	hlc_format(buf, HLC_MAKE(cv.wall_ms, 0));
+	view_text(v, "system", buf);
+	hlc_format(buf, cv.store_hlc);
+	view_text(v, "store", buf);
+	view_int(v, "store_ahead_ms", cv.store_ahead_ms);
+	view_pair(v, "peers_measured", cv.npeers);
+	view_int(v, "median_offset_ms", cv.median_ms);
+	level = clocks_judge_system(&cv, what, sizeof(what), fix, sizeof(fix));
+	status_clock(v, "clock", level, what, fix);
+	level = clocks_judge_store(&cv, what, sizeof(what), fix, sizeof(fix));
+	status_clock(v, "store_clock", level, what, fix);
+	if (!a.val[0])
+		(void)store_peers(c->st, clock_peer, v);
 	rc = view_finish(v);
 	view_free(v);
 	return rc == 0 ? 0 : fail(c, EX_IOERR, "write failed");
@@ -4383,6 +4666,8 @@ static const struct command {
 	{ "tail", cmd_tail },
 	{ "peers", cmd_peers },
 	{ "status", cmd_status },
+	{ "doctor", cmd_doctor },
+	{ "clock", cmd_clock },
 };
 
 int

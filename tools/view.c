@@ -624,6 +624,40 @@ view_text(struct view *v, const char *key, const char *val)
 }
 
 int
+view_int(struct view *v, const char *key, int64_t n)
+{
+
+	if (v->fmt == VIEW_TEXT) {
+		fprintf(v->out, "%s: %lld\n", key, (long long)n);
+		return 0;
+	}
+	if (v->acc == NULL && (v->acc = json_object()) == NULL)
+		return KITH_ENOMEM;
+	return json_object_set_new(v->acc, key,
+	    json_integer((json_int_t)n)) == 0 ? 0 : KITH_ENOMEM;
+}
+
+int
+view_check(struct view *v, const char *name, const char *level,
+    const char *what, const char *fix)
+{
+	json_t *o;
+
+	if (v->fmt == VIEW_TEXT) {
+		fprintf(v->out, "%-5s %s: %s\n", level, name, what);
+		if (fix[0] != '\0')
+			fprintf(v->out, "      do: %s\n", fix);
+		return 0;
+	}
+	if (v->acc == NULL && (v->acc = json_array()) == NULL)
+		return KITH_ENOMEM;
+	if ((o = json_pack("{s:s, s:s, s:s, s:s}", "check", name, "level",
+	    level, "what", what, "fix", fix)) == NULL)
+		return KITH_ENOMEM;
+	return json_array_append_new(v->acc, o) == 0 ? 0 : KITH_ENOMEM;
+}
+
+int
 view_finish(struct view *v)
 {
 

@@ -88,6 +88,21 @@ int view_pair(struct view *v, const char *key, uint64_t n);
 int view_text(struct view *v, const char *key, const char *val);
 
 /**
+ * view_int(v, key, n):
+ * As view_pair, for a signed ${n}.
+ */
+int view_int(struct view *v, const char *key, int64_t n);
+
+/**
+ * view_check(v, name, level, what, fix):
+ * One health check's result: VIEW_TEXT prints "LEVEL  NAME: WHAT" and,
+ * if ${fix} is not "", "       do: FIX" below; VIEW_JSON adds an object
+ * {"check", "level", "what", "fix"} to the array.
+ */
+int view_check(struct view *v, const char *name, const char *level,
+    const char *what, const char *fix);
+
+/**
  * view_finish(v):
  * Write anything held back (a JSON array or object).  Return 0 or KITH_EIO.
  */
