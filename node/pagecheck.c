@@ -44,6 +44,7 @@ _Static_assert(sizeof(size_t) == 8, "pagecheck needs a 64-bit size_t");
 #define META_VERSION	1
 #define NO_PAGE		UINT64_MAX	/* an empty tree's root */
 #define DEPTH_MAX	32	/* LMDB's cursor stack */
+#define LOOSE_MAX	131072	/* pages one transaction dirties at most */
 #define REPORT_MAX	64	/* problems passed to the callback per run */
 
 /* Page flags. */
@@ -632,7 +633,13 @@ meta_read(struct run *r, unsigned i, struct meta *m)
 		    "%u", i, m->psize, r->psize);
 		return;
 	}
-	if (m->last < 1 || m->last >= r->npages) {
+	/*
+	 * The last page may lie past the file's end: LMDB does not write a
+	 * page it took and freed again in one transaction, which dirties at
+	 * most LOOSE_MAX pages.  A page a tree reaches must be in the file
+	 * (pgno_ok).
+	 */
+	if (m->last < 1 || m->last >= r->npages + LOOSE_MAX) {
 		problem(r, i, "", "meta page %u's last page %llu is outside "
 		    "the file's %llu pages", i, (unsigned long long)m->last,
 		    (unsigned long long)r->npages);
@@ -761,7 +768,8 @@ pagecheck_run(struct pagecheck *pc, int flags, const struct pagecheck_cb *cb,
 	r.last = cur->last;
 	st->last_pgno = cur->last;
 	st->txnid = cur->txnid;
-	if ((r.seen = calloc((size_t)(r.last / 8 + 1), 1)) == NULL)
+	if ((r.seen = calloc((size_t)((r.last < r.npages ? r.last :
+	    r.npages) / 8 + 1), 1)) == NULL)
 		return KITH_ENOMEM;
 	r.seen[0] |= 3;		/* the meta pages */
 	for (i = 0; i < 2; i++) {

@@ -310,19 +310,31 @@ test_one_meta(void **state)
 	free(p);
 }
 
-/* Short and empty files, and the page-sized prefix of each. */
+/*
+ * Short and empty files, and every page-sized prefix: a prefix that cuts
+ * off a page some tree reaches is damage; one that cuts off only pages
+ * no tree reaches (free ones, or past the last LMDB wrote) is not, since
+ * LMDB never reads them.  Never a crash, and never anything else.
+ */
 static void
 test_truncated(void **state)
 {
 	struct fixture *f = *state;
 	struct seen s = { "", 0, 0, NULL };
-	size_t len;
+	size_t len, damaged = 0;
+	int rc;
 
 	assert_int_equal(check(f->file, 0, &s), KITH_ECORRUPT);
 	for (len = PS; len < f->len; len += PS) {
 		memset(&s, 0, sizeof(s));
-		assert_int_equal(check(f->file, len, &s), KITH_ECORRUPT);
+		rc = check(f->file, len, &s);
+		assert_true(rc == 0 || rc == KITH_ECORRUPT);
+		if (len <= 2 * PS)
+			assert_int_equal(rc, KITH_ECORRUPT);
+		damaged += rc == KITH_ECORRUPT;
 	}
+	/* Most prefixes cut a tree: the fixture's trees fill the file. */
+	assert_true(damaged * 2 > f->len / PS);
 }
 
 /* Entries past a damaged leaf: the rest are read, the damage counted. */
