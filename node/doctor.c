@@ -4,6 +4,7 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <sys/statvfs.h>
 
 #include "clocks.h"
 #include "doctor.h"
@@ -97,6 +98,137 @@ check_peers(const struct doctor_ctx *ctx, struct doctor_result *out)
 		    "their stamp are taken once the clocks agree");
 }
 
+/* Below this free on the home's disk: a warning; below DISK_FULL: full. */
+#define DISK_LOW	(256ULL << 20)
+#define DISK_FULL	(16ULL << 20)
+
+/* The disk that holds the home: a full one stops every commit. */
+static void
+check_disk(const struct doctor_ctx *ctx, struct doctor_result *out)
+{
+	struct statvfs vfs;
+	uint64_t free_b;
+
+	if (statvfs(ctx->home, &vfs) != 0) {
+		cannot(out, "the disk's free space", KITH_EIO);
+		return;
+	}
+	free_b = (uint64_t)vfs.f_bavail * vfs.f_frsize;
+	out->level = free_b < DISK_FULL ? DOCTOR_FAIL : free_b < DISK_LOW ?
+	    DOCTOR_WARN : DOCTOR_OK;
+	snprintf(out->what, sizeof(out->what), "%llu MiB free on the disk "
+	    "that holds %s%s", (unsigned long long)(free_b >> 20), ctx->home,
+	    out->level == DOCTOR_FAIL ? ": the disk is full, and records "
+	    "from peers and kith commands cannot be stored" : "");
+	if (out->level != DOCTOR_OK)
+		snprintf(out->fix, sizeof(out->fix), "free space on that "
+		    "disk; kithd catches up by itself within one interval, "
+		    "with no restart");
+}
+
+/* The store against [store] max_size_mb: at the limit, commits fail. */
+static void
+check_store_size(const struct doctor_ctx *ctx, struct doctor_result *out)
+{
+	struct store_stats ss;
+	uint64_t pct;
+	int rc;
+
+	if ((rc = store_stats(ctx->st, &ss)) != 0) {
+		cannot(out, "the store's size", rc);
+		return;
+	}
+	pct = ctx->max_bytes ? ss.used_bytes * 100 / ctx->max_bytes : 0;
+	out->level = pct >= 98 ? DOCTOR_FAIL : pct >= 90 ? DOCTOR_WARN :
+	    DOCTOR_OK;
+	snprintf(out->what, sizeof(out->what), "the store uses %llu MiB of "
+	    "its %llu MiB limit (%llu%%)%s",
+	    (unsigned long long)(ss.used_bytes >> 20),
+	    (unsigned long long)(ctx->max_bytes >> 20),
+	    (unsigned long long)pct, out->level == DOCTOR_FAIL ? ": it is "
+	    "full, and new records cannot be stored" : "");
+	if (out->level != DOCTOR_OK)
+		snprintf(out->fix, sizeof(out->fix), "raise [store] "
+		    "max_size_mb in kith.conf and send kithd SIGHUP (no "
+		    "restart needed)");
+}
+
+/* The last session with each peer: did this node's own store fail it? */
+struct store_errors {
+	int rc;
+	size_t n;
+	char ep[96];
+};
+
+static int
+store_error_one(void *arg, const char *ep, const struct store_peer *p)
+{
+	struct store_errors *e = arg;
+
+	if (p->last_rc != KITH_ENOSPC && p->last_rc != KITH_EMAPFULL &&
+	    p->last_rc != KITH_EIO && p->last_rc != KITH_ESTORE)
+		return 0;
+	if (e->n++ == 0) {
+		e->rc = p->last_rc;
+		snprintf(e->ep, sizeof(e->ep), "%s", ep);
+	}
+	return 0;
+}
+
+static void
+check_store_errors(const struct doctor_ctx *ctx, struct doctor_result *out)
+{
+	struct store_errors e = { 0, 0, "" };
+	int rc;
+
+	if ((rc = store_peers(ctx->st, store_error_one, &e)) != 0) {
+		cannot(out, "the peer table", rc);
+		return;
+	}
+	out->level = e.n > 0 ? DOCTOR_FAIL : DOCTOR_OK;
+	if (e.n == 0) {
+		snprintf(out->what, sizeof(out->what), "no sync ended on a "
+		    "failure of this node's store");
+		return;
+	}
+	snprintf(out->what, sizeof(out->what), "the last sync with %zu "
+	    "peers (%s%s) ended because this node's store failed: %s", e.n,
+	    e.ep, e.n > 1 ? ", ..." : "", kith_strerror(e.rc));
+	snprintf(out->fix, sizeof(out->fix), "%s", e.rc == KITH_ENOSPC ?
+	    "free space on the disk that holds the home" :
+	    e.rc == KITH_EMAPFULL ? "raise [store] max_size_mb in kith.conf "
+	    "and send kithd SIGHUP" : "run kith verify; see kithd's log");
+}
+
+/* Erased bytes still on disk, waiting for a scrub (store_scrub). */
+static void
+check_scrub(const struct doctor_ctx *ctx, struct doctor_result *out)
+{
+	uint64_t since;
+	int rc;
+
+	if ((rc = store_scrub_due(ctx->st, &since)) != 0) {
+		cannot(out, "the scrub mark", rc);
+		return;
+	}
+	if (since == 0) {
+		out->level = DOCTOR_OK;
+		snprintf(out->what, sizeof(out->what), "no erased data waits "
+		    "to be scrubbed from the disk");
+		return;
+	}
+	out->level = ctx->wall_ms > since + ctx->scrub_after_ms +
+	    24 * 3600 * 1000ULL ? DOCTOR_WARN : DOCTOR_OK;
+	snprintf(out->what, sizeof(out->what), "erased data waits to be "
+	    "scrubbed from the disk, since %llu min ago%s",
+	    (unsigned long long)((ctx->wall_ms > since ? ctx->wall_ms -
+	    since : 0) / 60000), out->level == DOCTOR_WARN ? ", past its "
+	    "time: is kithd running, or is a kith command holding the store "
+	    "open?" : "; kithd scrubs it by itself");
+	if (out->level != DOCTOR_OK)
+		snprintf(out->fix, sizeof(out->fix), "run kith scrub");
+}
+
 static const struct {
 	const char *name;
 	doctor_check_fn *fn;
@@ -104,6 +236,10 @@ static const struct {
 	{ "clock", check_clock },
 	{ "store clock", check_store_clock },
 	{ "peers", check_peers },
+	{ "disk", check_disk },
+	{ "store size", check_store_size },
+	{ "store errors", check_store_errors },
+	{ "scrub", check_scrub },
 };
 
 int

@@ -26,6 +26,8 @@ struct doctor_ctx {
 	struct store *st;	/* the node's store, open to read */
 	const char *home;	/* the node's home directory */
 	uint64_t wall_ms;	/* the system clock, once for every check */
+	uint64_t max_bytes;	/* [store] max_size_mb, in bytes */
+	uint64_t scrub_after_ms;	/* [store] scrub_after, in ms */
 };
 
 /* What a check found. */

@@ -3849,6 +3849,14 @@ cmd_doctor(struct ctx *c, int argc, char **argv)
 	    "               this node stamps its records ahead (kith clock)\n"
 	    "  peers        records the peers refused, or that wait here, at\n"
 	    "               the last sync (kith peers says which)\n"
+	    "  disk         free space on the home's disk: warn under 256 MiB,\n"
+	    "               fail under 16 MiB (commits then fail)\n"
+	    "  store size   the store against [store] max_size_mb: warn from\n"
+	    "               90%, fail from 98%\n"
+	    "  store errors a last sync that ended on this node's own store\n"
+	    "               failing (a full disk or store): fail\n"
+	    "  scrub        erased data waiting to leave the disk: warn a day\n"
+	    "               past [store] scrub_after\n"
 	    "--json prints a JSON array of {check, level, what, fix}.\n"
 	    "Exit codes: 0 every check ok, 1 a warning (and no failure),\n"
 	    "2 a failure; as other commands for a store that cannot be read.\n";
@@ -3868,6 +3876,8 @@ cmd_doctor(struct ctx *c, int argc, char **argv)
 	dc.st = c->st;
 	dc.home = c->home;
 	dc.wall_ms = hlc_wall_ms();
+	dc.max_bytes = c->cfg.max_size_mb << 20;
+	dc.scrub_after_ms = c->cfg.scrub_after_s * 1000;
 	worst = doctor_run(&dc, doctor_report, v);
 	rc = view_finish(v);
 	view_free(v);
