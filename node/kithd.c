@@ -922,6 +922,18 @@ verdict(struct daemon *d, const struct roster_entry *e, int role, char *why,
 	return 0;
 }
 
+/* A connection refused: one line a minute per key, socket and reason. */
+static void
+refused_log(const char *key, const char *sock, const char *why)
+{
+	char lkey[96];
+
+	snprintf(lkey, sizeof(lkey), "refused %.8s %.64s %.16s", sock, key,
+	    why);
+	log_warn_every(lkey, "refused connection key=%s socket=%s reason=%s",
+	    key, sock, why);
+}
+
 /*
  * ZAP: admit a CURVE client by the roster's word on its key.  The sync
  * socket takes admins, members and PCNs (a PCN's sessions are scoped to
@@ -972,8 +984,7 @@ admit(void *arg, int role, const uint8_t client_pk[32],
 	    sync_server_sessions(d->srv, e->key) >= SYNC_SESSIONS_PER_KEY) {
 		snprintf(why, sizeof(why), "%d sessions open",
 		    SYNC_SESSIONS_PER_KEY);
-		log_warn("refused connection key=%s socket=%s reason=%s", hex,
-		    sock, why);
+		refused_log(hex, sock, why);
 		roster_free(r);
 		return -1;
 	}
@@ -993,8 +1004,7 @@ admit(void *arg, int role, const uint8_t client_pk[32],
 		snprintf(hex, sizeof(hex), "x25519:");
 		kith_hex(hex + 7, client_pk, 32);
 	}
-	log_warn("refused connection key=%s socket=%s reason=%s", hex, sock,
-	    why);
+	refused_log(hex, sock, why);
 	return -1;
 }
 
@@ -1025,6 +1035,19 @@ on_caller(void *arg, const uint8_t key[KITH_KEY_LEN], const char *ep)
 	uint64_t now = sync_now_ms();
 	size_t i, old;
 
+	/*
+	 * A listed peer that calls is up again: its backoff ends, so a node
+	 * back from a crash or a stop is caught up with at once, not after
+	 * the minute its failures had grown the wait to.
+	 */
+	for (i = 0; i < d->npeers; i++) {
+		p = &d->peers[i];
+		if (memcmp(p->key, key, KITH_KEY_LEN) != 0 || p->c != NULL ||
+		    p->revoked || p->retry_ms <= now)
+			continue;
+		p->retry_ms = p->backoff_ms = 0;
+		p->dirty = 1;
+	}
 	if (memcmp(key, d->key, KITH_KEY_LEN) == 0 || listed(d, key) ||
 	    may_sync(d, key, why, sizeof(why)) != 0 ||
 	    strlen(ep) > CONFIG_ENDPOINT_MAX)

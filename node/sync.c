@@ -1313,7 +1313,7 @@ refused(struct sync_server *srv, const struct tpeer *from, const uint8_t *p,
 	struct syncmsg m;
 	uint8_t key[32], x[32];
 	const char *u = from->user + 1, *colon;
-	char hex[65], *end;
+	char hex[65], lkey[96], *end;
 	uint32_t reqid = 0;
 	long code;
 	int x25519;
@@ -1341,8 +1341,11 @@ refused(struct sync_server *srv, const struct tpeer *from, const uint8_t *p,
 		}
 	}
 	kith_hex(hex, key, 32);
-	log_warn("refused connection key=%s%s socket=sync reason=%s",
-	    x25519 ? "x25519:" : "", hex, colon != NULL ? colon + 1 : "?");
+	snprintf(lkey, sizeof(lkey), "refused sync %.64s %.16s", hex,
+	    colon != NULL ? colon + 1 : "?");
+	log_warn_every(lkey, "refused connection key=%s%s socket=sync "
+	    "reason=%s", x25519 ? "x25519:" : "", hex, colon != NULL ?
+	    colon + 1 : "?");
 	refuse(srv, from, reqid, (int)-code, colon != NULL ? colon + 1 :
 	    "refused");
 }
@@ -1955,8 +1958,17 @@ serve(struct sync_server *srv, const struct tpeer *from, const uint8_t *p,
 	}
 	if (fresh && too_many(srv, ss, m.reqid))
 		return;
+	/*
+	 * A request before any HELLO is what an honest client's socket sends
+	 * when this node restarted mid-session (ZeroMQ reconnects and delivers
+	 * what was queued): tell it and cut it, without a ban; a BYE ends it.
+	 */
 	if (m.type != SYNCMSG_HELLO && !ss->welcomed) {
-		drop(srv, ss, m.reqid, KITH_EPROTO, "no HELLO first");
+		if (m.type == SYNCMSG_BYE)
+			session_end(srv, ss, "bye before hello");
+		else
+			closed(srv, ss, m.reqid, KITH_EPROTO, "no session: "
+			    "send HELLO first");
 		return;
 	}
 	/* Requests with big replies wait their turn behind unread ones. */

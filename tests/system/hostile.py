@@ -783,6 +783,19 @@ def refusal(ctx, d, keys, what, code, why_rx, key_rx, first=None):
         p.close()
 
 
+def refusal_quiet(ctx, d, keys, first):
+    """A refused client sends ${first}: it is answered with an ERROR."""
+    p = Peer(ctx, d, keys=keys)
+    try:
+        p.send(first)
+        m = p.recv()
+        check(m is not None and m[0] == ERROR,
+              "a repeated refusal is still answered with ERROR",
+              "reply %r" % (m,))
+    finally:
+        p.close()
+
+
 def case_refused(ctx, d):
     what = "refused at ZAP"
     outsider = member_keys()
@@ -794,9 +807,19 @@ def case_refused(ctx, d):
     lie = frame(HELLO, 1, hello_payload(NETWORK, bytes.fromhex(h_key), n))
     refusal(ctx, d, outsider, "non-member naming a member's key", 13,
             "not a member", "x25519:" + outsider[1].hex(), lie)
-    refusal(ctx, d, outsider, "non-member sending garbage first", 13,
-            "not a member", "x25519:" + outsider[1].hex(),
+    # Another outsider: kithd logs a key's refusals for one reason once a
+    # minute (log_warn_every), and this one's would be the same line.
+    other = member_keys()
+    refusal(ctx, d, other, "non-member sending garbage first", 13,
+            "not a member", "x25519:" + other[1].hex(),
             b"\x00garbage")
+    # The same refusal again within the minute: answered, but not logged.
+    off = d.log_size()
+    refusal_quiet(ctx, d, other, b"\x00garbage")
+    check(not re.search(r"refused connection key=x25519:%s" %
+                        other[1].hex(), d.log_since(off)),
+          "a refusal repeated within the minute is not logged again",
+          d.log_since(off))
     obs = fresh_member("observer")
     refusal(ctx, d, obs, "observer", 27, "role observer", obs[0])
     rev = fresh_member()
