@@ -44,6 +44,7 @@
 #define DRAIN_MS	2		/* ... while requests wait on replies */
 #define PURGE_MS	1000		/* how often to look for expired bodies */
 #define SCRUB_CHECK_MS	5000		/* ... for a scrub due */
+#define SCRUB_RETRY_MS	600000		/* after a failed scrub (disk full?) */
 #define CHECK_MS	50		/* how often to look for others' writes */
 #define LOG_BATCH	4096		/* change-log entries taken per look */
 #define PATROL_MS	1000		/* how often to read a slice for damage */
@@ -103,6 +104,7 @@ struct daemon {
 	uint64_t check_ms;
 	uint64_t purge_ms;	/* when bodies past their expiry last went */
 	uint64_t scrub_ms;	/* when a scrub was last looked for */
+	uint64_t scrub_retry_ms;	/* after a failed one, not before */
 	uint64_t forget_ms;	/* when callers were last looked over */
 	uint64_t patrol_ms;	/* when the last slice was read for damage */
 	uint8_t patrol_at[8 + KITH_ID_LEN];	/* where the next slice starts */
@@ -457,20 +459,28 @@ scrub_due(struct daemon *d, uint64_t now)
 	uint64_t since, before, after;
 	int rc;
 
-	if (now - d->scrub_ms < SCRUB_CHECK_MS)
+	if (now - d->scrub_ms < SCRUB_CHECK_MS || now < d->scrub_retry_ms)
 		return 0;
 	d->scrub_ms = now;
 	if (store_scrub_due(d->st, &since) != 0 || since == 0 ||
 	    hlc_wall_ms() < since + d->cfg.scrub_after_s * 1000)
 		return 0;
-	end_sessions(d);
-	if ((rc = store_scrub(d->st, &before, &after)) == KITH_EBUSY) {
+	/* Sessions end only for a scrub that will not have to wait. */
+	rc = KITH_EBUSY;
+	if (store_alone(d->st)) {
+		end_sessions(d);
+		rc = store_scrub(d->st, &before, &after);
+	}
+	if (rc == KITH_EBUSY) {
 		log_warn_every("scrub busy", "scrub waits: another process "
 		    "(a kith command?) has the store open; trying again");
 		return 0;
 	}
 	if (rc != 0) {
-		log_warn("scrub failed: %s", kith_strerror(rc));
+		/* A copy of the store needs room: not again for a while. */
+		d->scrub_retry_ms = now + SCRUB_RETRY_MS;
+		log_warn("scrub failed: %s; trying again in %d min",
+		    kith_strerror(rc), SCRUB_RETRY_MS / 60000);
 		/* The swap may have left no store open: stop, keep the file. */
 		return store_is_open(d->st) ? 0 : EX_IOERR;
 	}

@@ -3576,6 +3576,18 @@ scrub_copy(struct store *st, MDB_env *to)
 }
 
 int
+store_alone(struct store *st)
+{
+	int alone;
+
+	if (st->rdonly || st->lockfd < 0)
+		return 0;
+	alone = flock(st->lockfd, LOCK_EX | LOCK_NB) == 0;
+	(void)flock(st->lockfd, LOCK_SH);	/* back, or again if dropped */
+	return alone;
+}
+
+int
 store_is_open(const struct store *st)
 {
 

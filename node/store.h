@@ -582,6 +582,13 @@ int store_scrub_due(struct store *st, uint64_t *since_ms);
 int store_scrub_request(struct store *st);
 
 /**
+ * store_alone(st):
+ * Return 1 if ${st} is, for now, the store's one handle in any process (a
+ * scrub would not wait), else 0.  It looks without waiting.
+ */
+int store_alone(struct store *st);
+
+/**
  * store_is_open(st):
  * Return 1 if ${st} has its store open; 0 after a scrub that could not
  * reopen it (close it and stop).

@@ -3376,7 +3376,12 @@ tail_fhir(struct ctx *c, const struct record *rec)
 	int rc;
 
 	memset(&it, 0, sizeof(it));
-	if ((rc = store_state(c->st, record_header(rec)->entity, &s)) != 0)
+	/* Open only while it reads, so kithd may scrub between records. */
+	if (c->st == NULL && (c->st = store_open(home_path(c, "store"),
+	    STORE_RDONLY, 0, &rc)) == NULL)
+		why = "cannot open this node's store";
+	else if ((rc = store_state(c->st, record_header(rec)->entity,
+	    &s)) != 0)
 		why = "not in this node's store (yet)";
 	else if ((rc = store_roster(c->st, &r)) != 0 ||
 	    (rc = fhir_item(c, r, s, &it)) != 0)
@@ -3395,6 +3400,8 @@ tail_fhir(struct ctx *c, const struct record *rec)
 	fhir_item_free(&it);
 	roster_free(r);
 	state_free(s);
+	store_close(c->st);
+	c->st = NULL;
 	return rc;
 }
 
@@ -3479,9 +3486,15 @@ cmd_tail(struct ctx *c, int argc, char **argv)
 		    a.val[0] == NULL || strcmp(a.val[0], "referral") != 0)
 			return fail(c, EX_USAGE, "--format: only fhir, with "
 			    "--kind referral and without --json");
-		/* Resources are built from this home's store. */
+		/*
+		 * Resources are built from this home's store, opened for
+		 * each record (tail_fhir): held open for hours, it would keep
+		 * kithd from scrubbing erased data off the disk.
+		 */
 		if ((rc = open_home(c, 1, 1)) != 0)
 			return rc;
+		store_close(c->st);
+		c->st = NULL;
 		fhir = 1;
 	}
 	if (a.npos != 1)
