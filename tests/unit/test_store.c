@@ -1008,7 +1008,7 @@ test_peer_versions(void **state)
 	struct fixture *f = *state;
 	struct peer_get g = { "tcp://127.0.0.1:9", { 0 }, 0 };
 	struct store_peer p;
-	uint8_t v1[40];
+	uint8_t v1[41];		/* a version 1 value, and one byte more */
 	MDB_env *env;
 	MDB_txn *txn;
 	MDB_dbi dbi;
@@ -1038,6 +1038,7 @@ test_peer_versions(void **state)
 	f->st = NULL;
 	for (i = 0; i < 40; i++)
 		v1[i] = (uint8_t)(i % 8 == 7 ? i / 8 + 1 : 0);
+	v1[40] = 0;
 	assert_int_equal(mdb_env_create(&env), 0);
 	assert_int_equal(mdb_env_set_maxdbs(env, 64), 0);
 	assert_int_equal(mdb_env_set_mapsize(env, STORE_MAP_INITIAL), 0);
