@@ -10,6 +10,7 @@
 #include "doctor.h"
 #include "kith.h"
 #include "store.h"
+#include "sync.h"
 
 /* A check that could not look: say why, as a failure. */
 static void
@@ -22,34 +23,37 @@ cannot(struct doctor_result *out, const char *what, int rc)
 	snprintf(out->fix, sizeof(out->fix), "run kith verify");
 }
 
-/* The system clock against the peers' (PROTOCOL.md 5). */
+/* A clocks verdict: ${judge} on the view of the clocks now (of ${what}). */
 static void
-check_clock(const struct doctor_ctx *ctx, struct doctor_result *out)
+clock_verdict(const struct doctor_ctx *ctx, struct doctor_result *out,
+    const char *what,
+    int (*judge)(const struct clocks_view *, char *, size_t, char *, size_t))
 {
 	struct clocks_view v;
 	int rc;
 
 	if ((rc = clocks_view(ctx->st, ctx->wall_ms, &v)) != 0) {
-		cannot(out, "the peers' clocks", rc);
+		cannot(out, what, rc);
 		return;
 	}
-	out->level = clocks_judge_system(&v, out->what, sizeof(out->what),
-	    out->fix, sizeof(out->fix));
+	out->level = judge(&v, out->what, sizeof(out->what), out->fix,
+	    sizeof(out->fix));
+}
+
+/* The system clock against the peers' (PROTOCOL.md 5). */
+static void
+check_clock(const struct doctor_ctx *ctx, struct doctor_result *out)
+{
+
+	clock_verdict(ctx, out, "the peers' clocks", clocks_judge_system);
 }
 
 /* The store's clock against the system clock. */
 static void
 check_store_clock(const struct doctor_ctx *ctx, struct doctor_result *out)
 {
-	struct clocks_view v;
-	int rc;
 
-	if ((rc = clocks_view(ctx->st, ctx->wall_ms, &v)) != 0) {
-		cannot(out, "the store's clock", rc);
-		return;
-	}
-	out->level = clocks_judge_store(&v, out->what, sizeof(out->what),
-	    out->fix, sizeof(out->fix));
+	clock_verdict(ctx, out, "the store's clock", clocks_judge_store);
 }
 
 /* Records the peers refused, or that wait here, at the last syncs. */
@@ -165,8 +169,7 @@ store_error_one(void *arg, const char *ep, const struct store_peer *p)
 {
 	struct store_errors *e = arg;
 
-	if (p->last_rc != KITH_ENOSPC && p->last_rc != KITH_EMAPFULL &&
-	    p->last_rc != KITH_EIO && p->last_rc != KITH_ESTORE)
+	if (!sync_own_fault(p->last_rc))
 		return 0;
 	if (e->n++ == 0) {
 		e->rc = p->last_rc;

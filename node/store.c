@@ -3575,16 +3575,43 @@ scrub_copy(struct store *st, MDB_env *to)
 	return rc;
 }
 
-int
-store_alone(struct store *st)
+/*
+ * Take the use lock alone, without waiting: 1 if taken, else 0 with it
+ * held shared again (a failed upgrade may have dropped it).
+ */
+static int
+use_lock_alone(struct store *st)
 {
-	int alone;
 
 	if (st->rdonly || st->lockfd < 0)
 		return 0;
-	alone = flock(st->lockfd, LOCK_EX | LOCK_NB) == 0;
-	(void)flock(st->lockfd, LOCK_SH);	/* back, or again if dropped */
-	return alone;
+	if (flock(st->lockfd, LOCK_EX | LOCK_NB) == 0)
+		return 1;
+	(void)flock(st->lockfd, LOCK_SH);
+	return 0;
+}
+
+int
+store_alone(struct store *st)
+{
+
+	if (!use_lock_alone(st))
+		return 0;
+	(void)flock(st->lockfd, LOCK_SH);
+	return 1;
+}
+
+/* Remove a scrub's copy, and its directory ${tmp}, if they are there. */
+static void
+scrub_tmp_remove(const char *tmp)
+{
+	char p[4300];
+
+	snprintf(p, sizeof(p), "%s/data.mdb", tmp);
+	(void)unlink(p);
+	snprintf(p, sizeof(p), "%s/lock.mdb", tmp);
+	(void)unlink(p);
+	(void)rmdir(tmp);
 }
 
 int
@@ -3607,21 +3634,15 @@ store_scrub(struct store *st, uint64_t *before, uint64_t *after)
 	if (st->rdonly || st->lockfd < 0)
 		return KITH_EINVAL;
 	/* Alone, or not now: a command or session has the store open. */
-	if (flock(st->lockfd, LOCK_EX | LOCK_NB) != 0) {
-		(void)flock(st->lockfd, LOCK_SH);	/* the upgrade may drop it */
+	if (!use_lock_alone(st))
 		return KITH_EBUSY;
-	}
 	snprintf(tmp, sizeof(tmp), "%s/scrub.tmp", st->path);
 	snprintf(from, sizeof(from), "%s/data.mdb", tmp);
 	snprintf(to, sizeof(to), "%s/data.mdb", st->path);
 	if (stat(to, &sb) == 0)
 		*before = (uint64_t)sb.st_size;
 	/* A scrub that died half-way left its copy: start it again. */
-	(void)unlink(from);
-	snprintf(from, sizeof(from), "%s/lock.mdb", tmp);
-	(void)unlink(from);
-	(void)rmdir(tmp);
-	snprintf(from, sizeof(from), "%s/data.mdb", tmp);
+	scrub_tmp_remove(tmp);
 	mdb_env_info(st->env, &info);
 	rc = KITH_EIO;
 	if (mkdir(tmp, 0700) != 0)
@@ -3654,10 +3675,7 @@ store_scrub(struct store *st, uint64_t *before, uint64_t *after)
 out:
 	if (env != NULL)
 		mdb_env_close(env);
-	(void)unlink(from);
-	snprintf(from, sizeof(from), "%s/lock.mdb", tmp);
-	(void)unlink(from);
-	(void)rmdir(tmp);
+	scrub_tmp_remove(tmp);
 	(void)flock(st->lockfd, LOCK_SH);
 	return rc;
 }
