@@ -595,6 +595,18 @@ view_conflicts(struct view *v, const struct state *s)
 	return ferror(v->out) ? KITH_EIO : 0;
 }
 
+/* Set ${key} to ${val} (taken, even on failure) in ${v}'s JSON object. */
+static int
+acc_set(struct view *v, const char *key, json_t *val)
+{
+
+	if (v->acc == NULL && (v->acc = json_object()) == NULL) {
+		json_decref(val);
+		return KITH_ENOMEM;
+	}
+	return json_object_set_new(v->acc, key, val) == 0 ? 0 : KITH_ENOMEM;
+}
+
 int
 view_pair(struct view *v, const char *key, uint64_t n)
 {
@@ -603,10 +615,7 @@ view_pair(struct view *v, const char *key, uint64_t n)
 		fprintf(v->out, "%s: %llu\n", key, (unsigned long long)n);
 		return 0;
 	}
-	if (v->acc == NULL && (v->acc = json_object()) == NULL)
-		return KITH_ENOMEM;
-	return json_object_set_new(v->acc, key,
-	    json_integer((json_int_t)n)) == 0 ? 0 : KITH_ENOMEM;
+	return acc_set(v, key, json_integer((json_int_t)n));
 }
 
 int
@@ -617,10 +626,7 @@ view_text(struct view *v, const char *key, const char *val)
 		fprintf(v->out, "%s: %s\n", key, val);
 		return 0;
 	}
-	if (v->acc == NULL && (v->acc = json_object()) == NULL)
-		return KITH_ENOMEM;
-	return json_object_set_new(v->acc, key, json_string(val)) == 0 ? 0 :
-	    KITH_ENOMEM;
+	return acc_set(v, key, json_string(val));
 }
 
 int
@@ -631,10 +637,7 @@ view_int(struct view *v, const char *key, int64_t n)
 		fprintf(v->out, "%s: %lld\n", key, (long long)n);
 		return 0;
 	}
-	if (v->acc == NULL && (v->acc = json_object()) == NULL)
-		return KITH_ENOMEM;
-	return json_object_set_new(v->acc, key,
-	    json_integer((json_int_t)n)) == 0 ? 0 : KITH_ENOMEM;
+	return acc_set(v, key, json_integer((json_int_t)n));
 }
 
 int
