@@ -32,7 +32,8 @@ struct pullvec {
 };
 
 struct negentropy {
-	const struct negentropy_item *items;
+	struct negentropy_source src;	/* the set, or the array below */
+	const struct negentropy_item *items;	/* NULL: read through src */
 	size_t n;
 	size_t limit;
 	size_t idlist_below;	/* smaller ranges go as IdLists */
@@ -214,17 +215,20 @@ out:
 	return rc;
 }
 
-void
-negentropy_fingerprint(const struct negentropy_item *items, size_t n,
-    uint8_t *out)
+/* Add the ${n} ids at ${items} to the 256-bit little-endian ${sum}. */
+static void
+sum_items(uint8_t sum[NEGENTROPY_SUM_LEN], const struct negentropy_item *items,
+    size_t n)
 {
-	uint8_t in[32 + NEGENTROPY_VARINT_MAX], h[32];
-	uint64_t acc[4] = { 0, 0, 0, 0 };
-	uint64_t x, s, c, c2;
-	size_t i, len;
+	uint64_t acc[4], x, s, c, c2;
+	size_t i;
 	int k, j;
 
-	/* Add each id as a 256-bit little-endian integer, mod 2^256. */
+	for (k = 0; k < 4; k++) {
+		acc[k] = 0;
+		for (j = 7; j >= 0; j--)
+			acc[k] = (acc[k] << 8) | sum[8 * k + j];
+	}
 	for (i = 0; i < n; i++) {
 		c = 0;
 		for (k = 0; k < 4; k++) {
@@ -239,10 +243,59 @@ negentropy_fingerprint(const struct negentropy_item *items, size_t n,
 	}
 	for (k = 0; k < 4; k++)
 		for (j = 0; j < 8; j++)
-			in[8 * k + j] = (uint8_t)(acc[k] >> (8 * j));
-	len = 32 + negentropy_varint_encode(n, in + 32);
+			sum[8 * k + j] = (uint8_t)(acc[k] >> (8 * j));
+}
+
+void
+negentropy_sum_add(uint8_t acc[NEGENTROPY_SUM_LEN],
+    const uint8_t x[NEGENTROPY_SUM_LEN])
+{
+	unsigned c = 0;
+	int i;
+
+	for (i = 0; i < NEGENTROPY_SUM_LEN; i++) {
+		c += (unsigned)acc[i] + x[i];
+		acc[i] = (uint8_t)c;
+		c >>= 8;
+	}
+}
+
+void
+negentropy_sum_sub(uint8_t acc[NEGENTROPY_SUM_LEN],
+    const uint8_t x[NEGENTROPY_SUM_LEN])
+{
+	unsigned b = 0, d;
+	int i;
+
+	for (i = 0; i < NEGENTROPY_SUM_LEN; i++) {
+		d = (unsigned)acc[i] - x[i] - b;
+		acc[i] = (uint8_t)d;
+		b = (d >> 8) & 1;
+	}
+}
+
+void
+negentropy_fingerprint_sum(const uint8_t sum[NEGENTROPY_SUM_LEN], uint64_t n,
+    uint8_t *out)
+{
+	uint8_t in[NEGENTROPY_SUM_LEN + NEGENTROPY_VARINT_MAX], h[32];
+	size_t len;
+
+	memcpy(in, sum, NEGENTROPY_SUM_LEN);
+	len = NEGENTROPY_SUM_LEN + negentropy_varint_encode(n,
+	    in + NEGENTROPY_SUM_LEN);
 	kcrypto_sha256(h, in, len);
 	memcpy(out, h, NEGENTROPY_FP_LEN);
+}
+
+void
+negentropy_fingerprint(const struct negentropy_item *items, size_t n,
+    uint8_t *out)
+{
+	uint8_t sum[NEGENTROPY_SUM_LEN] = { 0 };
+
+	sum_items(sum, items, n);
+	negentropy_fingerprint_sum(sum, n, out);
 }
 
 /* Compare item ${it} with bound ${b}, both as (timestamp, 32-byte id). */
@@ -264,13 +317,68 @@ cmp_bound(const struct bound *a, const struct bound *b)
 	return memcmp(a->id, b->id, NEGENTROPY_ID_LEN);
 }
 
-/* First index in [lo, hi) whose item is >= ${b}, else ${hi}. */
-static size_t
+/*
+ * The set as the engine reads it: through ${ng}'s source, or straight from
+ * its array.
+ */
+
+/*
+ * Set ${*v} to items [lo, hi): borrowed from the array, or read from the
+ * source into ${*owned}, which the caller frees (NULL if borrowed).
+ */
+static int
+get_items(const struct negentropy *ng, size_t lo, size_t hi,
+    const struct negentropy_item **v, struct negentropy_item **owned)
+{
+	int rc;
+
+	*owned = NULL;
+	if (ng->items != NULL || hi == lo) {
+		*v = ng->items != NULL ? ng->items + lo : NULL;
+		return 0;
+	}
+	if ((*owned = malloc((hi - lo) * sizeof(**owned))) == NULL)
+		return KITH_ENOMEM;
+	if ((rc = ng->src.items(ng->src.arg, lo, hi, *owned)) != 0) {
+		free(*owned);
+		*owned = NULL;
+		return rc;
+	}
+	*v = *owned;
+	return 0;
+}
+
+/* Write the fingerprint of items [lo, hi) to ${fp}. */
+static int
+range_fingerprint(const struct negentropy *ng, size_t lo, size_t hi,
+    uint8_t *fp)
+{
+	uint8_t sum[NEGENTROPY_SUM_LEN] = { 0 };
+	int rc;
+
+	if (ng->items != NULL)
+		sum_items(sum, ng->items + lo, hi - lo);
+	else if (hi > lo && (rc = ng->src.sum(ng->src.arg, lo, hi, sum)) != 0)
+		return rc;
+	negentropy_fingerprint_sum(sum, hi - lo, fp);
+	return 0;
+}
+
+/* Set ${*at} to the first index in [lo, hi) whose item is >= ${b}, else ${hi}. */
+static int
 lower_bound(const struct negentropy *ng, size_t lo, size_t hi,
-    const struct bound *b)
+    const struct bound *b, size_t *at)
 {
 	size_t mid;
+	int rc;
 
+	if (ng->items == NULL) {
+		if ((rc = ng->src.lower_bound(ng->src.arg, b->ts, b->id,
+		    &mid)) != 0)
+			return rc;
+		*at = mid < lo ? lo : mid > hi ? hi : mid;
+		return 0;
+	}
 	while (lo < hi) {
 		mid = lo + (hi - lo) / 2;
 		if (cmp_item_bound(&ng->items[mid], b) < 0)
@@ -278,7 +386,8 @@ lower_bound(const struct negentropy *ng, size_t lo, size_t hi,
 		else
 			hi = mid;
 	}
-	return lo;
+	*at = lo;
+	return 0;
 }
 
 static int
@@ -478,17 +587,17 @@ cmp_idref(const void *a, const void *b)
 }
 
 /*
- * Set ${*rep} to NULL if no two items of [lo, hi) share an id, else to a
- * malloc'd array (the caller's to free) in which ${*rep}[i - lo] is 1 when
- * an earlier item of the range has item i's id.  Items are unique by
- * (timestamp, id) only, so one id may sit at two timestamps; an IdList is
- * a set of ids and names each once.  Return 0 or KITH_ENOMEM.
+ * Set ${*rep} to NULL if no two of the ${n} items at ${items} share an id,
+ * else to a malloc'd array (the caller's to free) in which ${*rep}[i] is 1
+ * when an earlier item has item i's id.  Items are unique by (timestamp,
+ * id) only, so one id may sit at two timestamps; an IdList is a set of ids
+ * and names each once.  Return 0 or KITH_ENOMEM.
  */
 static int
-repeats(const struct negentropy *ng, size_t lo, size_t hi, uint8_t **rep)
+repeats(const struct negentropy_item *items, size_t n, uint8_t **rep)
 {
 	struct idref *v = NULL;
-	size_t n = hi - lo, i;
+	size_t i;
 	int rc;
 
 	*rep = NULL;
@@ -501,7 +610,7 @@ repeats(const struct negentropy *ng, size_t lo, size_t hi, uint8_t **rep)
 		goto out;
 	}
 	for (i = 0; i < n; i++) {
-		v[i].id = ng->items[lo + i].id;
+		v[i].id = items[i].id;
 		v[i].i = i;
 	}
 	qsort(v, n, sizeof(*v), cmp_idref);
@@ -526,42 +635,56 @@ split_range(const struct negentropy *ng, struct buf *o, uint64_t *last,
     size_t lo, size_t hi, const struct bound *ub)
 {
 	uint8_t fp[NEGENTROPY_FP_LEN];
-	uint8_t *rep;
+	const struct negentropy_item *v;
+	struct negentropy_item *owned = NULL;
+	uint8_t *rep = NULL;
 	struct bound nb;
 	size_t n = hi - lo, per, extra, cur, sz, i;
 	int rc;
 
 	if (n < ng->idlist_below) {
-		if ((rc = repeats(ng, lo, hi, &rep)) != 0) {
-			o->err = rc;
-			return;
-		}
-		for (i = lo; rep != NULL && i < hi; i++)
-			n -= rep[i - lo];
+		if ((rc = get_items(ng, lo, hi, &v, &owned)) != 0 ||
+		    (rc = repeats(v, n, &rep)) != 0)
+			goto out;
+		for (i = 0; rep != NULL && i < hi - lo; i++)
+			n -= rep[i];
 		put_bound(o, last, ub);
 		buf_varint(o, MODE_IDLIST);
 		buf_varint(o, n);
-		for (i = lo; i < hi; i++)
-			if (rep == NULL || !rep[i - lo])
-				buf_put(o, ng->items[i].id, NEGENTROPY_ID_LEN);
-		free(rep);
-		return;
+		for (i = 0; i < hi - lo; i++)
+			if (rep == NULL || !rep[i])
+				buf_put(o, v[i].id, NEGENTROPY_ID_LEN);
+		rc = 0;
+		goto out;
 	}
 	per = n / BUCKETS;
 	extra = n % BUCKETS;
 	cur = lo;
 	for (i = 0; i < BUCKETS; i++) {
 		sz = per + (i < extra ? 1 : 0);
-		negentropy_fingerprint(ng->items + cur, sz, fp);
+		if ((rc = range_fingerprint(ng, cur, cur + sz, fp)) != 0)
+			goto out;
 		cur += sz;
-		if (cur == hi)
+		if (cur == hi) {
 			nb = *ub;
-		else
-			minimal_bound(&nb, &ng->items[cur - 1], &ng->items[cur]);
+		} else {
+			if ((rc = get_items(ng, cur - 1, cur + 1, &v,
+			    &owned)) != 0)
+				goto out;
+			minimal_bound(&nb, &v[0], &v[1]);
+			free(owned);
+			owned = NULL;
+		}
 		put_bound(o, last, &nb);
 		buf_varint(o, MODE_FP);
 		buf_put(o, fp, NEGENTROPY_FP_LEN);
 	}
+	rc = 0;
+out:
+	if (rc != 0)
+		o->err = rc;
+	free(rep);
+	free(owned);
 }
 
 static int
@@ -591,6 +714,8 @@ diff_idlist(const struct negentropy *ng, size_t lo, size_t hi,
 	uint8_t (*theirs)[NEGENTROPY_ID_LEN] = NULL;
 	uint8_t *seen = NULL, *rep = NULL;
 	uint8_t (*hit)[NEGENTROPY_ID_LEN];
+	const struct negentropy_item *v;
+	struct negentropy_item *owned = NULL;
 	size_t i, k, n = rg->nids;
 	int rc;
 
@@ -610,15 +735,16 @@ diff_idlist(const struct negentropy *ng, size_t lo, size_t hi,
 				    NEGENTROPY_ID_LEN);
 		n = k;
 	}
-	if ((rc = repeats(ng, lo, hi, &rep)) != 0)
+	if ((rc = get_items(ng, lo, hi, &v, &owned)) != 0 ||
+	    (rc = repeats(v, hi - lo, &rep)) != 0)
 		goto out;
-	for (i = lo; i < hi; i++) {
-		hit = n > 0 ? bsearch(ng->items[i].id, theirs, n,
+	for (i = 0; i < hi - lo; i++) {
+		hit = n > 0 ? bsearch(v[i].id, theirs, n,
 		    NEGENTROPY_ID_LEN, cmp_id) : NULL;
 		if (hit != NULL)
 			seen[hit - theirs] = 1;
-		else if ((rep == NULL || !rep[i - lo]) &&
-		    (rc = idvec_push(have, ng->items[i].id)) != 0)
+		else if ((rep == NULL || !rep[i]) &&
+		    (rc = idvec_push(have, v[i].id)) != 0)
 			goto out;
 	}
 	for (i = 0; i < n; i++)
@@ -626,6 +752,7 @@ diff_idlist(const struct negentropy *ng, size_t lo, size_t hi,
 			goto out;
 	rc = 0;
 out:
+	free(owned);
 	free(rep);
 	free(seen);
 	free(theirs);
@@ -643,6 +770,8 @@ reconcile_aux(struct negentropy *ng, const uint8_t *in, size_t inlen,
 {
 	uint8_t fp[NEGENTROPY_FP_LEN];
 	uint8_t *rep = NULL;
+	const struct negentropy_item *v;
+	struct negentropy_item *owned = NULL;
 	struct buf o = { NULL, 0, 0, 0 };
 	struct bound prevb, endb, inf;
 	struct reader r;
@@ -664,11 +793,13 @@ reconcile_aux(struct negentropy *ng, const uint8_t *in, size_t inlen,
 		if ((rc = rd_range(&r, &rg)) != 0)
 			goto out;
 		lo = prev_idx;
-		hi = lower_bound(ng, prev_idx, ng->n, &rg.b);
+		if ((rc = lower_bound(ng, prev_idx, ng->n, &rg.b, &hi)) != 0)
+			goto out;
 		if (rg.mode == MODE_SKIP) {
 			skip = 1;
 		} else if (rg.mode == MODE_FP) {
-			negentropy_fingerprint(ng->items + lo, hi - lo, fp);
+			if ((rc = range_fingerprint(ng, lo, hi, fp)) != 0)
+				goto out;
 			if (memcmp(fp, rg.fp, NEGENTROPY_FP_LEN) == 0) {
 				skip = 1;
 			} else if (client && ng->bulk && hi == lo) {
@@ -696,7 +827,8 @@ reconcile_aux(struct negentropy *ng, const uint8_t *in, size_t inlen,
 				put_bound(&o, &last_out, &prevb);
 				buf_varint(&o, MODE_SKIP);
 			}
-			if ((rc = repeats(ng, lo, hi, &rep)) != 0)
+			if ((rc = get_items(ng, lo, hi, &v, &owned)) != 0 ||
+			    (rc = repeats(v, hi - lo, &rep)) != 0)
 				goto out;
 			endb = rg.b;
 			nresp = 0;
@@ -710,9 +842,9 @@ reconcile_aux(struct negentropy *ng, const uint8_t *in, size_t inlen,
 				if (over_limit(ng, full->len +
 				    nresp * NEGENTROPY_ID_LEN)) {
 					memset(&endb, 0, sizeof(endb));
-					endb.ts = ng->items[i].timestamp;
+					endb.ts = v[i - lo].timestamp;
 					endb.idlen = NEGENTROPY_ID_LEN;
-					memcpy(endb.id, ng->items[i].id,
+					memcpy(endb.id, v[i - lo].id,
 					    NEGENTROPY_ID_LEN);
 					hi = i;
 					break;
@@ -724,10 +856,12 @@ reconcile_aux(struct negentropy *ng, const uint8_t *in, size_t inlen,
 			buf_varint(&o, nresp);
 			for (i = lo; i < hi; i++)
 				if (rep == NULL || !rep[i - lo])
-					buf_put(&o, ng->items[i].id,
+					buf_put(&o, v[i - lo].id,
 					    NEGENTROPY_ID_LEN);
 			free(rep);
 			rep = NULL;
+			free(owned);
+			owned = NULL;
 			buf_put(full, o.p, o.len);
 			o.len = 0;
 			emitted = hi;
@@ -749,7 +883,8 @@ reconcile_aux(struct negentropy *ng, const uint8_t *in, size_t inlen,
 			if (rg.mode == MODE_FP && memcmp(rg.fp, empty_fp,
 			    NEGENTROPY_FP_LEN) == 0)
 				hi = emitted;
-			negentropy_fingerprint(ng->items + hi, ng->n - hi, fp);
+			if ((rc = range_fingerprint(ng, hi, ng->n, fp)) != 0)
+				goto out;
 			put_bound(full, &last_out, &inf);
 			buf_varint(full, MODE_FP);
 			buf_put(full, fp, NEGENTROPY_FP_LEN);
@@ -764,6 +899,7 @@ reconcile_aux(struct negentropy *ng, const uint8_t *in, size_t inlen,
 	}
 	rc = full->err;
 out:
+	free(owned);
 	free(rep);
 	free(o.p);
 	return rc;
@@ -792,23 +928,42 @@ sorted(const struct negentropy_item *items, size_t n)
 	return 1;
 }
 
+static struct negentropy *
+ng_new(size_t frame_size_limit)
+{
+	struct negentropy *ng;
+
+	if (frame_size_limit != 0 && frame_size_limit < NEGENTROPY_FRAME_MIN)
+		return NULL;
+	if ((ng = calloc(1, sizeof(*ng))) == NULL)
+		return NULL;
+	ng->limit = frame_size_limit;
+	ng->idlist_below = IDLIST_BELOW;
+	return ng;
+}
+
 struct negentropy *
 negentropy_new(const struct negentropy_item *items, size_t n,
     size_t frame_size_limit)
 {
-	struct negentropy *ng = NULL;
+	struct negentropy *ng;
 
-	if (frame_size_limit != 0 && frame_size_limit < NEGENTROPY_FRAME_MIN)
-		goto out;
-	if ((n > 0 && items == NULL) || !sorted(items, n))
-		goto out;
-	if ((ng = calloc(1, sizeof(*ng))) == NULL)
-		goto out;
-	ng->items = items != NULL ? items : no_items;
-	ng->n = n;
-	ng->limit = frame_size_limit;
-	ng->idlist_below = IDLIST_BELOW;
-out:
+	if ((ng = ng_new(frame_size_limit)) != NULL &&
+	    negentropy_set_items(ng, items, n) != 0) {
+		negentropy_free(ng);
+		ng = NULL;
+	}
+	return ng;
+}
+
+struct negentropy *
+negentropy_new_source(const struct negentropy_source *src,
+    size_t frame_size_limit)
+{
+	struct negentropy *ng;
+
+	if ((ng = ng_new(frame_size_limit)) != NULL)
+		negentropy_set_source(ng, src);
 	return ng;
 }
 
@@ -822,6 +977,16 @@ negentropy_set_items(struct negentropy *ng,
 	ng->items = items != NULL ? items : no_items;
 	ng->n = n;
 	return 0;
+}
+
+void
+negentropy_set_source(struct negentropy *ng,
+    const struct negentropy_source *src)
+{
+
+	ng->src = *src;
+	ng->items = NULL;
+	ng->n = src->n;
 }
 
 void
@@ -884,23 +1049,29 @@ negentropy_initiate(struct negentropy *ng, uint8_t **msg, size_t *len)
 		 * there come back as fingerprints the client then pulls,
 		 * where an IdList would have cost 32 bytes per item twice.
 		 */
+		const struct negentropy_item *v;
+		struct negentropy_item *owned;
 		struct bound ub;
 		uint8_t fp[NEGENTROPY_FP_LEN];
 		size_t i;
 
-		for (i = 0; i < ng->n; i++) {
+		if ((rc = get_items(ng, 0, ng->n, &v, &owned)) != 0)
+			o.err = rc;
+		for (i = 0; o.err == 0 && i < ng->n; i++) {
 			if (i + 1 < ng->n) {
-				minimal_bound(&ub, &ng->items[i], &ng->items[i + 1]);
+				minimal_bound(&ub, &v[i], &v[i + 1]);
 			} else {
 				memset(&ub, 0, sizeof(ub));
-				ub.ts = ng->items[i].timestamp + 1;
+				ub.ts = v[i].timestamp + 1;
 			}
-			negentropy_fingerprint(ng->items + i, 1, fp);
+			negentropy_fingerprint(v + i, 1, fp);
 			put_bound(&o, &last, &ub);
 			buf_varint(&o, MODE_FP);
 			buf_put(&o, fp, NEGENTROPY_FP_LEN);
 		}
-		if (ub.ts != UINT64_MAX) {	/* else the last range ended it */
+		free(owned);
+		if (o.err == 0 && ub.ts != UINT64_MAX) {
+			/* (else the last range ended it) */
 			negentropy_fingerprint(NULL, 0, fp);
 			put_bound(&o, &last, &inf);
 			buf_varint(&o, MODE_FP);

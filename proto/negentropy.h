@@ -17,6 +17,7 @@
 #define NEGENTROPY_VERSION	0x61	/* protocol version byte of V1 */
 #define NEGENTROPY_ID_LEN	32
 #define NEGENTROPY_FP_LEN	16	/* fingerprint bytes on the wire */
+#define NEGENTROPY_SUM_LEN	32	/* an id sum: 256-bit little-endian */
 #define NEGENTROPY_VARINT_MAX	10	/* bytes of the longest uint64 varint */
 #define NEGENTROPY_FRAME_MIN	4096	/* smallest nonzero frame size limit */
 
@@ -24,6 +25,27 @@
 struct negentropy_item {
 	uint64_t timestamp;	/* UINT64_MAX is reserved for "infinity" */
 	uint8_t id[NEGENTROPY_ID_LEN];
+};
+
+/*
+ * A set the engine reads through, for one held elsewhere than in one
+ * array (a store's fingerprint tree): ${n} items in the order above.
+ * Each call returns 0 or an error code, which the engine passes on.
+ *   items:       copy items [lo, hi), lo < hi <= n, to ${out}.
+ *   sum:         write the sum of the ids of items [lo, hi), lo < hi <= n,
+ *                as 256-bit little-endian integers mod 2^256, to ${out}.
+ *   lower_bound: set ${*at} to the index of the first item not below
+ *                (${ts}, ${id}), or n.
+ */
+struct negentropy_source {
+	size_t n;
+	int (*items)(void *arg, size_t lo, size_t hi,
+	    struct negentropy_item *out);
+	int (*sum)(void *arg, size_t lo, size_t hi,
+	    uint8_t out[NEGENTROPY_SUM_LEN]);
+	int (*lower_bound)(void *arg, uint64_t ts,
+	    const uint8_t id[NEGENTROPY_ID_LEN], size_t *at);
+	void *arg;
 };
 
 /* One side of a reconciliation. */
@@ -55,6 +77,24 @@ int negentropy_varint_decode(const uint8_t *in, size_t len, uint64_t *v,
  */
 void negentropy_fingerprint(const struct negentropy_item *items, size_t n,
     uint8_t *out);
+
+/**
+ * negentropy_fingerprint_sum(sum, n, out):
+ * Write the fingerprint of ${n} items whose ids sum to ${sum} to
+ * ${out}[NEGENTROPY_FP_LEN].
+ */
+void negentropy_fingerprint_sum(const uint8_t sum[NEGENTROPY_SUM_LEN],
+    uint64_t n, uint8_t *out);
+
+/**
+ * negentropy_sum_add(acc, x), negentropy_sum_sub(acc, x):
+ * Add ${x} to, or subtract it from, the sum ${acc}, mod 2^256.  An id is
+ * its own sum.
+ */
+void negentropy_sum_add(uint8_t acc[NEGENTROPY_SUM_LEN],
+    const uint8_t x[NEGENTROPY_SUM_LEN]);
+void negentropy_sum_sub(uint8_t acc[NEGENTROPY_SUM_LEN],
+    const uint8_t x[NEGENTROPY_SUM_LEN]);
 
 /**
  * negentropy_message_check(msg, len, nranges):
@@ -91,6 +131,23 @@ struct negentropy *negentropy_new(const struct negentropy_item *items,
  */
 int negentropy_set_items(struct negentropy *ng,
     const struct negentropy_item *items, size_t n);
+
+/**
+ * negentropy_new_source(src, frame_size_limit):
+ * As negentropy_new, over the set ${src} describes (copied; its ${arg}
+ * must stay valid until the next negentropy_set_source or
+ * negentropy_free).  The source is trusted to be sorted.
+ */
+struct negentropy *negentropy_new_source(const struct negentropy_source *src,
+    size_t frame_size_limit);
+
+/**
+ * negentropy_set_source(ng, src):
+ * Point ${ng} at the set ${src} describes, on the terms of
+ * negentropy_new_source; as negentropy_set_items, between messages.
+ */
+void negentropy_set_source(struct negentropy *ng,
+    const struct negentropy_source *src);
 
 /**
  * negentropy_set_policy(ng, idlist_below, bulk):
