@@ -26,7 +26,7 @@
 #include "ingest.h"
 #include "kith.h"
 #include "log.h"
-#include "order.h"
+#include "negentropy.h"
 #include "record.h"
 #include "roster.h"
 #include "store.h"
@@ -367,27 +367,27 @@ on_changed(void *arg, const uint8_t *source)
 			peer_at(d, i)->dirty = 1;
 }
 
-/* A change-log entry: keep it if the order lacks it. */
+/* A change-log entry: keep it unless a session published it. */
 static int
-log_one(void *arg, uint64_t hlc, const uint8_t id[KITH_ID_LEN])
+log_one(void *arg, uint64_t counter, uint64_t hlc,
+    const uint8_t id[KITH_ID_LEN])
 {
 	struct daemon *d = arg;
 
-	if (order_has(d->nd.order, hlc, id))
-		return 0;	/* a peer's, taken in by its session */
+	if (sync_node_follow(&d->nd, counter))
+		return 0;	/* a peer's, published by its session */
 	d->fresh[d->nfresh].timestamp = hlc;
 	memcpy(d->fresh[d->nfresh++].id, id, KITH_ID_LEN);
 	return 0;
 }
 
 /*
- * Records committed since the last look that the order lacks: written by
- * another process (the kith command), or a session's batch not collected
- * yet.  Publish them and add them to the order; sync_node_added skips
- * those it finds there, so each is published once.  The store's change
- * log is read from the last counter taken, each look from one snapshot,
- * so no commit is missed whatever its timing.  Unless ${force}, at most
- * every CHECK_MS.
+ * Records committed since the last look that no session published:
+ * written by another process (the kith command), or a session's batch
+ * not collected yet (sync_node_added then leaves it to this).  Publish
+ * them.  The store's change log is read from the last counter taken, each
+ * look from one snapshot, so no commit is missed whatever its timing.
+ * Unless ${force}, at most every CHECK_MS.
  */
 static void
 check_store(struct daemon *d, uint64_t now, int force)
@@ -413,11 +413,6 @@ check_store(struct daemon *d, uint64_t now, int force)
 			sync_node_publish(&d->nd, rec);
 			record_free(rec);
 		}
-	/* Not taken in: the next look reads these entries again. */
-	if ((rc = order_merge(d->nd.order, d->fresh, d->nfresh)) != 0) {
-		log_warn("cannot add to the order: %s", kith_strerror(rc));
-		return;
-	}
 	d->log = last;
 	if (d->nfresh > 0) {
 		log_info("store gained records=%zu (change log)", d->nfresh);
@@ -779,7 +774,7 @@ hold_due_apply(struct daemon *d, uint64_t now)
 		log_warn("cannot apply held records: %s", kith_strerror(rc));
 		goto out;
 	}
-	(void)sync_node_added(&d->nd, recs, rcs, n);
+	sync_node_added(&d->nd, recs, rcs, n, &res);
 	log_info("held records due=%zu added=%zu duplicate=%zu rejected=%zu",
 	    n, res.added, res.duplicate, res.rejected);
 	if (res.added > 0)
@@ -1411,6 +1406,7 @@ main(int argc, char **argv)
 	struct config flags;
 	struct sigaction sa;
 	char err[600], path[4200];
+	uint64_t records = 0;
 	size_t n;
 	int rc, code, lockfd = -1;
 
@@ -1449,6 +1445,10 @@ main(int argc, char **argv)
 		return fail(EX_CONFIG, "%s: no kith store in %s; create one "
 		    "with: kith --home %s init --name ORG", d.conf, d.home,
 		    d.home);
+	if (d.st == NULL && rc == KITH_EUPGRADE)
+		return fail(EX_CONFIG, "the store in %s is in the format of an "
+		    "older kith: stop here and run kith --home %s upgrade", d.home,
+		    d.home);
 	if (d.st == NULL && rc == KITH_EVERSION)
 		return fail(EX_CONFIG, "the store in %s was written by another "
 		    "version of kith; this kithd reads protocol %d stores "
@@ -1485,8 +1485,7 @@ main(int argc, char **argv)
 	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	if ((d.t = transport_new()) == NULL ||
-	    (d.nd.order = order_new()) == NULL) {
+	if ((d.t = transport_new()) == NULL) {
 		code = fail(EX_SOFTWARE, "out of memory");
 		goto out;
 	}
@@ -1497,14 +1496,14 @@ main(int argc, char **argv)
 	    (code = bind_one(&d, TSOCK_PUB, d.cfg.feed, d.cfg.feed_line,
 	    "feed", &d.feed)) >= 0)
 		goto out;
-	/* The log's counter first: the scan holds at least what it names. */
 	if ((rc = store_log_last(d.st, &d.log)) != 0 ||
-	    (rc = order_refresh(d.nd.order, d.st, NULL, NULL)) != 0) {
+	    (rc = store_count(d.st, &records)) != 0) {
 		code = fail(EX_IOERR, "cannot read the store: %s",
 		    kith_strerror(rc));
 		goto out;
 	}
 	d.nd.st = d.st;
+	d.nd.log_seen = d.log;
 	d.nd.t = d.t;
 	d.nd.feed = d.feed;
 	d.nd.changed = on_changed;
@@ -1528,10 +1527,10 @@ main(int argc, char **argv)
 	}
 	set_peers(&d, &d.cfg);
 	log_open("kithd");
-	(void)order_items(d.nd.order, &n);
-	log_info("start home=%s listen=%s feed=%s peers=%zu records=%zu "
+	log_info("start home=%s listen=%s feed=%s peers=%zu records=%llu "
 	    "pid=%ld dumpable=%d", d.home, d.cfg.listen[0] ? d.cfg.listen : "-",
-	    d.cfg.feed[0] ? d.cfg.feed : "-", d.npeers, n, (long)getpid(),
+	    d.cfg.feed[0] ? d.cfg.feed : "-", d.npeers,
+	    (unsigned long long)records, (long)getpid(),
 	    prctl(PR_GET_DUMPABLE, 0, 0, 0, 0));
 	code = run(&d);
 	log_info("stop rejected=%llu dropped=%llu",
@@ -1544,7 +1543,7 @@ out:
 	tsock_close(d.listen);
 	tsock_close(d.feed);
 	transport_free(d.t);
-	order_free(d.nd.order);
+	sync_node_free(&d.nd);
 	roster_free(d.roster);
 	hold_free(d.hold);
 	free(d.subs);

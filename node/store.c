@@ -37,6 +37,7 @@ const struct st_db st_dbs[DB_COUNT] = {
 	[DB_PEERS] = { "peers", 0 },
 	[DB_META] = { "meta", 0 },
 	[DB_LOG] = { "log", 0 },
+	[DB_FP] = { "fp", 0 },
 };
 
 void
@@ -116,6 +117,11 @@ st_txn_commit(struct store *st, MDB_txn *txn)
 	struct statvfs vfs;
 	int rc;
 
+	/* The order changes with the records, in the same transaction. */
+	if ((rc = st_order_flush(st, txn)) != 0) {
+		mdb_txn_abort(txn);
+		return rc;
+	}
 	rc = mdb_txn_commit(txn);
 	if (rc == EIO && statvfs(st->path, &vfs) == 0 &&
 	    (uint64_t)vfs.f_bavail * vfs.f_frsize < DISK_SLACK)
@@ -134,6 +140,8 @@ st_txn_begin(struct store *st, unsigned flags, MDB_txn **txn)
 		if ((rc = mdb_env_set_mapsize(st->env, 0)) == 0)
 			rc = mdb_txn_begin(st->env, NULL, flags, txn);
 	}
+	if (rc == 0 && !(flags & MDB_RDONLY))
+		st_order_begin(st, *txn);
 	return st_mdb_err(rc);
 }
 
@@ -209,13 +217,24 @@ open_dbs(struct store *st)
 			goto fail;
 		}
 	}
+	st->schema = SCHEMA_VERSION;
 	rc = st_meta_get(st, txn, "schema", &v);
 	if (rc == KITH_ENOTFOUND && !st->rdonly)
 		rc = st_meta_put(st, txn, "schema", &ver, 1);
-	else if (rc == 0 && (v.mv_size != 1 ||
-	    *(uint8_t *)v.mv_data != SCHEMA_VERSION))
+	else if (rc == 0)
+		st->schema = v.mv_size == 1 ? *(uint8_t *)v.mv_data : 0;
+	if (rc == 0 && st->schema == SCHEMA_UPGRADABLE) {
+		/*
+		 * Only store_upgrade may use it, and it opens the databases
+		 * itself: this transaction creates nothing.
+		 */
+		rc = st->upgrade ? 0 : KITH_EUPGRADE;
+		mdb_txn_abort(txn);
+		return rc;
+	}
+	if (rc == 0 && st->schema != SCHEMA_VERSION)
 		rc = KITH_EVERSION;
-	if (missing && rc != KITH_EVERSION)
+	if (missing && rc == 0)
 		rc = KITH_ECORRUPT;
 	if (rc != 0)
 		goto fail;
@@ -285,6 +304,7 @@ store_open(const char *dir, int flags, uint64_t max_map, int *rc)
 	st->max_map = max_map ? max_map : STORE_MAP_MAX;
 	st->cache_min = STORE_CACHE_MIN;
 	st->rdonly = (flags & STORE_RDONLY) != 0;
+	st->upgrade = (flags & STORE_UPGRADE) != 0;
 	st->shared = (flags & STORE_SHARED) != 0;
 	snprintf(data, sizeof(data), "%s/data.mdb", dir);
 	pthread_mutex_init(&st->dmg_lock, NULL);
@@ -337,6 +357,67 @@ fail:
 	return NULL;
 }
 
+/* Open every database in ${txn}, creating those a format lacks. */
+static int
+open_all(struct store *st, MDB_txn *txn)
+{
+	int i, rc;
+
+	for (i = 0; i < DB_COUNT; i++)
+		if ((rc = st_mdb_err(mdb_dbi_open(txn, st_dbs[i].name,
+		    st_dbs[i].flags | MDB_CREATE, &st->dbi[i]))) != 0)
+			return rc;
+	return 0;
+}
+
+static int
+upgrade_txn(struct store *st, int dry_run, uint64_t *records)
+{
+	uint8_t ver = SCHEMA_VERSION;
+	MDB_stat ms;
+	MDB_txn *txn;
+	int rc;
+
+	if ((rc = st_txn_begin(st, 0, &txn)) != 0)
+		return rc;
+	if ((rc = open_all(st, txn)) != 0 ||
+	    (rc = st_mdb_err(mdb_stat(txn, st->dbi[DB_REC], &ms))) != 0)
+		goto fail;
+	*records = ms.ms_entries;
+	if (dry_run)
+		goto fail;	/* nothing to keep */
+	if ((rc = st_order_build(st, txn, records)) != 0 ||
+	    (rc = st_meta_put(st, txn, "schema", &ver, 1)) != 0 ||
+	    ((rc = load_network(st, txn)) != 0 && rc != KITH_ENOTFOUND))
+		goto fail;
+	return st_txn_commit(st, txn);
+fail:
+	mdb_txn_abort(txn);
+	return rc;
+}
+
+int
+store_upgrade(struct store *st, int dry_run, int *from, uint64_t *records)
+{
+	int rc;
+
+	*from = st->schema;
+	*records = 0;
+	if (st->schema == SCHEMA_VERSION)
+		return store_count(st, records);
+	if (st->rdonly || !st->upgrade)
+		return KITH_EINVAL;
+	/* A process that opened it before would write the old format. */
+	if (!dry_run && !store_alone(st))
+		return KITH_EBUSY;
+	while ((rc = upgrade_txn(st, dry_run, records)) == KITH_EMAPFULL)
+		if ((rc = st_grow(st)) != 0)
+			break;
+	if (rc == 0 && !dry_run)
+		st->schema = SCHEMA_VERSION;
+	return rc;
+}
+
 int
 store_set_max_map(struct store *st, uint64_t max_map)
 {
@@ -369,6 +450,7 @@ store_close(struct store *st)
 	if (st->lockfd >= 0)
 		close(st->lockfd);
 	roster_free(st->roster);
+	st_order_free(st);
 	pthread_mutex_destroy(&st->dmg_lock);
 	free(st->dmg);
 	free(st);
@@ -805,14 +887,6 @@ order_one(void *arg, const MDB_val *k, const MDB_val *v)
 	    (const uint8_t *)k->mv_data + 8);
 }
 
-int
-store_order_scan(struct store *st, store_order_fn *fn, void *arg)
-{
-	struct order_walk w = { fn, arg };
-
-	return walk(st, DB_REC, order_one, &w);
-}
-
 /*
  * A scope from its indexes: the membership records and the records
  * addressed to ${key}, merged in (hlc, id) order, never a walk of every
@@ -1106,7 +1180,7 @@ store_clock_lower(struct store *st, uint64_t to, uint64_t *old)
 	if (*old <= to)
 		rc = 0;
 	else if ((rc = st_clock_put(st, txn, to)) == 0)
-		return st_mdb_err(mdb_txn_commit(txn));
+		return st_txn_commit(st, txn);
 	mdb_txn_abort(txn);
 	return rc;
 }
@@ -1374,7 +1448,7 @@ store_log_last(struct store *st, uint64_t *out)
 
 int
 store_log_read(struct store *st, uint64_t after, size_t max,
-    store_order_fn *fn, void *arg, uint64_t *last)
+    store_log_fn *fn, void *arg, uint64_t *last)
 {
 	MDB_cursor *cur = NULL;
 	MDB_txn *txn;
@@ -1402,8 +1476,8 @@ store_log_read(struct store *st, uint64_t after, size_t max,
 			rc = KITH_ECORRUPT;
 			break;
 		}
-		if ((rc = fn(arg, st_get_be64(v.mv_data),
-		    (const uint8_t *)v.mv_data + 8)) != 0)
+		if ((rc = fn(arg, st_get_be64(k.mv_data),
+		    st_get_be64(v.mv_data), (const uint8_t *)v.mv_data + 8)) != 0)
 			break;
 		*last = st_get_be64(k.mv_data);
 	}

@@ -19,6 +19,7 @@
 #include "kith.h"
 
 struct kcrypto_key;
+struct negentropy_source;
 struct record;
 struct roster;
 struct state;
@@ -30,6 +31,9 @@ struct store;
 #define STORE_NOSYNC	0x4	/* tests and benchmarks only: commits skip fsync */
 #define STORE_SHARED	0x8	/* used from several threads: map the cap at once */
 #define STORE_CHECK	0x10	/* check every page's structure before opening */
+#define STORE_UPGRADE	0x20	/* open an older format, for store_upgrade only */
+
+#define STORE_FORMAT	3	/* the on-disk format this code writes */
 
 #define STORE_ENDPOINT_MAX	256	/* bytes of a peer endpoint */
 
@@ -50,6 +54,8 @@ struct store_result {
 	size_t bodies;		/* of the duplicates, bodies filled in */
 	size_t replaced;	/* of the duplicates, damaged held copies
 				   replaced by the good copy that came */
+	uint64_t log_first;	/* the change-log counters the commit used: */
+	uint64_t log_last;	/* [first, last], 0 and 0 if it added none */
 };
 
 /* Called once for each rejected record with the reason. */
@@ -225,13 +231,25 @@ int store_apply_verified(struct store *st, struct record *const *recs,
 typedef int store_order_fn(void *arg, uint64_t hlc,
     const uint8_t id[KITH_ID_LEN]);
 
+/* Called with the reconciliation order as a Negentropy set. */
+typedef int store_fp_fn(void *arg, const struct negentropy_source *src);
+
 /**
- * store_order_scan(st, fn, arg):
- * Call ${fn} with the (hlc, id) of every held record in reconciliation
- * order, reading keys only, in one read transaction.  Return 0, ${fn}'s
- * non-zero result, or a store error.
+ * store_fp_read(st, fn, arg):
+ * Call ${fn}(${arg}, src) with the (hlc, id) of every held record, in
+ * reconciliation order, as a Negentropy source read from one snapshot of
+ * the store's fingerprint tree (node/fptree.h): any range's fingerprint
+ * costs O(log n), and nothing is loaded.  ${src} is valid only during the
+ * call.  Return ${fn}'s result, KITH_ECORRUPT if the tree is damaged, or
+ * a store error.
  */
-int store_order_scan(struct store *st, store_order_fn *fn, void *arg);
+int store_fp_read(struct store *st, store_fp_fn *fn, void *arg);
+
+/**
+ * store_count(st, n):
+ * Set ${*n} to the number of records held.  Return 0 or an error.
+ */
+int store_count(struct store *st, uint64_t *n);
 
 /**
  * store_scope(st, key, fn, arg):
@@ -560,6 +578,18 @@ int store_set_restoring(struct store *st, int on);
 int store_stats(struct store *st, struct store_stats *out);
 
 /**
+ * store_upgrade(st, dry_run, from, records):
+ * Bring the store ${st}, opened with STORE_UPGRADE, to this kith's
+ * format in one write transaction: from format 2, build the
+ * reconciliation fingerprint tree of its ${*records} records.  Set
+ * ${*from} to the format found (the current one: nothing to do).  With
+ * ${dry_run}, count and change nothing.  Return 0, KITH_EBUSY if another
+ * process has the store open, or a store error; on error nothing changed.
+ */
+int store_upgrade(struct store *st, int dry_run, int *from,
+    uint64_t *records);
+
+/**
  * store_compact(st, path):
  * Write a compacted copy of the store's data file to ${path}, which must
  * not exist (KITH_EEXIST).  On failure nothing is left at ${path}.
@@ -621,14 +651,17 @@ int store_log_last(struct store *st, uint64_t *out);
 
 /**
  * store_log_read(st, after, max, fn, arg, last):
- * Call ${fn} with the (hlc, id) of each record whose change-log counter is
- * above ${after}, in counter order, at most ${max} of them, all from one
- * read transaction: what one call gives, and every call after it from
+ * Call ${fn} with the counter, hlc and id of each record whose change-log
+ * counter is above ${after}, in counter order, at most ${max} of them, all
+ * from one read transaction: what one call gives, and every call after it
+ * from
  * ${*last}, misses no commit.  Set ${*last} to the counter of the last
  * record given (${after} if none).  Return 0, ${fn}'s non-zero result, or
  * a store error.
  */
+typedef int store_log_fn(void *arg, uint64_t counter, uint64_t hlc,
+    const uint8_t id[KITH_ID_LEN]);
 int store_log_read(struct store *st, uint64_t after, size_t max,
-    store_order_fn *fn, void *arg, uint64_t *last);
+    store_log_fn *fn, void *arg, uint64_t *last);
 
 #endif

@@ -310,7 +310,10 @@ st_index_record(struct store *st, MDB_txn *txn, const struct record *rec,
 	v = (MDB_val){ KEY_LEN, (void *)(uintptr_t)key };
 	if ((rc = mdb_put(txn, st->dbi[DB_LOG], &k, &v, MDB_APPEND)) != 0)
 		return st_mdb_err(rc);
-	return 0;
+	st->log_last = st_get_be64(cnt);
+	if (st->log_first == 0)
+		st->log_first = st->log_last;
+	return st_order_add(st, txn, key);
 }
 
 /* Is ${h} addressed to this store's network? */
@@ -601,8 +604,10 @@ apply_txn(struct store *st, struct record *const *pending, size_t n,
 	}
 	if (rc != 0 || (rc = st_clock_put(st, a.txn, a.clock)) != 0)
 		mdb_txn_abort(a.txn);
-	else
-		rc = st_txn_commit(st, a.txn);
+	else if ((rc = st_txn_commit(st, a.txn)) == 0) {
+		res->log_first = st->log_first;
+		res->log_last = st->log_last;
+	}
 	if (rc != 0) {
 		/* What this transaction computed never happened. */
 		roster_free(st->roster);

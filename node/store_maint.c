@@ -803,6 +803,33 @@ state_orphaned(void *arg, const MDB_val *k, const MDB_val *v)
 	return 0;
 }
 
+/* The fingerprint tree holds every record's key, and nothing else. */
+static int
+check_order(struct checker *c)
+{
+	uint64_t extra, missing;
+	char what[96];
+	int broken, rc;
+
+	if ((rc = st_order_check(c->st, c->txn, &extra, &missing,
+	    &broken)) != 0)
+		return rc;
+	if (broken)
+		found(c, STORE_BAD_INDEX, NULL, "the reconciliation order's "
+		    "fingerprint tree is damaged");
+	if (extra > 0) {
+		snprintf(what, sizeof(what), "the fingerprint tree names %llu "
+		    "records the store does not hold", (unsigned long long)extra);
+		found(c, STORE_BAD_INDEX, NULL, what);
+	}
+	if (missing > 0) {
+		snprintf(what, sizeof(what), "%llu records are missing from the "
+		    "fingerprint tree", (unsigned long long)missing);
+		found(c, STORE_BAD_INDEX, NULL, what);
+	}
+	return 0;
+}
+
 int
 store_check(struct store *st, store_check_fn *fn, void *arg,
     struct store_check *out)
@@ -830,9 +857,11 @@ store_check(struct store *st, store_check_fn *fn, void *arg,
 	    (rc = st_walk_txn(st, c.txn, DB_EXPIRY, 0, dangling_suffix,
 	    &c)) != 0 ||
 	    (rc = st_walk_txn(st, c.txn, DB_KIND, 0, dangling_kind, &c)) != 0 ||
-	    (rc = check_states(&c)) != 0)
+	    (rc = check_states(&c)) != 0 ||
+	    (rc = st_walk_txn(st, c.txn, DB_STATE, 0, state_orphaned,
+	    &c)) != 0)
 		goto out;
-	rc = st_walk_txn(st, c.txn, DB_STATE, 0, state_orphaned, &c);
+	rc = check_order(&c);
 out:
 	mdb_cursor_close(c.seq);
 	mdb_cursor_close(c.ent);
@@ -907,6 +936,7 @@ purge_record(struct store *st, MDB_txn *txn, const uint8_t key[KEY_LEN],
 	int rc, op;
 
 	if ((rc = st_has_key(st, txn, DB_MSHIP, key, KEY_LEN, mship)) != 0 ||
+	    (rc = st_order_remove(st, txn, key)) != 0 ||
 	    (rc = st_del_key(st, txn, DB_REC, key, KEY_LEN)) != 0 ||
 	    (rc = st_del_key(st, txn, DB_BODY, key, KEY_LEN)) != 0 ||
 	    (rc = st_del_key(st, txn, DB_NOBODY, key, KEY_LEN)) != 0 ||
@@ -1016,7 +1046,7 @@ mend_txn(struct store *st, uint8_t (*keys)[KEY_LEN], size_t nkeys,
 	if (rc == 0)
 		rc = st_recompute_each(st, txn, roster, ents, n);
 	if (rc == 0) {
-		rc = st_mdb_err(mdb_txn_commit(txn));
+		rc = st_txn_commit(st, txn);
 		txn = NULL;	/* committed or freed by the commit */
 	}
 out:
@@ -1127,7 +1157,7 @@ out:
 /* The databases computed from the records, which store_rebuild remakes. */
 static const int derived[] = { DB_IDS, DB_SEQ, DB_ENT, DB_STATE, DB_KIND,
 	DB_FORKS, DB_DENY, DB_MSHIP, DB_AUD, DB_NOBODY, DB_EXPIRY, DB_ORPHAN,
-	DB_MERGE, DB_LOG };
+	DB_MERGE, DB_LOG, DB_FP };
 
 static int
 rebuild_txn(struct store *st, store_check_fn *fn, void *arg,
@@ -1237,7 +1267,7 @@ rebuild_txn(struct store *st, store_check_fn *fn, void *arg,
 	out->entities = n;
 	if ((rc = st_recompute_each(st, txn, roster, ents, n)) != 0)
 		goto out;
-	rc = st_mdb_err(mdb_txn_commit(txn));
+	rc = st_txn_commit(st, txn);
 	txn = NULL;	/* committed or freed by the commit */
 out:
 	record_free(rec);
@@ -1296,5 +1326,5 @@ store_set_restoring(struct store *st, int on)
 		mdb_txn_abort(txn);
 		return rc;
 	}
-	return st_mdb_err(mdb_txn_commit(txn));
+	return st_txn_commit(st, txn);
 }

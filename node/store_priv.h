@@ -21,6 +21,7 @@
 #include <lmdb.h>
 
 #include "kith.h"
+#include "negentropy.h"
 
 struct chain_link;
 struct record;
@@ -50,10 +51,12 @@ struct roster;
  *   peers  endpoint       -> peer record      (sync daemon)
  *   meta   name           -> value
  *   log    counter(8)     -> hlc(8) id(32)    (every insert, in order)
+ *   fp     node(8)        -> node             (the reconciliation order's
+ *                                              fingerprint tree: fptree.h)
  */
 enum { DB_REC, DB_BODY, DB_IDS, DB_SEQ, DB_ENT, DB_STATE, DB_KIND, DB_FORKS,
 	DB_DENY, DB_MSHIP, DB_AUD, DB_NOBODY, DB_EXPIRY, DB_ORPHAN, DB_MERGE,
-	DB_PEERS, DB_META, DB_LOG, DB_COUNT };
+	DB_PEERS, DB_META, DB_LOG, DB_FP, DB_COUNT };
 
 /* A named database: its name and open flags. */
 struct st_db {
@@ -69,14 +72,27 @@ extern const struct st_db st_dbs[DB_COUNT];
 #define KINDKEY_LEN	(2 + KITH_ENTITY_LEN)
 #define AUDKEY_LEN	(KITH_KEY_LEN + KEY_LEN)
 #define EXPKEY_LEN	(8 + KEY_LEN)
-/* 2: protocol version 2 records, chains, genesis, membership by kind. */
-#define SCHEMA_VERSION	2
+/*
+ * 2: protocol version 2 records, chains, genesis, membership by kind.
+ * 3: the fingerprint tree (fp).  A format 2 store is upgraded in place
+ * (store_upgrade); an older or newer one is refused.
+ */
+#define SCHEMA_VERSION	STORE_FORMAT
+#define SCHEMA_UPGRADABLE	2
+
+/* Items queued for the fingerprint tree. */
+struct st_items {
+	struct negentropy_item *v;
+	size_t n, cap;
+};
 
 struct store {
 	MDB_env *env;
 	MDB_dbi dbi[DB_COUNT];
 	uint64_t max_map;
 	int rdonly;
+	int upgrade;		/* STORE_UPGRADE: an older format may open */
+	int schema;		/* the format found (SCHEMA_VERSION...) */
 	int shared;		/* STORE_SHARED: the map is the cap */
 	unsigned eflags;	/* the environment's open flags */
 	int lockfd;		/* use.lock, held shared while open; -1 */
@@ -96,6 +112,14 @@ struct store {
 	pthread_mutex_t dmg_lock;
 	uint8_t (*dmg)[KEY_LEN];
 	size_t ndmg;
+	/*
+	 * What the write transaction ${fp_txn} changes in the order, applied
+	 * to the tree when it commits (st_order_flush), and the change-log
+	 * counters it used.
+	 */
+	MDB_txn *fp_txn;
+	struct st_items fp_add, fp_del;
+	uint64_t log_first, log_last;
 	char path[4096];
 };
 
@@ -198,5 +222,16 @@ void st_stale_free(struct st_stale *sl);
 /* store_insert.c */
 int st_index_record(struct store *st, MDB_txn *txn, const struct record *rec,
     const uint8_t key[KEY_LEN], int stored, struct st_insert *in);
+
+/* store_order.c */
+void st_order_begin(struct store *st, MDB_txn *txn);
+int st_order_add(struct store *st, MDB_txn *txn, const uint8_t key[KEY_LEN]);
+int st_order_remove(struct store *st, MDB_txn *txn,
+    const uint8_t key[KEY_LEN]);
+int st_order_flush(struct store *st, MDB_txn *txn);
+void st_order_free(struct store *st);
+int st_order_build(struct store *st, MDB_txn *txn, uint64_t *n);
+int st_order_check(struct store *st, MDB_txn *txn, uint64_t *extra,
+    uint64_t *missing, int *broken);
 
 #endif

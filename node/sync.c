@@ -19,7 +19,6 @@
 #include "kith.h"
 #include "log.h"
 #include "negentropy.h"
-#include "order.h"
 #include "rate.h"
 #include "record.h"
 #include "roster.h"
@@ -29,6 +28,7 @@
 #include "transport.h"
 
 #define WINDOW		4	/* requests a client keeps in flight */
+#define PUBLISHED_MAX	1024	/* commits noted for the log follower to skip */
 #define INFLIGHT_MAX	(3 * WINDOW)
 
 uint64_t
@@ -47,6 +47,15 @@ short_id(char out[17], const uint8_t *id)
 	kith_hex(out, id, 8);
 }
 
+/* A membership record (charter, member, revoke) may change the roster. */
+static void
+note_members(struct sync_node *nd, const struct record *rec)
+{
+
+	if (record_header(rec)->kind <= KITH_KIND_REVOKE)
+		nd->members = 1;
+}
+
 void
 sync_node_publish(struct sync_node *nd, const struct record *rec)
 {
@@ -54,8 +63,7 @@ sync_node_publish(struct sync_node *nd, const struct record *rec)
 	const char *topic;
 	char other[32];
 
-	if (record_header(rec)->kind <= KITH_KIND_REVOKE)
-		nd->members = 1;
+	note_members(nd, rec);
 	if (nd->feed == NULL)
 		return;
 	if ((topic = kith_kind_name(record_header(rec)->kind)) == NULL) {
@@ -69,27 +77,72 @@ sync_node_publish(struct sync_node *nd, const struct record *rec)
 	syncmsg_buf_free(&b);
 }
 
-int
+void
 sync_node_added(struct sync_node *nd, struct record *const *recs,
-    const int *rcs, size_t n)
+    const int *rcs, size_t n, const struct store_result *res)
 {
-	struct negentropy_item *items;
-	size_t i, k = 0;
-	int rc;
+	struct sync_logrange *r;
+	size_t i, at;
+	int publish;
 
-	if ((items = malloc((n ? n : 1) * sizeof(*items))) == NULL)
-		return KITH_ENOMEM;
-	for (i = 0; i < n; i++) {
-		if (rcs[i] != 0 || order_has(nd->order,
-		    record_header(recs[i])->hlc, record_id(recs[i])))
-			continue;	/* the daemon's log follower was first */
-		items[k].timestamp = record_header(recs[i])->hlc;
-		memcpy(items[k++].id, record_id(recs[i]), KITH_ID_LEN);
-		sync_node_publish(nd, recs[i]);
+	/*
+	 * The follower takes a transaction's entries in order, perhaps in
+	 * two looks: publish only if it has taken none of them.
+	 */
+	publish = nd->feed != NULL && res->log_first != 0 &&
+	    res->log_first > nd->log_seen && nd->npublished < PUBLISHED_MAX;
+	if (publish) {
+		if ((r = realloc(nd->published, (nd->npublished + 1) *
+		    sizeof(*r))) == NULL)
+			publish = 0;
+		else
+			nd->published = r;
 	}
-	rc = order_merge(nd->order, items, k);
-	free(items);
-	return rc;
+	if (publish) {
+		/* Sessions commit in parallel: keep the ranges in order. */
+		for (at = nd->npublished; at > 0 &&
+		    nd->published[at - 1].lo > res->log_first; at--)
+			;
+		memmove(&nd->published[at + 1], &nd->published[at],
+		    (nd->npublished - at) * sizeof(*nd->published));
+		nd->published[at].lo = res->log_first;
+		nd->published[at].hi = res->log_last;
+		nd->npublished++;
+	}
+	for (i = 0; i < n; i++) {
+		if (rcs[i] != 0)
+			continue;
+		if (publish)
+			sync_node_publish(nd, recs[i]);
+		else
+			note_members(nd, recs[i]);
+	}
+}
+
+int
+sync_node_follow(struct sync_node *nd, uint64_t counter)
+{
+	size_t drop;
+	int seen;
+
+	nd->log_seen = counter;
+	for (drop = 0; drop < nd->npublished &&
+	    nd->published[drop].hi < counter; drop++)
+		;
+	memmove(nd->published, nd->published + drop,
+	    (nd->npublished - drop) * sizeof(*nd->published));
+	nd->npublished -= drop;
+	seen = nd->npublished > 0 && nd->published[0].lo <= counter;
+	return seen;
+}
+
+void
+sync_node_free(struct sync_node *nd)
+{
+
+	free(nd->published);
+	nd->published = NULL;
+	nd->npublished = 0;
 }
 
 int
@@ -97,7 +150,8 @@ sync_own_fault(int rc)
 {
 
 	return rc == KITH_ENOSPC || rc == KITH_EMAPFULL || rc == KITH_EIO ||
-	    rc == KITH_ESTORE || rc == KITH_ENOMEM || rc == KITH_EBUSY;
+	    rc == KITH_ESTORE || rc == KITH_ENOMEM || rc == KITH_EBUSY ||
+	    rc == KITH_ECORRUPT;
 }
 
 /*
@@ -120,15 +174,12 @@ static void
 log_mended(void *arg, int kind, const uint8_t id[KITH_ID_LEN],
     const char *what)
 {
-	struct sync_node *nd = arg;
 	char hex[17];
 
+	(void)arg;
 	short_id(hex, id);
 	log_warn("damaged %s record=%s: %s", kind == STORE_BAD_BODY ? "body" :
 	    "record", hex, what);
-	/* Out of the store: reconciliation must see it missing, and fetch it. */
-	if (kind == STORE_BAD_RECORD)
-		(void)order_drop(nd->order, id);
 }
 
 void
@@ -137,7 +188,7 @@ sync_node_mend(struct sync_node *nd)
 	size_t n;
 	int rc;
 
-	if ((rc = store_mend(nd->st, log_mended, nd, &n)) != 0)
+	if ((rc = store_mend(nd->st, log_mended, NULL, &n)) != 0)
 		log_warn("cannot contain damaged records: %s",
 		    kith_strerror(rc));
 	else if (n > 0 && nd->changed != NULL)
@@ -446,35 +497,76 @@ unheld(const struct hold *h, uint8_t (*ids)[KITH_ID_LEN], size_t n)
 	return k;
 }
 
+/* Is ${rc} Negentropy's finding that a message breaks the protocol? */
+static int
+bad_message(int rc)
+{
+
+	return rc == KITH_ETRUNC || rc == KITH_EVERSION || rc == KITH_ETYPE ||
+	    rc == KITH_ERANGE || rc == KITH_ENONCANON;
+}
+
+/* One step of a client's Negentropy: its input, its outputs. */
+struct step {
+	struct sync_client *c;
+	const uint8_t *in;	/* the server's reply; NULL: begin */
+	size_t inlen;
+	uint8_t *msg;
+	size_t len;
+	uint8_t (*have)[NEGENTROPY_ID_LEN], (*need)[NEGENTROPY_ID_LEN];
+	size_t nhave, nneed;
+};
+
+/*
+ * Take a step over the set ${src}: the store's order, read in one
+ * snapshot (or NULL: the scope's array).
+ */
+static int
+step_over(void *arg, const struct negentropy_source *src)
+{
+	struct step *s = arg;
+	struct sync_client *c = s->c;
+	int rc;
+
+	if (s->in == NULL) {
+		c->ng = src != NULL ?
+		    negentropy_new_source(src, SYNCMSG_RECORDS_MAX) :
+		    negentropy_new(c->scope.v, c->scope.n, SYNCMSG_RECORDS_MAX);
+		if (c->ng == NULL)
+			return KITH_ENOMEM;
+		negentropy_set_policy(c->ng, SYNC_IDLIST_BELOW, 1);
+		return negentropy_initiate(c->ng, &s->msg, &s->len);
+	}
+	if (src != NULL)
+		negentropy_set_source(c->ng, src);
+	else if ((rc = negentropy_set_items(c->ng, c->scope.v,
+	    c->scope.n)) != 0)
+		return rc;
+	rc = negentropy_reconcile_client(c->ng, s->in, s->inlen, &s->msg,
+	    &s->len, &s->have, &s->nhave, &s->need, &s->nneed);
+	return bad_message(rc) ? KITH_EPROTO : rc;
+}
+
 /* Send the next Negentropy message, or note that reconciliation is done. */
 static int
 reconcile(struct sync_client *c, const uint8_t *in, size_t inlen)
 {
+	struct step s = { c, in, inlen, NULL, 0, NULL, NULL, 0, 0 };
 	uint8_t (*have)[NEGENTROPY_ID_LEN] = NULL, (*need)[NEGENTROPY_ID_LEN] = NULL;
 	struct negentropy_item *pulls = NULL;
 	struct syncmsg_bound lo, hi;
 	uint8_t *msg = NULL;
-	size_t len, nhave = 0, nneed = 0, npulls = 0, i, n;
-	const struct negentropy_item *items = order_items(c->nd->order, &n);
+	size_t len, nhave, nneed, npulls = 0, i;
 	int rc;
 
-	if (c->scoped) {
-		items = c->scope.v;
-		n = c->scope.n;
-	}
-	if (in == NULL) {
-		if ((c->ng = negentropy_new(items, n, SYNCMSG_RECORDS_MAX)) == NULL)
-			return KITH_ENOMEM;
-		negentropy_set_policy(c->ng, SYNC_IDLIST_BELOW, 1);
-		rc = negentropy_initiate(c->ng, &msg, &len);
-	} else {
-		if ((rc = negentropy_set_items(c->ng, items, n)) != 0)
-			return rc;
-		rc = negentropy_reconcile_client(c->ng, in, inlen, &msg, &len,
-		    &have, &nhave, &need, &nneed);
-		if (rc != 0)
-			rc = KITH_EPROTO;
-	}
+	rc = c->scoped ? step_over(&s, NULL) :
+	    store_fp_read(c->nd->st, step_over, &s);
+	msg = s.msg;
+	len = s.len;
+	have = s.have;
+	nhave = s.nhave;
+	need = s.need;
+	nneed = s.nneed;
 	if (rc != 0)
 		goto out;
 	nneed = unheld(c->nd->hold, need, nneed);
@@ -707,7 +799,7 @@ collect(struct sync_client *c)
 			ingest_batch_free(b);
 			continue;
 		}
-		(void)sync_node_added(c->nd, b->recs, b->rcs, b->n);
+		sync_node_added(c->nd, b->recs, b->rcs, b->n, &b->res);
 		for (i = 0; i < b->n; i++) {
 			if (b->rcs[i] == 0) {
 				c->stats.added++;
@@ -1476,7 +1568,8 @@ on_hello(struct sync_server *srv, struct session *ss, const struct syncmsg *m)
 		srv->nd->clock(srv->nd->arg, ss->key, NULL,
 		    hlc_offset_oneway(h.clock_ms, hlc_wall_ms()), 0);
 	memcpy(h.network, srv->nd->network, KITH_NETWORK_LEN);
-	(void)order_items(srv->nd->order, &n);
+	if ((rc = store_count(srv->nd->st, &n)) != 0)
+		return rc;
 	h.records = ss->scoped ? ss->scope.n : n;
 	h.clock_ms = hlc_wall_ms();
 	snprintf(h.name, sizeof(h.name), "%s", srv->nd->name);
@@ -1485,30 +1578,46 @@ on_hello(struct sync_server *srv, struct session *ss, const struct syncmsg *m)
 	return reply(srv, ss);
 }
 
+/* A server's answer to one RECON over a set. */
+struct answer {
+	struct session *ss;
+	const struct syncmsg *m;
+	uint8_t *msg;
+	size_t len;
+};
+
+/* Answer over the set ${src}, as step_over. */
+static int
+answer_over(void *arg, const struct negentropy_source *src)
+{
+	struct answer *a = arg;
+	struct negentropy *ng;
+	int rc;
+
+	ng = src != NULL ? negentropy_new_source(src, SYNCMSG_RECORDS_MAX) :
+	    negentropy_new(a->ss->scope.v, a->ss->scope.n, SYNCMSG_RECORDS_MAX);
+	if (ng == NULL)
+		return KITH_ENOMEM;
+	negentropy_set_policy(ng, SYNC_IDLIST_BELOW, 0);
+	rc = negentropy_reconcile(ng, a->m->payload, a->m->len, &a->msg,
+	    &a->len);
+	negentropy_free(ng);
+	return rc;
+}
+
 static int
 on_recon(struct sync_server *srv, struct session *ss, const struct syncmsg *m)
 {
-	const struct negentropy_item *items;
-	struct negentropy *ng;
-	uint8_t *msg = NULL;
-	size_t n, len;
+	struct answer a = { ss, m, NULL, 0 };
 	int rc;
 
-	if (ss->scoped) {
-		items = ss->scope.v;
-		n = ss->scope.n;
-	} else
-		items = order_items(srv->nd->order, &n);
-	if ((ng = negentropy_new(items, n, SYNCMSG_RECORDS_MAX)) == NULL)
-		return KITH_ENOMEM;
-	negentropy_set_policy(ng, SYNC_IDLIST_BELOW, 0);
-	rc = negentropy_reconcile(ng, m->payload, m->len, &msg, &len);
-	negentropy_free(ng);
+	rc = ss->scoped ? answer_over(&a, NULL) :
+	    store_fp_read(srv->nd->st, answer_over, &a);
 	if (rc != 0)
 		return rc;
 	syncmsg_begin(&srv->out, SYNCMSG_RECON_REPLY, m->reqid);
-	syncmsg_put(&srv->out, msg, len);
-	free(msg);
+	syncmsg_put(&srv->out, a.msg, a.len);
+	free(a.msg);
 	return reply(srv, ss);
 }
 
@@ -1735,7 +1844,7 @@ on_push(struct sync_server *srv, struct session *ss, const struct syncmsg *m)
 	}
 	if ((rc = store_apply_verified(srv->nd->st, in, nin, rcs, &res)) != 0)
 		goto out;
-	(void)sync_node_added(srv->nd, in, rcs, nin);
+	sync_node_added(srv->nd, in, rcs, nin, &res);
 	for (i = 0; i < nin; i++) {
 		if (rcs[i] == 0) {
 			ss->added++;

@@ -16,9 +16,9 @@
 #include "kith.h"
 
 struct hold;
-struct order;
 struct record;
 struct store;
+struct store_result;
 struct tpoll;
 struct transport;
 struct tsock;
@@ -52,7 +52,6 @@ struct sync_server;
 /* What the sessions of one node share. */
 struct sync_node {
 	struct store *st;		/* opened with STORE_SHARED */
-	struct order *order;		/* the store's reconciliation order */
 	struct transport *t;
 	struct tsock *feed;		/* the live feed, or NULL */
 	uint8_t network[KITH_NETWORK_LEN];
@@ -76,10 +75,9 @@ struct sync_node {
 	void (*caller)(void *arg, const uint8_t key[KITH_KEY_LEN],
 	    const char *endpoint);
 	/*
-	 * Called before a server answers a HELLO, or NULL: bring the order up
-	 * to date with writes by other processes, so a session that starts
-	 * right after a local write reconciles it, and what allowed asks up
-	 * to date with the roster ZAP admitted the client by.
+	 * Called before a server answers a HELLO, or NULL: bring what
+	 * allowed asks up to date with the roster ZAP admitted the client
+	 * by, and publish writes by other processes.
 	 */
 	void (*refresh)(void *arg);
 	/*
@@ -105,6 +103,18 @@ struct sync_node {
 	 * held record again; the owner applies them when due.
 	 */
 	struct hold *hold;
+	/*
+	 * Each record goes on the feed once.  The owner's change-log
+	 * follower publishes what other processes commit (sync_node_follow);
+	 * ${log_seen} is the last counter it has taken.  A session publishes
+	 * its own commits at once, when the follower has not reached them,
+	 * and notes their counters in ${published} for the follower to skip.
+	 */
+	uint64_t log_seen;
+	struct sync_logrange {
+		uint64_t lo, hi;
+	} *published;
+	size_t npublished;
 	int members;			/* set when a membership record goes in */
 	uint64_t rejected;		/* records refused, all sessions */
 	uint64_t dropped;		/* peers cut off for misbehaving */
@@ -114,9 +124,10 @@ struct sync_node {
  * sync_node_mend(nd):
  * Reads for sending (a GET, a PULL, a client's PUSH) skip a record whose
  * stored header or body fails its hash, and the store notes it; so does
- * store_patrol.  Contain what was noted (store_mend), log each record
- * once, drop a removed record from ${nd}'s order, and call ${nd}->changed
- * so that rounds with the peers start and fetch good copies.
+ * store_patrol.  Contain what was noted (store_mend, which takes a
+ * removed record out of the reconciliation order), log each record once,
+ * and call ${nd}->changed so that rounds with the peers start and fetch
+ * good copies.
  */
 void sync_node_mend(struct sync_node *nd);
 
@@ -137,15 +148,29 @@ struct sync_stats {
 };
 
 /**
- * sync_node_added(nd, recs, rcs, n):
+ * sync_node_added(nd, recs, rcs, n, res):
  * Record that the records ${recs}[i] whose ${rcs}[i] is 0 were just
- * committed: add those the order lacks to it in one merge and publish them
- * on the feed (a record already in the order was published when it went
- * in), and set ${nd}->members if one is a membership record.  Return 0 or
- * KITH_ENOMEM.
+ * committed by the transaction ${res} describes: publish them on the feed
+ * unless the change-log follower has reached that transaction's entries
+ * (then it publishes them), and set ${nd}->members if one is a
+ * membership record.
  */
-int sync_node_added(struct sync_node *nd, struct record *const *recs,
-    const int *rcs, size_t n);
+void sync_node_added(struct sync_node *nd, struct record *const *recs,
+    const int *rcs, size_t n, const struct store_result *res);
+
+/**
+ * sync_node_follow(nd, counter):
+ * The owner's change-log follower reached entry ${counter}: return 1 if a
+ * session published its record already, else 0 (the follower publishes
+ * it).
+ */
+int sync_node_follow(struct sync_node *nd, uint64_t counter);
+
+/**
+ * sync_node_free(nd):
+ * Free what ${nd}'s sessions kept in it (not the fields its owner set).
+ */
+void sync_node_free(struct sync_node *nd);
 
 /**
  * sync_node_publish(nd, rec):
@@ -298,8 +323,8 @@ void sync_server_free(struct sync_server *srv);
 /**
  * sync_own_fault(rc):
  * Return 1 if ${rc} is this node's own failure (its disk or store full,
- * an I/O or store error, out of memory), which no peer caused and for
- * which no peer is blamed; else 0.
+ * an I/O or store error, damage found in its store, out of memory),
+ * which no peer caused and for which no peer is blamed; else 0.
  */
 int sync_own_fault(int rc);
 

@@ -43,6 +43,7 @@ kith_strerror(int rc)
 	case KITH_EFIELDS: return "too many fields in one body section";
 	case KITH_ELIMIT: return "over a per-member limit of the sync server";
 	case KITH_ENOSPC: return "the disk holding the store is full";
+	case KITH_EUPGRADE: return "the store is in an older format: run kith upgrade";
 	}
 	return "unknown error";
 }
@@ -73,7 +74,7 @@ static const struct {
 	{ KITH_EFULL, "EFULL" },
 	{ KITH_EFIELDS, "EFIELDS" },
 	{ KITH_ELIMIT, "ELIMIT" },
-	{ KITH_ENOSPC, "ENOSPC" },
+	{ KITH_ENOSPC, "ENOSPC" }, { KITH_EUPGRADE, "EUPGRADE" },
 };
 
 const char *

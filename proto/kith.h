@@ -92,7 +92,8 @@ enum {
 	KITH_EFIELDS = -33,	/* a body section has more than KITH_FIELDS_MAX */
 	KITH_ELIMIT = -34,	/* a member passed a sync server's bound */
 	KITH_ENOSPC = -35,	/* the disk holding the store is full */
-	KITH_ELAST = KITH_ENOSPC	/* the lowest code */
+	KITH_EUPGRADE = -36,	/* the store is in an older format: upgrade it */
+	KITH_ELAST = KITH_EUPGRADE	/* the lowest code */
 };
 
 /**

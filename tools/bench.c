@@ -45,7 +45,6 @@
 #include "kcrypto.h"
 #include "kith.h"
 #include "negentropy.h"
-#include "order.h"
 #include "recfile.h"
 #include "record.h"
 #include "roster.h"
@@ -815,7 +814,7 @@ log_value(const char *log, const char *tag, const char *key, double *v)
 }
 
 static size_t
-store_count(const char *dir)
+records_in(const char *dir)
 {
 	struct store_stats ss;
 	struct store *st;
@@ -866,7 +865,7 @@ full_sync(const char *kithd, const char *top, const char *a_home,
 	snprintf(b_home, sizeof(b_home), "%s/b%zu", top, n);
 	snprintf(b_store, sizeof(b_store), "%s/store", b_home);
 	home_like(b_home, a_store);
-	want = store_count(a_store);
+	want = records_in(a_store);
 	daemon_start(&a, kithd, a_home, 0, NULL);
 	t0 = now_s();
 	daemon_start(&b, kithd, b_home, 1, a.peer);
@@ -879,7 +878,7 @@ full_sync(const char *kithd, const char *top, const char *a_home,
 			die("full sync did not finish", KITH_ETIMEDOUT);
 	} while (!log_value(b.log, "role=client", "bytes_in", &bin));
 	secs = now_s() - t0;
-	if ((have = store_count(b_store)) != want)
+	if ((have = records_in(b_store)) != want)
 		die("full sync incomplete", KITH_EINVAL);
 	log_value(b.log, "role=client", "bytes_out", &bout);
 	log_value(b.log, "role=client", "round_trips", &rts);
@@ -948,9 +947,7 @@ client_sync(const char *dir, const struct daemon_proc *d, double deadline,
 	if ((nd.st = store_open(dir, STORE_SHARED, 0, &rc)) == NULL)
 		die(dir, rc);
 	if ((rc = store_network(nd.st, nd.network)) != 0 ||
-	    (nd.t = transport_new()) == NULL ||
-	    (nd.order = order_new()) == NULL ||
-	    (rc = order_refresh(nd.order, nd.st, NULL, NULL)) != 0)
+	    (nd.t = transport_new()) == NULL)
 		die("client", rc ? rc : KITH_ENOMEM);
 	client_identity(nd.t);
 	/* This thread's CPU: the reconciliation runs here, ingest does not. */
@@ -969,45 +966,61 @@ client_sync(const char *dir, const struct daemon_proc *d, double deadline,
 	    (double)(c1.tv_nsec - c0.tv_nsec) / 1e6;
 	*out = *sync_client_stats(sc);
 	sync_client_free(sc);
-	order_free(nd.order);
 	transport_free(nd.t);
 	store_close(nd.st);
 	return rc < 0 ? rc : 0;
 }
 
-/* CPU the server spends answering ${client}'s first message. */
+/* One side of Negentropy over a store's order, for server_recon_cpu_ms. */
+struct recon_side {
+	const uint8_t *in;	/* the client's message; NULL: make it */
+	size_t inlen;
+	uint8_t *out;
+	size_t outlen;
+};
+
+static int
+recon_side(void *arg, const struct negentropy_source *src)
+{
+	struct recon_side *r = arg;
+	struct negentropy *ng;
+	int rc;
+
+	if ((ng = negentropy_new_source(src, SYNCMSG_RECORDS_MAX)) == NULL)
+		return KITH_ENOMEM;
+	rc = r->in == NULL ? negentropy_initiate(ng, &r->out, &r->outlen) :
+	    negentropy_reconcile(ng, r->in, r->inlen, &r->out, &r->outlen);
+	negentropy_free(ng);
+	return rc;
+}
+
+/*
+ * CPU the server spends answering a client's first message, from a cold
+ * session: a read transaction on the store, its fingerprint tree, the
+ * reply.
+ */
 static double
 server_recon_cpu_ms(const char *dir)
 {
-	const struct negentropy_item *items;
-	struct negentropy *cl, *sv;
-	struct order *o;
+	struct recon_side cl = { NULL, 0, NULL, 0 }, sv = { NULL, 0, NULL, 0 };
 	struct store *st;
 	struct timespec t0, t1;
-	uint8_t *m1, *m2;
-	size_t n, l1, l2;
 	int rc;
 
-	if ((st = store_open(dir, STORE_RDONLY, 0, &rc)) == NULL ||
-	    (o = order_new()) == NULL ||
-	    (rc = order_refresh(o, st, NULL, NULL)) != 0)
+	if ((st = store_open(dir, STORE_RDONLY, 0, &rc)) == NULL)
 		die(dir, rc);
-	items = order_items(o, &n);
-	if ((cl = negentropy_new(items, n, 0)) == NULL ||
-	    negentropy_initiate(cl, &m1, &l1) != 0)
-		die("negentropy", KITH_ENOMEM);
+	if ((rc = store_fp_read(st, recon_side, &cl)) != 0)
+		die("negentropy", rc);
+	sv.in = cl.out;
+	sv.inlen = cl.outlen;
 	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t0);
-	if ((sv = negentropy_new(items, n, SYNCMSG_RECORDS_MAX)) == NULL ||
-	    negentropy_reconcile(sv, m1, l1, &m2, &l2) != 0)
-		die("negentropy", KITH_ENOMEM);
+	if ((rc = store_fp_read(st, recon_side, &sv)) != 0)
+		die("negentropy", rc);
 	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t1);
-	if (l2 != 1)
+	if (sv.outlen != 1)
 		die("identical sets did not match", KITH_EINVAL);
-	negentropy_free(cl);
-	negentropy_free(sv);
-	free(m1);
-	free(m2);
-	order_free(o);
+	free(cl.out);
+	free(sv.out);
 	store_close(st);
 	return (double)(t1.tv_sec - t0.tv_sec) * 1000.0 +
 	    (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
@@ -1952,7 +1965,7 @@ bench_siege(const char *kithd, const char *top,
 	if ((rc = client_sync(b_store, &a, 0, &s0, &cpu)) != 0)
 		die("siege: honest sync without the siege", rc);
 	t0 = now_s() - t0;
-	if (store_count(b_store) != store_count(a_store))
+	if (records_in(b_store) != records_in(a_store))
 		die("siege: honest sync without the siege incomplete",
 		    KITH_EINVAL);
 	/* A at rest: B's session ended there too. */
@@ -1985,7 +1998,7 @@ bench_siege(const char *kithd, const char *top,
 
 	want = store_count_before(a_store, from);
 	held = store_count_before(c_store, from);
-	took = store_count(a_store) - store_count(b_store);
+	took = records_in(a_store) - records_in(b_store);
 	fprintf(stderr, "kith-bench: siege: kithd A logged %zu dropped, %zu "
 	    "refused, %zu closed, %zu sessions started; it took in %zu siege "
 	    "records, honest C %llu records in %.1f s (%.1f s without the "

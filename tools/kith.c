@@ -24,7 +24,6 @@
 #include "hlc.h"
 #include "kcrypto.h"
 #include "kith.h"
-#include "order.h"
 #include "pagecheck.h"
 #include "recfile.h"
 #include "record.h"
@@ -472,7 +471,8 @@ home_path(struct ctx *c, const char *leaf)
 
 /*
  * Open the store (and the key, if ${need_key}); an exit code on failure.
- * ${rdonly}: 0 read-write, 1 read-only, 2 read-write from several threads.
+ * ${rdonly}: 0 read-write, 1 read-only, 2 read-write from several threads,
+ * 3 read-write in an older format (kith upgrade).
  */
 static int
 open_home(struct ctx *c, int need_key, int rdonly)
@@ -486,7 +486,8 @@ open_home(struct ctx *c, int need_key, int rdonly)
 		return fail(c, EX_CONFIG, "%s", err);
 	/* A home without kith.conf runs on the built-in defaults. */
 	c->st = store_open(home_path(c, "store"), rdonly == 1 ? STORE_RDONLY :
-	    rdonly == 2 ? STORE_SHARED : 0, c->cfg.max_size_mb << 20, &rc);
+	    rdonly == 2 ? STORE_SHARED : rdonly == 3 ? STORE_UPGRADE : 0,
+	    c->cfg.max_size_mb << 20, &rc);
 	if (c->st == NULL) {
 		if (rc == KITH_ENOTFOUND)
 			return fail(c, EX_NOINPUT, "no kith store in %s; "
@@ -499,6 +500,11 @@ open_home(struct ctx *c, int need_key, int rdonly)
 			    "protocol 1 cannot be carried over: start again "
 			    "with kith init in a new home", c->home,
 			    KITH_PROTO_VERSION);
+		if (rc == KITH_EUPGRADE)
+			return fail(c, EX_DATAERR, "the store in %s is in the "
+			    "format of an older kith; bring it to this one's "
+			    "with: kith --home %s upgrade (see what it would do "
+			    "first with --dry-run)", c->home, c->home);
 		if (rc == KITH_ECORRUPT)
 			return fail(c, EX_IOERR, "the store in %s is damaged "
 			    "(corrupt data) and was not opened: see where with "
@@ -918,6 +924,7 @@ static const char usage_main[] =
 "  import-records    apply a records file from another store\n"
 "  compact           write a compacted copy of the store\n"
 "  scrub             rewrite the store so erased data is gone from disk\n"
+"  upgrade           bring a store of an older kith to this one's format\n"
 "  sync KEY@ENDPOINT reconcile with a node now, both ways\n"
 "  tail KEY@ENDPOINT print records as a node's feed publishes them\n"
 "  peers             the daemon's peers and how their last sync went\n"
@@ -3156,6 +3163,46 @@ cmd_scrub(struct ctx *c, int argc, char **argv)
 }
 
 static int
+cmd_upgrade(struct ctx *c, int argc, char **argv)
+{
+	static const char help[] = "usage: kith [--home DIR] upgrade "
+	    "[--dry-run]\n\n"
+	    "Bring a store written by an older kith to this one's format, in\n"
+	    "place and in one transaction: nothing changes unless all of it\n"
+	    "does.  Format 2 to 3 builds the reconciliation fingerprint tree\n"
+	    "from the records (about a second per million).  Stop kithd first:\n"
+	    "while another process has the store open this exits 75.  Until a\n"
+	    "store is upgraded, every other command and kithd refuse it.\n\n"
+	    "  --dry-run   say what would change, and change nothing\n";
+	static const struct opt spec[] = { { "dry-run", 0 }, { NULL, 0 } };
+	uint64_t records;
+	struct args a;
+	int from, dry, rc;
+
+	if ((rc = parse_args(c, spec, 0, argc, argv, &a)) != 0)
+		return rc == HELP ? usage(help) : rc;
+	dry = a.val[0] != NULL;
+	if ((rc = open_home(c, 0, 3)) != 0)
+		return rc;
+	rc = store_upgrade(c->st, dry, &from, &records);
+	if (rc == KITH_EBUSY)
+		return fail(c, EX_TEMPFAIL, "the store is open in another "
+		    "process (kithd?): stop it, then run kith upgrade again");
+	if (rc != 0)
+		return fail(c, exit_for(rc), "upgrade failed, nothing "
+		    "changed: %s", kith_strerror(rc));
+	if (from == STORE_FORMAT)
+		printf("the store is in this kith's format (%d): nothing to "
+		    "do; %llu records\n", from, (unsigned long long)records);
+	else
+		printf("%s format %d to %d: the fingerprint tree of %llu "
+		    "records%s\n", dry ? "would upgrade" : "upgraded", from,
+		    STORE_FORMAT, (unsigned long long)records,
+		    dry ? " (nothing changed)" : "");
+	return 0;
+}
+
+static int
 cmd_compact(struct ctx *c, int argc, char **argv)
 {
 	static const char help[] = "usage: kith [--home DIR] compact FILE\n\n"
@@ -3266,15 +3313,13 @@ cmd_sync(struct ctx *c, int argc, char **argv)
 	snprintf(nd.name, sizeof(nd.name), "%.64s", c->cfg.name);
 	if ((rc = store_network(c->st, nd.network)) != 0)
 		return fail(c, exit_for(rc), "%s", kith_strerror(rc));
-	if ((nd.t = transport_new()) == NULL ||
-	    (nd.order = order_new()) == NULL) {
+	if ((nd.t = transport_new()) == NULL) {
 		rc = fail(c, EX_SOFTWARE, "out of memory");
 		goto out;
 	}
 	if ((rc = set_identity(c, nd.t, c->key)) != 0)
 		goto out;
-	if ((rc = order_refresh(nd.order, c->st, NULL, NULL)) != 0 ||
-	    (sc = sync_client_new(&nd, ep, key, &rc)) == NULL) {
+	if ((sc = sync_client_new(&nd, ep, key, &rc)) == NULL) {
 		rc = fail(c, exit_for(rc), "cannot sync with %s: %s", ep,
 		    kith_strerror(rc));
 		goto out;
@@ -3347,7 +3392,6 @@ cmd_sync(struct ctx *c, int argc, char **argv)
 		rc = EX_DATAERR;
 out:
 	sync_client_free(sc);
-	order_free(nd.order);
 	transport_free(nd.t);
 	return rc;
 }
@@ -4179,16 +4223,14 @@ sync_quiet(struct ctx *c, const uint8_t key[KITH_KEY_LEN], const char *ep,
 	snprintf(nd.name, sizeof(nd.name), "%.64s", c->cfg.name);
 	if ((rc = store_network(c->st, nd.network)) != 0)
 		return rc;
-	if ((nd.t = transport_new()) == NULL ||
-	    (nd.order = order_new()) == NULL) {
+	if ((nd.t = transport_new()) == NULL) {
 		rc = KITH_ENOMEM;
 		goto out;
 	}
 	if ((rc = kcrypto_key_x25519(c->key, pk, sk)) == 0)
 		rc = transport_set_identity(nd.t, pk, sk);
 	kcrypto_wipe(sk, sizeof(sk));
-	if (rc != 0 || (rc = order_refresh(nd.order, c->st, NULL, NULL)) != 0 ||
-	    (sc = sync_client_new(&nd, ep, key, &rc)) == NULL)
+	if (rc != 0 || (sc = sync_client_new(&nd, ep, key, &rc)) == NULL)
 		goto out;
 	do {
 		sync_client_poll(sc, items);
@@ -4201,7 +4243,6 @@ sync_quiet(struct ctx *c, const uint8_t key[KITH_KEY_LEN], const char *ep,
 	rc = rc == 1 ? 0 : rc;
 out:
 	sync_client_free(sc);
-	order_free(nd.order);
 	transport_free(nd.t);
 	return rc;
 }
@@ -4685,6 +4726,7 @@ static const struct command {
 	{ "import-records", cmd_import_records },
 	{ "compact", cmd_compact },
 	{ "scrub", cmd_scrub },
+	{ "upgrade", cmd_upgrade },
 	{ "sync", cmd_sync },
 	{ "tail", cmd_tail },
 	{ "peers", cmd_peers },

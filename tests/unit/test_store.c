@@ -1529,16 +1529,21 @@ struct logged {
 	struct negentropy_item v[256];
 	size_t n;
 	int stop_at;	/* return an error at this entry, or -1 */
+	uint64_t counter;	/* the last entry's */
 };
 
 static int
-log_one(void *arg, uint64_t hlc, const uint8_t id[KITH_ID_LEN])
+log_one(void *arg, uint64_t counter, uint64_t hlc,
+    const uint8_t id[KITH_ID_LEN])
 {
 	struct logged *l = arg;
 
 	if ((int)l->n == l->stop_at)
 		return KITH_ENOMEM;
 	assert_true(l->n < 256);
+	/* Counters rise, one a record. */
+	assert_true(l->n == 0 || counter == l->counter + 1);
+	l->counter = counter;
 	l->v[l->n].timestamp = hlc;
 	memcpy(l->v[l->n++].id, id, KITH_ID_LEN);
 	return 0;
@@ -1579,8 +1584,13 @@ test_change_log(void **state)
 	r[0] = req(f, f->a, 1, 20, E1, NULL, 0, "area", "N1");
 	r[1] = req(f, f->a, 2, 10, E2, NULL, 0, "area", "N2");
 	assert_int_equal(store_apply(f->st, r, 2, &res, NULL, NULL), 0);
+	/* The commit says which counters it used, for kithd's feed. */
+	assert_int_equal(res.log_first, 4);
+	assert_int_equal(res.log_last, 5);
 	assert_int_equal(store_apply(f->st, r, 2, &res, NULL, NULL), 0);
 	assert_int_equal(res.duplicate, 2);
+	assert_int_equal(res.log_first, 0);
+	assert_int_equal(res.log_last, 0);
 	assert_int_equal(log_after(f->st, 3, 100, &l), 5);
 	assert_int_equal(l.n, 2);
 	/* Insertion order, not (hlc, id) order. */
@@ -1603,6 +1613,147 @@ test_change_log(void **state)
 	    KITH_ENOMEM);
 	assert_int_equal(last, 1);
 	free_all(r, 2);
+}
+
+/* What store_fp_read gave: the count and every item. */
+struct fp_seen {
+	size_t n;
+	struct negentropy_item v[64];
+};
+
+static int
+fp_take(void *arg, const struct negentropy_source *src)
+{
+	struct fp_seen *fs = arg;
+
+	fs->n = src->n;
+	assert_true(src->n <= 64);
+	return src->n > 0 ? src->items(src->arg, 0, src->n, fs->v) : 0;
+}
+
+/* The order in the store holds every record, sorted, and nothing else. */
+static void
+same_order(struct store *st, size_t want)
+{
+	struct fp_seen fs;
+	struct record *got;
+	uint64_t n;
+	size_t i;
+
+	assert_int_equal(store_count(st, &n), 0);
+	assert_int_equal(n, want);
+	assert_int_equal(store_fp_read(st, fp_take, &fs), 0);
+	assert_int_equal(fs.n, want);
+	for (i = 0; i < fs.n; i++) {
+		assert_int_equal(store_get(st, fs.v[i].id, &got), 0);
+		assert_int_equal(record_header(got)->hlc, fs.v[i].timestamp);
+		record_free(got);
+		assert_true(i == 0 || fs.v[i - 1].timestamp < fs.v[i].timestamp ||
+		    (fs.v[i - 1].timestamp == fs.v[i].timestamp &&
+		    memcmp(fs.v[i - 1].id, fs.v[i].id, KITH_ID_LEN) < 0));
+	}
+}
+
+/* Set the store at ${dir} to format ${fmt}; drop the fingerprint tree. */
+static void
+set_format(const char *dir, uint8_t fmt, int drop_tree)
+{
+	MDB_env *env;
+	MDB_txn *txn;
+	MDB_dbi dbi;
+	MDB_val k = { 6, "schema" }, v = { 1, &fmt };
+
+	assert_int_equal(mdb_env_create(&env), 0);
+	assert_int_equal(mdb_env_set_maxdbs(env, 64), 0);
+	assert_int_equal(mdb_env_set_mapsize(env, STORE_MAP_INITIAL), 0);
+	assert_int_equal(mdb_env_open(env, dir, 0, 0600), 0);
+	assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
+	if (drop_tree) {
+		assert_int_equal(mdb_dbi_open(txn, "fp", 0, &dbi), 0);
+		assert_int_equal(mdb_drop(txn, dbi, 1), 0);
+	}
+	assert_int_equal(mdb_dbi_open(txn, "meta", 0, &dbi), 0);
+	assert_int_equal(mdb_put(txn, dbi, &k, &v, 0), 0);
+	assert_int_equal(mdb_txn_commit(txn), 0);
+	mdb_env_close(env);
+}
+
+/*
+ * The order is kept in the store's transactions; a store of format 2 is
+ * refused until store_upgrade builds its tree, and a dry run changes
+ * nothing.
+ */
+static void
+test_order_upgrade(void **state)
+{
+	struct fixture *f = *state;
+	struct record *r[3];
+	struct store_result res;
+	struct store_check chk;
+	struct store_rebuilt rb;
+	uint64_t records;
+	int rc, from;
+
+	same_order(f->st, 3);
+	r[0] = req(f, f->a, 1, 30, E1, NULL, 0, "area", "N1");
+	r[1] = req(f, f->a, 2, 10, E2, NULL, 0, "area", "N2");
+	r[2] = req(f, f->b, 1, 20, E3, NULL, 0, "area", "N3");
+	assert_int_equal(store_apply(f->st, r, 3, &res, NULL, NULL), 0);
+	assert_int_equal(res.added, 3);
+	same_order(f->st, 6);
+	assert_int_equal(store_upgrade(f->st, 0, &from, &records), 0);
+	assert_int_equal(from, STORE_FORMAT);	/* current: nothing to do */
+	assert_int_equal(records, 6);
+	store_close(f->st);
+
+	/* A format 2 store: refused, read-write and read-only alike. */
+	set_format(f->dir, 2, 1);
+	assert_null(f->st = store_open(f->dir, 0, 0, &rc));
+	assert_int_equal(rc, KITH_EUPGRADE);
+	assert_null(f->st = store_open(f->dir, STORE_RDONLY, 0, &rc));
+	assert_int_equal(rc, KITH_EUPGRADE);
+	/* A dry run counts and keeps nothing. */
+	assert_non_null(f->st = store_open(f->dir, STORE_UPGRADE, 0, &rc));
+	assert_int_equal(store_upgrade(f->st, 1, &from, &records), 0);
+	assert_int_equal(from, 2);
+	assert_int_equal(records, 6);
+	store_close(f->st);
+	assert_null(f->st = store_open(f->dir, 0, 0, &rc));
+	assert_int_equal(rc, KITH_EUPGRADE);
+	/* The upgrade builds the tree; the store then opens as any other. */
+	assert_non_null(f->st = store_open(f->dir, STORE_UPGRADE, 0, &rc));
+	assert_int_equal(store_upgrade(f->st, 0, &from, &records), 0);
+	assert_int_equal(from, 2);
+	assert_int_equal(records, 6);
+	same_order(f->st, 6);
+	store_close(f->st);
+	assert_non_null(f->st = store_open(f->dir, 0, 0, &rc));
+	same_order(f->st, 6);
+	assert_int_equal(store_check(f->st, NULL, NULL, &chk), 0);
+	assert_int_equal(chk.bad_index, 0);
+	store_close(f->st);
+
+	/* A newer format is refused, never misread; so is 1. */
+	set_format(f->dir, STORE_FORMAT + 1, 0);
+	assert_null(f->st = store_open(f->dir, STORE_UPGRADE, 0, &rc));
+	assert_int_equal(rc, KITH_EVERSION);
+	set_format(f->dir, 1, 0);
+	assert_null(f->st = store_open(f->dir, STORE_UPGRADE, 0, &rc));
+	assert_int_equal(rc, KITH_EVERSION);
+	set_format(f->dir, STORE_FORMAT, 0);
+
+	/* A tree that lost its records' keys: check finds it, rebuild mends. */
+	set_format(f->dir, STORE_FORMAT, 1);
+	assert_non_null(f->st = store_open(f->dir, 0, 0, &rc));
+	assert_int_equal(store_check(f->st, NULL, NULL, &chk), 0);
+	assert_int_equal(chk.bad_index, 1);
+	assert_int_equal(store_count(f->st, &records), 0);
+	assert_int_equal(records, 0);
+	assert_int_equal(store_rebuild(f->st, NULL, NULL, &rb), 0);
+	same_order(f->st, 6);
+	assert_int_equal(store_check(f->st, NULL, NULL, &chk), 0);
+	assert_int_equal(chk.bad_index, 0);
+	free_all(r, 3);
 }
 
 /*
@@ -2380,6 +2531,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_verify_body, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_two_processes, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_order_upgrade, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_change_log, setup,
 		    teardown),
