@@ -102,8 +102,8 @@ fhir-check: unit
 fuzz-replay: $(FUZZ_NAMES:%=$(B)/fuzz/%)
 	@set -e; for f in $(FUZZ_NAMES); do $(B)/fuzz/$$f tests/fuzz/corpus/$${f#fuzz_}; done
 
-cli: $(B)/kith
-	@KITH=$(abspath $(B)/kith) tests/cli/run
+cli: $(B)/kith $(B)/kith-craft
+	@KITH=$(abspath $(B)/kith) CRAFT=$(abspath $(B)/kith-craft) tests/cli/run
 
 # The system tests' attacker: records a bypassed kith command would write.
 $(B)/kith-craft: tests/system/craft.c $(B)/libkith.a

@@ -14,6 +14,9 @@
  * hostile node would, and the next `kith sync` pushes it like any other.
  *
  *	kith-craft HOME [OPTION...]	write; print the new record's id
+ *	kith-craft HOME format N	set the store's format number to N; 2
+ *					also drops the fingerprint tree: the
+ *					store as an older kith wrote it
  *	kith-craft HOME inspect ID	print a held record's header and who
  *					its sealed section is sealed to
  *
@@ -45,6 +48,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <lmdb.h>
+
 #include "body.h"
 #include "hlc.h"
 #include "kcrypto.h"
@@ -58,6 +63,7 @@
 static const char usage[] =
 "usage: kith-craft HOME [OPTION...]\n"
 "       kith-craft HOME inspect ID\n"
+"       kith-craft HOME format N\n"
 "\n"
 "Write a record signed with HOME's key into HOME's store (store_apply, as\n"
 "if a peer had sent it) and print its id.  Header:\n"
@@ -653,6 +659,48 @@ rejected(void *arg, const struct record *rec, int rc)
 	    kith_strerror(rc));
 }
 
+/*
+ * The store of ${home} as a kith of format ${fmt} would have left it:
+ * that number, and for 2, no fingerprint tree.  LMDB straight, as only a
+ * test may: the store itself refuses to write an old format.
+ */
+static int
+set_format(const char *home, const char *fmt)
+{
+	char path[4200];
+	MDB_env *env;
+	MDB_txn *txn;
+	MDB_dbi dbi;
+	uint8_t f;
+	MDB_val k = { 6, "schema" }, v = { 1, &f };
+	int rc;
+
+	f = (uint8_t)number("format", fmt);
+	snprintf(path, sizeof(path), "%s/store", home);
+	if ((rc = mdb_env_create(&env)) != 0 ||
+	    (rc = mdb_env_set_maxdbs(env, 64)) != 0 ||
+	    (rc = mdb_env_set_mapsize(env, STORE_MAP_INITIAL)) != 0 ||
+	    (rc = mdb_env_open(env, path, 0, 0600)) != 0 ||
+	    (rc = mdb_txn_begin(env, NULL, 0, &txn)) != 0) {
+		fprintf(stderr, "kith-craft: %s: %s\n", path, mdb_strerror(rc));
+		return 1;
+	}
+	if (f == 2 && (rc = mdb_dbi_open(txn, "fp", 0, &dbi)) == 0)
+		rc = mdb_drop(txn, dbi, 1);
+	if ((rc == 0 || rc == MDB_NOTFOUND) &&
+	    (rc = mdb_dbi_open(txn, "meta", 0, &dbi)) == 0 &&
+	    (rc = mdb_put(txn, dbi, &k, &v, 0)) == 0)
+		rc = mdb_txn_commit(txn);
+	else
+		mdb_txn_abort(txn);
+	mdb_env_close(env);
+	if (rc != 0) {
+		fprintf(stderr, "kith-craft: %s: %s\n", path, mdb_strerror(rc));
+		return 1;
+	}
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -676,6 +724,8 @@ main(int argc, char **argv)
 		fputs(usage, argc < 2 ? stderr : stdout);
 		return argc < 2 ? 64 : 0;
 	}
+	if (argc == 4 && strcmp(argv[2], "format") == 0)
+		return set_format(argv[1], argv[3]);
 	if (kcrypto_init() != 0)
 		die("libsodium", KITH_ECRYPTO);
 	snprintf(path, sizeof(path), "%s/key", argv[1]);
