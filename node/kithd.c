@@ -373,7 +373,16 @@ log_one(void *arg, uint64_t counter, uint64_t hlc,
     const uint8_t id[KITH_ID_LEN])
 {
 	struct daemon *d = arg;
+	uint64_t gap;
 
+	/* The store keeps the newest STORE_LOG_KEEP entries only. */
+	if (d->nfresh == 0 && counter > d->log + 1) {
+		gap = counter - d->log - 1;
+		log_warn_every("log gap", "%llu records committed since the "
+		    "last look were not read in time to go on the feed (the "
+		    "store keeps the newest %d); subscribers get them by "
+		    "reconciling", (unsigned long long)gap, STORE_LOG_KEEP);
+	}
 	if (sync_node_follow(&d->nd, counter))
 		return 0;	/* a peer's, published by its session */
 	d->fresh[d->nfresh].timestamp = hlc;

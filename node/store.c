@@ -303,6 +303,7 @@ store_open(const char *dir, int flags, uint64_t max_map, int *rc)
 	st->lockfd = -1;
 	st->max_map = max_map ? max_map : STORE_MAP_MAX;
 	st->cache_min = STORE_CACHE_MIN;
+	st->log_keep = STORE_LOG_KEEP;
 	st->rdonly = (flags & STORE_RDONLY) != 0;
 	st->upgrade = (flags & STORE_UPGRADE) != 0;
 	st->shared = (flags & STORE_SHARED) != 0;
@@ -430,6 +431,13 @@ store_set_max_map(struct store *st, uint64_t max_map)
 	/* A handle that maps its cap at once maps the new one now. */
 	return st->shared ? st_mdb_err(mdb_env_set_mapsize(st->env,
 	    st->max_map)) : 0;
+}
+
+void
+store_set_log_keep(struct store *st, uint64_t n)
+{
+
+	st->log_keep = n > 0 ? n : 1;
 }
 
 void

@@ -40,6 +40,13 @@ struct store;
 /* Entities of this many records keep a merge cache (state_add). */
 #define STORE_CACHE_MIN		32
 
+/*
+ * The change log keeps the newest this many entries: enough for kithd's
+ * follower, which reads thousands a look, to keep up with any writer, and
+ * the rest of a million-record log (59 bytes a record) is not kept.
+ */
+#define STORE_LOG_KEEP		131072
+
 /* Size defaults; the map grows in steps up to the maximum. */
 #define STORE_MAP_INITIAL	(64ULL << 20)
 #define STORE_MAP_MAX		(64ULL << 30)
@@ -114,6 +121,13 @@ struct store *store_open(const char *dir, int flags, uint64_t max_map,
  * error.
  */
 int store_set_max_map(struct store *st, uint64_t max_map);
+
+/**
+ * store_set_log_keep(st, n):
+ * Keep the newest ${n} change-log entries from now on (STORE_LOG_KEEP by
+ * default; tests set a few).
+ */
+void store_set_log_keep(struct store *st, uint64_t n);
 
 /**
  * store_set_cache_min(st, n):
@@ -655,8 +669,10 @@ int store_log_last(struct store *st, uint64_t *out);
  * counter is above ${after}, in counter order, at most ${max} of them, all
  * from one read transaction: what one call gives, and every call after it
  * from
- * ${*last}, misses no commit.  Set ${*last} to the counter of the last
- * record given (${after} if none).  Return 0, ${fn}'s non-zero result, or
+ * ${*last}, misses no commit, as long as the reader keeps within the
+ * newest STORE_LOG_KEEP entries (older ones are gone: counters then skip
+ * ahead).  Set ${*last} to the counter of the last record given
+ * (${after} if none).  Return 0, ${fn}'s non-zero result, or
  * a store error.
  */
 typedef int store_log_fn(void *arg, uint64_t counter, uint64_t hlc,

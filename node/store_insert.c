@@ -311,6 +311,19 @@ st_index_record(struct store *st, MDB_txn *txn, const struct record *rec,
 	if ((rc = mdb_put(txn, st->dbi[DB_LOG], &k, &v, MDB_APPEND)) != 0)
 		return st_mdb_err(rc);
 	st->log_last = st_get_be64(cnt);
+	/* Entries past what is kept go: one for one, once kept full. */
+	if (st->log_last > st->log_keep) {
+		if ((rc = mdb_cursor_open(txn, st->dbi[DB_LOG], &cur)) != 0)
+			return st_mdb_err(rc);
+		while ((rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST)) == 0 &&
+		    k.mv_size == 8 &&
+		    st_get_be64(k.mv_data) <= st->log_last - st->log_keep)
+			if ((rc = mdb_cursor_del(cur, 0)) != 0)
+				break;
+		mdb_cursor_close(cur);
+		if (rc != 0 && rc != MDB_NOTFOUND)
+			return st_mdb_err(rc);
+	}
 	if (st->log_first == 0)
 		st->log_first = st->log_last;
 	return st_order_add(st, txn, key);

@@ -105,6 +105,7 @@ struct store {
 	struct roster *roster;
 	uint64_t roster_gen;
 	size_t cache_min;	/* entities this large keep a merge cache */
+	uint64_t log_keep;	/* change-log entries kept */
 	/*
 	 * Keys of records that reads found damaged, for store_mend; any
 	 * thread may read, so a lock guards them.

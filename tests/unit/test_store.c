@@ -1613,6 +1613,17 @@ test_change_log(void **state)
 	    KITH_ENOMEM);
 	assert_int_equal(last, 1);
 	free_all(r, 2);
+	/* Only the newest entries are kept: a reader far behind skips on. */
+	store_set_log_keep(f->st, 2);
+	r[0] = req(f, f->b, 1, 40, E3, NULL, 0, "area", "N3");
+	assert_int_equal(store_apply(f->st, r, 1, &res, NULL, NULL), 0);
+	assert_int_equal(log_after(f->st, 0, 100, &l), 6);
+	assert_int_equal(l.n, 2);
+	assert_int_equal(l.counter, 6);
+	assert_memory_equal(l.v[1].id, record_id(r[0]), KITH_ID_LEN);
+	assert_int_equal(store_log_last(f->st, &last), 0);
+	assert_int_equal(last, 6);
+	record_free(r[0]);
 }
 
 /* What store_fp_read gave: the count and every item. */
