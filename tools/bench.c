@@ -1224,15 +1224,22 @@ feed_latency(const char *kithd, const char *top, const char *a_store,
 #define HOPS_GRAPH	20
 #define HOPS_WRITES	5	/* writes at each place */
 #define HOPS_WAIT_S	30	/* a write that takes longer fails the run */
+#define NET_NODES	50	/* the network scale run's (bench_net), and */
+#define NET_LISTS	3	/* ... the most nodes one node lists */
+#define NET_BATCH	20	/* ... records a commit */
 
+/* A network of nodes with keys of their own, and what they list. */
 struct hops_net {
 	size_t n;
-	struct daemon_proc d[HOPS_GRAPH];
-	struct store *st[HOPS_GRAPH];		/* each node's, read-only */
-	struct kcrypto_key *key[HOPS_GRAPH];
-	char home[HOPS_GRAPH][4300];
-	size_t lists[HOPS_GRAPH][2], nlists[HOPS_GRAPH];
-	uint64_t seq;				/* writes so far */
+	unsigned interval_s;			/* each node's [sync] interval */
+	struct daemon_proc d[NET_NODES];
+	struct store *st[NET_NODES];		/* each node's, read-only */
+	struct kcrypto_key *key[NET_NODES];
+	char home[NET_NODES][4300];
+	size_t lists[NET_NODES][NET_LISTS], nlists[NET_NODES];
+	uint64_t seq;				/* records written so far */
+	int port_base;				/* the run's, meanwhile */
+	const char *name;			/* for its homes and messages */
 };
 
 /* Copy the file ${from} to ${to}. */
@@ -1270,17 +1277,18 @@ log_has(const char *log, const char *a, const char *b)
 }
 
 /*
- * Start the ${h}->n nodes of ${h} (their lists set) on copies of one
- * store holding a charter and every node's membership, and wait until
- * each has ended a round with every node it lists: then every listed node
- * knows its callers.
+ * Start the ${h}->n nodes of ${h} (their lists and interval set) on copies
+ * of one store holding a charter and every node's membership, and wait
+ * until each has ended a round with every node it lists: then every
+ * listed node knows its callers.  Until hops_stop, nodes have ports of
+ * their own, 2 * NET_NODES of them below the ephemeral range (32768 on).
  */
 static void
 hops_start(struct hops_net *h, const char *kithd, const char *top,
     const char *name)
 {
 	char dir[4400], from[4500], to[4500], conf[4400], end[128];
-	const char *peers[2];
+	const char *peers[NET_LISTS];
 	struct store *st;
 	uint8_t seed[32];
 	size_t i, k;
@@ -1288,6 +1296,10 @@ hops_start(struct hops_net *h, const char *kithd, const char *top,
 	FILE *f;
 	int rc;
 
+	assert(h->n <= NET_NODES);
+	h->name = name;
+	h->port_base = port_base;
+	port_base = 20000 + (int)(getpid() % 120) * 2 * NET_NODES;
 	for (i = 0; i < h->n; i++) {
 		memset(seed, 0x40 + (int)i, sizeof(seed));
 		if ((h->key[i] = kcrypto_key_from_seed(seed)) == NULL)
@@ -1311,7 +1323,7 @@ hops_start(struct hops_net *h, const char *kithd, const char *top,
 		snprintf(conf, sizeof(conf), "%s/kith.conf", h->home[i]);
 		if ((f = fopen(conf, "w")) == NULL)
 			die(conf, KITH_EIO);
-		fprintf(f, "[sync]\ninterval = 600\n");
+		fprintf(f, "[sync]\ninterval = %u\n", h->interval_s);
 		fclose(f);
 	}
 	/* Lists mostly point up: started from the top, fewer tries fail. */
@@ -1357,48 +1369,70 @@ hops_stop(struct hops_net *h)
 		daemon_stop(&h->d[i]);
 		kcrypto_key_free(h->key[i]);
 	}
+	port_base = h->port_base;
 }
 
 /*
- * Write one request on node ${w} of ${h} (as the kith command would, in
- * its store) and time it to each node: ${ms}[i] is when node i held it, in
- * milliseconds after the commit.  Return the time to the last.
+ * Write ${k} (at most NET_BATCH) new requests on node ${w} of ${h} in one
+ * durable commit, as the kith command would, in its store beside its
+ * kithd.  Set ${id} to the last one's id.  Return when the commit ended.
  */
 static double
-hops_write(struct hops_net *h, size_t w, double *ms)
+hops_put(struct hops_net *h, size_t w, size_t k, uint8_t id[KITH_ID_LEN])
 {
-	struct store_draft dr;
-	struct record *rec;
+	struct store_draft d[NET_BATCH];
 	struct store *st;
-	uint8_t net[KITH_NETWORK_LEN], nonce[KITH_NONCE_LEN], *body;
+	uint8_t nonce[NET_BATCH][KITH_NONCE_LEN], *body[NET_BATCH];
+	uint8_t net[KITH_NETWORK_LEN];
 	char dir[4400];
-	size_t blen, i, left = h->n, got;
-	double t0, last = 0;
+	double t;
+	size_t i;
 	int rc;
 
+	assert(k >= 1 && k <= NET_BATCH);
 	snprintf(dir, sizeof(dir), "%s/store", h->home[w]);
 	if ((st = store_open(dir, 0, 0, &rc)) == NULL ||
 	    (rc = store_network(st, net)) != 0)
 		die(dir, rc);
-	memset(&dr, 0, sizeof(dr));
-	dr.kind = KITH_KIND_REQUEST;
-	genesis(&dr, net, kcrypto_key_public(h->key[w]), nonce,
-	    2000000 + h->seq++);
-	body = request_body(h->seq, 0, &blen);
-	dr.body = body;
-	dr.blen = blen;
-	if ((rc = store_write(st, h->key[w], &dr, 1)) != 0)
+	memset(d, 0, sizeof(d));
+	for (i = 0; i < k; i++) {
+		d[i].kind = KITH_KIND_REQUEST;
+		genesis(&d[i], net, kcrypto_key_public(h->key[w]), nonce[i],
+		    2000000 + h->seq++);
+		body[i] = request_body(h->seq, 0, &d[i].blen);
+		d[i].body = body[i];
+	}
+	if ((rc = store_write(st, h->key[w], d, k)) != 0)
 		die("write", rc);
-	t0 = now_s();
+	t = now_s();
 	store_close(st);
-	free(body);
+	for (i = 0; i < k; i++)
+		free(body[i]);
+	memcpy(id, d[k - 1].id, KITH_ID_LEN);
+	return t;
+}
+
+/*
+ * Write one request on node ${w} of ${h} and time it to each node:
+ * ${ms}[i] is when node i held it, in milliseconds after the commit.
+ * Return the time to the last.
+ */
+static double
+hops_write(struct hops_net *h, size_t w, double *ms)
+{
+	struct record *rec;
+	uint8_t id[KITH_ID_LEN];
+	size_t i, left = h->n, got;
+	double t0, last = 0;
+
+	t0 = hops_put(h, w, 1, id);
 	for (i = 0; i < h->n; i++)
 		ms[i] = -1;
 	while (left > 0) {
 		for (i = 0, got = 0; i < h->n; i++) {
 			if (ms[i] >= 0)
 				continue;
-			if (store_get(h->st[i], dr.id, &rec) != 0)
+			if (store_get(h->st[i], id, &rec) != 0)
 				continue;
 			record_free(rec);
 			ms[i] = (now_s() - t0) * 1000.0;
@@ -1415,11 +1449,26 @@ hops_write(struct hops_net *h, size_t w, double *ms)
 	return last;
 }
 
+/* Whether node ${i} or node ${j} of ${h} lists the other. */
+static int
+hops_linked(const struct hops_net *h, size_t i, size_t j)
+{
+	size_t k;
+
+	for (k = 0; k < h->nlists[i]; k++)
+		if (h->lists[i][k] == j)
+			return 1;
+	for (k = 0; k < h->nlists[j]; k++)
+		if (h->lists[j][k] == i)
+			return 1;
+	return 0;
+}
+
 /* The hops from ${w} to the farthest node of ${h}, lines taken both ways. */
 static size_t
 hops_far(const struct hops_net *h, size_t w)
 {
-	size_t dist[HOPS_GRAPH], q[HOPS_GRAPH], qh = 0, qt = 0, i, k, far = 0;
+	size_t dist[NET_NODES], q[NET_NODES], qh = 0, qt = 0, i, far = 0;
 
 	for (i = 0; i < h->n; i++)
 		dist[i] = SIZE_MAX;
@@ -1429,13 +1478,7 @@ hops_far(const struct hops_net *h, size_t w)
 		size_t u = q[qh++];
 
 		for (i = 0; i < h->n; i++) {
-			int edge = 0;
-
-			for (k = 0; k < h->nlists[u]; k++)
-				edge |= h->lists[u][k] == i;
-			for (k = 0; k < h->nlists[i]; k++)
-				edge |= h->lists[i][k] == u;
-			if (edge && dist[i] == SIZE_MAX) {
+			if (dist[i] == SIZE_MAX && hops_linked(h, u, i)) {
 				dist[i] = dist[u] + 1;
 				q[qt++] = i;
 				if (dist[i] > far)
@@ -1463,34 +1506,70 @@ emit_spread(const char *name, double *v, size_t n, double lim50,
 	emit(nm, v[n - 1], "ms", limmax);
 }
 
+/*
+ * HOPS_WRITES writes on node ${w} of ${h}, one after another: ${all}[k] is
+ * the k-th's time to every node, and ${first}[k] (unless NULL) its time
+ * to the first node ${w} lists.
+ */
+static void
+hops_from(struct hops_net *h, size_t w, double *all, double *first)
+{
+	double ms[NET_NODES];
+	size_t k;
+
+	for (k = 0; k < HOPS_WRITES; k++) {
+		all[k] = hops_write(h, w, ms);
+		if (first != NULL)
+			first[k] = ms[h->lists[w][0]];
+	}
+}
+
+/*
+ * One write on each of HOPS_WRITES nodes spread over ${h}, each timed to
+ * every node: emit ${name}'s p50 and max, each set against the single hop
+ * ${hop50} times the hops to the farthest node.
+ */
+static void
+hops_spread(struct hops_net *h, const char *name, double hop50)
+{
+	double ms[NET_NODES], all[HOPS_WRITES], lim[HOPS_WRITES], lmax = 0;
+	size_t w, at, far;
+
+	for (w = 0; w < HOPS_WRITES; w++) {
+		at = w * (h->n - 1) / (HOPS_WRITES - 1);
+		far = hops_far(h, at);
+		all[w] = hops_write(h, at, ms);
+		lim[w] = (double)far * hop50;
+		if (lim[w] > lmax)
+			lmax = lim[w];
+		fprintf(stderr, "kith-bench: hops: written on %s node %zu, %zu "
+		    "hops from the farthest: all %zu held it after %.0f ms\n",
+		    h->name, at, far, h->n, all[w]);
+	}
+	qsort(lim, HOPS_WRITES, sizeof(*lim), cmp_double);
+	emit_spread(name, all, HOPS_WRITES, lim[HOPS_WRITES / 2], lmax);
+}
+
 static void
 bench_hops(const char *kithd, const char *top)
 {
 	static struct hops_net h;
-	double ms[HOPS_GRAPH], hop[HOPS_WRITES], along[HOPS_WRITES];
-	double against[HOPS_WRITES], graph[HOPS_WRITES], glim[HOPS_WRITES];
-	double hop50, gmax = 0;
-	size_t i, k, w, far[HOPS_WRITES];
+	double hop[HOPS_WRITES], along[HOPS_WRITES], against[HOPS_WRITES];
+	double hop50;
+	size_t i, k;
 	unsigned r = 12;	/* the same graph every run */
-	int base = port_base;
-
-	/* 2 * HOPS_GRAPH ports below the ephemeral range (32768 on). */
-	port_base = 20000 + (int)(getpid() % 240) * 50;
 
 	/* The chain: node i lists node i + 1. */
 	memset(&h, 0, sizeof(h));
 	h.n = HOPS_CHAIN;
+	h.interval_s = 600;
 	for (i = 0; i + 1 < h.n; i++) {
 		h.lists[i][0] = i + 1;
 		h.nlists[i] = 1;
 	}
 	hops_start(&h, kithd, top, "chain");
-	for (w = 0; w < HOPS_WRITES; w++) {
-		along[w] = hops_write(&h, 0, ms);
-		hop[w] = ms[1];
-	}
-	for (w = 0; w < HOPS_WRITES; w++)
-		against[w] = hops_write(&h, h.n - 1, ms);
+	hops_from(&h, 0, along, hop);
+	hops_from(&h, h.n - 1, against, NULL);
 	hops_stop(&h);
 	qsort(hop, HOPS_WRITES, sizeof(*hop), cmp_double);
 	hop50 = hop[HOPS_WRITES / 2];
@@ -1506,6 +1585,7 @@ bench_hops(const char *kithd, const char *top)
 	 */
 	memset(&h, 0, sizeof(h));
 	h.n = HOPS_GRAPH;
+	h.interval_s = 600;
 	for (i = 0; i + 1 < h.n; i++) {
 		h.lists[i][h.nlists[i]++] = i + 1 +
 		    (size_t)rand_r(&r) % (h.n - 1 - i);
@@ -1517,28 +1597,13 @@ bench_hops(const char *kithd, const char *top)
 	}
 	h.lists[i][h.nlists[i]++] = (size_t)rand_r(&r) % i;
 	hops_start(&h, kithd, top, "graph");
-	for (w = 0; w < HOPS_WRITES; w++) {
-		size_t at = w * (h.n - 1) / (HOPS_WRITES - 1);
-
-		far[w] = hops_far(&h, at);
-		graph[w] = hops_write(&h, at, ms);
-		glim[w] = (double)far[w] * hop50;
-		if (glim[w] > gmax)
-			gmax = glim[w];
-		fprintf(stderr, "kith-bench: hops: written on graph node %zu, "
-		    "%zu hops from the farthest: all 20 held it after %.0f "
-		    "ms\n", at, far[w], graph[w]);
-	}
+	hops_spread(&h, "hops_graph20_all", hop50);
 	hops_stop(&h);
-	qsort(glim, HOPS_WRITES, sizeof(*glim), cmp_double);
-	emit_spread("hops_graph20_all", graph, HOPS_WRITES,
-	    glim[HOPS_WRITES / 2], gmax);
 	fprintf(stderr, "kith-bench: hops: a single hop %.1f ms (median); a "
 	    "write reached all %d chain nodes in %.0f ms against the peer "
 	    "lines, %.0f ms along them (medians of %d); intervals 600 s\n",
 	    hop50, HOPS_CHAIN, against[HOPS_WRITES / 2],
 	    along[HOPS_WRITES / 2], HOPS_WRITES);
-	port_base = base;
 }
 
 /*
