@@ -6,7 +6,7 @@
  * Performance frame).
  *
  * usage: kith-bench [--records N] [--dir DIR] [--keep] [--no-sync]
- *                   [--only-siege] [--only-hops]
+ *                   [--only-siege] [--only-hops] [--only-net] [--seed N]
  *   --records N  records in the large ingest run (default 1000000); with
  *                --only-siege, in the siege's node (default 20000)
  *   --dir DIR    where to put the benchmark stores (default $TMPDIR or /tmp);
@@ -16,6 +16,8 @@
  *                directory kith-bench is in)
  *   --only-siege the raw rates and the siege (bench_siege) alone
  *   --only-hops  how fast a write crosses a network (bench_hops) alone
+ *   --only-net   the raw rates and the network scale run (bench_net)
+ *   --seed N     the network scale run's graph (default NET_SEED)
  */
 #include <arpa/inet.h>
 #include <assert.h>
@@ -72,7 +74,7 @@ now_s(void)
  * The processes this one started (kithd nodes, the siege): a run that
  * fails part way stops them too, so none is left behind.
  */
-#define CHILDREN_MAX	32
+#define CHILDREN_MAX	64
 static pid_t children[CHILDREN_MAX];
 static size_t nchildren;
 static const char *scratch;	/* the run's stores, named if it fails */
@@ -359,6 +361,29 @@ proc_rss_anon_kb(pid_t pid)
 			break;
 	fclose(f);
 	return kb;
+}
+
+/* The CPU process ${pid} has used, user and system, in seconds; 0 if gone. */
+static double
+proc_cpu_s(pid_t pid)
+{
+	char path[64], buf[1024], *p;
+	unsigned long long ut = 0, st = 0;
+	size_t len;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return 0;
+	len = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[len] = '\0';
+	/* Past the command's name, which may hold anything: fields 14, 15. */
+	if ((p = strrchr(buf, ')')) == NULL || sscanf(p + 2,
+	    "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut,
+	    &st) != 2)
+		return 0;
+	return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
 }
 
 /*
@@ -792,24 +817,33 @@ daemon_stop(struct daemon_proc *d)
 	(void)child_stop(d->pid);
 }
 
+/* Set ${*v} to the number after " ${key}=" in ${line}; 0 if none. */
+static int
+line_value(const char *line, const char *key, double *v)
+{
+	char pat[64];
+	const char *at;
+
+	snprintf(pat, sizeof(pat), " %s=", key);
+	if ((at = strstr(line, pat)) == NULL)
+		return 0;
+	*v = strtod(at + strlen(pat), NULL);
+	return 1;
+}
+
 /* The last number after "${key}=" in the last line of ${log} with ${tag}. */
 static int
 log_value(const char *log, const char *tag, const char *key, double *v)
 {
-	char line[2048], pat[64];
-	const char *at;
+	char line[2048];
 	int found = 0;
 	FILE *f;
 
 	if ((f = fopen(log, "r")) == NULL)
 		return 0;
-	snprintf(pat, sizeof(pat), " %s=", key);
 	while (fgets(line, sizeof(line), f) != NULL)
-		if (strstr(line, tag) != NULL &&
-		    (at = strstr(line, pat)) != NULL) {
-			*v = strtod(at + strlen(pat), NULL);
+		if (strstr(line, tag) != NULL && line_value(line, key, v))
 			found = 1;
-		}
 	fclose(f);
 	return found;
 }
@@ -1226,7 +1260,7 @@ feed_latency(const char *kithd, const char *top, const char *a_store,
 #define HOPS_WAIT_S	30	/* a write that takes longer fails the run */
 #define NET_NODES	50	/* the network scale run's (bench_net), and */
 #define NET_LISTS	3	/* ... the most nodes one node lists */
-#define NET_BATCH	20	/* ... records a commit */
+#define NET_BATCH	50	/* ... records a commit */
 
 /* A network of nodes with keys of their own, and what they list. */
 struct hops_net {
@@ -1604,6 +1638,269 @@ bench_hops(const char *kithd, const char *top)
 	    "lines, %.0f ms along them (medians of %d); intervals 600 s\n",
 	    hop50, HOPS_CHAIN, against[HOPS_WRITES / 2],
 	    along[HOPS_WRITES / 2], HOPS_WRITES);
+}
+
+/*
+ * Network scale (--only-net runs it alone): NET_NODES kithd, each with a
+ * key of its own, in a random sparse connected graph drawn from a seed
+ * (--seed; each node lists 1 to NET_LISTS others), with rounds every
+ * NET_INTERVAL_S.  First a single hop and one write's way to every node,
+ * as bench_hops times them.  Then every node writes NET_RECORDS requests,
+ * NET_BATCH a commit, a batch on each node in turn, while the network
+ * runs; the figures are how long until every node holds every record, and
+ * what the sessions moved to get them there.
+ */
+#define NET_RECORDS	200	/* each node writes */
+#define NET_INTERVAL_S	10
+#define NET_WAIT_S	600	/* not all converged by then fails the run */
+#define NET_SETTLE_S	60	/* sessions still open after this are left out */
+#define NET_SEED	1	/* the graph, unless --seed */
+
+/*
+ * Draw ${h}'s lists from ${seed}: node i lists 1 to NET_LISTS others,
+ * never one that lists it, the first of them after i, so that every node
+ * reaches the last one: the graph is connected.
+ */
+static void
+net_graph(struct hops_net *h, unsigned seed)
+{
+	unsigned r = seed;
+	size_t i, j, want, tries;
+
+	for (i = 0; i < h->n; i++) {
+		want = 1 + (size_t)rand_r(&r) % NET_LISTS;
+		if (i + 1 < h->n)
+			h->lists[i][h->nlists[i]++] = i + 1 +
+			    (size_t)rand_r(&r) % (h->n - 1 - i);
+		for (tries = 0; h->nlists[i] < want && tries < 8 * h->n;
+		    tries++) {
+			j = (size_t)rand_r(&r) % h->n;
+			if (j != i && !hops_linked(h, i, j))
+				h->lists[i][h->nlists[i]++] = j;
+		}
+		if (h->nlists[i] == 0)
+			die("net: a node lists no other", KITH_EINVAL);
+	}
+}
+
+/*
+ * One node's client sessions so far, from its log, by the node they were
+ * with (its index, from the port): each session is logged once, by the
+ * side that started it, so these count every byte once.
+ */
+struct net_log {
+	size_t started[NET_NODES];
+	size_t ended[NET_NODES];	/* "sync end", or a failure */
+	double bytes;			/* frames both ways, of those ended */
+	size_t sessions;		/* ended well */
+};
+
+static void
+net_log_read(const struct hops_net *h, size_t i, struct net_log *nl)
+{
+	static const char at[] = "peer=tcp://127.0.0.1:";
+	char line[2048];
+	const char *p;
+	double in, out;
+	long j;
+	FILE *f;
+
+	memset(nl, 0, sizeof(*nl));
+	if ((f = fopen(h->d[i].log, "r")) == NULL)
+		return;
+	while (fgets(line, sizeof(line), f) != NULL) {
+		if ((p = strstr(line, at)) == NULL)
+			continue;
+		j = (strtol(p + strlen(at), NULL, 10) - port_base) / 2;
+		if (j < 0 || (size_t)j >= h->n)
+			continue;
+		if (strstr(line, "sync start") != NULL &&
+		    strstr(line, "role=client") != NULL) {
+			nl->started[j]++;
+		} else if (strstr(line, "sync end") != NULL &&
+		    strstr(line, "role=client") != NULL) {
+			nl->ended[j]++;
+			if (line_value(line, "bytes_in", &in) &&
+			    line_value(line, "bytes_out", &out)) {
+				nl->bytes += in + out;
+				nl->sessions++;
+			}
+		} else if (strstr(line, "peer error") != NULL &&
+		    strstr(line, "retry in") != NULL) {
+			/* The client's failures; not one repeated in a row. */
+			nl->ended[j]++;
+		}
+	}
+	fclose(f);
+}
+
+/*
+ * Wait until every client session ${h}'s nodes had started has ended
+ * (kithd logs a session's bytes at its end), or NET_SETTLE_S passed.  Set
+ * ${*sessions} to the sessions that ended well; ${*open} to those of the
+ * started ones still open.  Return the frame bytes of those that ended.
+ */
+static double
+net_settle(const struct hops_net *h, size_t *sessions, size_t *open)
+{
+	static struct net_log then[NET_NODES], now;
+	double bytes, t0 = now_s();
+	size_t i, j;
+
+	for (i = 0; i < h->n; i++)
+		net_log_read(h, i, &then[i]);
+	for (;;) {
+		bytes = 0;
+		*sessions = *open = 0;
+		for (i = 0; i < h->n; i++) {
+			net_log_read(h, i, &now);
+			bytes += now.bytes;
+			*sessions += now.sessions;
+			/* A node has one session at a time with each other. */
+			for (j = 0; j < h->n; j++)
+				if (now.ended[j] < then[i].started[j])
+					*open += then[i].started[j] -
+					    now.ended[j];
+		}
+		if (*open == 0 || now_s() - t0 > NET_SETTLE_S)
+			return bytes;
+		nap_ms(100);
+	}
+}
+
+/* The largest private memory among ${h}'s kithd, if above ${*peak_kb}. */
+static void
+net_memory(const struct hops_net *h, long *peak_kb)
+{
+	long kb;
+
+	for (size_t i = 0; i < h->n; i++)
+		if ((kb = proc_rss_anon_kb(h->d[i].pid)) > *peak_kb)
+			*peak_kb = kb;
+}
+
+/* The CPU ${h}'s kithd have used, in seconds. */
+static double
+net_cpu(const struct hops_net *h)
+{
+	double s = 0;
+
+	for (size_t i = 0; i < h->n; i++)
+		s += proc_cpu_s(h->d[i].pid);
+	return s;
+}
+
+static void
+bench_net(const char *kithd, const char *top, unsigned seed, double verify)
+{
+	static struct hops_net h;
+	double hop[HOPS_WRITES], all[HOPS_WRITES], hop50;
+	double t0, t_last = 0, t_end, b0, b1, rec_bytes, cpu0, cpu1;
+	uint64_t base[NET_NODES], last;
+	uint8_t id[KITH_ID_LEN];
+	struct record *rec;
+	const uint8_t *body;
+	size_t i, k, far, diam = 0, lines = 0, total, held, s0, s1, open;
+	size_t len, blen;
+	long peak_kb = 0;
+	char name[64];
+	int rc;
+
+	memset(&h, 0, sizeof(h));
+	h.n = NET_NODES;
+	h.interval_s = NET_INTERVAL_S;
+	net_graph(&h, seed);
+	for (i = 0; i < h.n; i++) {
+		lines += h.nlists[i];
+		if ((far = hops_far(&h, i)) > diam)
+			diam = far;
+	}
+	fprintf(stderr, "kith-bench: net: %d nodes, seed %u: %zu peer lines, "
+	    "%zu hops across, interval %d s\n", NET_NODES, seed, lines, diam,
+	    NET_INTERVAL_S);
+	hops_start(&h, kithd, top, "net");
+
+	/* One write at a time, as bench_hops; the single hop along a line. */
+	hops_from(&h, 0, all, hop);
+	qsort(hop, HOPS_WRITES, sizeof(*hop), cmp_double);
+	hop50 = hop[HOPS_WRITES / 2];
+	snprintf(name, sizeof(name), "net%d_single_hop", NET_NODES);
+	emit_spread(name, hop, HOPS_WRITES, 0, 0);
+	snprintf(name, sizeof(name), "net%d_one_write_all", NET_NODES);
+	hops_spread(&h, name, hop50);
+
+	/* Every node writes, round after round, while the network runs. */
+	b0 = net_settle(&h, &s0, &open);
+	for (i = 0; i < h.n; i++)
+		if ((rc = store_log_last(h.st[i], &base[i])) != 0)
+			die("net: change log", rc);
+	total = h.n * NET_RECORDS;
+	cpu0 = net_cpu(&h);
+	t0 = now_s();
+	for (k = 0; k < NET_RECORDS; k += NET_BATCH) {
+		for (i = 0; i < h.n; i++)
+			t_last = hops_put(&h, i, NET_BATCH, id);
+		net_memory(&h, &peak_kb);
+	}
+	/* Each node's change log counts each record it takes in, once. */
+	for (k = 0; ; k++) {
+		for (i = 0, held = 0; i < h.n; i++)
+			if ((rc = store_log_last(h.st[i], &last)) != 0)
+				die("net: change log", rc);
+			else
+				held += last - base[i] >= total;
+		if (held == h.n)
+			break;
+		if (now_s() - t0 > NET_WAIT_S)
+			die("net: not every node holds every record",
+			    KITH_ETIMEDOUT);
+		if (k % 25 == 0)
+			net_memory(&h, &peak_kb);
+		nap_ms(20);
+	}
+	t_end = now_s();
+	net_memory(&h, &peak_kb);
+	b1 = net_settle(&h, &s1, &open);
+	cpu1 = net_cpu(&h);
+	if ((rc = store_get(h.st[0], id, &rec)) != 0)
+		die("net: a record", rc);
+	(void)record_signed(rec, &len);
+	body = record_body(rec, &blen);
+	rec_bytes = (double)len + (body != NULL ? (double)blen : 0);
+	record_free(rec);
+	hops_stop(&h);
+
+	/*
+	 * Every node checks the signature of every record it did not write:
+	 * on this machine's two cores, that is the network's floor.
+	 */
+	snprintf(name, sizeof(name), "net%d_converge_s", NET_NODES);
+	emit(name, t_end - t0, "s", (double)((h.n - 1) * total) /
+	    (2 * verify));
+	snprintf(name, sizeof(name), "net%d_converge_after_last_write_s",
+	    NET_NODES);
+	emit(name, t_end - t_last, "s", (double)diam * hop50 / 1000.0);
+	snprintf(name, sizeof(name), "net%d_bytes_per_record_per_node",
+	    NET_NODES);
+	emit(name, (b1 - b0) / (double)((h.n - 1) * total), "bytes",
+	    1.15 * rec_bytes);
+	/* A node's CPU against its own part of that floor: one core's. */
+	snprintf(name, sizeof(name), "net%d_kithd_cpu_per_node_s", NET_NODES);
+	emit(name, (cpu1 - cpu0) / (double)h.n, "s",
+	    (double)(total - NET_RECORDS) / verify);
+	snprintf(name, sizeof(name), "net%d_kithd_peak_private_memory",
+	    NET_NODES);
+	emit(name, (double)peak_kb / 1024.0, "MiB", 64);
+	fprintf(stderr, "kith-bench: net: %zu records (%d a node, %d a "
+	    "commit) written in %.1f s; every node held every one %.1f s "
+	    "after the first, %.1f s after the last; %zu sessions moved "
+	    "%.1f MB, %.0f B a record a node (a record is %.0f B); kithd CPU "
+	    "%.1f s in all, %.1f ms a session (both sides)%s\n",
+	    total, NET_RECORDS, NET_BATCH, t_last - t0, t_end - t0,
+	    t_end - t_last, s1 - s0, (b1 - b0) / 1e6,
+	    (b1 - b0) / (double)((h.n - 1) * total), rec_bytes, cpu1 - cpu0,
+	    s1 > s0 ? (cpu1 - cpu0) * 1000.0 / (double)(s1 - s0) : 0.0,
+	    open > 0 ? "; some sessions never ended, left out" : "");
 }
 
 /*
@@ -2098,6 +2395,8 @@ main(int argc, char **argv)
 	char top[4096], dir[4200];
 	size_t n = 0;
 	int keep = 0, no_sync = 0, only_siege = 0, only_hops = 0;
+	int only_net = 0;
+	unsigned net_seed = NET_SEED;
 	int n_given = 0, failed = 0;
 	char kithd[4096], *slash;
 	struct ingest_run ig;
@@ -2118,10 +2417,15 @@ main(int argc, char **argv)
 			only_siege = 1;
 		} else if (strcmp(argv[i], "--only-hops") == 0) {
 			only_hops = 1;
+		} else if (strcmp(argv[i], "--only-net") == 0) {
+			only_net = 1;
+		} else if (strcmp(argv[i], "--seed") == 0 && i + 1 < argc) {
+			net_seed = (unsigned)strtoul(argv[++i], NULL, 10);
 		} else {
 			fprintf(stderr, "usage: kith-bench [--records N] "
 			    "[--dir DIR] [--keep] [--no-sync] "
-			    "[--only-siege] [--only-hops]\n");
+			    "[--only-siege] [--only-hops] [--only-net] "
+			    "[--seed N]\n");
 			return strcmp(argv[i], "--help") == 0 ? 0 : 64;
 		}
 	}
@@ -2162,6 +2466,10 @@ main(int argc, char **argv)
 	verify = raw_verify_rate(keys[0]);
 	emit("raw_sign_1core", sign, "ops/s", sign);
 	emit("raw_verify_1core", verify, "ops/s", verify);
+	if (only_net) {
+		bench_net(kithd, top, net_seed, verify);
+		goto done;
+	}
 
 	/* The ingest first, so its memory figure starts from a clean heap. */
 	if (!only_siege) {
@@ -2208,6 +2516,7 @@ main(int argc, char **argv)
 			snprintf(dir, sizeof(dir), "%s/a/store", top);
 			feed_latency(kithd, top, dir, keys[3], 1000);
 			bench_hops(kithd, top);
+			bench_net(kithd, top, net_seed, verify);
 		}
 		failed = bench_siege(kithd, top, keys, only_siege ? n :
 		    SIEGE_RECORDS);
