@@ -159,6 +159,15 @@ emit(const char *name, double value, const char *unit, double limit)
 	json_decref(o);
 }
 
+/* A figure's name at a size: "${pre}_${n / 1000}k_${post}" in ${buf}. */
+static const char *
+sized(char *buf, size_t len, const char *pre, size_t n, const char *post)
+{
+
+	snprintf(buf, len, "%s_%zuk_%s", pre, n / 1000, post);
+	return buf;
+}
+
 /* Raw single-core rates: the limits the figures are set against. */
 static double
 raw_sign_rate(const struct kcrypto_key *key)
@@ -684,6 +693,72 @@ ingest(const char *dir, struct kcrypto_key *const *keys, size_t n,
 	store_close(st);
 }
 
+/* One named database's share of a store (store_usage). */
+struct db_share {
+	size_t n;		/* the store's records */
+	uint64_t bytes;		/* all the databases' pages so far */
+	char name[64];		/* "store_<size>k_db" */
+	int json;		/* emit a figure for each database, too */
+	double total;		/* the store's bytes per record */
+};
+
+static int
+db_share(void *arg, const char *db, size_t entries, uint64_t bytes)
+{
+	struct db_share *ds = arg;
+	double per = (double)bytes / (double)ds->n;
+	char name[128];
+
+	ds->bytes += bytes;
+	if (entries == 0)
+		return 0;
+	fprintf(stderr, "kith-bench:   %-8s %9.2f entries %8.1f B\n", db,
+	    (double)entries / (double)ds->n, per);
+	if (ds->json) {
+		snprintf(name, sizeof(name), "%s_%s_bytes_per_record",
+		    ds->name, db);
+		emit(name, per, "bytes", ds->total);
+	}
+	return 0;
+}
+
+/*
+ * The store at ${dir}, ${ig}'s ingest run: its bytes per record, and (on
+ * stderr; with ${json}, as figures too, each set against the whole) each
+ * database's entries and pages per record.  What no database holds is
+ * LMDB's: free pages, its catalogue and meta pages.
+ */
+static void
+store_usage(const char *dir, const struct ingest_run *ig, int json)
+{
+	struct db_share ds;
+	struct store *st;
+	char name[128];
+	int rc;
+
+	memset(&ds, 0, sizeof(ds));
+	ds.n = ig->records;
+	ds.json = json;
+	ds.total = ig->bytes_per_record;
+	sized(ds.name, sizeof(ds.name), "store", ig->records, "db");
+	emit(sized(name, sizeof(name), "store", ig->records,
+	    "bytes_per_record"), ig->bytes_per_record, "bytes", 600);
+	fprintf(stderr, "kith-bench: store of %zu records, %.1f B a record; "
+	    "per record, by database:\n", ig->records, ig->bytes_per_record);
+	if ((st = store_open(dir, STORE_RDONLY, 0, &rc)) == NULL ||
+	    (rc = store_db_usage(st, db_share, &ds)) != 0)
+		die(dir, rc);
+	store_close(st);
+	fprintf(stderr, "kith-bench:   %-8s %9s %8.1f B\n", "(lmdb)", "",
+	    ig->bytes_per_record - (double)ds.bytes / (double)ds.n);
+	if (json) {
+		snprintf(name, sizeof(name), "%s_lmdb_bytes_per_record",
+		    ds.name);
+		emit(name, ig->bytes_per_record - (double)ds.bytes /
+		    (double)ds.n, "bytes", ds.total);
+	}
+}
+
 /*
  * Sync benchmarks: real kithd processes on loopback, and this process as a
  * `kith sync` client.
@@ -885,19 +960,23 @@ home_like(const char *home, const char *from)
 	record_free(ch);
 }
 
-/* Full sync: kithd B, empty, with kithd A as its peer. */
+/*
+ * Full sync: kithd B, empty, at ${b_home}, with kithd A at ${a_home}, its
+ * ${n} records ingested as ${ig} says, as its peer.  The rate is set
+ * against both cores' raw verify (${verify} is one core's), and B's peak
+ * private memory is sampled.
+ */
 static void
-full_sync(const char *kithd, const char *top, const char *a_home,
-    size_t n, const struct ingest_run *ig, double verify, int big)
+full_sync(const char *kithd, const char *a_home, const char *b_home,
+    size_t n, const struct ingest_run *ig, double verify)
 {
 	struct daemon_proc a, b;
-	char b_home[4300], b_store[4400], a_store[4400], name[64];
+	char b_store[4400], a_store[4400], name[96];
 	double t0, secs, bin = 0, bout = 0, rts = 0;
 	size_t have, want;
 	long kb, peak = 0;
 
 	snprintf(a_store, sizeof(a_store), "%s/store", a_home);
-	snprintf(b_home, sizeof(b_home), "%s/b%zu", top, n);
 	snprintf(b_store, sizeof(b_store), "%s/store", b_home);
 	home_like(b_home, a_store);
 	want = store_count(a_store);
@@ -919,15 +998,13 @@ full_sync(const char *kithd, const char *top, const char *a_home,
 	log_value(b.log, "role=client", "round_trips", &rts);
 	daemon_stop(&b);
 	daemon_stop(&a);
-	snprintf(name, sizeof(name), "full_sync_%zuk_records_per_s", n / 1000);
-	emit(name, (double)(want - 1) / secs, "records/s", 2 * verify);
-	snprintf(name, sizeof(name), "full_sync_%zuk_wire_bytes_per_record",
-	    n / 1000);
-	emit(name, (bin + bout) / (double)(want - 1), "bytes",
-	    1.15 * ig->record_bytes);
-	if (big)
-		emit("full_sync_daemon_peak_private_memory",
-		    (double)peak / 1024.0, "MiB", 64);
+	emit(sized(name, sizeof(name), "full_sync", n, "records_per_s"),
+	    (double)(want - 1) / secs, "records/s", 2 * verify);
+	emit(sized(name, sizeof(name), "full_sync", n,
+	    "wire_bytes_per_record"), (bin + bout) / (double)(want - 1),
+	    "bytes", 1.15 * ig->record_bytes);
+	emit(sized(name, sizeof(name), "full_sync", n,
+	    "daemon_peak_private_memory"), (double)peak / 1024.0, "MiB", 64);
 	fprintf(stderr, "kith-bench: full sync of %zu records: %.1f s, %.0f "
 	    "round trips, stored record %.0f B\n", want - 1, secs, rts,
 	    ig->record_bytes);
@@ -1047,7 +1124,10 @@ server_recon_cpu_ms(const char *dir)
 	    (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
 }
 
-/* Delta and identical syncs against kithd A, from the copy at ${b_home}. */
+/*
+ * A delta sync against kithd A, from the copy at ${b_home}: 100 new
+ * records on each side.
+ */
 static void
 delta_sync(const char *kithd, const char *a_home, const char *b_home,
     struct kcrypto_key *const *keys, const struct ingest_run *ig)
@@ -1076,16 +1156,51 @@ delta_sync(const char *kithd, const char *a_home, const char *b_home,
 	    3);
 	emit("delta_sync_bytes", (double)(s.bytes_in + s.bytes_out), "bytes",
 	    1.2 * 200 * ig->record_bytes + 16384);
+	daemon_stop(&a);
+}
+
+/*
+ * Identical sets of ${n} records: a `kith sync` session from the copy at
+ * ${b_home} to kithd A at ${a_home}, which holds the same, and the CPU the
+ * server spends answering the first message.
+ */
+static void
+identical_sync(const char *kithd, const char *a_home, const char *b_home,
+    size_t n)
+{
+	struct daemon_proc a;
+	struct sync_stats s;
+	char b_store[4400], name[96];
+	double cpu;
+	int rc;
+
+	snprintf(b_store, sizeof(b_store), "%s/store", b_home);
+	daemon_start(&a, kithd, a_home, 0, NULL);
 	if ((rc = client_sync(b_store, &a, 0, &s, &cpu)) != 0)
 		die("identical sync", rc);
-	emit("identical_sync_round_trips", (double)s.round_trips,
-	    "round trips", 1);
-	emit("identical_sync_bytes", (double)(s.bytes_in + s.bytes_out),
-	    "bytes", 2048);
-	emit("identical_sync_client_cpu_ms", cpu, "ms", 10);
-	emit("identical_recon_server_cpu_ms", server_recon_cpu_ms(b_store),
-	    "ms", 10);
+	emit(sized(name, sizeof(name), "identical_sync", n, "round_trips"),
+	    (double)s.round_trips, "round trips", 1);
+	emit(sized(name, sizeof(name), "identical_sync", n, "bytes"),
+	    (double)(s.bytes_in + s.bytes_out), "bytes", 2048);
+	emit(sized(name, sizeof(name), "identical_sync", n, "client_cpu_ms"),
+	    cpu, "ms", 10);
+	emit(sized(name, sizeof(name), "identical_recon", n, "server_cpu_ms"),
+	    server_recon_cpu_ms(b_store), "ms", 10);
 	daemon_stop(&a);
+}
+
+/*
+ * The scale curve at ${n} records, held by A at ${a_home} (ingested as
+ * ${ig} says): a full sync to an empty B at ${b_home}, then the two as
+ * identical sets.
+ */
+static void
+scale_point(const char *kithd, const char *a_home, const char *b_home,
+    size_t n, const struct ingest_run *ig, double verify)
+{
+
+	full_sync(kithd, a_home, b_home, n, ig, verify);
+	identical_sync(kithd, a_home, b_home, n);
 }
 
 static int
@@ -2392,7 +2507,7 @@ main(int argc, char **argv)
 {
 	struct kcrypto_key *keys[NAUTHORS];
 	const char *base = getenv("TMPDIR");
-	char top[4096], dir[4200];
+	char top[4096], dir[4400];
 	size_t n = 0;
 	int keep = 0, no_sync = 0, only_siege = 0, only_hops = 0;
 	int only_net = 0;
@@ -2487,8 +2602,8 @@ main(int argc, char **argv)
 		emit("merge_write_at_1000_versions_ms", m_mid, "ms", m_first);
 		emit("merge_write_at_4000_versions_ms", m_end, "ms", m_first);
 		emit("apply_verify_store_2cores", ig.rate, "records/s", verify);
-		emit("store_bytes_per_record", ig.bytes_per_record, "bytes",
-		    600);
+		snprintf(dir, sizeof(dir), "%s/a/store", top);
+		store_usage(dir, &ig, 1);
 		emit("ingest_peak_private_memory", (double)ig.peak_kb / 1024.0,
 		    "MiB", 64);
 		fprintf(stderr, "kith-bench: ingest of %zu records (%d per "
@@ -2497,22 +2612,28 @@ main(int argc, char **argv)
 	}
 
 	if (!no_sync || only_siege) {
+		static const size_t curve[] = { 10000, 100000 };
 		char a_home[4300], b_home[4300];
 		struct ingest_run small;
 
 		if (!only_siege) {
-			snprintf(a_home, sizeof(a_home), "%s/a", top);
-			full_sync(kithd, top, a_home, n, &ig, verify, 1);
-			snprintf(b_home, sizeof(b_home), "%s/b%zu", top, n);
-			delta_sync(kithd, a_home, b_home, keys, &ig);
-			if (n > 100000) {
-				snprintf(a_home, sizeof(a_home), "%s/s", top);
+			/* The scale curve: 10k and 100k below n, then n. */
+			for (size_t i = 0; i < 2 && curve[i] < n; i++) {
+				snprintf(a_home, sizeof(a_home), "%s/s%zu", top,
+				    curve[i]);
 				mkdir(a_home, 0700);
-				snprintf(dir, sizeof(dir), "%s/s/store", top);
-				ingest(dir, keys, 100000, &small);
-				full_sync(kithd, top, a_home, 100000, &small,
-				    verify, 0);
+				snprintf(dir, sizeof(dir), "%s/store", a_home);
+				ingest(dir, keys, curve[i], &small);
+				store_usage(dir, &small, 0);
+				snprintf(b_home, sizeof(b_home), "%s/b%zu", top,
+				    curve[i]);
+				scale_point(kithd, a_home, b_home, curve[i],
+				    &small, verify);
 			}
+			snprintf(a_home, sizeof(a_home), "%s/a", top);
+			snprintf(b_home, sizeof(b_home), "%s/b%zu", top, n);
+			scale_point(kithd, a_home, b_home, n, &ig, verify);
+			delta_sync(kithd, a_home, b_home, keys, &ig);
 			snprintf(dir, sizeof(dir), "%s/a/store", top);
 			feed_latency(kithd, top, dir, keys[3], 1000);
 			bench_hops(kithd, top);
