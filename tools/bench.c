@@ -1448,7 +1448,16 @@ hops_start(struct hops_net *h, const char *kithd, const char *top,
 	assert(h->n <= NET_NODES);
 	h->name = name;
 	h->port_base = port_base;
-	port_base = 20000 + (int)(getpid() % 120) * 2 * NET_NODES;
+	/* A range no other process (another run, a test) listens in. */
+	for (k = 0; k < 120; k++) {
+		port_base = 20000 + (int)((getpid() + k) % 120) * 2 * NET_NODES;
+		for (i = 0; i < 2 * h->n && !port_open(port_base + (int)i); i++)
+			;
+		if (i == 2 * h->n)
+			break;
+	}
+	if (k == 120)
+		die("hops: no free ports", KITH_EIO);
 	for (i = 0; i < h->n; i++) {
 		memset(seed, 0x40 + (int)i, sizeof(seed));
 		if ((h->key[i] = kcrypto_key_from_seed(seed)) == NULL)
