@@ -1494,3 +1494,24 @@ out:
 	mdb_txn_abort(txn);
 	return rc;
 }
+
+int
+store_db_usage(struct store *st, store_db_fn *fn, void *arg)
+{
+	MDB_stat ms[DB_COUNT];
+	MDB_txn *txn;
+	size_t i;
+	int rc;
+
+	/* Stats first: ${fn} may use the store, with no transaction open. */
+	if ((rc = st_txn_begin(st, MDB_RDONLY, &txn)) != 0)
+		return rc;
+	for (i = 0; i < DB_COUNT && rc == 0; i++)
+		rc = st_mdb_err(mdb_stat(txn, st->dbi[i], &ms[i]));
+	mdb_txn_abort(txn);
+	for (i = 0; i < DB_COUNT && rc == 0; i++)
+		rc = fn(arg, st_dbs[i].name, ms[i].ms_entries,
+		    (uint64_t)(ms[i].ms_branch_pages + ms[i].ms_leaf_pages +
+		    ms[i].ms_overflow_pages) * ms[i].ms_psize);
+	return rc;
+}

@@ -680,4 +680,22 @@ typedef int store_log_fn(void *arg, uint64_t counter, uint64_t hlc,
 int store_log_read(struct store *st, uint64_t after, size_t max,
     store_log_fn *fn, void *arg, uint64_t *last);
 
+/*
+ * A store_db_usage callback: one named database, ${entries} entries in
+ * ${bytes} of pages (branch, leaf and overflow, times the page size).
+ * ${name} is borrowed for the call.  Non-zero stops the walk.
+ */
+typedef int store_db_fn(void *arg, const char *name, size_t entries,
+    uint64_t bytes);
+
+/**
+ * store_db_usage(st, fn, arg):
+ * Call ${fn} once for each of the store's named databases, in a fixed
+ * order, with what it holds as of one read transaction: where a store's
+ * bytes per record go.  Pages LMDB keeps free, its own catalogue and its
+ * meta pages are in none.  Return 0, ${fn}'s non-zero result, or a store
+ * error.
+ */
+int store_db_usage(struct store *st, store_db_fn *fn, void *arg);
+
 #endif

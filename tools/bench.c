@@ -6,7 +6,7 @@
  * Performance frame).
  *
  * usage: kith-bench [--records N] [--dir DIR] [--keep] [--no-sync]
- *                   [--only-siege] [--only-hops]
+ *                   [--only-siege] [--only-hops] [--only-net] [--seed N]
  *   --records N  records in the large ingest run (default 1000000); with
  *                --only-siege, in the siege's node (default 20000)
  *   --dir DIR    where to put the benchmark stores (default $TMPDIR or /tmp);
@@ -16,6 +16,8 @@
  *                directory kith-bench is in)
  *   --only-siege the raw rates and the siege (bench_siege) alone
  *   --only-hops  how fast a write crosses a network (bench_hops) alone
+ *   --only-net   the raw rates and the network scale run (bench_net)
+ *   --seed N     the network scale run's graph (default NET_SEED)
  */
 #include <arpa/inet.h>
 #include <assert.h>
@@ -71,7 +73,7 @@ now_s(void)
  * The processes this one started (kithd nodes, the siege): a run that
  * fails part way stops them too, so none is left behind.
  */
-#define CHILDREN_MAX	32
+#define CHILDREN_MAX	64
 static pid_t children[CHILDREN_MAX];
 static size_t nchildren;
 static const char *scratch;	/* the run's stores, named if it fails */
@@ -154,6 +156,15 @@ emit(const char *name, double value, const char *unit, double limit)
 	fflush(stdout);
 	free(s);
 	json_decref(o);
+}
+
+/* A figure's name at a size: "${pre}_${n / 1000}k_${post}" in ${buf}. */
+static const char *
+sized(char *buf, size_t len, const char *pre, size_t n, const char *post)
+{
+
+	snprintf(buf, len, "%s_%zuk_%s", pre, n / 1000, post);
+	return buf;
 }
 
 /* Raw single-core rates: the limits the figures are set against. */
@@ -358,6 +369,29 @@ proc_rss_anon_kb(pid_t pid)
 			break;
 	fclose(f);
 	return kb;
+}
+
+/* The CPU process ${pid} has used, user and system, in seconds; 0 if gone. */
+static double
+proc_cpu_s(pid_t pid)
+{
+	char path[64], buf[1024], *p;
+	unsigned long long ut = 0, st = 0;
+	size_t len;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return 0;
+	len = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[len] = '\0';
+	/* Past the command's name, which may hold anything: fields 14, 15. */
+	if ((p = strrchr(buf, ')')) == NULL || sscanf(p + 2,
+	    "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut,
+	    &st) != 2)
+		return 0;
+	return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
 }
 
 /*
@@ -658,6 +692,72 @@ ingest(const char *dir, struct kcrypto_key *const *keys, size_t n,
 	store_close(st);
 }
 
+/* One named database's share of a store (store_usage). */
+struct db_share {
+	size_t n;		/* the store's records */
+	uint64_t bytes;		/* all the databases' pages so far */
+	char name[64];		/* "store_<size>k_db" */
+	int json;		/* emit a figure for each database, too */
+	double total;		/* the store's bytes per record */
+};
+
+static int
+db_share(void *arg, const char *db, size_t entries, uint64_t bytes)
+{
+	struct db_share *ds = arg;
+	double per = (double)bytes / (double)ds->n;
+	char name[128];
+
+	ds->bytes += bytes;
+	if (entries == 0)
+		return 0;
+	fprintf(stderr, "kith-bench:   %-8s %9.2f entries %8.1f B\n", db,
+	    (double)entries / (double)ds->n, per);
+	if (ds->json) {
+		snprintf(name, sizeof(name), "%s_%s_bytes_per_record",
+		    ds->name, db);
+		emit(name, per, "bytes", ds->total);
+	}
+	return 0;
+}
+
+/*
+ * The store at ${dir}, ${ig}'s ingest run: its bytes per record, and (on
+ * stderr; with ${json}, as figures too, each set against the whole) each
+ * database's entries and pages per record.  What no database holds is
+ * LMDB's: free pages, its catalogue and meta pages.
+ */
+static void
+store_usage(const char *dir, const struct ingest_run *ig, int json)
+{
+	struct db_share ds;
+	struct store *st;
+	char name[128];
+	int rc;
+
+	memset(&ds, 0, sizeof(ds));
+	ds.n = ig->records;
+	ds.json = json;
+	ds.total = ig->bytes_per_record;
+	sized(ds.name, sizeof(ds.name), "store", ig->records, "db");
+	emit(sized(name, sizeof(name), "store", ig->records,
+	    "bytes_per_record"), ig->bytes_per_record, "bytes", 600);
+	fprintf(stderr, "kith-bench: store of %zu records, %.1f B a record; "
+	    "per record, by database:\n", ig->records, ig->bytes_per_record);
+	if ((st = store_open(dir, STORE_RDONLY, 0, &rc)) == NULL ||
+	    (rc = store_db_usage(st, db_share, &ds)) != 0)
+		die(dir, rc);
+	store_close(st);
+	fprintf(stderr, "kith-bench:   %-8s %9s %8.1f B\n", "(lmdb)", "",
+	    ig->bytes_per_record - (double)ds.bytes / (double)ds.n);
+	if (json) {
+		snprintf(name, sizeof(name), "%s_lmdb_bytes_per_record",
+		    ds.name);
+		emit(name, ig->bytes_per_record - (double)ds.bytes /
+		    (double)ds.n, "bytes", ds.total);
+	}
+}
+
 /*
  * Sync benchmarks: real kithd processes on loopback, and this process as a
  * `kith sync` client.
@@ -791,24 +891,33 @@ daemon_stop(struct daemon_proc *d)
 	(void)child_stop(d->pid);
 }
 
+/* Set ${*v} to the number after " ${key}=" in ${line}; 0 if none. */
+static int
+line_value(const char *line, const char *key, double *v)
+{
+	char pat[64];
+	const char *at;
+
+	snprintf(pat, sizeof(pat), " %s=", key);
+	if ((at = strstr(line, pat)) == NULL)
+		return 0;
+	*v = strtod(at + strlen(pat), NULL);
+	return 1;
+}
+
 /* The last number after "${key}=" in the last line of ${log} with ${tag}. */
 static int
 log_value(const char *log, const char *tag, const char *key, double *v)
 {
-	char line[2048], pat[64];
-	const char *at;
+	char line[2048];
 	int found = 0;
 	FILE *f;
 
 	if ((f = fopen(log, "r")) == NULL)
 		return 0;
-	snprintf(pat, sizeof(pat), " %s=", key);
 	while (fgets(line, sizeof(line), f) != NULL)
-		if (strstr(line, tag) != NULL &&
-		    (at = strstr(line, pat)) != NULL) {
-			*v = strtod(at + strlen(pat), NULL);
+		if (strstr(line, tag) != NULL && line_value(line, key, v))
 			found = 1;
-		}
 	fclose(f);
 	return found;
 }
@@ -850,19 +959,23 @@ home_like(const char *home, const char *from)
 	record_free(ch);
 }
 
-/* Full sync: kithd B, empty, with kithd A as its peer. */
+/*
+ * Full sync: kithd B, empty, at ${b_home}, with kithd A at ${a_home}, its
+ * ${n} records ingested as ${ig} says, as its peer.  The rate is set
+ * against both cores' raw verify (${verify} is one core's), and B's peak
+ * private memory is sampled.
+ */
 static void
-full_sync(const char *kithd, const char *top, const char *a_home,
-    size_t n, const struct ingest_run *ig, double verify, int big)
+full_sync(const char *kithd, const char *a_home, const char *b_home,
+    size_t n, const struct ingest_run *ig, double verify)
 {
 	struct daemon_proc a, b;
-	char b_home[4300], b_store[4400], a_store[4400], name[64];
+	char b_store[4400], a_store[4400], name[96];
 	double t0, secs, bin = 0, bout = 0, rts = 0;
 	size_t have, want;
 	long kb, peak = 0;
 
 	snprintf(a_store, sizeof(a_store), "%s/store", a_home);
-	snprintf(b_home, sizeof(b_home), "%s/b%zu", top, n);
 	snprintf(b_store, sizeof(b_store), "%s/store", b_home);
 	home_like(b_home, a_store);
 	want = records_in(a_store);
@@ -884,15 +997,13 @@ full_sync(const char *kithd, const char *top, const char *a_home,
 	log_value(b.log, "role=client", "round_trips", &rts);
 	daemon_stop(&b);
 	daemon_stop(&a);
-	snprintf(name, sizeof(name), "full_sync_%zuk_records_per_s", n / 1000);
-	emit(name, (double)(want - 1) / secs, "records/s", 2 * verify);
-	snprintf(name, sizeof(name), "full_sync_%zuk_wire_bytes_per_record",
-	    n / 1000);
-	emit(name, (bin + bout) / (double)(want - 1), "bytes",
-	    1.15 * ig->record_bytes);
-	if (big)
-		emit("full_sync_daemon_peak_private_memory",
-		    (double)peak / 1024.0, "MiB", 64);
+	emit(sized(name, sizeof(name), "full_sync", n, "records_per_s"),
+	    (double)(want - 1) / secs, "records/s", 2 * verify);
+	emit(sized(name, sizeof(name), "full_sync", n,
+	    "wire_bytes_per_record"), (bin + bout) / (double)(want - 1),
+	    "bytes", 1.15 * ig->record_bytes);
+	emit(sized(name, sizeof(name), "full_sync", n,
+	    "daemon_peak_private_memory"), (double)peak / 1024.0, "MiB", 64);
 	fprintf(stderr, "kith-bench: full sync of %zu records: %.1f s, %.0f "
 	    "round trips, stored record %.0f B\n", want - 1, secs, rts,
 	    ig->record_bytes);
@@ -1026,7 +1137,10 @@ server_recon_cpu_ms(const char *dir)
 	    (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
 }
 
-/* Delta and identical syncs against kithd A, from the copy at ${b_home}. */
+/*
+ * A delta sync against kithd A, from the copy at ${b_home}: 100 new
+ * records on each side.
+ */
 static void
 delta_sync(const char *kithd, const char *a_home, const char *b_home,
     struct kcrypto_key *const *keys, const struct ingest_run *ig)
@@ -1055,16 +1169,51 @@ delta_sync(const char *kithd, const char *a_home, const char *b_home,
 	    3);
 	emit("delta_sync_bytes", (double)(s.bytes_in + s.bytes_out), "bytes",
 	    1.2 * 200 * ig->record_bytes + 16384);
+	daemon_stop(&a);
+}
+
+/*
+ * Identical sets of ${n} records: a `kith sync` session from the copy at
+ * ${b_home} to kithd A at ${a_home}, which holds the same, and the CPU the
+ * server spends answering the first message.
+ */
+static void
+identical_sync(const char *kithd, const char *a_home, const char *b_home,
+    size_t n)
+{
+	struct daemon_proc a;
+	struct sync_stats s;
+	char b_store[4400], name[96];
+	double cpu;
+	int rc;
+
+	snprintf(b_store, sizeof(b_store), "%s/store", b_home);
+	daemon_start(&a, kithd, a_home, 0, NULL);
 	if ((rc = client_sync(b_store, &a, 0, &s, &cpu)) != 0)
 		die("identical sync", rc);
-	emit("identical_sync_round_trips", (double)s.round_trips,
-	    "round trips", 1);
-	emit("identical_sync_bytes", (double)(s.bytes_in + s.bytes_out),
-	    "bytes", 2048);
-	emit("identical_sync_client_cpu_ms", cpu, "ms", 10);
-	emit("identical_recon_server_cpu_ms", server_recon_cpu_ms(b_store),
-	    "ms", 10);
+	emit(sized(name, sizeof(name), "identical_sync", n, "round_trips"),
+	    (double)s.round_trips, "round trips", 1);
+	emit(sized(name, sizeof(name), "identical_sync", n, "bytes"),
+	    (double)(s.bytes_in + s.bytes_out), "bytes", 2048);
+	emit(sized(name, sizeof(name), "identical_sync", n, "client_cpu_ms"),
+	    cpu, "ms", 10);
+	emit(sized(name, sizeof(name), "identical_recon", n, "server_cpu_ms"),
+	    server_recon_cpu_ms(b_store), "ms", 10);
 	daemon_stop(&a);
+}
+
+/*
+ * The scale curve at ${n} records, held by A at ${a_home} (ingested as
+ * ${ig} says): a full sync to an empty B at ${b_home}, then the two as
+ * identical sets.
+ */
+static void
+scale_point(const char *kithd, const char *a_home, const char *b_home,
+    size_t n, const struct ingest_run *ig, double verify)
+{
+
+	full_sync(kithd, a_home, b_home, n, ig, verify);
+	identical_sync(kithd, a_home, b_home, n);
 }
 
 static int
@@ -1237,15 +1386,22 @@ feed_latency(const char *kithd, const char *top, const char *a_store,
 #define HOPS_GRAPH	20
 #define HOPS_WRITES	5	/* writes at each place */
 #define HOPS_WAIT_S	30	/* a write that takes longer fails the run */
+#define NET_NODES	50	/* the network scale run's (bench_net), and */
+#define NET_LISTS	3	/* ... the most nodes one node lists */
+#define NET_BATCH	50	/* ... records a commit */
 
+/* A network of nodes with keys of their own, and what they list. */
 struct hops_net {
 	size_t n;
-	struct daemon_proc d[HOPS_GRAPH];
-	struct store *st[HOPS_GRAPH];		/* each node's, read-only */
-	struct kcrypto_key *key[HOPS_GRAPH];
-	char home[HOPS_GRAPH][4300];
-	size_t lists[HOPS_GRAPH][2], nlists[HOPS_GRAPH];
-	uint64_t seq;				/* writes so far */
+	unsigned interval_s;			/* each node's [sync] interval */
+	struct daemon_proc d[NET_NODES];
+	struct store *st[NET_NODES];		/* each node's, read-only */
+	struct kcrypto_key *key[NET_NODES];
+	char home[NET_NODES][4300];
+	size_t lists[NET_NODES][NET_LISTS], nlists[NET_NODES];
+	uint64_t seq;				/* records written so far */
+	int port_base;				/* the run's, meanwhile */
+	const char *name;			/* for its homes and messages */
 };
 
 /* Copy the file ${from} to ${to}. */
@@ -1283,17 +1439,18 @@ log_has(const char *log, const char *a, const char *b)
 }
 
 /*
- * Start the ${h}->n nodes of ${h} (their lists set) on copies of one
- * store holding a charter and every node's membership, and wait until
- * each has ended a round with every node it lists: then every listed node
- * knows its callers.
+ * Start the ${h}->n nodes of ${h} (their lists and interval set) on copies
+ * of one store holding a charter and every node's membership, and wait
+ * until each has ended a round with every node it lists: then every
+ * listed node knows its callers.  Until hops_stop, nodes have ports of
+ * their own, 2 * NET_NODES of them below the ephemeral range (32768 on).
  */
 static void
 hops_start(struct hops_net *h, const char *kithd, const char *top,
     const char *name)
 {
 	char dir[4400], from[4500], to[4500], conf[4400], end[128];
-	const char *peers[2];
+	const char *peers[NET_LISTS];
 	struct store *st;
 	uint8_t seed[32];
 	size_t i, k;
@@ -1301,6 +1458,19 @@ hops_start(struct hops_net *h, const char *kithd, const char *top,
 	FILE *f;
 	int rc;
 
+	assert(h->n <= NET_NODES);
+	h->name = name;
+	h->port_base = port_base;
+	/* A range no other process (another run, a test) listens in. */
+	for (k = 0; k < 120; k++) {
+		port_base = 20000 + (int)((getpid() + k) % 120) * 2 * NET_NODES;
+		for (i = 0; i < 2 * h->n && !port_open(port_base + (int)i); i++)
+			;
+		if (i == 2 * h->n)
+			break;
+	}
+	if (k == 120)
+		die("hops: no free ports", KITH_EIO);
 	for (i = 0; i < h->n; i++) {
 		memset(seed, 0x40 + (int)i, sizeof(seed));
 		if ((h->key[i] = kcrypto_key_from_seed(seed)) == NULL)
@@ -1324,7 +1494,7 @@ hops_start(struct hops_net *h, const char *kithd, const char *top,
 		snprintf(conf, sizeof(conf), "%s/kith.conf", h->home[i]);
 		if ((f = fopen(conf, "w")) == NULL)
 			die(conf, KITH_EIO);
-		fprintf(f, "[sync]\ninterval = 600\n");
+		fprintf(f, "[sync]\ninterval = %u\n", h->interval_s);
 		fclose(f);
 	}
 	/* Lists mostly point up: started from the top, fewer tries fail. */
@@ -1370,48 +1540,70 @@ hops_stop(struct hops_net *h)
 		daemon_stop(&h->d[i]);
 		kcrypto_key_free(h->key[i]);
 	}
+	port_base = h->port_base;
 }
 
 /*
- * Write one request on node ${w} of ${h} (as the kith command would, in
- * its store) and time it to each node: ${ms}[i] is when node i held it, in
- * milliseconds after the commit.  Return the time to the last.
+ * Write ${k} (at most NET_BATCH) new requests on node ${w} of ${h} in one
+ * durable commit, as the kith command would, in its store beside its
+ * kithd.  Set ${id} to the last one's id.  Return when the commit ended.
  */
 static double
-hops_write(struct hops_net *h, size_t w, double *ms)
+hops_put(struct hops_net *h, size_t w, size_t k, uint8_t id[KITH_ID_LEN])
 {
-	struct store_draft dr;
-	struct record *rec;
+	struct store_draft d[NET_BATCH];
 	struct store *st;
-	uint8_t net[KITH_NETWORK_LEN], nonce[KITH_NONCE_LEN], *body;
+	uint8_t nonce[NET_BATCH][KITH_NONCE_LEN], *body[NET_BATCH];
+	uint8_t net[KITH_NETWORK_LEN];
 	char dir[4400];
-	size_t blen, i, left = h->n, got;
-	double t0, last = 0;
+	double t;
+	size_t i;
 	int rc;
 
+	assert(k >= 1 && k <= NET_BATCH);
 	snprintf(dir, sizeof(dir), "%s/store", h->home[w]);
 	if ((st = store_open(dir, 0, 0, &rc)) == NULL ||
 	    (rc = store_network(st, net)) != 0)
 		die(dir, rc);
-	memset(&dr, 0, sizeof(dr));
-	dr.kind = KITH_KIND_REQUEST;
-	genesis(&dr, net, kcrypto_key_public(h->key[w]), nonce,
-	    2000000 + h->seq++);
-	body = request_body(h->seq, 0, &blen);
-	dr.body = body;
-	dr.blen = blen;
-	if ((rc = store_write(st, h->key[w], &dr, 1)) != 0)
+	memset(d, 0, sizeof(d));
+	for (i = 0; i < k; i++) {
+		d[i].kind = KITH_KIND_REQUEST;
+		genesis(&d[i], net, kcrypto_key_public(h->key[w]), nonce[i],
+		    2000000 + h->seq++);
+		body[i] = request_body(h->seq, 0, &d[i].blen);
+		d[i].body = body[i];
+	}
+	if ((rc = store_write(st, h->key[w], d, k)) != 0)
 		die("write", rc);
-	t0 = now_s();
+	t = now_s();
 	store_close(st);
-	free(body);
+	for (i = 0; i < k; i++)
+		free(body[i]);
+	memcpy(id, d[k - 1].id, KITH_ID_LEN);
+	return t;
+}
+
+/*
+ * Write one request on node ${w} of ${h} and time it to each node:
+ * ${ms}[i] is when node i held it, in milliseconds after the commit.
+ * Return the time to the last.
+ */
+static double
+hops_write(struct hops_net *h, size_t w, double *ms)
+{
+	struct record *rec;
+	uint8_t id[KITH_ID_LEN];
+	size_t i, left = h->n, got;
+	double t0, last = 0;
+
+	t0 = hops_put(h, w, 1, id);
 	for (i = 0; i < h->n; i++)
 		ms[i] = -1;
 	while (left > 0) {
 		for (i = 0, got = 0; i < h->n; i++) {
 			if (ms[i] >= 0)
 				continue;
-			if (store_get(h->st[i], dr.id, &rec) != 0)
+			if (store_get(h->st[i], id, &rec) != 0)
 				continue;
 			record_free(rec);
 			ms[i] = (now_s() - t0) * 1000.0;
@@ -1428,11 +1620,26 @@ hops_write(struct hops_net *h, size_t w, double *ms)
 	return last;
 }
 
+/* Whether node ${i} or node ${j} of ${h} lists the other. */
+static int
+hops_linked(const struct hops_net *h, size_t i, size_t j)
+{
+	size_t k;
+
+	for (k = 0; k < h->nlists[i]; k++)
+		if (h->lists[i][k] == j)
+			return 1;
+	for (k = 0; k < h->nlists[j]; k++)
+		if (h->lists[j][k] == i)
+			return 1;
+	return 0;
+}
+
 /* The hops from ${w} to the farthest node of ${h}, lines taken both ways. */
 static size_t
 hops_far(const struct hops_net *h, size_t w)
 {
-	size_t dist[HOPS_GRAPH], q[HOPS_GRAPH], qh = 0, qt = 0, i, k, far = 0;
+	size_t dist[NET_NODES], q[NET_NODES], qh = 0, qt = 0, i, far = 0;
 
 	for (i = 0; i < h->n; i++)
 		dist[i] = SIZE_MAX;
@@ -1442,13 +1649,7 @@ hops_far(const struct hops_net *h, size_t w)
 		size_t u = q[qh++];
 
 		for (i = 0; i < h->n; i++) {
-			int edge = 0;
-
-			for (k = 0; k < h->nlists[u]; k++)
-				edge |= h->lists[u][k] == i;
-			for (k = 0; k < h->nlists[i]; k++)
-				edge |= h->lists[i][k] == u;
-			if (edge && dist[i] == SIZE_MAX) {
+			if (dist[i] == SIZE_MAX && hops_linked(h, u, i)) {
 				dist[i] = dist[u] + 1;
 				q[qt++] = i;
 				if (dist[i] > far)
@@ -1476,34 +1677,70 @@ emit_spread(const char *name, double *v, size_t n, double lim50,
 	emit(nm, v[n - 1], "ms", limmax);
 }
 
+/*
+ * HOPS_WRITES writes on node ${w} of ${h}, one after another: ${all}[k] is
+ * the k-th's time to every node, and ${first}[k] (unless NULL) its time
+ * to the first node ${w} lists.
+ */
+static void
+hops_from(struct hops_net *h, size_t w, double *all, double *first)
+{
+	double ms[NET_NODES];
+	size_t k;
+
+	for (k = 0; k < HOPS_WRITES; k++) {
+		all[k] = hops_write(h, w, ms);
+		if (first != NULL)
+			first[k] = ms[h->lists[w][0]];
+	}
+}
+
+/*
+ * One write on each of HOPS_WRITES nodes spread over ${h}, each timed to
+ * every node: emit ${name}'s p50 and max, each set against the single hop
+ * ${hop50} times the hops to the farthest node.
+ */
+static void
+hops_spread(struct hops_net *h, const char *name, double hop50)
+{
+	double ms[NET_NODES], all[HOPS_WRITES], lim[HOPS_WRITES], lmax = 0;
+	size_t w, at, far;
+
+	for (w = 0; w < HOPS_WRITES; w++) {
+		at = w * (h->n - 1) / (HOPS_WRITES - 1);
+		far = hops_far(h, at);
+		all[w] = hops_write(h, at, ms);
+		lim[w] = (double)far * hop50;
+		if (lim[w] > lmax)
+			lmax = lim[w];
+		fprintf(stderr, "kith-bench: hops: written on %s node %zu, %zu "
+		    "hops from the farthest: all %zu held it after %.0f ms\n",
+		    h->name, at, far, h->n, all[w]);
+	}
+	qsort(lim, HOPS_WRITES, sizeof(*lim), cmp_double);
+	emit_spread(name, all, HOPS_WRITES, lim[HOPS_WRITES / 2], lmax);
+}
+
 static void
 bench_hops(const char *kithd, const char *top)
 {
 	static struct hops_net h;
-	double ms[HOPS_GRAPH], hop[HOPS_WRITES], along[HOPS_WRITES];
-	double against[HOPS_WRITES], graph[HOPS_WRITES], glim[HOPS_WRITES];
-	double hop50, gmax = 0;
-	size_t i, k, w, far[HOPS_WRITES];
+	double hop[HOPS_WRITES], along[HOPS_WRITES], against[HOPS_WRITES];
+	double hop50;
+	size_t i, k;
 	unsigned r = 12;	/* the same graph every run */
-	int base = port_base;
-
-	/* 2 * HOPS_GRAPH ports below the ephemeral range (32768 on). */
-	port_base = 20000 + (int)(getpid() % 240) * 50;
 
 	/* The chain: node i lists node i + 1. */
 	memset(&h, 0, sizeof(h));
 	h.n = HOPS_CHAIN;
+	h.interval_s = 600;
 	for (i = 0; i + 1 < h.n; i++) {
 		h.lists[i][0] = i + 1;
 		h.nlists[i] = 1;
 	}
 	hops_start(&h, kithd, top, "chain");
-	for (w = 0; w < HOPS_WRITES; w++) {
-		along[w] = hops_write(&h, 0, ms);
-		hop[w] = ms[1];
-	}
-	for (w = 0; w < HOPS_WRITES; w++)
-		against[w] = hops_write(&h, h.n - 1, ms);
+	hops_from(&h, 0, along, hop);
+	hops_from(&h, h.n - 1, against, NULL);
 	hops_stop(&h);
 	qsort(hop, HOPS_WRITES, sizeof(*hop), cmp_double);
 	hop50 = hop[HOPS_WRITES / 2];
@@ -1519,6 +1756,7 @@ bench_hops(const char *kithd, const char *top)
 	 */
 	memset(&h, 0, sizeof(h));
 	h.n = HOPS_GRAPH;
+	h.interval_s = 600;
 	for (i = 0; i + 1 < h.n; i++) {
 		h.lists[i][h.nlists[i]++] = i + 1 +
 		    (size_t)rand_r(&r) % (h.n - 1 - i);
@@ -1530,28 +1768,276 @@ bench_hops(const char *kithd, const char *top)
 	}
 	h.lists[i][h.nlists[i]++] = (size_t)rand_r(&r) % i;
 	hops_start(&h, kithd, top, "graph");
-	for (w = 0; w < HOPS_WRITES; w++) {
-		size_t at = w * (h.n - 1) / (HOPS_WRITES - 1);
-
-		far[w] = hops_far(&h, at);
-		graph[w] = hops_write(&h, at, ms);
-		glim[w] = (double)far[w] * hop50;
-		if (glim[w] > gmax)
-			gmax = glim[w];
-		fprintf(stderr, "kith-bench: hops: written on graph node %zu, "
-		    "%zu hops from the farthest: all 20 held it after %.0f "
-		    "ms\n", at, far[w], graph[w]);
-	}
+	hops_spread(&h, "hops_graph20_all", hop50);
 	hops_stop(&h);
-	qsort(glim, HOPS_WRITES, sizeof(*glim), cmp_double);
-	emit_spread("hops_graph20_all", graph, HOPS_WRITES,
-	    glim[HOPS_WRITES / 2], gmax);
 	fprintf(stderr, "kith-bench: hops: a single hop %.1f ms (median); a "
 	    "write reached all %d chain nodes in %.0f ms against the peer "
 	    "lines, %.0f ms along them (medians of %d); intervals 600 s\n",
 	    hop50, HOPS_CHAIN, against[HOPS_WRITES / 2],
 	    along[HOPS_WRITES / 2], HOPS_WRITES);
-	port_base = base;
+}
+
+/*
+ * Network scale (--only-net runs it alone): NET_NODES kithd, each with a
+ * key of its own, in a random sparse connected graph drawn from a seed
+ * (--seed; each node lists 1 to NET_LISTS others), with rounds every
+ * NET_INTERVAL_S.  First a single hop and one write's way to every node,
+ * as bench_hops times them.  Then every node writes NET_RECORDS requests,
+ * NET_BATCH a commit, a batch on each node in turn, while the network
+ * runs; the figures are how long until every node holds every record, and
+ * what the sessions moved to get them there.
+ */
+#define NET_RECORDS	200	/* each node writes */
+#define NET_INTERVAL_S	10
+#define NET_WAIT_S	600	/* not all converged by then fails the run */
+#define NET_SETTLE_S	60	/* sessions still open after this are left out */
+#define NET_SEED	1	/* the graph, unless --seed */
+
+/*
+ * Draw ${h}'s lists from ${seed}: node i lists 1 to NET_LISTS others,
+ * never one that lists it, the first of them after i, so that every node
+ * reaches the last one: the graph is connected.
+ */
+static void
+net_graph(struct hops_net *h, unsigned seed)
+{
+	unsigned r = seed;
+	size_t i, j, want, tries;
+
+	for (i = 0; i < h->n; i++) {
+		want = 1 + (size_t)rand_r(&r) % NET_LISTS;
+		if (i + 1 < h->n)
+			h->lists[i][h->nlists[i]++] = i + 1 +
+			    (size_t)rand_r(&r) % (h->n - 1 - i);
+		for (tries = 0; h->nlists[i] < want && tries < 8 * h->n;
+		    tries++) {
+			j = (size_t)rand_r(&r) % h->n;
+			if (j != i && !hops_linked(h, i, j))
+				h->lists[i][h->nlists[i]++] = j;
+		}
+		if (h->nlists[i] == 0)
+			die("net: a node lists no other", KITH_EINVAL);
+	}
+}
+
+/*
+ * One node's client sessions so far, from its log, by the node they were
+ * with (its index, from the port): each session is logged once, by the
+ * side that started it, so these count every byte once.
+ */
+struct net_log {
+	size_t started[NET_NODES];
+	size_t ended[NET_NODES];	/* "sync end", or a failure */
+	double bytes;			/* frames both ways, of those ended */
+	size_t sessions;		/* ended well */
+};
+
+static void
+net_log_read(const struct hops_net *h, size_t i, struct net_log *nl)
+{
+	static const char at[] = "peer=tcp://127.0.0.1:";
+	char line[2048];
+	const char *p;
+	double in, out;
+	long j;
+	FILE *f;
+
+	memset(nl, 0, sizeof(*nl));
+	if ((f = fopen(h->d[i].log, "r")) == NULL)
+		return;
+	while (fgets(line, sizeof(line), f) != NULL) {
+		if ((p = strstr(line, at)) == NULL)
+			continue;
+		j = (strtol(p + strlen(at), NULL, 10) - port_base) / 2;
+		if (j < 0 || (size_t)j >= h->n)
+			continue;
+		if (strstr(line, "sync start") != NULL &&
+		    strstr(line, "role=client") != NULL) {
+			nl->started[j]++;
+		} else if (strstr(line, "sync end") != NULL &&
+		    strstr(line, "role=client") != NULL) {
+			nl->ended[j]++;
+			if (line_value(line, "bytes_in", &in) &&
+			    line_value(line, "bytes_out", &out)) {
+				nl->bytes += in + out;
+				nl->sessions++;
+			}
+		} else if (strstr(line, "peer error") != NULL &&
+		    strstr(line, "retry in") != NULL) {
+			/* The client's failures; not one repeated in a row. */
+			nl->ended[j]++;
+		}
+	}
+	fclose(f);
+}
+
+/*
+ * Wait until every client session ${h}'s nodes had started has ended
+ * (kithd logs a session's bytes at its end), or NET_SETTLE_S passed.  Set
+ * ${*sessions} to the sessions that ended well; ${*open} to those of the
+ * started ones still open.  Return the frame bytes of those that ended.
+ */
+static double
+net_settle(const struct hops_net *h, size_t *sessions, size_t *open)
+{
+	static struct net_log then[NET_NODES], now;
+	double bytes, t0 = now_s();
+	size_t i, j;
+
+	for (i = 0; i < h->n; i++)
+		net_log_read(h, i, &then[i]);
+	for (;;) {
+		bytes = 0;
+		*sessions = *open = 0;
+		for (i = 0; i < h->n; i++) {
+			net_log_read(h, i, &now);
+			bytes += now.bytes;
+			*sessions += now.sessions;
+			/* A node has one session at a time with each other. */
+			for (j = 0; j < h->n; j++)
+				if (now.ended[j] < then[i].started[j])
+					*open += then[i].started[j] -
+					    now.ended[j];
+		}
+		if (*open == 0 || now_s() - t0 > NET_SETTLE_S)
+			return bytes;
+		nap_ms(100);
+	}
+}
+
+/* The largest private memory among ${h}'s kithd, if above ${*peak_kb}. */
+static void
+net_memory(const struct hops_net *h, long *peak_kb)
+{
+	long kb;
+
+	for (size_t i = 0; i < h->n; i++)
+		if ((kb = proc_rss_anon_kb(h->d[i].pid)) > *peak_kb)
+			*peak_kb = kb;
+}
+
+/* The CPU ${h}'s kithd have used, in seconds. */
+static double
+net_cpu(const struct hops_net *h)
+{
+	double s = 0;
+
+	for (size_t i = 0; i < h->n; i++)
+		s += proc_cpu_s(h->d[i].pid);
+	return s;
+}
+
+static void
+bench_net(const char *kithd, const char *top, unsigned seed, double verify)
+{
+	static struct hops_net h;
+	double hop[HOPS_WRITES], all[HOPS_WRITES], hop50;
+	double t0, t_last = 0, t_end, b0, b1, rec_bytes, cpu0, cpu1;
+	uint64_t base[NET_NODES], last;
+	uint8_t id[KITH_ID_LEN];
+	struct record *rec;
+	const uint8_t *body;
+	size_t i, k, far, diam = 0, lines = 0, total, held, s0, s1, open;
+	size_t len, blen;
+	long peak_kb = 0;
+	char name[64];
+	int rc;
+
+	memset(&h, 0, sizeof(h));
+	h.n = NET_NODES;
+	h.interval_s = NET_INTERVAL_S;
+	net_graph(&h, seed);
+	for (i = 0; i < h.n; i++) {
+		lines += h.nlists[i];
+		if ((far = hops_far(&h, i)) > diam)
+			diam = far;
+	}
+	fprintf(stderr, "kith-bench: net: %d nodes, seed %u: %zu peer lines, "
+	    "%zu hops across, interval %d s\n", NET_NODES, seed, lines, diam,
+	    NET_INTERVAL_S);
+	hops_start(&h, kithd, top, "net");
+
+	/* One write at a time, as bench_hops; the single hop along a line. */
+	hops_from(&h, 0, all, hop);
+	qsort(hop, HOPS_WRITES, sizeof(*hop), cmp_double);
+	hop50 = hop[HOPS_WRITES / 2];
+	snprintf(name, sizeof(name), "net%d_single_hop", NET_NODES);
+	emit_spread(name, hop, HOPS_WRITES, 0, 0);
+	snprintf(name, sizeof(name), "net%d_one_write_all", NET_NODES);
+	hops_spread(&h, name, hop50);
+
+	/* Every node writes, round after round, while the network runs. */
+	b0 = net_settle(&h, &s0, &open);
+	for (i = 0; i < h.n; i++)
+		if ((rc = store_log_last(h.st[i], &base[i])) != 0)
+			die("net: change log", rc);
+	total = h.n * NET_RECORDS;
+	cpu0 = net_cpu(&h);
+	t0 = now_s();
+	for (k = 0; k < NET_RECORDS; k += NET_BATCH) {
+		for (i = 0; i < h.n; i++)
+			t_last = hops_put(&h, i, NET_BATCH, id);
+		net_memory(&h, &peak_kb);
+	}
+	/* Each node's change log counts each record it takes in, once. */
+	for (k = 0; ; k++) {
+		for (i = 0, held = 0; i < h.n; i++)
+			if ((rc = store_log_last(h.st[i], &last)) != 0)
+				die("net: change log", rc);
+			else
+				held += last - base[i] >= total;
+		if (held == h.n)
+			break;
+		if (now_s() - t0 > NET_WAIT_S)
+			die("net: not every node holds every record",
+			    KITH_ETIMEDOUT);
+		if (k % 25 == 0)
+			net_memory(&h, &peak_kb);
+		nap_ms(20);
+	}
+	t_end = now_s();
+	net_memory(&h, &peak_kb);
+	b1 = net_settle(&h, &s1, &open);
+	cpu1 = net_cpu(&h);
+	if ((rc = store_get(h.st[0], id, &rec)) != 0)
+		die("net: a record", rc);
+	(void)record_signed(rec, &len);
+	body = record_body(rec, &blen);
+	rec_bytes = (double)len + (body != NULL ? (double)blen : 0);
+	record_free(rec);
+	hops_stop(&h);
+
+	/*
+	 * Every node checks the signature of every record it did not write:
+	 * on this machine's two cores, that is the network's floor.
+	 */
+	snprintf(name, sizeof(name), "net%d_converge_s", NET_NODES);
+	emit(name, t_end - t0, "s", (double)((h.n - 1) * total) /
+	    (2 * verify));
+	snprintf(name, sizeof(name), "net%d_converge_after_last_write_s",
+	    NET_NODES);
+	emit(name, t_end - t_last, "s", (double)diam * hop50 / 1000.0);
+	snprintf(name, sizeof(name), "net%d_bytes_per_record_per_node",
+	    NET_NODES);
+	emit(name, (b1 - b0) / (double)((h.n - 1) * total), "bytes",
+	    1.15 * rec_bytes);
+	/* A node's CPU against its own part of that floor: one core's. */
+	snprintf(name, sizeof(name), "net%d_kithd_cpu_per_node_s", NET_NODES);
+	emit(name, (cpu1 - cpu0) / (double)h.n, "s",
+	    (double)(total - NET_RECORDS) / verify);
+	snprintf(name, sizeof(name), "net%d_kithd_peak_private_memory",
+	    NET_NODES);
+	emit(name, (double)peak_kb / 1024.0, "MiB", 64);
+	fprintf(stderr, "kith-bench: net: %zu records (%d a node, %d a "
+	    "commit) written in %.1f s; every node held every one %.1f s "
+	    "after the first, %.1f s after the last; %zu sessions moved "
+	    "%.1f MB, %.0f B a record a node (a record is %.0f B); kithd CPU "
+	    "%.1f s in all, %.1f ms a session (both sides)%s\n",
+	    total, NET_RECORDS, NET_BATCH, t_last - t0, t_end - t0,
+	    t_end - t_last, s1 - s0, (b1 - b0) / 1e6,
+	    (b1 - b0) / (double)((h.n - 1) * total), rec_bytes, cpu1 - cpu0,
+	    s1 > s0 ? (cpu1 - cpu0) * 1000.0 / (double)(s1 - s0) : 0.0,
+	    open > 0 ? "; some sessions never ended, left out" : "");
 }
 
 /*
@@ -2043,9 +2529,11 @@ main(int argc, char **argv)
 {
 	struct kcrypto_key *keys[NAUTHORS];
 	const char *base = getenv("TMPDIR");
-	char top[4096], dir[4200];
+	char top[4096], dir[4400];
 	size_t n = 0;
 	int keep = 0, no_sync = 0, only_siege = 0, only_hops = 0;
+	int only_net = 0;
+	unsigned net_seed = NET_SEED;
 	int n_given = 0, failed = 0;
 	char kithd[4096], *slash;
 	struct ingest_run ig;
@@ -2066,10 +2554,15 @@ main(int argc, char **argv)
 			only_siege = 1;
 		} else if (strcmp(argv[i], "--only-hops") == 0) {
 			only_hops = 1;
+		} else if (strcmp(argv[i], "--only-net") == 0) {
+			only_net = 1;
+		} else if (strcmp(argv[i], "--seed") == 0 && i + 1 < argc) {
+			net_seed = (unsigned)strtoul(argv[++i], NULL, 10);
 		} else {
 			fprintf(stderr, "usage: kith-bench [--records N] "
 			    "[--dir DIR] [--keep] [--no-sync] "
-			    "[--only-siege] [--only-hops]\n");
+			    "[--only-siege] [--only-hops] [--only-net] "
+			    "[--seed N]\n");
 			return strcmp(argv[i], "--help") == 0 ? 0 : 64;
 		}
 	}
@@ -2110,6 +2603,10 @@ main(int argc, char **argv)
 	verify = raw_verify_rate(keys[0]);
 	emit("raw_sign_1core", sign, "ops/s", sign);
 	emit("raw_verify_1core", verify, "ops/s", verify);
+	if (only_net) {
+		bench_net(kithd, top, net_seed, verify);
+		goto done;
+	}
 
 	/* The ingest first, so its memory figure starts from a clean heap. */
 	if (!only_siege) {
@@ -2127,8 +2624,8 @@ main(int argc, char **argv)
 		emit("merge_write_at_1000_versions_ms", m_mid, "ms", m_first);
 		emit("merge_write_at_4000_versions_ms", m_end, "ms", m_first);
 		emit("apply_verify_store_2cores", ig.rate, "records/s", verify);
-		emit("store_bytes_per_record", ig.bytes_per_record, "bytes",
-		    600);
+		snprintf(dir, sizeof(dir), "%s/a/store", top);
+		store_usage(dir, &ig, 1);
 		emit("ingest_peak_private_memory", (double)ig.peak_kb / 1024.0,
 		    "MiB", 64);
 		fprintf(stderr, "kith-bench: ingest of %zu records (%d per "
@@ -2137,25 +2634,32 @@ main(int argc, char **argv)
 	}
 
 	if (!no_sync || only_siege) {
+		static const size_t curve[] = { 10000, 100000 };
 		char a_home[4300], b_home[4300];
 		struct ingest_run small;
 
 		if (!only_siege) {
-			snprintf(a_home, sizeof(a_home), "%s/a", top);
-			full_sync(kithd, top, a_home, n, &ig, verify, 1);
-			snprintf(b_home, sizeof(b_home), "%s/b%zu", top, n);
-			delta_sync(kithd, a_home, b_home, keys, &ig);
-			if (n > 100000) {
-				snprintf(a_home, sizeof(a_home), "%s/s", top);
+			/* The scale curve: 10k and 100k below n, then n. */
+			for (size_t i = 0; i < 2 && curve[i] < n; i++) {
+				snprintf(a_home, sizeof(a_home), "%s/s%zu", top,
+				    curve[i]);
 				mkdir(a_home, 0700);
-				snprintf(dir, sizeof(dir), "%s/s/store", top);
-				ingest(dir, keys, 100000, &small);
-				full_sync(kithd, top, a_home, 100000, &small,
-				    verify, 0);
+				snprintf(dir, sizeof(dir), "%s/store", a_home);
+				ingest(dir, keys, curve[i], &small);
+				store_usage(dir, &small, 0);
+				snprintf(b_home, sizeof(b_home), "%s/b%zu", top,
+				    curve[i]);
+				scale_point(kithd, a_home, b_home, curve[i],
+				    &small, verify);
 			}
+			snprintf(a_home, sizeof(a_home), "%s/a", top);
+			snprintf(b_home, sizeof(b_home), "%s/b%zu", top, n);
+			scale_point(kithd, a_home, b_home, n, &ig, verify);
+			delta_sync(kithd, a_home, b_home, keys, &ig);
 			snprintf(dir, sizeof(dir), "%s/a/store", top);
 			feed_latency(kithd, top, dir, keys[3], 1000);
 			bench_hops(kithd, top);
+			bench_net(kithd, top, net_seed, verify);
 		}
 		failed = bench_siege(kithd, top, keys, only_siege ? n :
 		    SIEGE_RECORDS);

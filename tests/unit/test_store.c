@@ -2508,6 +2508,53 @@ test_erase_undone(void **state)
 	free_all(r, 2);
 }
 
+/* store_db_usage: what each named database holds, and a walk cut short. */
+struct usage {
+	size_t calls, rec, body, stop_at;
+	uint64_t bytes;
+};
+
+static int
+on_db(void *arg, const char *name, size_t entries, uint64_t bytes)
+{
+	struct usage *u = arg;
+
+	u->calls++;
+	u->bytes += bytes;
+	if (strcmp(name, "rec") == 0)
+		u->rec = entries;
+	if (strcmp(name, "body") == 0)
+		u->body = entries;
+	return u->calls == u->stop_at ? 7 : 0;
+}
+
+static void
+test_db_usage(void **state)
+{
+	struct fixture *f = *state;
+	struct record *r[2];
+	struct store_result res;
+	struct store_stats ss;
+	struct usage u;
+
+	r[0] = req(f, f->a, 1, 1, E1, NULL, 0, "category", "food");
+	r[1] = req(f, f->a, 2, 2, E2, NULL, 0, "category", "advice");
+	assert_int_equal(store_apply(f->st, r, 2, &res, NULL, NULL), 0);
+	memset(&u, 0, sizeof(u));
+	assert_int_equal(store_db_usage(f->st, on_db, &u), 0);
+	assert_true(u.calls > 2);
+	assert_int_equal(u.rec, 3 + 2);		/* charter, members, requests */
+	assert_int_equal(u.body, 3 + 2);
+	assert_int_equal(store_stats(f->st, &ss), 0);
+	assert_true(u.bytes > 0 && u.bytes < ss.used_bytes);
+	/* The callback's non-zero ends the walk and is returned. */
+	memset(&u, 0, sizeof(u));
+	u.stop_at = 2;
+	assert_int_equal(store_db_usage(f->st, on_db, &u), 7);
+	assert_int_equal(u.calls, 2);
+	free_all(r, 2);
+}
+
 int
 main(void)
 {
@@ -2570,6 +2617,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_scrub, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stats_compact, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_db_usage, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
