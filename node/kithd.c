@@ -962,9 +962,11 @@ refused_log(const char *key, const char *sock, const char *why)
  * the ed25519 key its HELLO names.  The feed has no messages to answer:
  * a refused subscriber gets ZAP status 400 (its client sees that code),
  * and the log names the two ed25519 keys its CURVE key stands for, unless
- * the roster knows which.  The roster is computed per call: it is small,
- * and a revocation takes effect at the next connection (kithd cuts the
- * open ones, see enforce).
+ * the roster knows which.  The roster is kithd's own, brought up to date
+ * with the store's change log first (a membership record anywhere
+ * refreshes it), so a revocation takes effect at the next connection
+ * (kithd cuts the open ones, see enforce), and no connection pays for
+ * computing one.
  */
 static int
 admit(void *arg, int role, const uint8_t client_pk[32],
@@ -972,17 +974,19 @@ admit(void *arg, int role, const uint8_t client_pk[32],
 {
 	struct daemon *d = arg;
 	const struct roster_entry *e = NULL;
-	struct roster *r = NULL;
+	const struct roster *r;
 	const char *sock = role == TSOCK_PUB ? "feed" : "sync";
 	char hex[2 * (2 * KITH_KEY_LEN) + 2], why[SYNC_WHY_MAX + 40];
 	uint8_t ed[2][32];
 	size_t ned;
-	int rc, code;
+	int code;
 
 	user[0] = '\0';
-	if ((rc = store_roster(d->st, &r)) != 0) {
+	check_store(d, sync_now_ms(), 1);
+	take_roster(d);
+	if ((r = d->roster) == NULL) {
 		log_warn("refused connection socket=%s: cannot read the "
-		    "roster: %s", sock, kith_strerror(rc));
+		    "roster", sock);
 		return -1;
 	}
 	e = entry_of(r, client_pk, ed, &ned);
@@ -999,7 +1003,6 @@ admit(void *arg, int role, const uint8_t client_pk[32],
 		snprintf(why, sizeof(why), "%d sessions open",
 		    SYNC_SESSIONS_PER_KEY);
 		refused_log(hex, sock, why);
-		roster_free(r);
 		return -1;
 	}
 	if (code == 0)
@@ -1007,7 +1010,6 @@ admit(void *arg, int role, const uint8_t client_pk[32],
 	else if (role == TSOCK_LISTEN)
 		sync_refusal(user, TRANSPORT_USER_MAX + 1, code,
 		    e != NULL ? e->key : client_pk, e == NULL, why);
-	roster_free(r);
 	if (code == 0 || role == TSOCK_LISTEN)
 		return 0;
 	if (e == NULL && ned == 2) {
@@ -1191,6 +1193,7 @@ take_roster(struct daemon *d)
 	}
 	roster_free(d->roster);
 	d->roster = r;
+	d->nd.roster = r;
 	d->recheck = 1;
 }
 

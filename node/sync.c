@@ -233,23 +233,28 @@ scope_add(void *arg, uint64_t hlc, const uint8_t id[KITH_ID_LEN])
  * into ${sc}.
  */
 static int
-scope_take(struct store *st, const uint8_t key[KITH_KEY_LEN],
+scope_take(struct sync_node *nd, const uint8_t key[KITH_KEY_LEN],
     struct scope *sc, int *scoped)
 {
 	const struct roster_entry *e;
-	struct roster *r = NULL;
-	int rc;
+	const struct roster *r = nd->roster;
+	struct roster *loaded = NULL;
+	int rc = 0;
 
 	*scoped = 0;
 	sc->n = 0;
-	if ((rc = store_roster(st, &r)) != 0)
-		return rc;
+	/* The owner's roster if it keeps one: computing one costs. */
+	if (r == NULL) {
+		if ((rc = store_roster(nd->st, &loaded)) != 0)
+			return rc;
+		r = loaded;
+	}
 	if ((e = roster_find(r, key)) != NULL && e->role == ROLE_PCN &&
 	    e->revoked == 0) {
 		*scoped = 1;
-		rc = store_scope(st, key, scope_add, sc);
+		rc = store_scope(nd->st, key, scope_add, sc);
 	}
-	roster_free(r);
+	roster_free(loaded);
 	return rc;
 }
 
@@ -661,7 +666,7 @@ want_bodies(struct sync_client *c)
 
 	if ((w.ids = malloc(SYNCMSG_GET_MAX * KITH_ID_LEN)) == NULL)
 		return KITH_ENOMEM;
-	if ((rc = scope_take(c->nd->st, c->nd->key, &self,
+	if ((rc = scope_take(c->nd, c->nd->key, &self,
 	    &self_scoped)) != 0)
 		goto out;
 	w.in[0] = c->scoped ? &c->scope : NULL;
@@ -700,7 +705,7 @@ sync_client_new(struct sync_node *nd, const char *endpoint,
 		*rc = KITH_EINVAL;
 		goto fail;
 	}
-	if ((*rc = scope_take(nd->st, node_pk, &c->scope, &c->scoped)) != 0)
+	if ((*rc = scope_take(nd, node_pk, &c->scope, &c->scoped)) != 0)
 		goto fail;
 	if (c->scoped)
 		log_info("sync scope peer=%s role=client records=%zu", c->peer,
@@ -1481,7 +1486,7 @@ scope_session(struct sync_server *srv, struct session *ss)
 	ss->scope.n = 0;
 	if (!ss->keyed)
 		return 0;	/* no key from ZAP: not a member's session */
-	return scope_take(srv->nd->st, ss->key, &ss->scope, &ss->scoped);
+	return scope_take(srv->nd, ss->key, &ss->scope, &ss->scoped);
 }
 
 /*

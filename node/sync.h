@@ -17,6 +17,7 @@
 
 struct hold;
 struct record;
+struct roster;
 struct store;
 struct store_result;
 struct tpoll;
@@ -52,6 +53,11 @@ struct sync_server;
 /* What the sessions of one node share. */
 struct sync_node {
 	struct store *st;		/* opened with STORE_SHARED */
+	/*
+	 * The network's roster as the owner keeps it current, borrowed, or
+	 * NULL: sessions then compute it from the store when they need it.
+	 */
+	const struct roster *roster;
 	struct transport *t;
 	struct tsock *feed;		/* the live feed, or NULL */
 	uint8_t network[KITH_NETWORK_LEN];
