@@ -206,19 +206,41 @@ node_count(const struct node *nd, uint64_t *n)
 	return 0;
 }
 
-int
-fptree_count(const struct fptree_io *io, uint64_t *n)
+/* Set ${*root} and the count ${*n} of the tree's items. */
+static int
+root_count(const struct fptree_io *io, uint64_t *root, uint64_t *n)
 {
-	uint64_t root, next;
+	uint64_t next;
 	struct node nd;
 	int rc;
 
 	*n = 0;
-	if ((rc = header_get(io, &root, &next)) != 0 || root == 0)
+	if ((rc = header_get(io, root, &next)) != 0 || *root == 0)
 		return rc;
-	if ((rc = node_get(io, root, 0, &nd)) != 0)
+	if ((rc = node_get(io, *root, 0, &nd)) != 0)
 		return rc;
 	return node_count(&nd, n);
+}
+
+int
+fptree_count(const struct fptree_io *io, uint64_t *n)
+{
+	uint64_t root;
+
+	return root_count(io, &root, n);
+}
+
+/* Set ${*root}; KITH_ERANGE unless [lo, hi) is a range of the items. */
+static int
+range_root(const struct fptree_io *io, uint64_t lo, uint64_t hi,
+    uint64_t *root)
+{
+	uint64_t n;
+	int rc;
+
+	if ((rc = root_count(io, root, &n)) != 0)
+		return rc;
+	return lo > hi || hi > n ? KITH_ERANGE : 0;
 }
 
 /* Write the sum of the first ${i} items to ${sum}. */
@@ -264,15 +286,11 @@ fptree_sum(const struct fptree_io *io, uint64_t lo, uint64_t hi,
     uint8_t out[NEGENTROPY_SUM_LEN])
 {
 	uint8_t below[NEGENTROPY_SUM_LEN];
-	uint64_t root, next, n;
+	uint64_t root;
 	int rc;
 
-	if ((rc = fptree_count(io, &n)) != 0 ||
-	    (rc = header_get(io, &root, &next)) != 0)
-		return rc;
-	if (lo > hi || hi > n)
-		return KITH_ERANGE;
-	if ((rc = prefix(io, root, hi, out)) != 0 ||
+	if ((rc = range_root(io, lo, hi, &root)) != 0 ||
+	    (rc = prefix(io, root, hi, out)) != 0 ||
 	    (rc = prefix(io, root, lo, below)) != 0)
 		return rc;
 	negentropy_sum_sub(out, below);
@@ -317,16 +335,11 @@ int
 fptree_items(const struct fptree_io *io, uint64_t lo, uint64_t hi,
     struct negentropy_item *out)
 {
-	uint64_t root, next, n;
+	uint64_t root;
 	int rc;
 
-	if ((rc = fptree_count(io, &n)) != 0 ||
-	    (rc = header_get(io, &root, &next)) != 0)
+	if ((rc = range_root(io, lo, hi, &root)) != 0 || lo == hi)
 		return rc;
-	if (lo > hi || hi > n)
-		return KITH_ERANGE;
-	if (lo == hi)
-		return 0;
 	return collect(io, root, 0, lo, hi, out);
 }
 

@@ -296,19 +296,18 @@ store_fp_read(struct store *st, store_fp_fn *fn, void *arg)
 	return rc;
 }
 
+static int
+count_of(void *arg, const struct negentropy_source *src)
+{
+
+	*(uint64_t *)arg = src->n;
+	return 0;
+}
+
 int
 store_count(struct store *st, uint64_t *n)
 {
-	struct fptree_io io;
-	struct fp_txn f;
-	MDB_txn *txn;
-	int rc;
 
 	*n = 0;
-	if ((rc = st_txn_begin(st, MDB_RDONLY, &txn)) != 0)
-		return rc;
-	fp_io(&io, &f, st, txn);
-	rc = fptree_count(&io, n);
-	mdb_txn_abort(txn);
-	return rc;
+	return store_fp_read(st, count_of, n);
 }

@@ -93,7 +93,8 @@ static int
 setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
-	struct store_peer p = { 1, 2, 0, 3, 4 };
+	struct store_peer p = { .last_ok_ms = 1, .last_try_ms = 2,
+	    .received = 3, .sent = 4 };
 	struct seen s = { "", 0, 0, f };
 	char dir[256], path[300], ep[300];
 	struct store *st;
