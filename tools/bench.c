@@ -905,7 +905,10 @@ line_value(const char *line, const char *key, double *v)
 	return 1;
 }
 
-/* The last number after "${key}=" in the last line of ${log} with ${tag}. */
+/*
+ * The number after "${key}=" in the first line of ${log} with ${tag}: a
+ * daemon's first session, not the short round that follows it.
+ */
 static int
 log_value(const char *log, const char *tag, const char *key, double *v)
 {
@@ -915,7 +918,7 @@ log_value(const char *log, const char *tag, const char *key, double *v)
 
 	if ((f = fopen(log, "r")) == NULL)
 		return 0;
-	while (fgets(line, sizeof(line), f) != NULL)
+	while (!found && fgets(line, sizeof(line), f) != NULL)
 		if (strstr(line, tag) != NULL && line_value(line, key, v))
 			found = 1;
 	fclose(f);
