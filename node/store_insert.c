@@ -180,6 +180,21 @@ fill_body(struct store *st, MDB_txn *txn, const struct record *rec,
  * already (filling in its body if it was held without one and is wanted),
  * or a store error.
  */
+/*
+ * Put a (hlc, id)-keyed entry: appended when it is the last key, as
+ * records arriving in clock order are, which fills pages; LMDB splits a
+ * page it inserts into in half.
+ */
+static int
+put_in_order(MDB_txn *txn, MDB_dbi dbi, MDB_val *k, MDB_val *v)
+{
+	int rc;
+
+	if ((rc = mdb_put(txn, dbi, k, v, MDB_APPEND)) == MDB_KEYEXIST)
+		rc = mdb_put(txn, dbi, k, v, 0);	/* not the last key */
+	return st_mdb_err(rc);
+}
+
 static int
 insert(struct store *st, MDB_txn *txn, const struct record *rec,
     struct st_insert *in)
@@ -208,12 +223,8 @@ insert(struct store *st, MDB_txn *txn, const struct record *rec,
 	sh = record_signed(rec, &shlen);
 	k = (MDB_val){ KEY_LEN, key };
 	v = (MDB_val){ shlen, (void *)sh };
-	if ((rc = mdb_put(txn, st->dbi[DB_REC], &k, &v, MDB_APPEND)) ==
-	    MDB_KEYEXIST)
-		/* Not the last key: an ordinary insert. */
-		rc = mdb_put(txn, st->dbi[DB_REC], &k, &v, 0);
-	if (rc != 0)
-		return st_mdb_err(rc);
+	if ((rc = put_in_order(txn, st->dbi[DB_REC], &k, &v)) != 0)
+		return rc;
 	return st_index_record(st, txn, rec, key, 0, in);
 }
 
@@ -250,8 +261,7 @@ st_index_record(struct store *st, MDB_txn *txn, const struct record *rec,
 			return rc;
 	} else if (body != NULL && !denied && !st_expired_now(h)) {
 		v = (MDB_val){ blen, (void *)body };
-		if ((rc = st_mdb_err(mdb_put(txn, st->dbi[DB_BODY], &k, &v,
-		    0))) != 0)
+		if ((rc = put_in_order(txn, st->dbi[DB_BODY], &k, &v)) != 0)
 			return rc;
 		st_expiry_key(ek, h->expiry, key);
 		if (h->expiry != 0 && (rc = st_put_empty(st, txn, DB_EXPIRY, ek,

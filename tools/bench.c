@@ -604,7 +604,14 @@ make_records(struct store *st, const char *path, const uint8_t *network,
 		die(path, KITH_EIO);
 	memset(&h, 0, sizeof(h));
 	memcpy(h.network, network, KITH_NETWORK_LEN);
-	hlc = HLC_MAKE(hlc_wall_ms() - 86400000ULL, 0);
+	/*
+	 * After everything the store holds, as in a network, where records
+	 * come after the admissions of their authors (and then append to the
+	 * store's (hlc, id)-keyed databases).
+	 */
+	if ((rc = store_clock(st, &hlc)) != 0)
+		die("clock", rc);
+	hlc++;
 	for (k = 0; k < n; k++) {
 		uint64_t ent = k / VERSIONS;
 		int a = (int)(ent % NAUTHORS), v = (int)(k % VERSIONS);
