@@ -129,9 +129,11 @@ sync_node_follow(struct sync_node *nd, uint64_t counter)
 	for (drop = 0; drop < nd->npublished &&
 	    nd->published[drop].hi < counter; drop++)
 		;
-	memmove(nd->published, nd->published + drop,
-	    (nd->npublished - drop) * sizeof(*nd->published));
-	nd->npublished -= drop;
+	if (drop > 0) {
+		memmove(nd->published, nd->published + drop,
+		    (nd->npublished - drop) * sizeof(*nd->published));
+		nd->npublished -= drop;
+	}
 	seen = nd->npublished > 0 && nd->published[0].lo <= counter;
 	return seen;
 }
