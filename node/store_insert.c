@@ -625,11 +625,13 @@ apply_txn(struct store *st, struct record *const *pending, size_t n,
 		res->held += !KITH_KIND_IS_MEMBERSHIP(h->kind) &&
 		    roster_standing(a.roster, h, record_id(pending[i])) != 0;
 	}
-	if (rc != 0 || (rc = st_clock_put(st, a.txn, a.clock)) != 0)
+	if (rc != 0 || (rc = st_clock_put(st, a.txn, a.clock)) != 0) {
 		mdb_txn_abort(a.txn);
-	else if ((rc = st_txn_commit(st, a.txn)) == 0) {
+	} else {
+		/* Read while the writer's lock is held: the commit frees it. */
 		res->log_first = st->log_first;
 		res->log_last = st->log_last;
+		rc = st_txn_commit(st, a.txn);
 	}
 	if (rc != 0) {
 		/* What this transaction computed never happened. */
