@@ -375,8 +375,12 @@ log_one(void *arg, uint64_t counter, uint64_t hlc,
 	struct daemon *d = arg;
 	uint64_t gap;
 
-	/* The store keeps the newest STORE_LOG_KEEP entries only. */
-	if (d->nfresh == 0 && counter > d->log + 1) {
+	/*
+	 * The store keeps the newest STORE_LOG_KEEP entries only: entries
+	 * missing before the first of a look (the follower has taken none
+	 * of it yet) went unread.
+	 */
+	if (d->nd.log_seen == d->log && counter > d->log + 1) {
 		gap = counter - d->log - 1;
 		log_warn_every("log gap", "%llu records committed since the "
 		    "last look were not read in time to go on the feed (the "
@@ -524,8 +528,10 @@ patrol_due(struct daemon *d, uint64_t now)
 static void take_roster(struct daemon *);
 
 /*
- * Before a HELLO is answered: the order, and the roster it is checked
- * against, as new as what ZAP saw when it let the client in.
+ * Bring kithd's roster up to date with the store, writes of other
+ * processes included (publishing those): before ZAP admits a connection,
+ * before the feed's subscriptions are read, and (nd.refresh) before a
+ * HELLO is answered, so each is judged by the roster ZAP saw.
  */
 static void
 on_refresh(void *arg)
@@ -982,8 +988,7 @@ admit(void *arg, int role, const uint8_t client_pk[32],
 	int code;
 
 	user[0] = '\0';
-	check_store(d, sync_now_ms(), 1);
-	take_roster(d);
+	on_refresh(d);
 	if ((r = d->roster) == NULL) {
 		log_warn("refused connection socket=%s: cannot read the "
 		    "roster", sock);
@@ -1165,9 +1170,7 @@ read_feed(struct daemon *d)
 	const uint8_t *p;
 	size_t n, count;
 
-	/* The roster ZAP admitted them by may be newer than the cached one. */
-	check_store(d, sync_now_ms(), 1);
-	take_roster(d);
+	on_refresh(d);
 	for (count = 0; count < 256; count++) {
 		if (tsock_recv(d->feed, &from, &p, &n) != 0)
 			break;
