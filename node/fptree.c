@@ -389,11 +389,15 @@ fptree_lower_bound(const struct fptree_io *io, uint64_t ts,
  * Writing.
  */
 
-/* Write a node of ${n} elements of ${esz} bytes at ${v} as node ${id}. */
+/*
+ * Write the ${n} elements at ${v} (keys for a leaf, struct ent for an
+ * inner node) as node ${id}.
+ */
 static int
 node_put(const struct tree *t, uint64_t id, int kind, const void *v,
-    size_t n, size_t esz)
+    size_t n)
 {
+	size_t esz = kind == LEAF ? KEY_LEN : ENTRY_LEN;
 	uint8_t buf[NODE_MAX];
 	const struct ent *e = v;
 	size_t i;
@@ -457,8 +461,7 @@ emit(struct tree *t, uint64_t id, int kind, const void *v, size_t n,
 		sz = packed ? (n < max ? n : max) : per + (i < extra);
 		if (i > 0)
 			id = t->next++;
-		if ((rc = node_put(t, id, kind, p, sz, kind == LEAF ? KEY_LEN :
-		    ENTRY_LEN)) != 0)
+		if ((rc = node_put(t, id, kind, p, sz)) != 0)
 			return rc;
 		entry_of(&e, id, kind, p, sz);
 		if ((rc = entvec_push(out, &e)) != 0)

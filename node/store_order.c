@@ -116,10 +116,12 @@ st_order_remove(struct store *st, MDB_txn *txn, const uint8_t key[KEY_LEN])
 	if (st->fp_txn != txn)
 		st_order_begin(st, txn);
 	/* Added in this transaction: then it never was. */
-	for (i = 0; i < a->n; i++)
+	for (i = 0; i < a->n; )
 		if (a->v[i].timestamp == st_get_be64(key) &&
 		    memcmp(a->v[i].id, key + 8, KITH_ID_LEN) == 0)
-			a->v[i--] = a->v[--a->n];
+			a->v[i] = a->v[--a->n];
+		else
+			i++;
 	return queue(&st->fp_del, key);
 }
 
@@ -168,15 +170,12 @@ build_one(void *arg, const MDB_val *k, const MDB_val *v)
 	int rc;
 
 	(void)v;
-	if ((rc = queue(&b->st->fp_add, k->mv_data)) != 0)
+	if ((rc = st_order_add(b->st, b->txn, k->mv_data)) != 0)
 		return rc;
 	b->n++;
-	if (b->st->fp_add.n < BUILD_BATCH)
-		return 0;
-	if ((rc = st_order_flush(b->st, b->txn)) != 0)
-		return rc;
-	st_order_begin(b->st, b->txn);
-	return 0;
+	/* A flush ends the queue; the next add starts another. */
+	return b->st->fp_add.n < BUILD_BATCH ? 0 :
+	    st_order_flush(b->st, b->txn);
 }
 
 int
@@ -188,7 +187,6 @@ st_order_build(struct store *st, MDB_txn *txn, uint64_t *n)
 	*n = 0;
 	if ((rc = st_mdb_err(mdb_drop(txn, st->dbi[DB_FP], 0))) != 0)
 		return rc;
-	st_order_begin(st, txn);
 	if ((rc = st_walk_txn(st, txn, DB_REC, KEY_LEN, build_one, &b)) != 0 ||
 	    (rc = st_order_flush(st, txn)) != 0)
 		return rc;
