@@ -215,20 +215,19 @@ out:
 	return rc;
 }
 
-/* Add the ${n} ids at ${items} to the 256-bit little-endian ${sum}. */
+/*
+ * Write the sum of the ${n} ids at ${items} to ${sum}: as
+ * negentropy_sum_add would, in 64-bit limbs, for whole arrays.
+ */
 static void
 sum_items(uint8_t sum[NEGENTROPY_SUM_LEN], const struct negentropy_item *items,
     size_t n)
 {
-	uint64_t acc[4], x, s, c, c2;
+	uint64_t acc[4] = { 0, 0, 0, 0 };
+	uint64_t x, s, c, c2;
 	size_t i;
 	int k, j;
 
-	for (k = 0; k < 4; k++) {
-		acc[k] = 0;
-		for (j = 7; j >= 0; j--)
-			acc[k] = (acc[k] << 8) | sum[8 * k + j];
-	}
 	for (i = 0; i < n; i++) {
 		c = 0;
 		for (k = 0; k < 4; k++) {
@@ -292,7 +291,7 @@ void
 negentropy_fingerprint(const struct negentropy_item *items, size_t n,
     uint8_t *out)
 {
-	uint8_t sum[NEGENTROPY_SUM_LEN] = { 0 };
+	uint8_t sum[NEGENTROPY_SUM_LEN];
 
 	sum_items(sum, items, n);
 	negentropy_fingerprint_sum(sum, n, out);
