@@ -39,7 +39,7 @@ all: $(B)/kith $(B)/kithd $(B)/kith-bench
 deps:
 	tools/install-deps
 
-$(B)/%.o: %.c $(wildcard proto/*.h node/*.h)
+$(B)/%.o: %.c $(wildcard proto/*.h node/*.h tools/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) -c $< -o $@
 
@@ -56,7 +56,9 @@ $(B)/gen/%.o: $(B)/gen/%.c
 $(B)/libkith.a: $(LIB_OBJ)
 	ar rcs $@ $^
 
-$(B)/kith: $(B)/tools/kith.o $(B)/tools/view.o $(B)/tools/fhir.o $(B)/libkith.a
+KITH_OBJ := $(patsubst %.c,$(B)/%.o,tools/kith.c $(wildcard tools/cmd*.c) \
+    tools/view.c tools/fhir.c)
+$(B)/kith: $(KITH_OBJ) $(B)/libkith.a
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
 $(B)/kithd: $(B)/node/kithd.o $(B)/libkith.a

@@ -1,0 +1,199 @@
+/*
+ * Members: admission and revocation, as an admin does them.
+ */
+
+#include <string.h>
+
+#include "actor.h"
+#include "body.h"
+#include "field.h"
+#include "kcrypto.h"
+#include "member.h"
+#include "roster.h"
+#include "store.h"
+
+int
+member_parse_key(struct actor *a, const char *hex, uint8_t key[KITH_KEY_LEN])
+{
+	uint8_t x[32];
+
+	if (strlen(hex) != 2 * KITH_KEY_LEN ||
+	    kith_unhex(key, KITH_KEY_LEN, hex) != 0 ||
+	    kcrypto_x25519_public(key, x) != 0)
+		return actor_fail(a, KITH_EINVAL, "'%s' is not a node key (64 "
+		    "hex digits, as `kith id` prints)", hex);
+	return 0;
+}
+
+int
+member_find(struct actor *a, const char *what, uint8_t key[KITH_KEY_LEN])
+{
+	const struct roster_entry *e, *hit = NULL;
+	struct roster *r = NULL;
+	size_t i;
+	int rc;
+
+	if ((rc = store_roster(a->st, &r)) != 0)
+		return actor_fail(a, rc, "no roster: %s", kith_strerror(rc));
+	for (i = 0; i < roster_size(r); i++) {
+		e = roster_get(r, i);
+		if (e->role == ROLE_NONE || e->revoked != 0)
+			continue;
+		if (strcmp(e->org, what) == 0 || (strlen(what) == 64 &&
+		    kith_unhex(key, KITH_KEY_LEN, what) == 0 &&
+		    memcmp(key, e->key, KITH_KEY_LEN) == 0)) {
+			if (hit != NULL) {
+				roster_free(r);
+				return actor_fail(a, KITH_EINVAL, "'%s': more "
+				    "than one member has that name; give its "
+				    "key (kith member list)", what);
+			}
+			hit = e;
+		}
+	}
+	if (hit == NULL || hit->role == ROLE_OBSERVER)
+		rc = actor_fail(a, KITH_ENOTFOUND, "'%s': no member "
+		    "organisation by that name or key (kith member list)",
+		    what);
+	else
+		memcpy(key, hit->key, KITH_KEY_LEN);
+	roster_free(r);
+	return rc;
+}
+
+/* This node must be an admin now; load the roster into ${*r}. */
+static int
+need_admin(struct actor *a, struct roster **r)
+{
+	int rc, role;
+
+	if ((rc = store_roster(a->st, r)) != 0)
+		return actor_fail(a, rc, "no roster: %s", kith_strerror(rc));
+	role = roster_current(*r, kcrypto_key_public(a->key));
+	if (role == ROLE_ADMIN)
+		return 0;
+	roster_free(*r);
+	*r = NULL;
+	return actor_fail(a, KITH_EDENIED, "only an admin can change "
+	    "membership; this node is %s", role == ROLE_NONE ? "not a member" :
+	    roster_role_name(role));
+}
+
+/* Admins in good standing other than ${key}. */
+static size_t
+other_admins(const struct roster *r, const uint8_t key[KITH_KEY_LEN])
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < roster_size(r); i++)
+		n += roster_current(r, roster_get(r, i)->key) == ROLE_ADMIN &&
+		    memcmp(roster_get(r, i)->key, key, KITH_KEY_LEN) != 0;
+	return n;
+}
+
+/* Write the member or revoke record ${b} in ${key}'s member entity. */
+static int
+write_member(struct actor *a, uint64_t kind, const uint8_t key[KITH_KEY_LEN],
+    struct body *b)
+{
+	uint8_t ent[KITH_ENTITY_LEN];
+
+	roster_member_entity(key, ent);
+	return actor_write(a, kind, ent, NULL, NULL, b);
+}
+
+int
+member_add(struct actor *a, const uint8_t key[KITH_KEY_LEN], const char *org,
+    const char *role)
+{
+	const struct roster_entry *e;
+	struct roster *r = NULL;
+	struct body *b = NULL;
+	char hex[2 * KITH_KEY_LEN + 1];
+	int rc;
+
+	if (org[0] == '\0' || strlen(org) > ROSTER_ORG_MAX ||
+	    !field_text_ok(org))
+		return actor_fail(a, KITH_EINVAL, "--org: 1 to %d printable "
+		    "characters", ROSTER_ORG_MAX);
+	if (roster_role_parse(role) == ROLE_NONE)
+		return actor_fail(a, KITH_EINVAL, "--role: one of admin, "
+		    "member, pcn, observer");
+	if ((rc = need_admin(a, &r)) != 0)
+		return rc;
+	e = roster_find(r, key);
+	if (e != NULL && e->revoked != 0)
+		rc = actor_fail(a, KITH_EEXIST, "that key was revoked; it "
+		    "cannot be admitted or revoked again");
+	else if (e != NULL && e->role != ROLE_NONE &&
+	    roster_role_parse(role) >= e->role)
+		rc = actor_fail(a, KITH_EEXIST, "that key is a member already, "
+		    "with role %s; roles only rise (admin, member, pcn, "
+		    "observer): to lower one, revoke the key and admit a new "
+		    "one (kith init on that node, with a new home, makes one)",
+		    roster_role_name(e->role));
+	roster_free(r);
+	if (rc != 0)
+		return rc;
+	kith_hex(hex, key, KITH_KEY_LEN);
+	if ((b = body_new()) == NULL)
+		return actor_fail(a, KITH_ENOMEM, "out of memory");
+	if ((rc = body_set_str(b, "key", 0, hex)) == 0 &&
+	    (rc = body_set_str(b, "org", 0, org)) == 0)
+		rc = body_set_str(b, "role", 0, role);
+	if (rc != 0)
+		rc = actor_fail(a, rc, "%s", kith_strerror(rc));
+	else
+		rc = write_member(a, KITH_KIND_MEMBER, key, b);
+	body_free(b);
+	return rc;
+}
+
+int
+member_revoke(struct actor *a, const uint8_t key[KITH_KEY_LEN])
+{
+	const struct roster_entry *e;
+	struct roster *r = NULL;
+	struct body *b = NULL;
+	uint8_t last[KITH_ID_LEN];
+	char hex[2 * KITH_ID_LEN + 1];
+	uint64_t last_seq = 0;
+	int rc;
+
+	if ((rc = need_admin(a, &r)) != 0)
+		return rc;
+	e = roster_find(r, key);
+	if (e != NULL && e->revoked != 0)
+		rc = actor_fail(a, KITH_EEXIST, "that key was revoked; it "
+		    "cannot be admitted or revoked again");
+	else if (e == NULL || e->role == ROLE_NONE)
+		rc = actor_fail(a, KITH_ENOTFOUND, "that key is not a member");
+	else if (other_admins(r, key) == 0)
+		rc = actor_fail(a, KITH_EDENIED, "that is the network's last "
+		    "admin in good standing: admit another admin first, or "
+		    "the network would have none for good");
+	roster_free(r);
+	if (rc != 0)
+		return rc;
+	/*
+	 * A revocation names the last record of the key that the network
+	 * accepts: its last one this node holds (before a fork, if it
+	 * forked).  Sync with its node first, so nothing it wrote is lost.
+	 */
+	if ((rc = store_author_last(a->st, key, &last_seq, last)) != 0)
+		return actor_fail(a, rc, "%s", kith_strerror(rc));
+	if ((b = body_new()) == NULL)
+		return actor_fail(a, KITH_ENOMEM, "out of memory");
+	kith_hex(hex, key, KITH_KEY_LEN);
+	rc = body_set_str(b, "key", 0, hex);
+	kith_hex(hex, last, KITH_ID_LEN);
+	if (rc == 0 && last_seq > 0 &&
+	    (rc = body_set_str(b, "last", 0, hex)) == 0)
+		rc = body_set_int(b, "last_seq", 0, (int64_t)last_seq);
+	if (rc != 0)
+		rc = actor_fail(a, rc, "%s", kith_strerror(rc));
+	else
+		rc = write_member(a, KITH_KIND_REVOKE, key, b);
+	body_free(b);
+	return rc;
+}
