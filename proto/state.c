@@ -290,21 +290,47 @@ write_cmp(const void *pa, const void *pb)
 }
 
 /*
+ * The order of status write ${w}: its round, then its stage's rank; -1 if
+ * it names no stage, has a bad round, or its version may not move the
+ * status.  A request's round is the integer "round" its record sets beside
+ * the status (0 if none): reopening a request starts a new round, so its
+ * status moves back to open and then forward again.
+ */
+static int64_t
+status_key(const struct write *w, const struct ver *v, uint64_t kind)
+{
+	const struct body_field *r;
+	int64_t round = 0;
+	int rank;
+
+	if (!v[w->v].may_move || w->f->v.type != CODEC_STR ||
+	    (rank = state_status_rank(kind, w->f->v.s, w->f->v.len)) < 0)
+		return -1;
+	if (kind == KITH_KIND_REQUEST &&
+	    (r = body_get(v[w->v].body, "round")) != NULL && !r->personal) {
+		if (r->v.type != CODEC_INT || r->v.i < 0 ||
+		    r->v.i > STATE_ROUND_MAX)
+			return -1;
+		round = r->v.i;
+	}
+	return round * 4 + rank;
+}
+
+/*
  * Is write ${w} a candidate of its field?  "sealed" only where the sealed
- * section applies; "status" of a workflow only a stage of rank ${maxrank}
- * by a version that may move it.
+ * section applies; "status" of a workflow only of the order ${maxkey}
+ * (status_key).
  */
 static int
 candidate(const struct write *w, const struct ver *v, uint64_t kind,
-    int maxrank)
+    int64_t maxkey)
 {
 
 	if (strcmp(w->name, "sealed") == 0)
 		return v[w->v].sealed_ok;
 	if (!has_workflow(kind) || strcmp(w->name, "status") != 0)
 		return 1;
-	return v[w->v].may_move && w->f->v.type == CODEC_STR &&
-	    state_status_rank(kind, w->f->v.s, w->f->v.len) == maxrank;
+	return status_key(w, v, kind) == maxkey;
 }
 
 /*
@@ -320,25 +346,19 @@ merge_field(struct codec_writer *w, const struct ver *v, uint64_t kind,
 	const struct body_field *win = NULL;
 	struct cfield *cf = NULL;
 	size_t i, nalts = 0, k;
-	int maxrank = -1, rk;
+	int64_t maxkey = -1, key;
 
 	if (has_workflow(kind) && strcmp(ws[0].name, "status") == 0) {
-		for (i = 0; i < n; i++) {
-			if (!v[ws[i].v].may_move ||
-			    ws[i].f->v.type != CODEC_STR)
-				continue;
-			rk = state_status_rank(kind, ws[i].f->v.s,
-			    ws[i].f->v.len);
-			if (rk > maxrank)
-				maxrank = rk;
-		}
-		if (maxrank < 0)
+		for (i = 0; i < n; i++)
+			if ((key = status_key(&ws[i], v, kind)) > maxkey)
+				maxkey = key;
+		if (maxkey < 0)
 			return 0;	/* no valid status at all */
 	}
 	/* Every ancestor of a candidate; a candidate among them is superseded. */
 	memset(below, 0, r->words * sizeof(*below));
 	for (i = 0; i < n; i++) {
-		if (!candidate(&ws[i], v, kind, maxrank))
+		if (!candidate(&ws[i], v, kind, maxkey))
 			continue;
 		for (k = 0; k < r->words; k++)
 			below[k] |= r->bits[ws[i].v * r->words + k];
@@ -346,7 +366,7 @@ merge_field(struct codec_writer *w, const struct ver *v, uint64_t kind,
 	/* Versions are sorted, so the last unsuperseded one is the winner. */
 	for (i = n; i-- > 0;) {
 		if (BIT_GET(below, ws[i].v) ||
-		    !candidate(&ws[i], v, kind, maxrank))
+		    !candidate(&ws[i], v, kind, maxkey))
 			continue;
 		if (win == NULL)
 			win = ws[i].f;
@@ -361,7 +381,7 @@ merge_field(struct codec_writer *w, const struct ver *v, uint64_t kind,
 		return KITH_ENOMEM;
 	for (i = 0; cf != NULL && i < n; i++)
 		if (!BIT_GET(below, ws[i].v) &&
-		    candidate(&ws[i], v, kind, maxrank)) {
+		    candidate(&ws[i], v, kind, maxkey)) {
 			cf->c[cf->n].v = ws[i].v;
 			cf->c[cf->n++].val = ws[i].f->v;
 		}

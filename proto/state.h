@@ -134,6 +134,9 @@ char *state_str(const struct state *s, const char *name);
  */
 size_t state_nconflicts(const struct state *s);
 
+/* The highest round a request's status may be in (PROTOCOL.md 7). */
+#define STATE_ROUND_MAX	1000000
+
 /**
  * state_status_rank(kind, status, len):
  * Return the workflow stage of ${status} (${len} bytes) for records of

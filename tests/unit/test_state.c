@@ -59,7 +59,8 @@ teardown(void **state)
 
 /*
  * A record of ${kind} by ${k} at ${hlc}, with parents ${p1} and ${p2} (either
- * may be NULL), and a body of NULL-terminated name/value pairs.
+ * may be NULL), and a body of NULL-terminated name/value pairs (a value
+ * NULL is nil; "#N" is the integer N).
  */
 static struct record *
 vmk(int genesis, const struct kcrypto_key *k, uint64_t hlc, uint64_t kind,
@@ -83,6 +84,9 @@ vmk(int genesis, const struct kcrypto_key *k, uint64_t hlc, uint64_t kind,
 		val = va_arg(ap, const char *);
 		if (val == NULL)
 			assert_int_equal(body_set(b, name, 0, &nil), 0);
+		else if (val[0] == '#')	/* "#N": the integer N */
+			assert_int_equal(body_set_int(b, name, 0,
+			    strtoll(val + 1, NULL, 10)), 0);
 		else
 			assert_int_equal(body_set_str(b, name, 0, val), 0);
 	}
@@ -606,6 +610,74 @@ test_status_forward_only(void **state)
  * creator sends it, and a third party's records, or records addressed to
  * anyone else, are evidence, however stamped.
  */
+/*
+ * A request reopened starts a new round: open again, whatever the clocks
+ * say, then forward again within that round.  A round that is no integer
+ * in range does not count.
+ */
+static void
+test_status_rounds(void **state)
+{
+	struct record *r[6];
+	struct state *s;
+
+	(void)state;
+	r[0] = g(ka, T(100), KITH_KIND_REQUEST, "status", "open", NULL);
+	r[1] = mk(kb, T(200), KITH_KIND_REQUEST, r[0], NULL,
+	    "status", "fulfilled", NULL);
+	/* Reopened, stamped before the fulfilment: it still wins. */
+	r[2] = mk(ka, T(150), KITH_KIND_REQUEST, r[1], NULL,
+	    "status", "open", "round", "#1", NULL);
+	s = compute(r, 3);
+	assert_field(s, "status", "open");
+	state_free(s);
+	/* A claim of round 0 made meanwhile does not close it again. */
+	r[3] = mk(kb, T(300), KITH_KIND_REQUEST, r[0], NULL,
+	    "status", "claimed", NULL);
+	s = compute(r, 4);
+	assert_field(s, "status", "open");
+	state_free(s);
+	/* A claim in round 1 moves it on. */
+	r[4] = mk(kb, T(400), KITH_KIND_REQUEST, r[2], r[3],
+	    "status", "claimed", "round", "#1", NULL);
+	s = compute(r, 5);
+	assert_field(s, "status", "claimed");
+	state_free(s);
+	/* Bad rounds: a string, a negative, past the cap. */
+	r[5] = mk(ka, T(500), KITH_KIND_REQUEST, r[4], NULL,
+	    "status", "open", "round", "2", NULL);
+	s = compute(r, 6);
+	assert_field(s, "status", "claimed");
+	state_free(s);
+	record_free(r[5]);
+	r[5] = mk(ka, T(500), KITH_KIND_REQUEST, r[4], NULL,
+	    "status", "open", "round", "#-2", NULL);
+	s = compute(r, 6);
+	assert_field(s, "status", "claimed");
+	state_free(s);
+	record_free(r[5]);
+	r[5] = mk(ka, T(500), KITH_KIND_REQUEST, r[4], NULL,
+	    "status", "open", "round", "#1000001", NULL);
+	s = compute(r, 6);
+	assert_field(s, "status", "claimed");
+	state_free(s);
+	record_free(r[5]);
+	r[5] = mk(ka, T(500), KITH_KIND_REQUEST, r[4], NULL,
+	    "status", "open", "round", "#2", NULL);
+	s = compute(r, 6);
+	assert_field(s, "status", "open");
+	state_free(s);
+	free_all(r, 6);
+	/* A referral has no rounds: a round does not move it back. */
+	r[0] = g(ka, T(100), KITH_KIND_REFERRAL, "status", "sent", NULL);
+	r[1] = mk(ka, T(200), KITH_KIND_REFERRAL, r[0], NULL,
+	    "status", "sent", "round", "#5", NULL);
+	s = compute(r, 2);
+	assert_field(s, "status", "sent");
+	state_free(s);
+	free_all(r, 2);
+}
+
 static void
 test_referral_authority(void **state)
 {
@@ -1376,6 +1448,7 @@ main(void)
 		cmocka_unit_test(test_conflict_tiebreak),
 		cmocka_unit_test(test_concurrent_same_value),
 		cmocka_unit_test(test_status_forward_only),
+		cmocka_unit_test(test_status_rounds),
 		cmocka_unit_test(test_referral_authority),
 		cmocka_unit_test(test_status_rank),
 		cmocka_unit_test(test_fulfilled_vs_cancelled),
