@@ -193,44 +193,59 @@ out:
 }
 
 /*
- * A node whose key is not a member yet stores its changes, but no node
- * applies them until an admin admits the key: say so, and how.
+ * Would the network apply a record of ${kind} by this node addressed to
+ * ${to}?  Refuse what it would not, before anything is signed: a revoked
+ * key's, a forked key's or an observer's, and a PCN's that would never
+ * leave it (its peers take from it only what is addressed to it).  A key
+ * not admitted yet writes: its records apply once an admin admits it, and
+ * ${a}->note says so.
  */
-static void
-note_standing(struct actor *a)
+static int
+may_write(struct actor *a, uint64_t kind, const uint8_t *to)
 {
 	const struct roster_entry *e;
 	struct roster *r = NULL;
 	const uint8_t *me = kcrypto_key_public(a->key);
 	char hex[2 * KITH_KEY_LEN + 1];
-	int role;
+	int rc;
 
-	if (store_roster(a->st, &r) != 0)
-		return;
-	role = roster_current(r, me);
+	if ((rc = store_roster(a->st, &r)) != 0)
+		return actor_fail(a, rc, "no roster: %s", kith_strerror(rc));
 	e = roster_find(r, me);
 	kith_hex(hex, me, KITH_KEY_LEN);
-	if (role != ROLE_NONE && role != ROLE_OBSERVER)
-		;	/* it applies */
-	else if (e == NULL || (e->role == ROLE_NONE && e->revoked == 0))
+	if (e == NULL || (e->role == ROLE_NONE && e->revoked == 0))
 		snprintf(a->note, sizeof(a->note), "note: this node's key is "
 		    "not a member of the network yet; the change is held in "
 		    "quarantine until an admin runs:\n  kith member add %s "
 		    "--org ORG --role member", hex);
 	else if (e->revoked != 0)
-		snprintf(a->note, sizeof(a->note), "note: this node's key is "
-		    "revoked; no node will apply the change");
+		rc = actor_fail(a, KITH_EDENIED, "this node's key is revoked: "
+		    "no node would apply the change, so it was not written "
+		    "(an admin can admit a new key: kith init in a new home "
+		    "makes one)");
 	else if (e->fork != 0)
-		snprintf(a->note, sizeof(a->note), "note: this node's key has "
-		    "signed two records with sequence number %llu (was the "
-		    "key copied, or the store restored from a backup?); no "
-		    "node applies its records from there on, until an admin "
-		    "revokes it naming the last record to keep",
+		rc = actor_fail(a, KITH_EDENIED, "this node's key has signed "
+		    "two records with sequence number %llu (was the key "
+		    "copied, or the store restored from a backup?): no node "
+		    "applies its records from there on, so the change was not "
+		    "written; an admin revokes the key, naming the last "
+		    "record to keep, and admits a new one",
 		    (unsigned long long)e->fork);
-	else
-		snprintf(a->note, sizeof(a->note), "note: this node's key is "
-		    "an observer's; no node will apply the change");
+	else if (e->role == ROLE_OBSERVER)
+		rc = actor_fail(a, KITH_EDENIED, "this node is an observer: "
+		    "it reads, and no node applies its changes, so nothing was "
+		    "written");
+	else if (e->role == ROLE_PCN && kind != KITH_KIND_MEMBER &&
+	    kind != KITH_KIND_REVOKE &&
+	    (to == NULL || memcmp(to, me, KITH_KEY_LEN) != 0))
+		rc = actor_fail(a, KITH_EDENIED, "this node is a PCN's: its "
+		    "peers take from it only the records of referrals "
+		    "addressed to it, so a %s it wrote would never leave it; "
+		    "nothing was written (a member organisation writes "
+		    "requests, volunteers and referrals)",
+		    kith_kind_name(kind));
 	roster_free(r);
+	return rc;
 }
 
 /*
@@ -262,7 +277,8 @@ actor_write(struct actor *a, uint64_t kind, const uint8_t *entity,
 
 	memset(&d, 0, sizeof(d));
 	a->note[0] = '\0';
-	if ((rc = actor_seal(a, b, entity, to, NULL)) != 0)
+	if ((rc = may_write(a, kind, to)) != 0 ||
+	    (rc = actor_seal(a, b, entity, to, NULL)) != 0)
 		return rc;
 	if ((rc = body_encode(b, &enc, &len)) != 0)
 		return actor_fail(a, rc, "%s", kith_strerror(rc));
@@ -297,7 +313,6 @@ actor_write(struct actor *a, uint64_t kind, const uint8_t *entity,
 	memcpy(a->entity, entity, KITH_ENTITY_LEN);
 	memcpy(a->id, d.id, KITH_ID_LEN);
 	a->hlc = d.hlc;
-	note_standing(a);
 	note_ahead(a, d.hlc);
 	return 0;
 }

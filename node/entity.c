@@ -221,7 +221,7 @@ entity_resolve(struct actor *a, const uint8_t id[KITH_ENTITY_LEN],
 			goto out;
 		}
 		if ((rc = field_set(b, field_find(defs, in[i].opt),
-		    in[i].value, a->why, sizeof(a->why))) != 0)
+		    in[i].value, 1, a->why, sizeof(a->why))) != 0)
 			goto out;
 	}
 	if ((status = field_value(in, n, "status")) != NULL &&

@@ -15,16 +15,25 @@ struct body;
 
 /* How a value is checked. */
 enum field_check { FIELD_TEXT, FIELD_CATEGORY, FIELD_DISTRICT,
-	FIELD_DISTRICTS, FIELD_URGENCY, FIELD_DATE, FIELD_LANGS, FIELD_SKILLS,
-	FIELD_DBS, FIELD_PHONE, FIELD_NHS, FIELD_SNOMED };
+	FIELD_DISTRICTS, FIELD_URGENCY, FIELD_DATE, FIELD_PAST, FIELD_LANGS,
+	FIELD_SKILLS, FIELD_DBS, FIELD_PHONE, FIELD_NHS, FIELD_SNOMED,
+	FIELD_YESNO };
+
+/* Flags of a field. */
+#define FIELD_PERSONAL	1	/* sealed to the entitled */
+#define FIELD_REQUIRED	2	/* given when the entity starts; never cleared */
 
 struct field_def {
 	const char *opt;	/* its name where people type it: "needed-by" */
 	const char *name;	/* its name in a body: "needed_by" */
-	int personal;		/* sealed to the entitled */
+	int flags;		/* FIELD_PERSONAL, FIELD_REQUIRED */
 	enum field_check check;
+	size_t max;		/* FIELD_TEXT: the most bytes it holds */
 	const char *hint;	/* what a valid value looks like */
 };
+
+/* The most bytes of a text field, newlines included. */
+#define FIELD_TEXT_MAX	4000
 
 /* A value given for the field named ${opt} (field_def.opt). */
 struct field_in {
@@ -56,20 +65,23 @@ int field_norm(const struct field_def *f, const char *in, char *out,
     size_t outlen);
 
 /**
- * field_set(b, f, in, why, whylen):
- * Check ${in} as a value of ${f} and set it in ${b}.  Return 0, or an
- * error with a sentence for ${why}.
+ * field_set(b, f, in, clear, why, whylen):
+ * Check ${in} as a value of ${f} and set it in ${b}.  An empty ${in}
+ * clears the field if ${clear} and the field is not required.  Return 0,
+ * or an error with a sentence for ${why} that names the option and, for
+ * free text, never repeats the value.
  */
 int field_set(struct body *b, const struct field_def *f, const char *in,
-    char *why, size_t whylen);
+    int clear, char *why, size_t whylen);
 
 /**
- * field_set_all(b, defs, in, n, why, whylen):
+ * field_set_all(b, defs, in, n, clear, why, whylen):
  * field_set each of the ${n} values ${in}, which must all name fields of
  * ${defs}.  Return 0, or an error with a sentence for ${why}.
  */
 int field_set_all(struct body *b, const struct field_def *defs,
-    const struct field_in *in, size_t n, char *why, size_t whylen);
+    const struct field_in *in, size_t n, int clear, char *why,
+    size_t whylen);
 
 /**
  * field_value(in, n, opt):
@@ -85,7 +97,8 @@ int field_date_ok(const char *s);
 
 /**
  * field_text_ok(s):
- * Return 1 if ${s} is free text a field may hold, else 0.
+ * Return 1 if ${s} is one line of text: UTF-8, not blank, no control
+ * characters, at most FIELD_TEXT_MAX bytes; else 0.
  */
 int field_text_ok(const char *s);
 

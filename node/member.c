@@ -3,6 +3,7 @@
  */
 
 #include <string.h>
+#include <strings.h>
 
 #include "actor.h"
 #include "body.h"
@@ -91,6 +92,27 @@ other_admins(const struct roster *r, const uint8_t key[KITH_KEY_LEN])
 	return n;
 }
 
+/*
+ * The member in good standing other than ${key} named ${org} (any case),
+ * or NULL.  A revoked member's name is free again: its organisation's new
+ * key takes it.
+ */
+static const struct roster_entry *
+named(const struct roster *r, const char *org, const uint8_t key[KITH_KEY_LEN])
+{
+	const struct roster_entry *e;
+	size_t i;
+
+	for (i = 0; i < roster_size(r); i++) {
+		e = roster_get(r, i);
+		if (e->role != ROLE_NONE && e->revoked == 0 &&
+		    strcasecmp(e->org, org) == 0 &&
+		    memcmp(e->key, key, KITH_KEY_LEN) != 0)
+			return e;
+	}
+	return NULL;
+}
+
 /* Write the member or revoke record ${b} in ${key}'s member entity. */
 static int
 write_member(struct actor *a, uint64_t kind, const uint8_t key[KITH_KEY_LEN],
@@ -132,6 +154,10 @@ member_add(struct actor *a, const uint8_t key[KITH_KEY_LEN], const char *org,
 		    "observer): to lower one, revoke the key and admit a new "
 		    "one (kith init on that node, with a new home, makes one)",
 		    roster_role_name(e->role));
+	else if ((e = named(r, org, key)) != NULL)
+		rc = actor_fail(a, KITH_EEXIST, "another member is named '%s' "
+		    "already (kith member list): give each organisation a name "
+		    "of its own, so --to and --with can find it", org);
 	roster_free(r);
 	if (rc != 0)
 		return rc;

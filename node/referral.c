@@ -55,7 +55,7 @@ referral_send(struct actor *a, const char *to, const struct field_in *in,
 		    "and --reason");
 	if ((b = body_new()) == NULL)
 		return actor_fail(a, KITH_ENOMEM, "out of memory");
-	if ((rc = field_set_all(b, field_defs(KITH_KIND_REFERRAL), in, n,
+	if ((rc = field_set_all(b, field_defs(KITH_KIND_REFERRAL), in, n, 0,
 	    a->why, sizeof(a->why))) == 0 &&
 	    (rc = body_set_str(b, "status", 0, "sent")) != 0)
 		rc = actor_fail(a, rc, "%s", kith_strerror(rc));
@@ -84,6 +84,13 @@ referral_move(struct actor *a, const uint8_t id[KITH_ENTITY_LEN],
 	if (complete && (outcome == NULL || !field_text_ok(outcome)))
 		return actor_fail(a, KITH_EINVAL, "complete needs --outcome "
 		    "TEXT");
+	if (strcmp(status, "declined") == 0 &&
+	    (outcome == NULL || !field_text_ok(outcome)))
+		return actor_fail(a, KITH_EINVAL, "decline needs --reason TEXT: "
+		    "the referrer reads it (sealed to the two organisations) "
+		    "to know what to do next");
+	if (strcmp(status, "accepted") == 0 && outcome != NULL)
+		return actor_fail(a, KITH_EINVAL, "accept takes no text");
 	if ((rc = store_state(a->st, id, &s)) != 0)
 		return actor_fail(a, rc, "%s", kith_strerror(rc));
 	if ((rc = entity_audience(a, id, rcpt, from)) != 0) {
@@ -107,7 +114,8 @@ referral_move(struct actor *a, const uint8_t id[KITH_ENTITY_LEN],
 	}
 	if ((b = body_new()) == NULL ||
 	    body_set_str(b, "status", 0, status) != 0 ||
-	    (outcome != NULL && body_set_str(b, "outcome", 1, outcome) != 0)) {
+	    (outcome != NULL && body_set_str(b, complete ? "outcome" :
+	    "decline_reason", 1, outcome) != 0)) {
 		rc = actor_fail(a, KITH_ENOMEM, "out of memory");
 		goto out;
 	}

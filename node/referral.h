@@ -29,8 +29,8 @@ int referral_send(struct actor *a, const char *to,
 /**
  * referral_move(a, id, status, outcome):
  * As its recipient, move referral ${id} to ${status} ("accepted",
- * "declined", "completed"), forward only; completed needs ${outcome}
- * (a personal field), else NULL.
+ * "declined", "completed"), forward only; completed needs ${outcome},
+ * declined its reason (both personal fields), accepted NULL.
  */
 int referral_move(struct actor *a, const uint8_t id[KITH_ENTITY_LEN],
     const char *status, const char *outcome);

@@ -3,7 +3,8 @@
 
 /*
  * Help requests: what one holds (field.h's request table) and how its
- * status moves: open, claimed, then fulfilled or cancelled.
+ * status moves: open, claimed, then fulfilled or cancelled; unclaimed or
+ * reopened, it starts again from open.
  */
 
 #include <stddef.h>
@@ -37,5 +38,14 @@ int request_update(struct actor *a, const uint8_t id[KITH_ENTITY_LEN],
  */
 int request_move(struct actor *a, const uint8_t id[KITH_ENTITY_LEN],
     const char *status, const char *volunteer);
+
+/**
+ * request_reopen(a, id, unclaim):
+ * Open request ${id} again, in a new round (PROTOCOL.md 7.1), with no
+ * volunteer: if ${unclaim}, a claimed one; else a fulfilled or cancelled
+ * one.  History keeps every earlier move.
+ */
+int request_reopen(struct actor *a, const uint8_t id[KITH_ENTITY_LEN],
+    int unclaim);
 
 #endif /* !REQUEST_H */

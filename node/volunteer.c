@@ -3,6 +3,7 @@
  */
 
 #include <string.h>
+#include <strings.h>
 
 #include "actor.h"
 #include "body.h"
@@ -25,7 +26,8 @@ write_volunteer(struct actor *a, const uint8_t *id, const struct state *s,
 	int rc;
 
 	/* A DBS check needs its date, given now or already on record. */
-	if (dbs != NULL && strcmp(dbs, "none") != 0 && checked == NULL &&
+	if (dbs != NULL && *dbs != '\0' && strcasecmp(dbs, "none") != 0 &&
+	    checked == NULL &&
 	    (s == NULL || state_get(s, "dbs_checked") == NULL))
 		return actor_fail(a, KITH_EINVAL, "--dbs %s needs --dbs-checked "
 		    "YYYY-MM-DD", dbs);
@@ -35,7 +37,7 @@ write_volunteer(struct actor *a, const uint8_t *id, const struct state *s,
 	if ((b = body_new()) == NULL)
 		return actor_fail(a, KITH_ENOMEM, "out of memory");
 	if ((rc = field_set_all(b, field_defs(KITH_KIND_VOLUNTEER), in, n,
-	    a->why, sizeof(a->why))) == 0)
+	    id != NULL, a->why, sizeof(a->why))) == 0)
 		rc = id == NULL ? actor_create(a, KITH_KIND_VOLUNTEER, NULL, b) :
 		    actor_write(a, KITH_KIND_VOLUNTEER, id, NULL, NULL, b);
 	body_free(b);

@@ -85,7 +85,8 @@ cmd_referral(struct ctx *c, int argc, char **argv)
 	    "           [--snomed CODE] [--name N] [--dob YYYY-MM-DD] "
 	    "[--phone P] [--nhs-number N]\n"
 	    "           [--retain-until YYYY-MM-DD]\n"
-	    "       kith [--home DIR] referral accept|decline ID\n"
+	    "       kith [--home DIR] referral accept ID\n"
+	    "       kith [--home DIR] referral decline ID --reason TEXT\n"
 	    "       kith [--home DIR] referral complete ID --outcome TEXT\n"
 	    "       kith [--home DIR] referral list --to-me|--from-me "
 	    "[--status S] [--json]\n\n"
@@ -98,8 +99,10 @@ cmd_referral(struct ctx *c, int argc, char **argv)
 	    "                para. 16)\n"
 	    "and the name of who recorded it.  Without both, nothing is written.\n"
 	    "Statuses: sent -> accepted | declined; accepted -> completed,\n"
-	    "with an outcome.  Only the recipient moves a referral past sent;\n"
-	    "anyone else's change is kept as evidence and never applied.\n"
+	    "with an outcome; a decline gives its reason, which the referrer\n"
+	    "reads (sealed, like the outcome).  Only the recipient moves a\n"
+	    "referral past sent; anyone else's change is kept as evidence and\n"
+	    "never applied.\n"
 	    "An NHS number is checked with its modulus-11 check digit.\n";
 	static const struct opt spec[] = { { "to", 1 }, { "category", 1 },
 		{ "reason", 1 }, { "consent", 1 }, { "consent-recorded-by", 1 },
@@ -110,7 +113,8 @@ cmd_referral(struct ctx *c, int argc, char **argv)
 	static const char *const send_opts[] = { "to", "category", "reason",
 		"consent", "consent-recorded-by", "snomed", "name", "dob",
 		"phone", "nhs-number", "retain-until", NULL };
-	static const char *const move_opts[] = { NULL };
+	static const char *const accept_opts[] = { NULL };
+	static const char *const decline_opts[] = { "reason", NULL };
 	static const char *const complete_opts[] = { "outcome", NULL };
 	static const char *const list_opts[] = { "to-me", "from-me", "status",
 		"json", NULL };
@@ -128,8 +132,10 @@ cmd_referral(struct ctx *c, int argc, char **argv)
 	sub = a.npos > 0 ? a.pos[0] : "";
 	if (strcmp(sub, "send") == 0)
 		allowed = send_opts;
-	else if (strcmp(sub, "accept") == 0 || strcmp(sub, "decline") == 0)
-		allowed = move_opts;
+	else if (strcmp(sub, "accept") == 0)
+		allowed = accept_opts;
+	else if (strcmp(sub, "decline") == 0)
+		allowed = decline_opts;
 	else if (strcmp(sub, "complete") == 0)
 		allowed = complete_opts;
 	else if (strcmp(sub, "list") == 0)
@@ -176,7 +182,8 @@ cmd_referral(struct ctx *c, int argc, char **argv)
 		return acted(c, referral_move(&c->act, id,
 		    strcmp(sub, "accept") == 0 ? "accepted" :
 		    strcmp(sub, "decline") == 0 ? "declined" : "completed",
-		    arg(spec, &a, "outcome")), 0);
+		    arg(spec, &a, strcmp(sub, "decline") == 0 ? "reason" :
+		    "outcome")), 0);
 	}
 	if (a.npos != 1)
 		return fail(c, EX_USAGE, "send takes options only");

@@ -62,16 +62,25 @@ cmd_request(struct ctx *c, int argc, char **argv)
 	    "       kith request claim ID [--volunteer VID]\n"
 	    "       kith request fulfil ID\n"
 	    "       kith request cancel ID\n"
+	    "       kith request unclaim ID\n"
+	    "       kith request reopen ID\n"
 	    "       kith request list [--status S] [--area A] [--category C] [--json]\n"
 	    "       kith request show ID [--json]\n"
 	    "\n"
 	    "Categories: food, prescription, check-in, befriending, transport,\n"
-	    "advice, other.  The area is a UK postcode district (TW3, N17, SW1A).\n"
-	    "Name, phone, address and notes are personal fields.  Status moves\n"
-	    "only forward: open, claimed, then fulfilled or cancelled.  add\n"
-	    "prints the new request's id; the others that write print the new\n"
-	    "record's id.  An ID may be shortened to a unique prefix of 6+ hex\n"
-	    "digits.\n";
+	    "advice, other (any case).  The area is a UK postcode district (TW3,\n"
+	    "N17, SW1A); a full postcode is cut to its district.  Urgency: 1 can\n"
+	    "wait, 2 (the default) soon, 3 most urgent.  Languages are ISO 639\n"
+	    "codes.  Name, phone, address and notes are personal fields, sealed\n"
+	    "to the organisations entitled to them; free text may hold newlines,\n"
+	    "up to 200 bytes for a name, 500 for an address or access needs and\n"
+	    "4000 for notes.  update --FIELD \"\" clears a field (not category or\n"
+	    "area).  Status moves forward: open, claimed, then fulfilled or\n"
+	    "cancelled; unclaim takes a claimed request back to open, and reopen\n"
+	    "a fulfilled or cancelled one, as new records that history shows.\n"
+	    "add prints the new request's id; the others that write print the\n"
+	    "new record's id.  An ID may be shortened to a unique prefix of 6+\n"
+	    "hex digits.\n";
 	static const char *const add_opts[] = { "category", "area", "urgency",
 		"needed-by", "lang", "access-needs", "name", "phone", "address",
 		"notes", "retain-until", NULL };
@@ -92,7 +101,8 @@ cmd_request(struct ctx *c, int argc, char **argv)
 
 	if (argc < 1 || strcmp(argv[0], "--help") == 0)
 		return argc < 1 ? fail(c, EX_USAGE, "which? add, update, "
-		    "claim, fulfil, cancel, list or show (see --help)") :
+		    "claim, fulfil, cancel, unclaim, reopen, list or show (see "
+		    "--help)") :
 		    usage(help);
 	sub = argv[0];
 	if ((rc = parse_args(c, request_spec, 1, argc - 1, argv + 1, &a)) != 0)
@@ -164,6 +174,17 @@ cmd_request(struct ctx *c, int argc, char **argv)
 		return acted(c, request_move(&c->act, id, sub[1] == 'l' ?
 		    "claimed" : sub[1] == 'u' ? "fulfilled" : "cancelled",
 		    arg(request_spec, &a, "volunteer")), 0);
+	}
+	if (strcmp(sub, "unclaim") == 0 || strcmp(sub, "reopen") == 0) {
+		if ((rc = only(c, &a, request_spec, none)) != 0)
+			return rc;
+		if (a.npos != 1)
+			return fail(c, EX_USAGE, "give the id of the request");
+		if ((rc = open_home(c, 1, 0)) != 0 ||
+		    (rc = find_entity(c, a.pos[0], KITH_KIND_REQUEST, id,
+		    NULL)) != 0)
+			return rc;
+		return acted(c, request_reopen(&c->act, id, sub[0] == 'u'), 0);
 	}
 	return fail(c, EX_USAGE, "unknown subcommand '%s' (see --help)", sub);
 }

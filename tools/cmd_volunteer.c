@@ -47,7 +47,7 @@
 static const struct opt volunteer_spec[] = {
 	{ "name", 1 }, { "area", 1 }, { "skills", 1 }, { "lang", 1 },
 	{ "availability", 1 }, { "dbs", 1 }, { "dbs-checked", 1 },
-	{ "json", 0 }, { NULL, 0 } };
+	{ "active", 1 }, { "json", 0 }, { NULL, 0 } };
 
 int
 cmd_volunteer(struct ctx *c, int argc, char **argv)
@@ -56,15 +56,19 @@ cmd_volunteer(struct ctx *c, int argc, char **argv)
 	    "usage: kith volunteer add --name TEXT --area DISTRICT[,DISTRICT..]\n"
 	    "           [--skills a,b] [--lang pl,ps] [--availability TEXT]\n"
 	    "           [--dbs none|basic|standard|enhanced --dbs-checked YYYY-MM-DD]\n"
-	    "       kith volunteer update ID [any option of add]\n"
+	    "       kith volunteer update ID [any option of add] [--active yes|no]\n"
 	    "       kith volunteer list [--area DISTRICT] [--json]\n"
 	    "       kith volunteer show ID [--json]\n"
 	    "\n"
-	    "The name is a personal field.  A DBS check other than none needs the\n"
-	    "date it was checked.  add prints the new volunteer's id; update\n"
-	    "prints the new record's id.\n";
+	    "The name is a personal field (up to 200 bytes).  Areas are UK\n"
+	    "postcode districts (a full postcode is cut to its district);\n"
+	    "languages ISO 639 codes.  A DBS check other than none needs the\n"
+	    "date it was checked, not in the future.  --active no marks a\n"
+	    "volunteer who has stopped (yes again when they are back); update\n"
+	    "--FIELD \"\" clears a field (not name or area).  add prints the new\n"
+	    "volunteer's id; update prints the new record's id.\n";
 	static const char *const add_opts[] = { "name", "area", "skills",
-		"lang", "availability", "dbs", "dbs-checked", NULL };
+		"lang", "availability", "dbs", "dbs-checked", "active", NULL };
 	static const char *const list_opts[] = { "area", "json", NULL };
 	static const char *const show_opts[] = { "json", NULL };
 	uint8_t id[KITH_ENTITY_LEN];
