@@ -1157,6 +1157,25 @@ def case_author_rate(ctx, d, b_home):
 
 # --- main -----------------------------------------------------------------
 
+def check_leftovers():
+    """A check: no process whose command line names WORK (this one and
+    its caller aside: WORK is their argument) is alive 2 s after the
+    daemon's stop; any that is is named and killed."""
+    def left():
+        r = subprocess.run(["pgrep", "-af", "--", WORK],
+                           stdout=subprocess.PIPE, text=True)
+        return [line for line in r.stdout.splitlines()
+                if int(line.split()[0]) not in (os.getpid(), os.getppid())]
+    poll_until(lambda: not left(), 2.0)
+    procs = left()
+    check(not procs, "no process left behind", "\n".join(procs))
+    for line in procs:
+        try:
+            os.kill(int(line.split()[0]), signal.SIGKILL)
+        except (ProcessLookupError, ValueError):
+            pass
+
+
 def main():
     global KITH, KITHD, CRAFT, WORK, NETWORK, MEMBER, PCN
     if len(sys.argv) != 4:
@@ -1273,6 +1292,7 @@ def main():
         if d.alive():
             d.stop(signal.SIGKILL)
         ctx.destroy(linger=0)
+        check_leftovers()
 
     print("hostile: %d passed, %d failed" % (passed, failed))
     return 1 if failed else 0

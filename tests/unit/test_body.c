@@ -870,5 +870,5 @@ main(void)
 		cmocka_unit_test(test_free_wipes),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return tu_run(tests, NULL, NULL);
 }

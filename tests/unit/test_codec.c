@@ -14,6 +14,7 @@
 
 #include "codec.h"
 #include "kith.h"
+#include "testutil.h"
 
 /* A reader over ${len} bytes; asserts nothing. */
 static struct codec_reader
@@ -800,5 +801,5 @@ main(void)
 		cmocka_unit_test(test_random_sequence),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return tu_run(tests, NULL, NULL);
 }

@@ -356,5 +356,5 @@ main(void)
 	};
 
 	assert_int_equal(kcrypto_init(), 0);
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return tu_run(tests, NULL, NULL);
 }

@@ -656,5 +656,5 @@ main(void)
 		cmocka_unit_test(test_write),
 	};
 
-	return cmocka_run_group_tests(tests, setup, NULL);
+	return tu_run(tests, setup, NULL);
 }

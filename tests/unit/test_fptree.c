@@ -15,6 +15,7 @@
 
 #include "fptree.h"
 #include "kith.h"
+#include "testutil.h"
 
 /* Nodes in memory, by number. */
 struct mem {
@@ -428,5 +429,5 @@ main(void)
 		cmocka_unit_test(test_damage),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return tu_run(tests, NULL, NULL);
 }

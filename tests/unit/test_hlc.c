@@ -375,5 +375,5 @@ main(void)
 		cmocka_unit_test(test_wall),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return tu_run(tests, NULL, NULL);
 }

@@ -126,5 +126,5 @@ main(void)
 		cmocka_unit_test(test_hold_full),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return tu_run(tests, NULL, NULL);
 }

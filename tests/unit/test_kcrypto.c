@@ -570,5 +570,5 @@ main(void)
 		cmocka_unit_test(test_box_seal),
 	};
 
-	return cmocka_run_group_tests(tests, setup, NULL);
+	return tu_run(tests, setup, NULL);
 }

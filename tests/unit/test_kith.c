@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "kith.h"
+#include "testutil.h"
 
 static void
 test_strerror(void **state)
@@ -172,5 +173,5 @@ main(void)
 		cmocka_unit_test(test_hex),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return tu_run(tests, NULL, NULL);
 }

@@ -1747,5 +1747,5 @@ main(void)
 		cmocka_unit_test(test_policy_under_limit),
 	};
 
-	return cmocka_run_group_tests(tests, setup, NULL);
+	return tu_run(tests, setup, NULL);
 }

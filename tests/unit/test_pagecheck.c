@@ -422,5 +422,5 @@ main(void)
 		cmocka_unit_test(test_store_refuses),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return tu_run(tests, setup, teardown);
 }

@@ -883,5 +883,5 @@ main(void)
 		cmocka_unit_test(test_state_order_independent),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return tu_run(tests, setup, teardown);
 }

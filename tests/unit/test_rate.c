@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "rate.h"
+#include "testutil.h"
 
 static void
 key_of(uint8_t key[32], unsigned i)
@@ -122,5 +123,5 @@ main(void)
 		cmocka_unit_test(test_full_table),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return tu_run(tests, NULL, NULL);
 }

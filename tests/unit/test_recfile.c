@@ -383,5 +383,5 @@ main(void)
 		cmocka_unit_test(test_io_errors),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return tu_run(tests, NULL, NULL);
 }

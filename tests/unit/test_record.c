@@ -1905,5 +1905,5 @@ main(void)
 		cmocka_unit_test(test_split),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return tu_run(tests, NULL, NULL);
 }

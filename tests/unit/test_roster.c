@@ -568,5 +568,5 @@ main(void)
 		cmocka_unit_test(test_member_state),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return tu_run(tests, setup, teardown);
 }

@@ -761,5 +761,5 @@ main(void)
 		cmocka_unit_test(test_decode_mutations),
 	};
 
-	return cmocka_run_group_tests(tests, setup, NULL);
+	return tu_run(tests, setup, NULL);
 }

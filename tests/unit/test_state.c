@@ -1462,5 +1462,5 @@ main(void)
 		cmocka_unit_test(test_decode_handmade),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return tu_run(tests, setup, teardown);
 }

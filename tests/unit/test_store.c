@@ -2620,5 +2620,5 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_db_usage, setup, teardown),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return tu_run(tests, NULL, NULL);
 }

@@ -1070,5 +1070,5 @@ main(void)
 		cmocka_unit_test(test_entry_len),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return tu_run(tests, NULL, NULL);
 }

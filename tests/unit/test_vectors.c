@@ -17,6 +17,7 @@
 #include "kcrypto.h"
 #include "kith.h"
 #include "record.h"
+#include "testutil.h"
 
 /* Fewer than this means the file was cut short or is the wrong one. */
 #define VECTORS_MIN	60
@@ -375,5 +376,5 @@ main(void)
 		cmocka_unit_test(test_worked_example),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return tu_run(tests, NULL, NULL);
 }

@@ -128,4 +128,22 @@ struct store *tu_store(const char *dir, const struct kcrypto_key *key,
  */
 uint64_t tu_rng(uint64_t *state);
 
+
+struct CMUnitTest;
+
+/**
+ * tu_run(tests, setup, teardown):
+ * Run the cmocka group ${tests} with the group fixtures ${setup} and
+ * ${teardown} (either may be NULL), then print the line every test suite
+ * ends with, "NAME: N passed, M failed", NAME being the program's name and
+ * M the tests that failed (a group fixture that fails is one more; when
+ * the group setup fails, no test runs and every one counts as failed).
+ * Returns the exit status for main(): 0 if nothing failed, else 1.
+ */
+#define tu_run(tests, setup, teardown)					\
+	tu_run_group((tests), sizeof(tests) / sizeof((tests)[0]),	\
+	    (setup), (teardown))
+int tu_run_group(const struct CMUnitTest *tests, size_t n,
+    int (*setup)(void **), int (*teardown)(void **));
+
 #endif
