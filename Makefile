@@ -1,6 +1,7 @@
 # kith: plain GNU make.  `make` builds, `make test` runs every test,
 # `make asan` runs them under ASan+UBSan, `make fuzz` runs the fuzzers,
-# `make bench` prints benchmark figures as JSON lines.
+# `make bench` prints benchmark figures as JSON lines.  `make install`
+# (PREFIX, DESTDIR and the *DIR variables below) installs kith and kithd.
 
 CC ?= cc
 # msgpack-c's pkg-config name is "msgpack" on Debian 12, "msgpack-c" elsewhere.
@@ -31,7 +32,7 @@ LIB_OBJ := $(LIB_SRC:%.c=$(B)/%.o) $(B)/gen/config_default.o
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 
-.PHONY: all deps test unit fhir-check cli system faults fuzz-replay negentropy-conformance asan fuzz bench vectors clean
+.PHONY: all deps test unit fhir-check cli system faults fuzz-replay negentropy-conformance asan fuzz bench vectors install uninstall clean
 # Keep object files between runs (make would delete the test objects).
 .SECONDARY:
 all: $(B)/kith $(B)/kithd $(B)/kith-bench
@@ -171,6 +172,43 @@ vectors: $(B)/mkvectors
 
 bench: $(B)/kith-bench $(B)/kithd
 	$(B)/kith-bench
+
+# Where `make install` puts things; override any of them, and DESTDIR for a
+# staged install (a package build).  kith is a user's command; kithd is a
+# system daemon, so it goes to sbin with its page in section 8, as sshd does.
+# The example config is documentation: kith reads no file of its own in
+# /etc (the defaults are built in, and `kith init` writes HOME/kith.conf).
+# The unit goes where systemd looks for units an administrator installed
+# (/usr/local/lib/systemd/system under the default PREFIX), with ExecStart
+# pointing at SBINDIR.
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+SBINDIR ?= $(PREFIX)/sbin
+DATADIR ?= $(PREFIX)/share
+MANDIR ?= $(DATADIR)/man
+DOCDIR ?= $(DATADIR)/doc/kith
+BASHCOMPDIR ?= $(DATADIR)/bash-completion/completions
+ZSHCOMPDIR ?= $(DATADIR)/zsh/site-functions
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
+INSTALL ?= install
+# What install puts where, relative to DESTDIR; uninstall removes exactly these.
+INSTALLED := $(BINDIR)/kith $(SBINDIR)/kithd \
+    $(DOCDIR)/examples/kith.conf $(SYSTEMDUNITDIR)/kithd.service
+
+install: $(B)/kith $(B)/kithd
+	$(INSTALL) -d -m 0755 $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) \
+	    $(DESTDIR)$(DOCDIR)/examples $(DESTDIR)$(SYSTEMDUNITDIR)
+	$(INSTALL) -m 0755 $(B)/kith $(DESTDIR)$(BINDIR)/kith
+	$(INSTALL) -m 0755 $(B)/kithd $(DESTDIR)$(SBINDIR)/kithd
+	$(INSTALL) -m 0644 configs/kith.conf $(DESTDIR)$(DOCDIR)/examples/kith.conf
+	sed 's|/usr/local/sbin/kithd|$(SBINDIR)/kithd|' configs/kithd.service \
+	    > $(B)/kithd.service
+	$(INSTALL) -m 0644 $(B)/kithd.service $(DESTDIR)$(SYSTEMDUNITDIR)/kithd.service
+
+# The files, and kith's own doc directory; shared directories stay.
+uninstall:
+	rm -f $(INSTALLED:%=$(DESTDIR)%)
+	rmdir $(DESTDIR)$(DOCDIR)/examples $(DESTDIR)$(DOCDIR) 2>/dev/null || true
 
 clean:
 	rm -rf build build-asan build-fuzz
