@@ -193,13 +193,19 @@ SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
 INSTALL ?= install
 # What install puts where, relative to DESTDIR; uninstall removes exactly these.
 INSTALLED := $(BINDIR)/kith $(SBINDIR)/kithd \
+    $(MANDIR)/man1/kith.1 $(MANDIR)/man5/kith.conf.5 $(MANDIR)/man8/kithd.8 \
     $(DOCDIR)/examples/kith.conf $(SYSTEMDUNITDIR)/kithd.service
 
 install: $(B)/kith $(B)/kithd
 	$(INSTALL) -d -m 0755 $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) \
+	    $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
+	    $(DESTDIR)$(MANDIR)/man8 \
 	    $(DESTDIR)$(DOCDIR)/examples $(DESTDIR)$(SYSTEMDUNITDIR)
 	$(INSTALL) -m 0755 $(B)/kith $(DESTDIR)$(BINDIR)/kith
 	$(INSTALL) -m 0755 $(B)/kithd $(DESTDIR)$(SBINDIR)/kithd
+	$(INSTALL) -m 0644 tools/man/kith.1 $(DESTDIR)$(MANDIR)/man1/kith.1
+	$(INSTALL) -m 0644 tools/man/kith.conf.5 $(DESTDIR)$(MANDIR)/man5/kith.conf.5
+	$(INSTALL) -m 0644 tools/man/kithd.8 $(DESTDIR)$(MANDIR)/man8/kithd.8
 	$(INSTALL) -m 0644 configs/kith.conf $(DESTDIR)$(DOCDIR)/examples/kith.conf
 	sed 's|/usr/local/sbin/kithd|$(SBINDIR)/kithd|' configs/kithd.service \
 	    > $(B)/kithd.service
