@@ -178,9 +178,10 @@ bench: $(B)/kith-bench $(B)/kithd
 # system daemon, so it goes to sbin with its page in section 8, as sshd does.
 # The example config is documentation: kith reads no file of its own in
 # /etc (the defaults are built in, and `kith init` writes HOME/kith.conf).
-# The unit goes where systemd looks for units an administrator installed
-# (/usr/local/lib/systemd/system under the default PREFIX), with ExecStart
-# pointing at SBINDIR.
+# bash-completion loads completions/NAME when NAME is first completed, so
+# the one file goes in as kith and as kithd.  The unit goes where systemd
+# looks for units an administrator installed (/usr/local/lib/systemd/system
+# under the default PREFIX), with ExecStart pointing at SBINDIR.
 PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
 SBINDIR ?= $(PREFIX)/sbin
@@ -194,18 +195,22 @@ INSTALL ?= install
 # What install puts where, relative to DESTDIR; uninstall removes exactly these.
 INSTALLED := $(BINDIR)/kith $(SBINDIR)/kithd \
     $(MANDIR)/man1/kith.1 $(MANDIR)/man5/kith.conf.5 $(MANDIR)/man8/kithd.8 \
+    $(BASHCOMPDIR)/kith $(BASHCOMPDIR)/kithd $(ZSHCOMPDIR)/_kith \
     $(DOCDIR)/examples/kith.conf $(SYSTEMDUNITDIR)/kithd.service
 
 install: $(B)/kith $(B)/kithd
 	$(INSTALL) -d -m 0755 $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) \
 	    $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
-	    $(DESTDIR)$(MANDIR)/man8 \
+	    $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR) \
 	    $(DESTDIR)$(DOCDIR)/examples $(DESTDIR)$(SYSTEMDUNITDIR)
 	$(INSTALL) -m 0755 $(B)/kith $(DESTDIR)$(BINDIR)/kith
 	$(INSTALL) -m 0755 $(B)/kithd $(DESTDIR)$(SBINDIR)/kithd
 	$(INSTALL) -m 0644 tools/man/kith.1 $(DESTDIR)$(MANDIR)/man1/kith.1
 	$(INSTALL) -m 0644 tools/man/kith.conf.5 $(DESTDIR)$(MANDIR)/man5/kith.conf.5
 	$(INSTALL) -m 0644 tools/man/kithd.8 $(DESTDIR)$(MANDIR)/man8/kithd.8
+	$(INSTALL) -m 0644 tools/completion/kith.bash $(DESTDIR)$(BASHCOMPDIR)/kith
+	$(INSTALL) -m 0644 tools/completion/kith.bash $(DESTDIR)$(BASHCOMPDIR)/kithd
+	$(INSTALL) -m 0644 tools/completion/_kith $(DESTDIR)$(ZSHCOMPDIR)/_kith
 	$(INSTALL) -m 0644 configs/kith.conf $(DESTDIR)$(DOCDIR)/examples/kith.conf
 	sed 's|/usr/local/sbin/kithd|$(SBINDIR)/kithd|' configs/kithd.service \
 	    > $(B)/kithd.service
