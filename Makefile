@@ -32,7 +32,7 @@ LIB_OBJ := $(LIB_SRC:%.c=$(B)/%.o) $(B)/gen/config_default.o
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 
-.PHONY: all deps test unit fhir-check cli system faults fuzz-replay negentropy-conformance asan fuzz bench vectors install uninstall clean
+.PHONY: all deps test unit fhir-check cli system faults fuzz-replay negentropy-conformance asan fuzz bench vectors install uninstall install-check clean
 # Keep object files between runs (make would delete the test objects).
 .SECONDARY:
 all: $(B)/kith $(B)/kithd $(B)/kith-bench
@@ -106,6 +106,11 @@ fuzz-replay: $(FUZZ_NAMES:%=$(B)/fuzz/%)
 cli: $(B)/kith $(B)/kith-craft
 	@KITH=$(abspath $(B)/kith) CRAFT=$(abspath $(B)/kith-craft) tests/cli/run
 
+# make install and uninstall into a staging DESTDIR, the man pages through
+# mandoc's linter, the completion against kith's help (tests/cli/install).
+install-check: $(B)/kith $(B)/kithd
+	+@MAKE="$(MAKE)" B=$(B) tests/cli/install
+
 # The system tests' attacker: records a bypassed kith command would write.
 $(B)/kith-craft: tests/system/craft.c $(B)/libkith.a
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) -o $@ $< $(B)/libkith.a $(LDLIBS)
@@ -141,7 +146,7 @@ faults: $(B)/kith $(B)/kithd $(B)/kith-craft
 	  KITH=$(abspath $(B)/kith) KITHD=$(abspath $(B)/kithd) \
 	  CRAFT=$(abspath $(B)/kith-craft) B=$(abspath $(B)) "$$t"; done
 
-test: all unit fhir-check fuzz-replay negentropy-conformance cli system faults
+test: all unit fhir-check fuzz-replay negentropy-conformance cli install-check system faults
 
 asan:
 	$(MAKE) B=build-asan CC=clang \
