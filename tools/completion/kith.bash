@@ -90,6 +90,9 @@ _kith() {
 	cur=${COMP_WORDS[COMP_CWORD]}
 	prev=""
 	[ "$COMP_CWORD" -gt 0 ] && prev=${COMP_WORDS[COMP_CWORD - 1]}
+	[ "$prev" == = ] && [ "$COMP_CWORD" -gt 1 ] &&
+	    prev=${COMP_WORDS[COMP_CWORD - 2]}
+	[ "$cur" == = ] && cur=
 	COMPREPLY=()
 
 	# The command and subcommand: the first words that are not options
@@ -99,7 +102,9 @@ _kith() {
 		case $w in
 		--*=*) continue ;;
 		--*)
-			[[ $_kith_flags == *" $w "* ]] || ((i++))
+			# readline splits --opt=value into --opt, =, value.
+			if [ "${COMP_WORDS[i + 1]-}" == = ]; then ((i += 2))
+			elif [[ $_kith_flags != *" $w "* ]]; then ((i++)); fi
 			continue ;;
 		esac
 		if [ -z "$cmd" ]; then
