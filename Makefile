@@ -1,6 +1,7 @@
 # kith: plain GNU make.  `make` builds, `make test` runs every test,
 # `make asan` runs them under ASan+UBSan, `make fuzz` runs the fuzzers,
-# `make bench` prints benchmark figures as JSON lines.
+# `make bench` prints benchmark figures as JSON lines.  `make install`
+# (PREFIX, DESTDIR and the *DIR variables below) installs kith and kithd.
 
 CC ?= cc
 # msgpack-c's pkg-config name is "msgpack" on Debian 12, "msgpack-c" elsewhere.
@@ -31,7 +32,7 @@ LIB_OBJ := $(LIB_SRC:%.c=$(B)/%.o) $(B)/gen/config_default.o
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 
-.PHONY: all deps test unit fhir-check cli system faults fuzz-replay negentropy-conformance asan fuzz bench vectors clean
+.PHONY: all deps test unit fhir-check cli system faults fuzz-replay negentropy-conformance asan fuzz bench vectors install uninstall install-check clean
 # Keep object files between runs (make would delete the test objects).
 .SECONDARY:
 all: $(B)/kith $(B)/kithd $(B)/kith-bench
@@ -107,6 +108,11 @@ fuzz-replay: $(FUZZ_NAMES:%=$(B)/fuzz/%)
 cli: $(B)/kith $(B)/kith-craft
 	@KITH=$(abspath $(B)/kith) CRAFT=$(abspath $(B)/kith-craft) tests/cli/run
 
+# make install and uninstall into a staging DESTDIR, the man pages through
+# mandoc's linter, the completion against kith's help (tests/cli/install).
+install-check: $(B)/kith $(B)/kithd
+	+@MAKE="$(MAKE)" B=$(B) tests/cli/install
+
 # The system tests' attacker: records a bypassed kith command would write.
 $(B)/kith-craft: tests/system/craft.c $(B)/libkith.a
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) -o $@ $< $(B)/libkith.a $(LDLIBS)
@@ -142,7 +148,7 @@ faults: $(B)/kith $(B)/kithd $(B)/kith-craft
 	  KITH=$(abspath $(B)/kith) KITHD=$(abspath $(B)/kithd) \
 	  CRAFT=$(abspath $(B)/kith-craft) B=$(abspath $(B)) "$$t"; done
 
-test: all unit fhir-check fuzz-replay negentropy-conformance cli system faults
+test: all unit fhir-check fuzz-replay negentropy-conformance cli install-check system faults
 
 asan:
 	$(MAKE) B=build-asan CC=clang \
@@ -173,6 +179,54 @@ vectors: $(B)/mkvectors
 
 bench: $(B)/kith-bench $(B)/kithd
 	$(B)/kith-bench
+
+# Where `make install` puts things; override any of them, and DESTDIR for a
+# staged install (a package build).  kith is a user's command; kithd is a
+# system daemon, so it goes to sbin with its page in section 8, as sshd does.
+# The example config is documentation: kith reads no file of its own in
+# /etc (the defaults are built in, and `kith init` writes HOME/kith.conf).
+# bash-completion loads completions/NAME when NAME is first completed, so
+# the one file goes in as kith and as kithd.  The unit goes where systemd
+# looks for units an administrator installed (/usr/local/lib/systemd/system
+# under the default PREFIX), with ExecStart pointing at SBINDIR.
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+SBINDIR ?= $(PREFIX)/sbin
+DATADIR ?= $(PREFIX)/share
+MANDIR ?= $(DATADIR)/man
+DOCDIR ?= $(DATADIR)/doc/kith
+BASHCOMPDIR ?= $(DATADIR)/bash-completion/completions
+ZSHCOMPDIR ?= $(DATADIR)/zsh/site-functions
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
+INSTALL ?= install
+# What install puts where, relative to DESTDIR; uninstall removes exactly these.
+INSTALLED := $(BINDIR)/kith $(SBINDIR)/kithd \
+    $(MANDIR)/man1/kith.1 $(MANDIR)/man5/kith.conf.5 $(MANDIR)/man8/kithd.8 \
+    $(BASHCOMPDIR)/kith $(BASHCOMPDIR)/kithd $(ZSHCOMPDIR)/_kith \
+    $(DOCDIR)/examples/kith.conf $(SYSTEMDUNITDIR)/kithd.service
+
+install: $(B)/kith $(B)/kithd
+	$(INSTALL) -d -m 0755 $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) \
+	    $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
+	    $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR) \
+	    $(DESTDIR)$(DOCDIR)/examples $(DESTDIR)$(SYSTEMDUNITDIR)
+	$(INSTALL) -m 0755 $(B)/kith $(DESTDIR)$(BINDIR)/kith
+	$(INSTALL) -m 0755 $(B)/kithd $(DESTDIR)$(SBINDIR)/kithd
+	$(INSTALL) -m 0644 tools/man/kith.1 $(DESTDIR)$(MANDIR)/man1/kith.1
+	$(INSTALL) -m 0644 tools/man/kith.conf.5 $(DESTDIR)$(MANDIR)/man5/kith.conf.5
+	$(INSTALL) -m 0644 tools/man/kithd.8 $(DESTDIR)$(MANDIR)/man8/kithd.8
+	$(INSTALL) -m 0644 tools/completion/kith.bash $(DESTDIR)$(BASHCOMPDIR)/kith
+	$(INSTALL) -m 0644 tools/completion/kith.bash $(DESTDIR)$(BASHCOMPDIR)/kithd
+	$(INSTALL) -m 0644 tools/completion/_kith $(DESTDIR)$(ZSHCOMPDIR)/_kith
+	$(INSTALL) -m 0644 configs/kith.conf $(DESTDIR)$(DOCDIR)/examples/kith.conf
+	sed 's|/usr/local/sbin/kithd|$(SBINDIR)/kithd|' configs/kithd.service \
+	    > $(B)/kithd.service
+	$(INSTALL) -m 0644 $(B)/kithd.service $(DESTDIR)$(SYSTEMDUNITDIR)/kithd.service
+
+# The files, and kith's own doc directory; shared directories stay.
+uninstall:
+	rm -f $(INSTALLED:%=$(DESTDIR)%)
+	rmdir $(DESTDIR)$(DOCDIR)/examples $(DESTDIR)$(DOCDIR) 2>/dev/null || true
 
 clean:
 	rm -rf build build-asan build-fuzz
