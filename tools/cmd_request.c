@@ -58,6 +58,7 @@ cmd_request(struct ctx *c, int argc, char **argv)
 	    "usage: kith request add --category C --area DISTRICT [--urgency 1-3]\n"
 	    "           [--needed-by YYYY-MM-DD] [--lang pl,ps] [--access-needs TEXT]\n"
 	    "           [--name TEXT] [--phone TEXT] [--address TEXT] [--notes TEXT]\n"
+	    "           [--retain-until YYYY-MM-DD]\n"
 	    "       kith request update ID [any option of add]\n"
 	    "       kith request claim ID [--volunteer VID]\n"
 	    "       kith request fulfil ID\n"
@@ -99,7 +100,8 @@ cmd_request(struct ctx *c, int argc, char **argv)
 	size_t n;
 	int rc;
 
-	if (argc < 1 || strcmp(argv[0], "--help") == 0)
+	if (argc < 1 || strcmp(argv[0], "--help") == 0 ||
+	    strcmp(argv[0], "-h") == 0)
 		return argc < 1 ? fail(c, EX_USAGE, "which? add, update, "
 		    "claim, fulfil, cancel, unclaim, reopen, list or show (see "
 		    "--help)") :

@@ -80,7 +80,8 @@ cmd_volunteer(struct ctx *c, int argc, char **argv)
 	size_t n;
 	int rc, add;
 
-	if (argc < 1 || strcmp(argv[0], "--help") == 0)
+	if (argc < 1 || strcmp(argv[0], "--help") == 0 ||
+	    strcmp(argv[0], "-h") == 0)
 		return argc < 1 ? fail(c, EX_USAGE, "which? add, update, list "
 		    "or show (see --help)") : usage(help);
 	sub = argv[0];

@@ -13,7 +13,7 @@ _kith_subcommands() {
 	case $1 in
 	network) echo charter ;;
 	member) echo add revoke list ;;
-	request) echo add update claim fulfil cancel list show ;;
+	request) echo add update claim fulfil cancel unclaim reopen list show ;;
 	volunteer) echo add update list show ;;
 	referral) echo send accept decline complete list ;;
 	clock) echo reset ;;
@@ -23,7 +23,7 @@ _kith_subcommands() {
 _kith_request_fields="--category --area --urgency --needed-by --lang
 --access-needs --name --phone --address --notes"
 _kith_volunteer_fields="--name --area --skills --lang --availability --dbs
---dbs-checked"
+--dbs-checked --active"
 
 # _kith_options CMD SUB: the options of CMD (SUB, or empty).
 _kith_options() {
@@ -43,6 +43,7 @@ _kith_options() {
 		echo --to --category --reason --consent --consent-recorded-by \
 		    --snomed --name --dob --phone --nhs-number --retain-until ;;
 	referral:complete) echo --outcome ;;
+	referral:decline) echo --reason ;;
 	referral:list) echo --to-me --from-me --status --json ;;
 	share:) echo --with ;;
 	erase:) echo --reason ;;
@@ -73,6 +74,7 @@ _kith_values() {
 	request:--urgency | resolve:--urgency) echo 1 2 3 ;;
 	referral:--status) echo sent accepted declined completed ;;
 	referral:--consent) echo explicit care support-body ;;
+	volunteer:--active) echo yes no ;;
 	volunteer:--dbs | resolve:--dbs) echo none basic standard enhanced ;;
 	export:--format) echo ndjson csv fhir ;;
 	export:--kind) echo request volunteer referral ;;
