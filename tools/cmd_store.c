@@ -23,6 +23,7 @@
 #include "doctor.h"
 #include "entity.h"
 #include "field.h"
+#include "find.h"
 #include "fhir.h"
 #include "hlc.h"
 #include "kcrypto.h"
@@ -447,7 +448,7 @@ cmd_repair(struct ctx *c, int argc, char **argv)
 	struct store_check sc;
 	const char *peer;
 	uint64_t added;
-	size_t ok, tried, back;
+	size_t ok, tried, back, looked;
 	struct args a;
 	int rc;
 
@@ -475,6 +476,10 @@ cmd_repair(struct ctx *c, int argc, char **argv)
 	    "bodies\n", rb.records, rb.entities, rb.bad_records, rb.bad_bodies);
 	ok = sync_peers(c, peer, &tried, &added);
 	back = count_back(c, &d);
+	/* The rebuild dropped the blind index: build it with the key now. */
+	if (find_update(&c->act, &looked) != 0)
+		fprintf(stderr, "kith: %s: warning: %s; kith find builds it "
+		    "later\n", c->cmd, c->act.why);
 	if ((rc = store_check(c->st, NULL, NULL, &sc)) != 0) {
 		rc = fail(c, exit_for(rc), "%s", kith_strerror(rc));
 		goto out;
