@@ -526,6 +526,9 @@ update_once(struct actor *a, const struct kcrypto_blind *b, size_t *n,
 			goto out;
 	}
 	ids_unique(&ids);
+	/* Nothing new: no commit (a query would otherwise cost one). */
+	if (!afresh && ids.n == 0 && at == m.at)
+		goto out;
 	if (ids.n > 0 && ((x = calloc(ids.n, sizeof(*x))) == NULL ||
 	    (be = calloc(ids.n, sizeof(*be))) == NULL)) {
 		rc = KITH_ENOMEM;
