@@ -38,6 +38,7 @@ const struct st_db st_dbs[DB_COUNT] = {
 	[DB_META] = { "meta", 0 },
 	[DB_LOG] = { "log", 0 },
 	[DB_FP] = { "fp", 0 },
+	[DB_BLIND] = { "blind", 0 },
 };
 
 void
@@ -223,7 +224,8 @@ open_dbs(struct store *st)
 		rc = st_meta_put(st, txn, "schema", &ver, 1);
 	else if (rc == 0)
 		st->schema = v.mv_size == 1 ? *(uint8_t *)v.mv_data : 0;
-	if (rc == 0 && st->schema == SCHEMA_UPGRADABLE) {
+	if (rc == 0 && st->schema >= SCHEMA_UPGRADABLE &&
+	    st->schema < SCHEMA_VERSION) {
 		/*
 		 * Only store_upgrade may use it, and it opens the databases
 		 * itself: this transaction creates nothing.
@@ -387,7 +389,8 @@ upgrade_txn(struct store *st, int dry_run, uint64_t *records)
 	*records = ms.ms_entries;
 	if (dry_run)
 		goto fail;	/* nothing to keep */
-	if ((rc = st_order_build(st, txn, records)) != 0 ||
+	/* From 3 the blind index's database is all: open_all made it. */
+	if ((st->schema < 3 && (rc = st_order_build(st, txn, records)) != 0) ||
 	    (rc = st_meta_put(st, txn, "schema", &ver, 1)) != 0 ||
 	    ((rc = load_network(st, txn)) != 0 && rc != KITH_ENOTFOUND))
 		goto fail;

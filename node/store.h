@@ -33,7 +33,7 @@ struct store;
 #define STORE_CHECK	0x10	/* check every page's structure before opening */
 #define STORE_UPGRADE	0x20	/* open an older format, for store_upgrade only */
 
-#define STORE_FORMAT	3	/* the on-disk format this code writes */
+#define STORE_FORMAT	4	/* the on-disk format this code writes */
 
 #define STORE_ENDPOINT_MAX	256	/* bytes of a peer endpoint */
 
@@ -595,13 +595,78 @@ int store_stats(struct store *st, struct store_stats *out);
  * store_upgrade(st, dry_run, from, records):
  * Bring the store ${st}, opened with STORE_UPGRADE, to this kith's
  * format in one write transaction: from format 2, build the
- * reconciliation fingerprint tree of its ${*records} records.  Set
+ * reconciliation fingerprint tree of its ${*records} records; from 2 or
+ * 3, make the blind index's database, empty (the first process that
+ * holds the node key builds it).  Set
  * ${*from} to the format found (the current one: nothing to do).  With
  * ${dry_run}, count and change nothing.  Return 0, KITH_EBUSY if another
  * process has the store open, or a store error; on error nothing changed.
  */
 int store_upgrade(struct store *st, int dry_run, int *from,
     uint64_t *records);
+
+/*
+ * The blind index (node/find.h): keyed hashes of the personal fields this
+ * node can open, each naming the entity it came from.  The store keeps
+ * them and cannot compute them (it holds no key); whoever holds the node
+ * key brings the index up to date from the change log (store_log_read).
+ * The store takes an erased entity out of it at once, and notes an entity
+ * whose state changed without a change-log entry (a body filled in or
+ * dropped, a member's standing changed) as dirty, to be indexed again.
+ */
+#define STORE_BLIND_LEN		16	/* bytes of a hash */
+
+/* How far the index has come. */
+struct store_blind_mark {
+	int valid;		/* 0: never built, or dropped: build it afresh */
+	uint64_t gen;		/* moves on with every store_blind_update */
+	uint64_t at;		/* change-log counter indexed up to */
+	uint64_t snap;		/* the snapshot read (for store_blind_update) */
+};
+
+/* An entity's hashes for store_blind_update; all borrowed. */
+struct store_blind_ent {
+	const uint8_t *entity;				/* KITH_ENTITY_LEN */
+	const uint8_t (*hash)[STORE_BLIND_LEN];
+	size_t n;		/* 0: the entity leaves the index */
+};
+
+/*
+ * A store_blind_read callback: entity ${entity} (borrowed) has hash number
+ * ${i} of those asked for, or, for ${i} equal to their number, is dirty.
+ * Non-zero stops.
+ */
+typedef int store_blind_fn(void *arg, size_t i,
+    const uint8_t entity[KITH_ENTITY_LEN]);
+
+/**
+ * store_blind_read(st, hash, nh, m, fn, arg):
+ * From one read transaction: fill ${*m}, call ${fn} for each entity
+ * indexed under each of the ${nh} hashes ${hash}, then for each dirty
+ * entity.  Return 0, ${fn}'s non-zero result, or a store error.
+ */
+int store_blind_read(struct store *st, const uint8_t (*hash)[STORE_BLIND_LEN],
+    size_t nh, struct store_blind_mark *m, store_blind_fn *fn, void *arg);
+
+/**
+ * store_blind_update(st, seen, at, afresh, e, n):
+ * In one write transaction, if the index is still as ${seen} (from
+ * store_blind_read) found it: give each of the ${n} entities ${e} its
+ * hashes (replacing those it had; none for an erased entity, whatever
+ * ${e} says), first dropping every entry if ${afresh}; forget the dirty
+ * entities ${seen} saw; and mark the index as built up to change-log
+ * counter ${at}.  Return 0, KITH_EBUSY if another process moved the
+ * index on since (read again and retry), KITH_EINVAL on a read-only
+ * handle, or a store error (nothing changed).
+ */
+int store_blind_update(struct store *st, const struct store_blind_mark *seen,
+    uint64_t at, int afresh, const struct store_blind_ent *e, size_t n);
+
+/**
+ * store_rdonly(st):
+ * Return 1 if ${st} was opened read-only, else 0.
+ */
+int store_rdonly(const struct store *st);
 
 /**
  * store_compact(st, path):

@@ -172,7 +172,8 @@ fill_body(struct store *st, MDB_txn *txn, const struct record *rec,
 	    (rc = st_put_empty(st, txn, DB_EXPIRY, ek, EXPKEY_LEN)) != 0)
 		return rc;
 	in->body = 1;
-	return 0;
+	/* The record is in the log already; its sealed fields were not. */
+	return st_blind_dirty(st, txn, h->entity);
 }
 
 /*

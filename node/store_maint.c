@@ -64,6 +64,7 @@ store_purge(struct store *st, uint64_t now_ms, size_t *purged)
 	if (rc != 0 || n == 0 ||
 	    (rc = st_roster_cached(st, txn, &roster)) != 0 ||
 	    (rc = st_recompute_each(st, txn, roster, ents, n)) != 0 ||
+	    (rc = st_blind_dirty_each(st, txn, ents, n)) != 0 ||
 	    (rc = st_scrub_mark(st, txn)) != 0)
 		goto out;
 	rc = st_txn_commit(st, txn);
@@ -803,6 +804,29 @@ state_orphaned(void *arg, const MDB_val *k, const MDB_val *v)
 	return 0;
 }
 
+/*
+ * The blind index's entries agree with each other and name live
+ * entities.  Without the node key nothing more can be checked: a wrong
+ * hash only costs a find a candidate, which it opens and compares.
+ */
+static int
+check_blind(struct checker *c)
+{
+	uint64_t bad;
+	char what[128];
+	int rc;
+
+	if ((rc = st_blind_check(c->st, c->txn, &bad)) != 0)
+		return rc;
+	if (bad > 0) {
+		snprintf(what, sizeof(what), "%llu entries of the blind index "
+		    "disagree with each other or name no live entity",
+		    (unsigned long long)bad);
+		found(c, STORE_BAD_INDEX, NULL, what);
+	}
+	return 0;
+}
+
 /* The fingerprint tree holds every record's key, and nothing else. */
 static int
 check_order(struct checker *c)
@@ -861,7 +885,8 @@ store_check(struct store *st, store_check_fn *fn, void *arg,
 	    (rc = st_walk_txn(st, c.txn, DB_STATE, 0, state_orphaned,
 	    &c)) != 0)
 		goto out;
-	rc = check_order(&c);
+	if ((rc = check_order(&c)) == 0)
+		rc = check_blind(&c);
 out:
 	mdb_cursor_close(c.seq);
 	mdb_cursor_close(c.ent);
@@ -1043,8 +1068,9 @@ mend_txn(struct store *st, uint8_t (*keys)[KEY_LEN], size_t nkeys,
 	}
 	if (rc == 0 && members)
 		rc = st_roster_refresh(st, txn, &roster);
-	if (rc == 0)
-		rc = st_recompute_each(st, txn, roster, ents, n);
+	if (rc == 0 && (rc = st_recompute_each(st, txn, roster, ents,
+	    n)) == 0)
+		rc = st_blind_dirty_each(st, txn, ents, n);
 	if (rc == 0) {
 		rc = st_txn_commit(st, txn);
 		txn = NULL;	/* committed or freed by the commit */
@@ -1157,7 +1183,7 @@ out:
 /* The databases computed from the records, which store_rebuild remakes. */
 static const int derived[] = { DB_IDS, DB_SEQ, DB_ENT, DB_STATE, DB_KIND,
 	DB_FORKS, DB_DENY, DB_MSHIP, DB_AUD, DB_NOBODY, DB_EXPIRY, DB_ORPHAN,
-	DB_MERGE, DB_LOG, DB_FP };
+	DB_MERGE, DB_LOG, DB_FP, DB_BLIND };
 
 static int
 rebuild_txn(struct store *st, store_check_fn *fn, void *arg,

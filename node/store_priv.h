@@ -53,10 +53,14 @@ struct roster;
  *   log    counter(8)     -> hlc(8) id(32)    (every insert, in order)
  *   fp     node(8)        -> node             (the reconciliation order's
  *                                              fingerprint tree: fptree.h)
+ *   blind  'h' hash(16) entity(16) -> ""      (the blind index, store.h:
+ *          'e' entity(16) -> hash(16)...       an entity's hashes,
+ *          'd' entity(16) -> txn id(8)         to index again,
+ *          'm'            -> gen(8) at(8)      how far it has come)
  */
 enum { DB_REC, DB_BODY, DB_IDS, DB_SEQ, DB_ENT, DB_STATE, DB_KIND, DB_FORKS,
 	DB_DENY, DB_MSHIP, DB_AUD, DB_NOBODY, DB_EXPIRY, DB_ORPHAN, DB_MERGE,
-	DB_PEERS, DB_META, DB_LOG, DB_FP, DB_COUNT };
+	DB_PEERS, DB_META, DB_LOG, DB_FP, DB_BLIND, DB_COUNT };
 
 /* A named database: its name and open flags. */
 struct st_db {
@@ -74,11 +78,13 @@ extern const struct st_db st_dbs[DB_COUNT];
 #define EXPKEY_LEN	(8 + KEY_LEN)
 /*
  * 2: protocol version 2 records, chains, genesis, membership by kind.
- * 3: the fingerprint tree (fp).  A format 2 store is upgraded in place
- * (store_upgrade); an older or newer one is refused.
+ * 3: the fingerprint tree (fp).
+ * 4: the blind index (blind).
+ * A format 2 or 3 store is upgraded in place (store_upgrade); an older
+ * or newer one is refused.
  */
 #define SCHEMA_VERSION	STORE_FORMAT
-#define SCHEMA_UPGRADABLE	2
+#define SCHEMA_UPGRADABLE	2	/* the oldest format store_upgrade takes */
 
 /* Items queued for the fingerprint tree. */
 struct st_items {
@@ -223,6 +229,13 @@ void st_stale_free(struct st_stale *sl);
 /* store_insert.c */
 int st_index_record(struct store *st, MDB_txn *txn, const struct record *rec,
     const uint8_t key[KEY_LEN], int stored, struct st_insert *in);
+
+/* store_blind.c */
+int st_blind_forget(struct store *st, MDB_txn *txn, const uint8_t *entity);
+int st_blind_dirty(struct store *st, MDB_txn *txn, const uint8_t *entity);
+int st_blind_dirty_each(struct store *st, MDB_txn *txn,
+    uint8_t (*ents)[KITH_ENTITY_LEN], size_t n);
+int st_blind_check(struct store *st, MDB_txn *txn, uint64_t *bad);
 
 /* store_order.c */
 void st_order_begin(struct store *st, MDB_txn *txn);

@@ -64,7 +64,8 @@ follow_erasure(struct store *st, MDB_txn *txn, struct record *const *recs,
 		return 0;
 	if (erased && !denied &&
 	    ((rc = st_put_empty(st, txn, DB_DENY, entity, KITH_ENTITY_LEN)) != 0 ||
-	    (rc = st_scrub_mark(st, txn)) != 0))
+	    (rc = st_scrub_mark(st, txn)) != 0 ||
+	    (rc = st_blind_forget(st, txn, entity)) != 0))
 		return rc;
 	if (!erased && (rc = st_del_key(st, txn, DB_DENY, entity,
 	    KITH_ENTITY_LEN)) != 0)
@@ -414,8 +415,9 @@ recompute_author(struct store *st, MDB_txn *txn, const struct roster *roster,
 			break;
 	}
 	mdb_cursor_close(cur);
-	if (rc == 0)
-		rc = st_recompute_each(st, txn, roster, ents, n);
+	/* Its standing changed, not the entities: the log names none. */
+	if (rc == 0 && (rc = st_recompute_each(st, txn, roster, ents, n)) == 0)
+		rc = st_blind_dirty_each(st, txn, ents, n);
 	free(ents);
 	return rc;
 }

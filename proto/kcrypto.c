@@ -27,6 +27,16 @@ struct kcrypto_key {
 	unsigned char seed[crypto_sign_SEEDBYTES];
 };
 
+/* A blind-index key, in guarded memory too. */
+struct kcrypto_blind {
+	unsigned char k[crypto_generichash_KEYBYTES];
+};
+
+_Static_assert(KCRYPTO_BLIND_LEN >= crypto_generichash_BYTES_MIN,
+    "blind hash size");
+_Static_assert(crypto_sign_SEEDBYTES == crypto_kdf_KEYBYTES,
+    "a seed is a KDF master key");
+
 /* Messages up to this size are signed from a stack copy, not the heap. */
 #define STACK_MSG	1024
 
@@ -461,4 +471,42 @@ kcrypto_box_seal_open(uint8_t *out, const uint8_t *in, size_t n,
 		return KITH_ESEALED;
 	return crypto_box_seal_open(out, in, n, pk, sk) == 0 ? 0 :
 	    KITH_ESEALED;
+}
+
+/*
+ * A subkey of the seed, not the seed itself: the seed also makes the
+ * signing and sealing keys, and a hash keyed by it directly would tie
+ * the index to them.
+ */
+struct kcrypto_blind *
+kcrypto_blind_new(const struct kcrypto_key *key)
+{
+	struct kcrypto_blind *b;
+
+	if ((b = sodium_malloc(sizeof(*b))) == NULL)
+		return NULL;
+	if (crypto_kdf_derive_from_key(b->k, sizeof(b->k), 1, "kithfind",
+	    key->seed) != 0) {
+		kcrypto_blind_free(b);
+		return NULL;
+	}
+	return b;
+}
+
+void
+kcrypto_blind(const struct kcrypto_blind *b, uint8_t out[KCRYPTO_BLIND_LEN],
+    const uint8_t *in, size_t n)
+{
+
+	crypto_generichash(out, KCRYPTO_BLIND_LEN, in, n, b->k, sizeof(b->k));
+}
+
+void
+kcrypto_blind_free(struct kcrypto_blind *b)
+{
+
+	if (b == NULL)
+		return;
+	sodium_memzero(b, sizeof(*b));
+	sodium_free(b);
 }

@@ -128,6 +128,36 @@ size_t kcrypto_ed25519_from_x25519(const uint8_t x_pk[32],
  */
 void kcrypto_wipe(void *p, size_t n);
 
+/* Bytes of a blind-index hash (kcrypto_blind). */
+#define KCRYPTO_BLIND_LEN	16
+
+struct kcrypto_blind;
+
+/**
+ * kcrypto_blind_new(key):
+ * Return the blind-index key of the node identity ${key}: a key of its own
+ * for keyed hashes, derived from ${key}'s seed with libsodium's KDF
+ * (crypto_kdf, context "kithfind", subkey 1), so that it reveals nothing
+ * of the identity and no other use of the seed reveals it.  It lives in
+ * guarded memory; free it with kcrypto_blind_free.  NULL if out of memory.
+ */
+struct kcrypto_blind *kcrypto_blind_new(const struct kcrypto_key *key);
+
+/**
+ * kcrypto_blind(b, out, in, n):
+ * Write to ${out}[KCRYPTO_BLIND_LEN] the keyed BLAKE2b hash under ${b} of
+ * ${n} bytes at ${in}: equal inputs give equal hashes under one key, and
+ * without the key a hash tells nothing of its input.
+ */
+void kcrypto_blind(const struct kcrypto_blind *b,
+    uint8_t out[KCRYPTO_BLIND_LEN], const uint8_t *in, size_t n);
+
+/**
+ * kcrypto_blind_free(b):
+ * Wipe and free ${b}.  Does nothing if ${b} is NULL.
+ */
+void kcrypto_blind_free(struct kcrypto_blind *b);
+
 /**
  * kcrypto_key_free(key):
  * Wipe and free ${key}.  Does nothing if ${key} is NULL.

@@ -128,6 +128,9 @@ int cmd_history(struct ctx *c, int argc, char **argv);
 int cmd_conflicts(struct ctx *c, int argc, char **argv);
 int cmd_resolve(struct ctx *c, int argc, char **argv);
 
+/* cmd_find.c */
+int cmd_find(struct ctx *c, int argc, char **argv);
+
 /* cmd_request.c */
 int cmd_request(struct ctx *c, int argc, char **argv);
 

@@ -23,6 +23,7 @@
 #include "doctor.h"
 #include "entity.h"
 #include "field.h"
+#include "find.h"
 #include "fhir.h"
 #include "hlc.h"
 #include "kcrypto.h"
@@ -91,7 +92,9 @@ cmd_upgrade(struct ctx *c, int argc, char **argv)
 	    "Bring a store written by an older kith to this one's format, in\n"
 	    "place and in one transaction: nothing changes unless all of it\n"
 	    "does.  Format 2 to 3 builds the reconciliation fingerprint tree\n"
-	    "from the records (about a second per million).  Stop kithd first:\n"
+	    "from the records (about a second per million); 3 to 4 adds the\n"
+	    "blind index of kith find, empty: the first command or kithd that\n"
+	    "holds the node key builds it.  Stop kithd first:\n"
 	    "while another process has the store open this exits 75.  Until a\n"
 	    "store is upgraded, every other command and kithd refuse it.\n\n"
 	    "  --dry-run   say what would change, and change nothing\n";
@@ -116,9 +119,10 @@ cmd_upgrade(struct ctx *c, int argc, char **argv)
 		printf("the store is in this kith's format (%d): nothing to "
 		    "do; %llu records\n", from, (unsigned long long)records);
 	else
-		printf("%s format %d to %d: the fingerprint tree of %llu "
-		    "records%s\n", dry ? "would upgrade" : "upgraded", from,
-		    STORE_FORMAT, (unsigned long long)records,
+		printf("%s format %d to %d: %s%llu records, and an empty "
+		    "blind index (kith find builds it)%s\n", dry ?
+		    "would upgrade" : "upgraded", from, STORE_FORMAT, from < 3 ?
+		    "the fingerprint tree of " : "", (unsigned long long)records,
 		    dry ? " (nothing changed)" : "");
 	return 0;
 }
@@ -444,7 +448,7 @@ cmd_repair(struct ctx *c, int argc, char **argv)
 	struct store_check sc;
 	const char *peer;
 	uint64_t added;
-	size_t ok, tried, back;
+	size_t ok, tried, back, looked;
 	struct args a;
 	int rc;
 
@@ -472,6 +476,10 @@ cmd_repair(struct ctx *c, int argc, char **argv)
 	    "bodies\n", rb.records, rb.entities, rb.bad_records, rb.bad_bodies);
 	ok = sync_peers(c, peer, &tried, &added);
 	back = count_back(c, &d);
+	/* The rebuild dropped the blind index: build it with the key now. */
+	if (find_update(&c->act, &looked) != 0)
+		fprintf(stderr, "kith: %s: warning: %s; kith find builds it "
+		    "later\n", c->cmd, c->act.why);
 	if ((rc = store_check(c->st, NULL, NULL, &sc)) != 0) {
 		rc = fail(c, exit_for(rc), "%s", kith_strerror(rc));
 		goto out;

@@ -65,6 +65,7 @@ static const char usage_main[] =
 "  volunteer ...     add, update, list, show volunteers\n"
 "  referral ...      send referrals to another organisation; answer them\n"
 "  show ID           any entity, with the personal fields this node may read\n"
+"  find TEXT         requests, volunteers, referrals by name, phone, NHS no.\n"
 "  share ID --with ORG  seal an entity's personal fields to one more org\n"
 "  erase ID --reason T  erase an entity's data on every node, for good\n"
 "  history ID        every version of an entity\n"
@@ -110,6 +111,7 @@ static const struct command {
 	{ "volunteer", cmd_volunteer },
 	{ "referral", cmd_referral },
 	{ "show", cmd_show },
+	{ "find", cmd_find },
 	{ "erase", cmd_erase },
 	{ "share", cmd_share },
 	{ "history", cmd_history },

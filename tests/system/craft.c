@@ -661,7 +661,7 @@ rejected(void *arg, const struct record *rec, int rc)
 
 /*
  * The store of ${home} as a kith of format ${fmt} would have left it:
- * that number, and for 2, no fingerprint tree.  LMDB straight, as only a
+ * that number, for 2 no fingerprint tree, and below 4 no blind index.  LMDB straight, as only a
  * test may: the store itself refuses to write an old format.
  */
 static int
@@ -686,6 +686,9 @@ set_format(const char *home, const char *fmt)
 		return 1;
 	}
 	if (f == 2 && (rc = mdb_dbi_open(txn, "fp", 0, &dbi)) == 0)
+		rc = mdb_drop(txn, dbi, 1);
+	if ((rc == 0 || rc == MDB_NOTFOUND) && f < 4 &&
+	    (rc = mdb_dbi_open(txn, "blind", 0, &dbi)) == 0)
 		rc = mdb_drop(txn, dbi, 1);
 	if ((rc == 0 || rc == MDB_NOTFOUND) &&
 	    (rc = mdb_dbi_open(txn, "meta", 0, &dbi)) == 0 &&

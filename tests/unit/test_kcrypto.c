@@ -552,6 +552,48 @@ test_box_seal(void **state)
 	kcrypto_key_free(b);
 }
 
+/*
+ * The blind-index hash: BLAKE2b-128 keyed by crypto_kdf's subkey 1 of the
+ * seed in context "kithfind".  The expected value was computed apart, with
+ * Python's hashlib (blake2b with key, salt = subkey id, person = context).
+ * Another key gives another hash; the seed's own hash is no key for it.
+ */
+static void
+test_blind(void **state)
+{
+	uint8_t seed[32], seed2[32], out[KCRYPTO_BLIND_LEN], out2[KCRYPTO_BLIND_LEN];
+	uint8_t want[KCRYPTO_BLIND_LEN];
+	struct kcrypto_key *k, *k2;
+	struct kcrypto_blind *b, *b2;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(seed); i++) {
+		seed[i] = (uint8_t)i;
+		seed2[i] = (uint8_t)(i + 1);
+	}
+	assert_non_null(k = kcrypto_key_from_seed(seed));
+	assert_non_null(k2 = kcrypto_key_from_seed(seed2));
+	assert_non_null(b = kcrypto_blind_new(k));
+	assert_non_null(b2 = kcrypto_blind_new(k2));
+	kcrypto_blind(b, out, (const uint8_t *)"nkowalska", 9);
+	unhex(want, sizeof(want), "4d2b9f1dd9f537de17a24690970c16a0");
+	assert_memory_equal(out, want, sizeof(want));
+	/* Deterministic under one key; another input, another hash. */
+	kcrypto_blind(b, out2, (const uint8_t *)"nkowalska", 9);
+	assert_memory_equal(out, out2, sizeof(out));
+	kcrypto_blind(b, out2, (const uint8_t *)"nkowalski", 9);
+	assert_memory_not_equal(out, out2, sizeof(out));
+	/* Another node's key: another hash of the same name. */
+	kcrypto_blind(b2, out2, (const uint8_t *)"nkowalska", 9);
+	assert_memory_not_equal(out, out2, sizeof(out));
+	kcrypto_blind_free(b);
+	kcrypto_blind_free(b2);
+	kcrypto_blind_free(NULL);
+	kcrypto_key_free(k);
+	kcrypto_key_free(k2);
+}
+
 int
 main(void)
 {
@@ -568,6 +610,7 @@ main(void)
 		cmocka_unit_test(test_ed25519_from_x25519),
 		cmocka_unit_test(test_aead_known),
 		cmocka_unit_test(test_box_seal),
+		cmocka_unit_test(test_blind),
 	};
 
 	return tu_run(tests, setup, NULL);

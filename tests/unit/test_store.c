@@ -1665,7 +1665,10 @@ same_order(struct store *st, size_t want)
 	}
 }
 
-/* Set the store at ${dir} to format ${fmt}; drop the fingerprint tree. */
+/*
+ * Set the store at ${dir} to format ${fmt}; drop the fingerprint tree.
+ * Below format 4 there is no blind index either.
+ */
 static void
 set_format(const char *dir, uint8_t fmt, int drop_tree)
 {
@@ -1683,6 +1686,8 @@ set_format(const char *dir, uint8_t fmt, int drop_tree)
 		assert_int_equal(mdb_dbi_open(txn, "fp", 0, &dbi), 0);
 		assert_int_equal(mdb_drop(txn, dbi, 1), 0);
 	}
+	if (fmt < 4 && mdb_dbi_open(txn, "blind", 0, &dbi) == 0)
+		assert_int_equal(mdb_drop(txn, dbi, 1), 0);
 	assert_int_equal(mdb_dbi_open(txn, "meta", 0, &dbi), 0);
 	assert_int_equal(mdb_put(txn, dbi, &k, &v, 0), 0);
 	assert_int_equal(mdb_txn_commit(txn), 0);
@@ -1751,6 +1756,19 @@ test_order_upgrade(void **state)
 	set_format(f->dir, 1, 0);
 	assert_null(f->st = store_open(f->dir, STORE_UPGRADE, 0, &rc));
 	assert_int_equal(rc, KITH_EVERSION);
+
+	/* Format 3 (no blind index): refused; the upgrade makes it empty. */
+	set_format(f->dir, 3, 0);
+	assert_null(f->st = store_open(f->dir, STORE_RDONLY, 0, &rc));
+	assert_int_equal(rc, KITH_EUPGRADE);
+	assert_non_null(f->st = store_open(f->dir, STORE_UPGRADE, 0, &rc));
+	assert_int_equal(store_upgrade(f->st, 0, &from, &records), 0);
+	assert_int_equal(from, 3);
+	store_close(f->st);
+	assert_non_null(f->st = store_open(f->dir, STORE_RDONLY, 0, &rc));
+	assert_int_equal(store_check(f->st, NULL, NULL, &chk), 0);
+	assert_int_equal(chk.bad_index, 0);
+	store_close(f->st);
 	set_format(f->dir, STORE_FORMAT, 0);
 
 	/* A tree that lost its records' keys: check finds it, rebuild mends. */
@@ -2452,6 +2470,117 @@ test_entity_full_one_batch(void **state)
  * takes the erasure back on every node, whatever order they got the two
  * in, and the bodies are wanted from peers again.
  */
+/* Collects what store_blind_read gives: entities by hash number. */
+struct blind_got {
+	size_t n, dirty;
+	uint8_t ent[8][KITH_ENTITY_LEN];
+	size_t i[8];
+};
+
+static int
+blind_got(void *arg, size_t i, const uint8_t entity[KITH_ENTITY_LEN])
+{
+	struct blind_got *g = arg;
+
+	if (i > 0) {
+		g->dirty++;	/* one hash asked for: dirty entities */
+		return 0;
+	}
+	if (g->n < 8) {
+		memcpy(g->ent[g->n], entity, KITH_ENTITY_LEN);
+		g->i[g->n++] = i;
+	}
+	return 0;
+}
+
+/* How many entities hash ${h} names now; ${m} gets the mark. */
+static size_t
+blind_count(struct store *st, const uint8_t h[STORE_BLIND_LEN],
+    struct store_blind_mark *m)
+{
+	struct blind_got g = { 0 };
+	struct store_blind_mark mm;
+	const uint8_t (*hh)[STORE_BLIND_LEN] =
+	    (const uint8_t (*)[STORE_BLIND_LEN])h;
+
+	assert_int_equal(store_blind_read(st, hh, 1, m ? m : &mm, blind_got,
+	    &g), 0);
+	return g.n;
+}
+
+/*
+ * The blind index: entries by hash, replaced whole per entity; an update
+ * from a stale view is refused; an erasure takes the entity out at once;
+ * verify checks it; a rebuild drops it, to be built afresh.
+ */
+static void
+test_blind(void **state)
+{
+	struct fixture *f = *state;
+	struct record *r[3];
+	struct store_result res;
+	struct store_blind_mark m, old;
+	struct store_blind_ent e[2];
+	struct store_check chk;
+	struct store_rebuilt rb;
+	uint8_t h[3][STORE_BLIND_LEN], p[1][32], *b;
+	uint64_t last;
+	size_t len;
+
+	memset(h, 0, sizeof(h));
+	h[0][0] = 1;
+	h[1][0] = 2;
+	h[2][0] = 3;
+	assert_int_equal(blind_count(f->st, h[0], &m), 0);
+	assert_int_equal(m.valid, 0);	/* never built */
+	r[0] = req(f, f->a, 1, 1, E1, NULL, 0, "category", "food");
+	r[1] = req(f, f->b, 1, 2, E2, NULL, 0, "category", "other");
+	assert_int_equal(store_apply(f->st, r, 2, &res, NULL, NULL), 0);
+	assert_int_equal(store_log_last(f->st, &last), 0);
+	e[0] = (struct store_blind_ent){ E1,
+	    (const uint8_t (*)[STORE_BLIND_LEN])h, 2 };
+	e[1] = (struct store_blind_ent){ E2,
+	    (const uint8_t (*)[STORE_BLIND_LEN])h[1], 1 };
+	assert_int_equal(store_blind_update(f->st, &m, last, 1, e, 2), 0);
+	assert_int_equal(blind_count(f->st, h[0], &m), 1);
+	assert_int_equal(blind_count(f->st, h[1], &m), 2);
+	assert_true(m.valid);
+	assert_int_equal(m.at, last);
+	/* A view from before that update may not write over it. */
+	old = m;
+	old.gen--;
+	assert_int_equal(store_blind_update(f->st, &old, last, 0, e, 1),
+	    KITH_EBUSY);
+	/* E1 renamed: its old hashes go. */
+	e[0].hash = (const uint8_t (*)[STORE_BLIND_LEN])h[2];
+	e[0].n = 1;
+	assert_int_equal(store_blind_update(f->st, &m, last, 0, e, 1), 0);
+	assert_int_equal(blind_count(f->st, h[0], NULL), 0);
+	assert_int_equal(blind_count(f->st, h[1], NULL), 1);
+	assert_int_equal(blind_count(f->st, h[2], NULL), 1);
+	assert_int_equal(store_check(f->st, NULL, NULL, &chk), 0);
+	assert_int_equal(chk.bad_index, 0);
+	/* Its creator erases E1: out of the index in the same commit. */
+	memcpy(p[0], record_id(r[0]), 32);
+	b = tu_body(&len, "reason", "asked", NULL);
+	r[2] = tu_record(f->a, f->net, 2, f->t0 + 3, KITH_KIND_ERASE, E1, p, 1,
+	    b, len);
+	free(b);
+	assert_int_equal(store_apply(f->st, &r[2], 1, &res, NULL, NULL), 0);
+	assert_int_equal(res.added, 1);
+	assert_int_equal(blind_count(f->st, h[2], &m), 0);
+	/* Nor can an update from a view before the erasure put it back. */
+	assert_int_equal(store_blind_update(f->st, &m, last, 0, e, 1), 0);
+	assert_int_equal(blind_count(f->st, h[2], &m), 0);
+	assert_int_equal(store_check(f->st, NULL, NULL, &chk), 0);
+	assert_int_equal(chk.bad_index, 0);
+	/* A rebuild drops the index; the next key holder builds it. */
+	assert_int_equal(store_rebuild(f->st, NULL, NULL, &rb), 0);
+	assert_int_equal(blind_count(f->st, h[1], &m), 0);
+	assert_int_equal(m.valid, 0);
+	free_all(r, 3);
+}
+
 static void
 test_erase_undone(void **state)
 {
@@ -2612,6 +2741,7 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_entity_full_one_batch, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_blind, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_erase_undone, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_scrub, setup, teardown),
