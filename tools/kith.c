@@ -91,11 +91,12 @@ static const char usage_main[] =
 "                    clock back after the system clock was ahead\n"
 "\n"
 "Run 'kith COMMAND --help' for a command's options.  Exit codes: 0 ok,\n"
-"1 verify found damage, 64 bad command line, 65 bad input data,\n"
-"66 no such store/id/file, 69 peer unreachable, 73 cannot create,\n"
-"74 store or I/O error (a full disk or store too), 75 try again: kithd\n"
-"runs, was asked to do it, or a restore has not caught up, 76 peer broke\n"
-"the protocol, 77 not permitted for this node's role, 78 bad config.\n"
+"1 verify found damage or find found nothing, 64 bad command line,\n"
+"65 bad input data, 66 no such store/id/file, 69 peer unreachable,\n"
+"73 cannot create, 74 store or I/O error (a full disk or store too),\n"
+"75 try again: kithd runs, was asked to do it, or a restore has not\n"
+"caught up, 76 peer broke the protocol, 77 not permitted for this\n"
+"node's role, 78 bad config.\n"
 "kith doctor: 0 all ok, 1 a warning, 2 a failure.\n";
 
 static const struct command {

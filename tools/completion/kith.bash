@@ -4,7 +4,7 @@
 # against `kith --help`, each command's --help, and what kith accepts.
 
 _kith_commands="init id network member quarantine request volunteer referral
-show share erase history conflicts resolve verify repair restore digest stats
+show share erase find history conflicts resolve verify repair restore digest stats
 export export-records import-records compact scrub upgrade sync tail peers
 status doctor clock"
 
@@ -46,6 +46,7 @@ _kith_options() {
 	referral:decline) echo --reason ;;
 	referral:list) echo --to-me --from-me --status --json ;;
 	share:) echo --with ;;
+	find:) echo --kind --limit --json ;;
 	erase:) echo --reason ;;
 	resolve:)
 		echo $_kith_request_fields --volunteer --status \
@@ -77,6 +78,7 @@ _kith_values() {
 	volunteer:--active) echo yes no ;;
 	volunteer:--dbs | resolve:--dbs) echo none basic standard enhanced ;;
 	export:--format) echo ndjson csv fhir ;;
+	find:--kind) echo request volunteer referral ;;
 	export:--kind) echo request volunteer referral ;;
 	tail:--format) echo fhir ;;
 	tail:--kind) echo request volunteer referral member charter erase ;;
