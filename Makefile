@@ -160,7 +160,7 @@ FUZZ_SECONDS ?= 60
 FB := build-fuzz
 FUZZ_CFLAGS := -O1 -g -fsanitize=fuzzer-no-link,address,undefined -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE -Iproto -Inode -pthread
 # The harnesses need proto/ and the config reader (with its built-in text).
-FUZZ_LIB_SRC := $(PROTO_SRC) node/config.c node/pagecheck.c node/fptree.c $(B)/gen/config_default.c
+FUZZ_LIB_SRC := $(PROTO_SRC) node/config.c node/pagecheck.c node/fptree.c node/invite.c $(B)/gen/config_default.c
 fuzz: $(B)/gen/config_default.c
 	@mkdir -p $(FB)
 	@set -e; for f in $(FUZZ_NAMES); do \

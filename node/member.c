@@ -2,15 +2,21 @@
  * Members: admission and revocation, as an admin does them.
  */
 
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "actor.h"
 #include "body.h"
 #include "field.h"
+#include "hlc.h"
+#include "invite.h"
 #include "kcrypto.h"
 #include "member.h"
+#include "recfile.h"
+#include "record.h"
 #include "roster.h"
+#include "state.h"
 #include "store.h"
 
 int
@@ -222,4 +228,144 @@ member_revoke(struct actor *a, const uint8_t key[KITH_KEY_LEN])
 		rc = write_member(a, KITH_KIND_REVOKE, key, b);
 	body_free(b);
 	return rc;
+}
+
+/* Entity ids gathered from store_states. */
+struct ids {
+	size_t n, cap;
+	uint8_t (*id)[KITH_ENTITY_LEN];
+};
+
+static int
+collect_entity(void *arg, const struct state *s)
+{
+	struct ids *ids = arg;
+	uint8_t (*bigger)[KITH_ENTITY_LEN];
+
+	if (ids->n == ids->cap) {
+		if ((bigger = realloc(ids->id, (ids->cap * 2 + 16) *
+		    sizeof(*bigger))) == NULL)
+			return KITH_ENOMEM;
+		ids->id = bigger;
+		ids->cap = ids->cap * 2 + 16;
+	}
+	memcpy(ids->id[ids->n++], state_entity(s), KITH_ENTITY_LEN);
+	return 0;
+}
+
+/* Append every record of every entity of ${kind} to the records file. */
+static int
+write_kind(struct actor *a, FILE *f, uint64_t kind)
+{
+	struct ids ids = { 0, 0, NULL };
+	struct record **recs;
+	size_t i, k, n;
+	int rc;
+
+	if ((rc = store_states(a->st, kind, collect_entity, &ids)) != 0)
+		goto out;
+	for (i = 0; rc == 0 && i < ids.n; i++) {
+		if ((rc = store_entity(a->st, ids.id[i], &recs, &n)) != 0)
+			break;
+		for (k = 0; rc == 0 && k < n; k++)
+			if (recfile_write(f, recs[k]) != 0)
+				rc = KITH_EIO;
+		store_records_free(recs, n);
+	}
+out:
+	free(ids.id);
+	return rc;
+}
+
+int
+member_charter(struct actor *a, FILE *f)
+{
+	struct record *charter = NULL;
+	uint8_t net[KITH_NETWORK_LEN];
+	int rc;
+
+	if ((rc = store_network(a->st, net)) != 0 ||
+	    (rc = store_charter(a->st, &charter)) != 0)
+		return actor_fail(a, rc, "no charter: %s", kith_strerror(rc));
+	if (recfile_write_start(f, net) != 0 || recfile_write(f, charter) != 0)
+		rc = KITH_EIO;
+	if (rc == 0)
+		rc = write_kind(a, f, KITH_KIND_MEMBER);
+	if (rc == 0)
+		rc = write_kind(a, f, KITH_KIND_REVOKE);
+	record_free(charter);
+	return rc == 0 ? 0 : actor_fail(a, rc, "cannot write the charter: %s",
+	    kith_strerror(rc));
+}
+
+int
+member_invite(struct actor *a, const char *org, const char *role,
+    const char *peer, int days, char **out)
+{
+	struct invite inv;
+	struct roster *r = NULL;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+	int rc;
+
+	*out = NULL;
+	memset(&inv, 0, sizeof(inv));
+	if (org[0] == '\0' || strlen(org) > ROSTER_ORG_MAX ||
+	    !field_text_ok(org))
+		return actor_fail(a, KITH_EINVAL, "--org: 1 to %d printable "
+		    "characters", ROSTER_ORG_MAX);
+	if ((inv.role = roster_role_parse(role)) == ROLE_NONE)
+		return actor_fail(a, KITH_EINVAL, "--role: one of admin, "
+		    "member, pcn, observer");
+	if (days < 1 || days > 90)
+		return actor_fail(a, KITH_EINVAL, "--days: 1 to 90");
+	if (strlen(peer) > INVITE_PEER_MAX)
+		return actor_fail(a, KITH_EINVAL, "--peer is too long");
+	if ((rc = need_admin(a, &r)) != 0)
+		return rc;
+	if (named(r, org, kcrypto_key_public(a->key)) != NULL)
+		rc = actor_fail(a, KITH_EEXIST, "another member is named '%s' "
+		    "already (kith member list)", org);
+	roster_free(r);
+	if (rc != 0)
+		return rc;
+	if ((f = open_memstream(&buf, &len)) == NULL)
+		return actor_fail(a, KITH_ENOMEM, "out of memory");
+	rc = member_charter(a, f);
+	if (fclose(f) != 0 && rc == 0)
+		rc = actor_fail(a, KITH_ENOMEM, "out of memory");
+	if (rc != 0)
+		goto out;
+	snprintf(inv.org, sizeof(inv.org), "%s", org);
+	snprintf(inv.peer, sizeof(inv.peer), "%s", peer);
+	inv.expires = hlc_wall_ms() + (uint64_t)days * 86400000;
+	inv.charter = (uint8_t *)buf;
+	inv.clen = len;
+	if ((rc = invite_make(&inv, a->key, out)) != 0)
+		rc = actor_fail(a, rc, "cannot make the invite: %s",
+		    kith_strerror(rc));
+out:
+	free(buf);
+	return rc;
+}
+
+int
+member_admit(struct actor *a, const char *reply)
+{
+	struct invite inv;
+	int rc;
+
+	if ((rc = invite_parse_reply(reply, &inv)) != 0)
+		return actor_fail(a, rc == KITH_EBADSIG ? KITH_EINVAL : rc,
+		    "that is not a reply to an invite%s (it starts "
+		    "kith-reply: and is one line)", rc == KITH_EBADSIG ?
+		    ": its signatures do not verify" : "");
+	if (memcmp(inv.by, kcrypto_key_public(a->key), KITH_KEY_LEN) != 0)
+		return actor_fail(a, KITH_EDENIED, "that reply answers an invite "
+		    "another node wrote: run kith member admit on that node");
+	if (inv.expires < hlc_wall_ms())
+		return actor_fail(a, KITH_EINVAL, "the invite it answers has "
+		    "expired: write a new one with kith invite");
+	return member_add(a, inv.key, inv.org, roster_role_name(inv.role));
 }

@@ -7,6 +7,7 @@
  */
 
 #include <stdint.h>
+#include <stdio.h>
 
 #include "kith.h"
 
@@ -42,5 +43,29 @@ int member_add(struct actor *a, const uint8_t key[KITH_KEY_LEN],
  * As an admin, revoke ${key}, naming its last record this node holds.
  */
 int member_revoke(struct actor *a, const uint8_t key[KITH_KEY_LEN]);
+
+/**
+ * member_charter(a, f):
+ * Write the network's charter and its member and revoke records, as a
+ * records file, to ${f}: what a joining node starts from.
+ */
+int member_charter(struct actor *a, FILE *f);
+
+/**
+ * member_invite(a, org, role, peer, days, out):
+ * As an admin, invite the organisation ${org} with ${role} to the network:
+ * the invite line (invite.h) to ${*out}, which the caller frees, valid for
+ * ${days} days; ${peer} is the KEY@ENDPOINT the newcomer syncs with (or
+ * "").  Nothing is written to the store.
+ */
+int member_invite(struct actor *a, const char *org, const char *role,
+    const char *peer, int days, char **out);
+
+/**
+ * member_admit(a, reply):
+ * As the admin who wrote the invite, admit the key of ${reply} (a reply
+ * line) with the name and role the invite gave.
+ */
+int member_admit(struct actor *a, const char *reply);
 
 #endif /* !MEMBER_H */

@@ -510,3 +510,31 @@ kcrypto_blind_free(struct kcrypto_blind *b)
 	sodium_memzero(b, sizeof(*b));
 	sodium_free(b);
 }
+
+size_t
+kcrypto_base64_len(size_t n)
+{
+
+	return sodium_base64_ENCODED_LEN(n,
+	    sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+}
+
+void
+kcrypto_base64(char *out, size_t outlen, const uint8_t *in, size_t n)
+{
+
+	sodium_bin2base64(out, outlen, in, n,
+	    sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+}
+
+int
+kcrypto_unbase64(uint8_t *out, size_t outlen, const char *in, size_t n,
+    size_t *len)
+{
+	const char *end;
+
+	if (sodium_base642bin(out, outlen, in, n, NULL, len, &end,
+	    sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 || end != in + n)
+		return KITH_EINVAL;
+	return 0;
+}

@@ -159,6 +159,28 @@ void kcrypto_blind(const struct kcrypto_blind *b,
 void kcrypto_blind_free(struct kcrypto_blind *b);
 
 /**
+ * kcrypto_base64_len(n):
+ * The bytes kcrypto_base64 writes for ${n} bytes, its NUL included.
+ */
+size_t kcrypto_base64_len(size_t n);
+
+/**
+ * kcrypto_base64(out, outlen, in, n):
+ * Write ${n} bytes at ${in} to ${out} as base64url without padding,
+ * NUL-terminated; ${outlen} must be at least kcrypto_base64_len(${n}).
+ */
+void kcrypto_base64(char *out, size_t outlen, const uint8_t *in, size_t n);
+
+/**
+ * kcrypto_unbase64(out, outlen, in, n, len):
+ * Decode the ${n} characters at ${in} (base64url, no padding) into
+ * ${out}, at most ${outlen} bytes, their number to ${*len}.  Return 0 or
+ * KITH_EINVAL.
+ */
+int kcrypto_unbase64(uint8_t *out, size_t outlen, const char *in, size_t n,
+    size_t *len);
+
+/**
  * kcrypto_key_free(key):
  * Wipe and free ${key}.  Does nothing if ${key} is NULL.
  */

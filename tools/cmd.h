@@ -116,6 +116,8 @@ int cmd_init(struct ctx *c, int argc, char **argv);
 int cmd_id(struct ctx *c, int argc, char **argv);
 int cmd_network(struct ctx *c, int argc, char **argv);
 int cmd_member(struct ctx *c, int argc, char **argv);
+int cmd_invite(struct ctx *c, int argc, char **argv);
+int cmd_join(struct ctx *c, int argc, char **argv);
 int cmd_quarantine(struct ctx *c, int argc, char **argv);
 
 /* cmd_entity.c */

@@ -25,6 +25,7 @@
 #include "field.h"
 #include "fhir.h"
 #include "hlc.h"
+#include "invite.h"
 #include "kcrypto.h"
 #include "kith.h"
 #include "member.h"
@@ -99,53 +100,6 @@ join_members(struct ctx *c, const char *path)
 		record_free(recs[i]);
 	return rc == 0 ? 0 : fail(c, EX_DATAERR, "%s: %s", path,
 	    kith_strerror(rc));
-}
-
-/* Entity ids gathered from store_states. */
-struct ids {
-	size_t n, cap;
-	uint8_t (*id)[KITH_ENTITY_LEN];
-};
-
-static int
-collect_entity(void *arg, const struct state *s)
-{
-	struct ids *ids = arg;
-	uint8_t (*bigger)[KITH_ENTITY_LEN];
-
-	if (ids->n == ids->cap) {
-		if ((bigger = realloc(ids->id, (ids->cap * 2 + 16) *
-		    sizeof(*bigger))) == NULL)
-			return KITH_ENOMEM;
-		ids->id = bigger;
-		ids->cap = ids->cap * 2 + 16;
-	}
-	memcpy(ids->id[ids->n++], state_entity(s), KITH_ENTITY_LEN);
-	return 0;
-}
-
-/* Append every record of every entity of ${kind} to the records file. */
-static int
-write_kind(struct ctx *c, FILE *f, uint64_t kind)
-{
-	struct ids ids = { 0, 0, NULL };
-	struct record **recs;
-	size_t i, k, n;
-	int rc;
-
-	if ((rc = store_states(c->st, kind, collect_entity, &ids)) != 0)
-		goto out;
-	for (i = 0; rc == 0 && i < ids.n; i++) {
-		if ((rc = store_entity(c->st, ids.id[i], &recs, &n)) != 0)
-			break;
-		for (k = 0; rc == 0 && k < n; k++)
-			if (recfile_write(f, recs[k]) != 0)
-				rc = KITH_EIO;
-		store_records_free(recs, n);
-	}
-out:
-	free(ids.id);
-	return rc;
 }
 
 int
@@ -341,8 +295,6 @@ cmd_network(struct ctx *c, int argc, char **argv)
 	    "records that say who belongs to it, as a records file, to stdout.\n"
 	    "Another organisation joins with: kith init --join FILE --name ORG\n";
 	static const struct opt spec[] = { { NULL, 0 } };
-	struct record *charter = NULL;
-	uint8_t net[KITH_NETWORK_LEN];
 	struct args a;
 	FILE *f;
 	int rc;
@@ -354,22 +306,14 @@ cmd_network(struct ctx *c, int argc, char **argv)
 		    "(see --help)");
 	if ((rc = open_home(c, 0, 1)) != 0)
 		return rc;
-	if ((rc = store_network(c->st, net)) != 0 ||
-	    (rc = store_charter(c->st, &charter)) != 0)
-		return fail(c, exit_for(rc), "no charter: %s",
-		    kith_strerror(rc));
-	if ((f = open_out(c, "-", &rc)) != NULL) {
-		if (recfile_write_start(f, net) != 0 ||
-		    recfile_write(f, charter) != 0 ||
-		    (rc = write_kind(c, f, KITH_KIND_MEMBER)) != 0 ||
-		    (rc = write_kind(c, f, KITH_KIND_REVOKE)) != 0)
-			rc = fail(c, EX_IOERR, "write failed: %s",
-			    kith_strerror(rc ? rc : KITH_EIO));
-		else
-			rc = close_out(c, f, "-");
+	if ((f = open_out(c, "-", &rc)) == NULL)
+		return rc;
+	if ((rc = member_charter(&c->act, f)) != 0) {
+		fclose(f);
+		return fail(c, rc == KITH_EIO ? EX_IOERR : exit_for(rc), "%s",
+		    c->act.why);
 	}
-	record_free(charter);
-	return rc;
+	return close_out(c, f, "-");
 }
 
 int
@@ -377,6 +321,7 @@ cmd_member(struct ctx *c, int argc, char **argv)
 {
 	static const char help[] = "usage: kith [--home DIR] member add KEY "
 	    "--org NAME --role ROLE\n"
+	    "       kith [--home DIR] member admit REPLY\n"
 	    "       kith [--home DIR] member revoke KEY\n"
 	    "       kith [--home DIR] member list [--json]\n\n"
 	    "Admit a node's key to the network with a role, revoke it, or list\n"
@@ -394,7 +339,11 @@ cmd_member(struct ctx *c, int argc, char **argv)
 	    "afterwards ever applies; sync with its node first if you can.  A\n"
 	    "revoked key cannot be admitted again (admit the node's new key\n"
 	    "instead).  Records a key wrote before it was admitted apply once\n"
-	    "it is.  The last admin cannot be revoked.\n";
+	    "it is.  The last admin cannot be revoked.  An organisation's name\n"
+	    "is its own: no two members in good standing share one.\n"
+	    "admit takes the reply line a newcomer's kith join printed to an\n"
+	    "invite this node wrote (kith invite), and admits its key with the\n"
+	    "name and role of the invite: no key copied by hand.\n";
 	static const struct opt spec[] = { { "org", 1 }, { "role", 1 },
 		{ "json", 0 }, { NULL, 0 } };
 	struct roster *r = NULL;
@@ -431,8 +380,17 @@ cmd_member(struct ctx *c, int argc, char **argv)
 		return rc == 0 ? 0 : fail(c, exit_for(rc), "%s",
 		    kith_strerror(rc));
 	}
+	if (strcmp(sub, "admit") == 0) {
+		if (a.npos != 2 || org != NULL || role != NULL ||
+		    arg(spec, &a, "json") != NULL)
+			return fail(c, EX_USAGE, "admit takes the reply line "
+			    "only (see --help)");
+		if ((rc = open_home(c, 1, 0)) != 0)
+			return rc;
+		return acted(c, member_admit(&c->act, a.pos[1]), 0);
+	}
 	if (strcmp(sub, "add") != 0 && strcmp(sub, "revoke") != 0)
-		return fail(c, EX_USAGE, "expected add, revoke or list "
+		return fail(c, EX_USAGE, "expected add, admit, revoke or list "
 		    "(see --help)");
 	if (a.npos != 2)
 		return fail(c, EX_USAGE, "%s needs the node's key (see --help)",
@@ -486,4 +444,206 @@ cmd_quarantine(struct ctx *c, int argc, char **argv)
 		rc = view_finish(v);
 	view_free(v);
 	return rc == 0 ? 0 : fail(c, exit_for(rc), "%s", kith_strerror(rc));
+}
+
+int
+cmd_invite(struct ctx *c, int argc, char **argv)
+{
+	static const char help[] = "usage: kith [--home DIR] invite --org NAME "
+	    "[--role ROLE] [--peer KEY@ENDPOINT]\n"
+	    "           [--days N]\n\n"
+	    "Invite an organisation to the network (admins only).  Prints one\n"
+	    "line, kith-invite:..., to send it (by email, a chat, a USB\n"
+	    "stick); on its laptop it runs\n"
+	    "  kith join 'kith-invite:...'\n"
+	    "which makes its node and prints a reply line, kith-reply:..., to\n"
+	    "send back; here\n"
+	    "  kith member admit 'kith-reply:...'\n"
+	    "admits it with the name and role this invite gave.  No key is\n"
+	    "copied by hand, and neither line can change the name or role.\n"
+	    "The invite carries the network's charter and members and the\n"
+	    "address its node syncs with: --peer, else this node's key at its\n"
+	    "listen address (kith.conf [sync] listen).  It holds no secret,\n"
+	    "but any node with it may ask to join: it expires after --days\n"
+	    "(default 7) and admits one organisation.  ROLE: member (the\n"
+	    "default), pcn, observer or admin.\n";
+	static const struct opt spec[] = { { "org", 1 }, { "role", 1 },
+		{ "peer", 1 }, { "days", 1 }, { NULL, 0 } };
+	char peer[INVITE_PEER_MAX + 1], hex[2 * KITH_KEY_LEN + 1], *line = NULL;
+	uint8_t key[KITH_KEY_LEN];
+	const char *org, *v;
+	char ep[CONFIG_ENDPOINT_MAX + 1], *end;
+	long days = 7;
+	struct args a;
+	int rc;
+
+	if ((rc = parse_args(c, spec, 0, argc, argv, &a)) != 0)
+		return rc == HELP ? usage(help) : rc;
+	if ((org = arg(spec, &a, "org")) == NULL)
+		return fail(c, EX_USAGE, "--org NAME: the name of the "
+		    "organisation invited");
+	if ((v = arg(spec, &a, "days")) != NULL &&
+	    ((days = strtol(v, &end, 10)) < 1 || days > 90 || *end != '\0' ||
+	    end == v))
+		return fail(c, EX_USAGE, "--days: a whole number from 1 to 90");
+	if ((v = arg(spec, &a, "peer")) != NULL &&
+	    (rc = peer_arg(c, v, key, ep)) != 0)
+		return rc;
+	if ((rc = open_home(c, 1, 1)) != 0)
+		return rc;
+	if (v != NULL)
+		snprintf(peer, sizeof(peer), "%s", v);
+	else if (c->cfg.listen[0] != '\0') {
+		kith_hex(hex, kcrypto_key_public(c->key), KITH_KEY_LEN);
+		snprintf(peer, sizeof(peer), "%s@%s", hex, c->cfg.listen);
+	} else
+		peer[0] = '\0';
+	rc = member_invite(&c->act, org, arg(spec, &a, "role") ?
+	    arg(spec, &a, "role") : "member", peer, (int)days, &line);
+	if (rc != 0)
+		return refused(c, rc);
+	printf("%s\n", line);
+	if (strstr(peer, "@tcp://127.") != NULL)
+		fprintf(stderr, "kith: note: the invite says to sync with %s, "
+		    "which only this machine can reach; give --peer "
+		    "KEY@tcp://ADDRESS:PORT with an address the newcomer can "
+		    "reach\n", peer);
+	free(line);
+	return 0;
+}
+
+/*
+ * Add "peer = ${peer}" to the [sync] section of the home's kith.conf, so
+ * that kithd syncs with the node that invited this one.
+ */
+static int
+add_peer(struct ctx *c, const char *peer)
+{
+	char tmp[4300], line[1024];
+	FILE *in, *out;
+	int done = 0, rc = 0;
+
+	snprintf(tmp, sizeof(tmp), "%s/kith.conf.new", c->home);
+	if ((in = fopen(home_path(c, "kith.conf"), "r")) == NULL)
+		return KITH_EIO;
+	if ((out = fopen(tmp, "w")) == NULL) {
+		fclose(in);
+		return KITH_EIO;
+	}
+	while (fgets(line, sizeof(line), in) != NULL) {
+		fputs(line, out);
+		if (!done && strncmp(line, "[sync]", 6) == 0) {
+			fprintf(out, "# The node that invited this one.\n"
+			    "peer = %s\n", peer);
+			done = 1;
+		}
+	}
+	if (!done)
+		fprintf(out, "[sync]\npeer = %s\n", peer);
+	if (ferror(in) || fclose(out) != 0)
+		rc = KITH_EIO;
+	fclose(in);
+	if (rc == 0 && rename(tmp, c->path) != 0)
+		rc = KITH_EIO;
+	if (rc != 0)
+		unlink(tmp);
+	return rc;
+}
+
+int
+cmd_join(struct ctx *c, int argc, char **argv)
+{
+	static const char help[] = "usage: kith [--home DIR] join INVITE\n\n"
+	    "Make this node, in a new home, a member of the network that\n"
+	    "INVITE (the line kith invite printed on an admin's node, or a file\n"
+	    "holding it) invites it to, under the name the invite gives.  It\n"
+	    "prints the node's details and a reply line, kith-reply:..., to\n"
+	    "send back to the admin, who runs kith member admit with it.\n"
+	    "Until then this node may write, but no other node applies its\n"
+	    "changes.  kith.conf gets the inviting node as its peer.\n";
+	static const struct opt spec[] = { { NULL, 0 } };
+	char tmp[] = "/tmp/kith-invite.XXXXXX", *line = NULL, buf[8192];
+	char *text = NULL;
+	struct invite inv;
+	struct args a;
+	size_t len = 0;
+	FILE *f;
+	int rc, fd;
+
+	memset(&inv, 0, sizeof(inv));
+	if ((rc = parse_args(c, spec, 1, argc, argv, &a)) != 0)
+		return rc == HELP ? usage(help) : rc;
+	if (a.npos != 1)
+		return fail(c, EX_USAGE, "give the invite line (see --help)");
+	text = (char *)a.pos[0];
+	if (strncmp(text, "kith-invite:", 12) != 0) {
+		/* A file holding the line. */
+		if ((f = fopen(a.pos[0], "r")) == NULL)
+			return fail(c, EX_USAGE, "'%.40s' is neither an invite "
+			    "line (kith-invite:...) nor a file", a.pos[0]);
+		text = NULL;
+		while ((rc = (int)fread(buf, 1, sizeof(buf), f)) > 0 &&
+		    len < INVITE_TEXT_MAX) {
+			char *more = realloc(text, len + (size_t)rc + 1);
+
+			if (more == NULL)
+				break;
+			text = more;
+			memcpy(text + len, buf, (size_t)rc);
+			len += (size_t)rc;
+			text[len] = '\0';
+		}
+		fclose(f);
+		if (text == NULL)
+			return fail(c, EX_DATAERR, "%s holds no invite",
+			    a.pos[0]);
+	}
+	rc = invite_parse(text, &inv);
+	if (text != a.pos[0])
+		free(text);
+	if (rc != 0) {
+		rc = fail(c, EX_DATAERR, "that is not a whole invite%s: ask "
+		    "for it again, in one line", rc == KITH_EBADSIG ? " (its "
+		    "signature does not verify)" : "");
+		goto out;
+	}
+	if (inv.expires < hlc_wall_ms()) {
+		rc = fail(c, EX_DATAERR, "the invite has expired: ask the "
+		    "admin for a new one (kith invite)");
+		goto out;
+	}
+	/* init --join from the charter the invite carries. */
+	if ((fd = mkstemp(tmp)) < 0 || write(fd, inv.charter, inv.clen) !=
+	    (ssize_t)inv.clen || close(fd) != 0) {
+		rc = fail(c, EX_CANTCREAT, "cannot write %s: %s", tmp,
+		    strerror(errno));
+		unlink(tmp);
+		goto out;
+	}
+	{
+		char *init_argv[] = { "--join", tmp, "--name", inv.org, NULL };
+
+		c->cmd = "join";
+		rc = cmd_init(c, 4, init_argv);
+	}
+	unlink(tmp);
+	if (rc != 0)
+		goto out;
+	if (inv.peer[0] != '\0' && add_peer(c, inv.peer) != 0)
+		fprintf(stderr, "kith: join: could not add the peer to %s; "
+		    "add it by hand: peer = %s\n", home_path(c, "kith.conf"),
+		    inv.peer);
+	if ((rc = invite_reply(&inv, c->key, &line)) != 0) {
+		rc = fail(c, EX_SOFTWARE, "%s", kith_strerror(rc));
+		goto out;
+	}
+	printf("invited as: %s (%s)\n", inv.org, roster_role_name(inv.role));
+	if (inv.peer[0] != '\0')
+		printf("peer: %s\n", inv.peer);
+	printf("\nSend this line back to the admin, who runs kith member "
+	    "admit with it:\n%s\n", line);
+out:
+	free(line);
+	invite_clear(&inv);
+	return rc;
 }

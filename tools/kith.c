@@ -59,7 +59,9 @@ static const char usage_main[] =
 "  init              create a node: key, store, config, network charter\n"
 "  id                print this node's public key\n"
 "  network charter   write the network's charter (a records file) to stdout\n"
-"  member ...        add, revoke, list the network's member keys (admins)\n"
+"  invite --org NAME  invite an organisation: one line for kith join\n"
+"  join INVITE       make this node a member with an invite line\n"
+"  member ...        add, admit, revoke, list the network's members (admins)\n"
 "  quarantine        records held back: their authors are not members\n"
 "  request ...       add, update, claim, fulfil, cancel, list, show requests\n"
 "  volunteer ...     add, update, list, show volunteers\n"
@@ -106,6 +108,8 @@ static const struct command {
 	{ "init", cmd_init },
 	{ "id", cmd_id },
 	{ "network", cmd_network },
+	{ "invite", cmd_invite },
+	{ "join", cmd_join },
 	{ "member", cmd_member },
 	{ "quarantine", cmd_quarantine },
 	{ "request", cmd_request },

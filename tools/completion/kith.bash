@@ -3,7 +3,7 @@
 # tests/cli/install checks the commands, subcommands and options here
 # against `kith --help`, each command's --help, and what kith accepts.
 
-_kith_commands="init id network member quarantine request volunteer referral
+_kith_commands="init id network invite join member quarantine request volunteer referral
 show share erase find history conflicts resolve verify repair restore digest stats
 export export-records import-records compact scrub upgrade sync tail peers
 status doctor clock"
@@ -12,7 +12,7 @@ status doctor clock"
 _kith_subcommands() {
 	case $1 in
 	network) echo charter ;;
-	member) echo add revoke list ;;
+	member) echo add admit revoke list ;;
 	request) echo add update claim fulfil cancel unclaim reopen list show ;;
 	volunteer) echo add update list show ;;
 	referral) echo send accept decline complete list ;;
@@ -46,6 +46,7 @@ _kith_options() {
 	referral:decline) echo --reason ;;
 	referral:list) echo --to-me --from-me --status --json ;;
 	share:) echo --with ;;
+	invite:) echo --org --role --peer --days ;;
 	find:) echo --kind --limit --json ;;
 	erase:) echo --reason ;;
 	resolve:)
@@ -66,7 +67,7 @@ _kith_values() {
 	case $1:$2 in
 	*:--home) echo @dir ;;
 	*:--join | *:--charter) echo @file ;;
-	member:--role) echo admin member pcn observer ;;
+	invite:--role | member:--role) echo admin member pcn observer ;;
 	request:--category | resolve:--category)
 		echo food prescription check-in befriending transport advice \
 		    other ;;
