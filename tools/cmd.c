@@ -121,6 +121,15 @@ parse_args(const struct ctx *c, const struct opt *spec, int maxpos, int argc,
 			if (strlen(spec[k].name) == len &&
 			    strncmp(spec[k].name, name, len) == 0)
 				break;
+		/* A global option after the command: say where it goes. */
+		if (spec[k].name == NULL && len == 4 &&
+		    strncmp(name, "home", 4) == 0)
+			return fail(c, EX_USAGE, "--home goes before the "
+			    "command: kith --home %s %s%s", eq != NULL ?
+			    eq + 1 : i + 1 < argc ? argv[i + 1] : "DIR",
+			    c->cmd != NULL ? c->cmd : "COMMAND",
+			    argc > 2 || (argc == 2 && eq != NULL) ? " ..." :
+			    "");
 		if (spec[k].name == NULL)
 			return fail(c, EX_USAGE, "unknown option --%.*s "
 			    "(see --help)", (int)len, name);
