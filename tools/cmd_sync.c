@@ -526,48 +526,122 @@ show_peer(void *arg, const char *ep, const struct store_peer *p)
 	return 0;
 }
 
+/* The peers a running kithd syncs with, as HOME/kithd.pid lists them. */
+struct daemon_peers {
+	long pid;		/* 0: no kithd runs (then nothing below) */
+	int flag;		/* they come from its --peer, not kith.conf */
+	int listed;		/* the file lists them (a kithd of this kith) */
+	char ep[CONFIG_PEERS_MAX][CONFIG_ENDPOINT_MAX + 1];
+	size_t n;
+};
+
+static void
+daemon_peers(struct ctx *c, struct daemon_peers *dp)
+{
+	char buf[64 + (CONFIG_PEERS_MAX + 2) * (CONFIG_ENDPOINT_MAX + 2)];
+	char *line, *save = NULL;
+	ssize_t n;
+	int fd, k;
+
+	memset(dp, 0, sizeof(*dp));
+	if ((fd = open(home_path(c, "kithd.pid"), O_RDONLY | O_CLOEXEC)) < 0)
+		return;
+	if (flock(fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK &&
+	    (n = read(fd, buf, sizeof(buf) - 1)) > 0) {
+		buf[n] = '\0';
+		dp->pid = strtol(buf, NULL, 10);
+		/* pid, listen, feed (either may be empty), "peers FROM". */
+		for (k = 0, line = buf; k < 3 && line != NULL; k++)
+			if ((line = strchr(line, '\n')) != NULL)
+				line++;
+		if (line != NULL && strncmp(line, "peers ", 6) == 0) {
+			dp->listed = 1;
+			dp->flag = strncmp(line + 6, "--peer\n", 7) == 0;
+			line = strtok_r(strchr(line, '\n'), "\n", &save);
+			for (; line != NULL && dp->n < CONFIG_PEERS_MAX;
+			    line = strtok_r(NULL, "\n", &save))
+				snprintf(dp->ep[dp->n++], sizeof(dp->ep[0]),
+				    "%s", line);
+		}
+	}
+	close(fd);
+}
+
+/* Has kithd a row in the store for the peer at ${ep}? */
+static int
+peer_known(struct ctx *c, const char *ep)
+{
+	struct peer_find pf = { ep, 0 };
+
+	(void)store_peers(c->st, find_peer, &pf);
+	return pf.found;
+}
+
 int
 cmd_peers(struct ctx *c, int argc, char **argv)
 {
 	static const char help[] = "usage: kith [--home DIR] peers\n\n"
-	    "List the peers in kith.conf ([sync] peer) and those kithd has\n"
-	    "synced with: when the last sync succeeded, the last attempt and\n"
-	    "its outcome, and how far behind each side was then (records the\n"
-	    "peer gave us, and records we gave it), the records it refused\n"
-	    "and those of its that wait here for their time, and its clock:\n"
-	    "its offset from this node's (+: ahead), measured over the last\n"
-	    "session's round trip (+/- the error) or one way when it connected\n"
-	    "here, OFF past a minute.  Nodes that only connect here are listed\n"
-	    "by key, with their clock.  A (caller) is a node that syncs with\n"
-	    "this one, which kithd offered new records to at the port its\n"
-	    "HELLO named; it is shown once that went well.\n";
+	    "List the peers this node syncs with: those of the running kithd\n"
+	    "(its --peer flags, which replace kith.conf's, or kith.conf's\n"
+	    "[sync] peer lines as it read them), else kith.conf's; and every\n"
+	    "one kithd has synced with: when the last sync succeeded, the last\n"
+	    "attempt and its outcome, and how far behind each side was then\n"
+	    "(records the peer gave us, and records we gave it), the records it\n"
+	    "refused and those of its that wait here for their time, and its\n"
+	    "clock: its offset from this node's (+: ahead), measured over the\n"
+	    "last session's round trip (+/- the error) or one way when it\n"
+	    "connected here, OFF past a minute.  A peer kithd has not synced\n"
+	    "with yet says so, and where it comes from.  Nodes that only\n"
+	    "connect here are listed by key, with their\n"
+	    "clock.  A (caller) is a node that syncs with this one, which kithd\n"
+	    "offered new records to at the port its HELLO named; it is shown\n"
+	    "once that went well.\n";
 	static const struct opt spec[] = { { NULL, 0 } };
 	struct peers_out po = { NULL, 0 };
+	struct daemon_peers dp;
 	struct args a;
-	size_t i;
+	size_t i, k;
 	int rc;
 
 	if ((rc = parse_args(c, spec, 0, argc, argv, &a)) != 0)
 		return rc == HELP ? usage(help) : rc;
 	if ((rc = open_home(c, 0, 1)) != 0)
 		return rc;
+	daemon_peers(c, &dp);
 	if ((rc = store_peers(c->st, show_peer, &po)) != 0)
 		return fail(c, exit_for(rc), "%s", kith_strerror(rc));
-	for (i = 0; i < c->cfg.npeers; i++) {
-		struct peer_find pf = { c->cfg.peers[i], 0 };
-
-		(void)store_peers(c->st, find_peer, &pf);
-		if (!pf.found) {
-			printf("%s  never synced\n", c->cfg.peers[i]);
+	for (i = 0; i < dp.n; i++)
+		if (!peer_known(c, dp.ep[i])) {
+			printf("%s  not synced yet (kithd, pid %ld, syncs with "
+			    "it: %s)\n", dp.ep[i], dp.pid, dp.flag ?
+			    "its --peer" : "kith.conf");
 			po.n++;
 		}
+	for (i = 0; i < c->cfg.npeers; i++) {
+		for (k = 0; k < dp.n && strcmp(dp.ep[k], c->cfg.peers[i]); k++)
+			;
+		if (k < dp.n || peer_known(c, c->cfg.peers[i]))
+			continue;
+		if (dp.listed && dp.flag)
+			printf("%s  in kith.conf, not used: kithd (pid %ld) "
+			    "runs with --peer\n", c->cfg.peers[i], dp.pid);
+		else
+			printf("%s  never synced\n", c->cfg.peers[i]);
+		po.n++;
 	}
-	if (po.n == 0)
-		printf("no peers: add [sync] peer = KEY@tcp://HOST:PORT lines "
-		    "to %s (KEY: `kith id` on that node)\n",
+	if (po.n == 0 && dp.pid != 0 && dp.listed)
+		printf("no peers: kithd (pid %ld) runs with none; give it "
+		    "--peer KEY@tcp://HOST:PORT, or add [sync] peer = "
+		    "KEY@tcp://HOST:PORT lines to %s and send it SIGHUP (KEY: "
+		    "`kith id` on that node)\n", dp.pid,
 		    home_path(c, "kith.conf"));
+	else if (po.n == 0)
+		printf("no peers: add [sync] peer = KEY@tcp://HOST:PORT lines "
+		    "to %s (KEY: `kith id` on that node), or start kithd with "
+		    "--peer KEY@tcp://HOST:PORT\n", home_path(c, "kith.conf"));
 	return 0;
 }
+
 /*
  * The pid of the kithd holding the home's lock, or 0 if none runs; then
  * the endpoints it uses (which its flags may have set) replace the
