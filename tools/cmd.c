@@ -408,18 +408,12 @@ only(struct ctx *c, const struct args *a, const struct opt *spec,
 	return 0;
 }
 
+/* ${ms} as local time with the zone, or "never" for 0 (view_time). */
 void
 when(char *out, size_t size, uint64_t ms)
 {
-	time_t t = (time_t)(ms / 1000);
-	struct tm tm;
 
-	if (ms == 0) {
-		snprintf(out, size, "never");
-		return;
-	}
-	gmtime_r(&t, &tm);
-	strftime(out, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	view_time(out, size, ms);
 }
 
 const char *

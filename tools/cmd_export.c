@@ -318,14 +318,18 @@ export_one(void *arg, const struct state *s)
 	struct export *e = arg;
 	uint8_t rcpt[SEAL_RECIPIENTS_MAX][32];
 	struct body *opened = NULL;
+	struct view_about ab;
 	size_t n;
 	int rc = 0;
 
+	memset(&ab, 0, sizeof(ab));
 	if (e->personal)
 		rc = actor_open(&e->c->act, s, &opened, rcpt, &n);
-	view_opened(e->v, opened, rc == KITH_ESEALED);
+	ab.opened = opened;
+	ab.sealed = rc == KITH_ESEALED;
+	view_about(e->v, &ab);
 	rc = view_entity(e->v, s);
-	view_opened(e->v, NULL, 0);
+	view_about(e->v, NULL);
 	body_free(opened);
 	return rc;
 }
@@ -352,6 +356,7 @@ cmd_export(struct ctx *c, int argc, char **argv)
 	static const struct opt spec[] = { { "format", 1 }, { "kind", 1 },
 		{ "include-personal", 0 }, { "since", 1 }, { NULL, 0 } };
 	const char *fmt, *kname;
+	struct roster *r = NULL;
 	uint64_t kind = 0;
 	struct export e;
 	struct view *v;
@@ -385,12 +390,15 @@ cmd_export(struct ctx *c, int argc, char **argv)
 	if ((v = view_new(fmt[0] == 'c' ? VIEW_CSV : VIEW_NDJSON, stdout, kind,
 	    e.personal)) == NULL)
 		return fail(c, EX_SOFTWARE, "out of memory");
+	if (store_roster(c->st, &r) == 0)
+		view_roster(v, r);	/* else organisations by key */
 	e.c = c;
 	e.v = v;
 	rc = store_states(c->st, kind, export_one, &e);
 	if (rc == 0)
 		rc = view_finish(v);
 	view_free(v);
+	roster_free(r);
 	return rc == 0 ? 0 : fail(c, exit_for(rc), "%s", kith_strerror(rc));
 }
 

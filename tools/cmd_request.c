@@ -49,7 +49,8 @@ static const struct opt request_spec[] = {
 	{ "category", 1 }, { "area", 1 }, { "urgency", 1 }, { "needed-by", 1 },
 	{ "lang", 1 }, { "access-needs", 1 }, { "name", 1 }, { "phone", 1 },
 	{ "address", 1 }, { "notes", 1 }, { "volunteer", 1 }, { "status", 1 },
-	{ "json", 0 }, { "retain-until", 1 }, { NULL, 0 } };
+	{ "json", 0 }, { "retain-until", 1 }, { "sort", 1 }, { "limit", 1 },
+	{ NULL, 0 } };
 
 int
 cmd_request(struct ctx *c, int argc, char **argv)
@@ -63,6 +64,7 @@ cmd_request(struct ctx *c, int argc, char **argv)
 	    "       kith request fulfil ID\n"
 	    "       kith request cancel ID\n"
 	    "       kith request list [--status S] [--area A] [--category C] [--json]\n"
+	    "           [--sort urgency|age|area|status] [--limit N]\n"
 	    "       kith request show ID [--json]\n"
 	    "\n"
 	    "Categories: food, prescription, check-in, befriending, transport,\n"
@@ -71,14 +73,17 @@ cmd_request(struct ctx *c, int argc, char **argv)
 	    "only forward: open, claimed, then fulfilled or cancelled.  add\n"
 	    "prints the new request's id; the others that write print the new\n"
 	    "record's id.  An ID may be shortened to a unique prefix of 6+ hex\n"
-	    "digits.\n";
+	    "digits.  Urgency: 1 low, 2 normal (the default), 3 high.  list\n"
+	    "shows the most urgent first (3 .. 1), then the oldest first; or by\n"
+	    "--sort: age (oldest first), area or status (open first), then as\n"
+	    "urgency.  --limit N shows the first N.\n";
 	static const char *const add_opts[] = { "category", "area", "urgency",
 		"needed-by", "lang", "access-needs", "name", "phone", "address",
 		"notes", "retain-until", NULL };
 	static const char *const claim_opts[] = { "volunteer", NULL };
 	static const char *const none[] = { NULL };
 	static const char *const list_opts[] = { "status", "area", "category",
-		"json", NULL };
+		"json", "sort", "limit", NULL };
 	static const char *const show_opts[] = { "json", NULL };
 	char norm[8], cat[32];
 	uint8_t id[KITH_ENTITY_LEN];

@@ -295,6 +295,27 @@ likely_refusal(struct ctx *c, const uint8_t key[KITH_KEY_LEN], char *out,
 	roster_free(r);
 }
 
+/*
+ * This home's roster, to name the authors of what tail prints, or NULL if
+ * the home has no store.  The store is not kept open: tail runs for
+ * hours, and kithd could not scrub erased data off the disk meanwhile.
+ */
+static struct roster *
+tail_roster(struct ctx *c)
+{
+	struct roster *r = NULL;
+	struct store *st;
+	int rc;
+
+	if ((st = store_open(home_path(c, "store"), STORE_RDONLY, 0,
+	    &rc)) == NULL)
+		return NULL;
+	if (store_roster(st, &r) != 0)
+		r = NULL;
+	store_close(st);
+	return r;
+}
+
 int
 cmd_tail(struct ctx *c, int argc, char **argv)
 {
@@ -328,12 +349,13 @@ cmd_tail(struct ctx *c, int argc, char **argv)
 	struct kcrypto_key *key = NULL;
 	struct record *rec;
 	struct view *v = NULL;
+	struct roster *r = NULL;
 	struct tpoll item;
 	struct sigaction sa;
 	struct args a;
 	const char *topic = "";
 	unsigned long long want = 0, seen = 0;
-	uint64_t kind, start;
+	uint64_t kind, start, named = 0;
 	uint8_t node_pk[KITH_KEY_LEN], server_pk[32];
 	char ep[CONFIG_ENDPOINT_MAX + 1], *end, why[160];
 	int rc, fhir = 0, status, ok = 0, warned = 0;
@@ -436,6 +458,15 @@ cmd_tail(struct ctx *c, int argc, char **argv)
 			} else if (fhir) {
 				seen += tail_fhir(c, rec) == 0;
 			} else {
+				/* A new member: read the roster again. */
+				if ((r == NULL || roster_find(r,
+				    record_header(rec)->author) == NULL) &&
+				    sync_now_ms() - named > 10000) {
+					roster_free(r);
+					r = tail_roster(c);
+					view_roster(v, r);
+					named = sync_now_ms();
+				}
 				if (!a.val[1])
 					printf("%-9s ", kith_kind_name(
 					    record_header(rec)->kind) ?
@@ -453,6 +484,7 @@ cmd_tail(struct ctx *c, int argc, char **argv)
 	}
 out:
 	view_free(v);
+	roster_free(r);
 	tsock_close(sub);
 	transport_free(t);
 	kcrypto_key_free(key);
@@ -462,6 +494,7 @@ out:
 struct peers_out {
 	struct view *v;
 	size_t n;
+	struct roster *roster;	/* names a node that connected here */
 };
 
 struct peer_find {
@@ -484,9 +517,10 @@ static int
 show_peer(void *arg, const char *ep, const struct store_peer *p)
 {
 	struct peers_out *po = arg;
-	char ok[32], tried[32];
+	char ok[40], tried[40];
 
 	char clock[160], off[24], err[24], hex[2 * KITH_KEY_LEN + 1];
+	char org[ROSTER_ORG_MAX + 32];
 
 	clock[0] = '\0';
 	if (p->clock_at != 0) {
@@ -501,7 +535,13 @@ show_peer(void *arg, const char *ep, const struct store_peer *p)
 	if (strncmp(ep, STORE_PEER_KEYED, strlen(STORE_PEER_KEYED)) == 0) {
 		/* A node that connected here: its clock only. */
 		kith_hex(hex, p->key, KITH_KEY_LEN);
-		printf("key %.16s... (connected to this node)%s\n", hex, clock);
+		if (po->roster != NULL && roster_find(po->roster, p->key)) {
+			view_org(po->roster, p->key, org, sizeof(org));
+			printf("%s (key %.16s..., connected to this node)%s\n",
+			    org, hex, clock);
+		} else
+			printf("key %.16s... (connected to this node)%s\n",
+			    hex, clock);
 		po->n++;
 		return 0;
 	}
@@ -592,12 +632,12 @@ cmd_peers(struct ctx *c, int argc, char **argv)
 	    "last session's round trip (+/- the error) or one way when it\n"
 	    "connected here, OFF past a minute.  A peer kithd has not synced\n"
 	    "with yet says so, and where it comes from.  Nodes that only\n"
-	    "connect here are listed by key, with their\n"
+	    "connect here are listed by organisation (or key), with their\n"
 	    "clock.  A (caller) is a node that syncs with this one, which kithd\n"
 	    "offered new records to at the port its HELLO named; it is shown\n"
-	    "once that went well.\n";
+	    "once that went well.  Times are local.\n";
 	static const struct opt spec[] = { { NULL, 0 } };
-	struct peers_out po = { NULL, 0 };
+	struct peers_out po = { NULL, 0, NULL };
 	struct daemon_peers dp;
 	struct args a;
 	size_t i, k;
@@ -607,8 +647,12 @@ cmd_peers(struct ctx *c, int argc, char **argv)
 		return rc == HELP ? usage(help) : rc;
 	if ((rc = open_home(c, 0, 1)) != 0)
 		return rc;
+	if (store_roster(c->st, &po.roster) != 0)
+		po.roster = NULL;
 	daemon_peers(c, &dp);
-	if ((rc = store_peers(c->st, show_peer, &po)) != 0)
+	rc = store_peers(c->st, show_peer, &po);
+	roster_free(po.roster);
+	if (rc != 0)
 		return fail(c, exit_for(rc), "%s", kith_strerror(rc));
 	for (i = 0; i < dp.n; i++)
 		if (!peer_known(c, dp.ep[i])) {
@@ -824,12 +868,17 @@ clock_peer(void *arg, const char *ep, const struct store_peer *p)
 {
 	struct view *v = arg;
 	char line[600], off[24], err[24], at[32];
+	struct tm tm;
+	time_t t;
 
 	if (p->clock_at == 0)
 		return 0;
 	hlc_format_offset(off, p->offset_ms);
 	hlc_format_offset(err, (int64_t)p->offset_err_ms);
-	when(at, sizeof(at), p->clock_at);
+	/* UTC, as the clocks compared: --json keeps ISO 8601 UTC. */
+	t = (time_t)(p->clock_at / 1000);
+	gmtime_r(&t, &tm);
+	strftime(at, sizeof(at), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	snprintf(line, sizeof(line), "%s%s%s, measured %s%s", off,
 	    p->oneway ? " (one way: at least)" : " +/-", p->oneway ? "" :
 	    err + 1, at, p->clock_at > hlc_wall_ms() ? " (in this clock's "

@@ -47,7 +47,7 @@
 static const struct opt volunteer_spec[] = {
 	{ "name", 1 }, { "area", 1 }, { "skills", 1 }, { "lang", 1 },
 	{ "availability", 1 }, { "dbs", 1 }, { "dbs-checked", 1 },
-	{ "json", 0 }, { NULL, 0 } };
+	{ "json", 0 }, { "sort", 1 }, { "limit", 1 }, { NULL, 0 } };
 
 int
 cmd_volunteer(struct ctx *c, int argc, char **argv)
@@ -57,15 +57,18 @@ cmd_volunteer(struct ctx *c, int argc, char **argv)
 	    "           [--skills a,b] [--lang pl,ps] [--availability TEXT]\n"
 	    "           [--dbs none|basic|standard|enhanced --dbs-checked YYYY-MM-DD]\n"
 	    "       kith volunteer update ID [any option of add]\n"
-	    "       kith volunteer list [--area DISTRICT] [--json]\n"
+	    "       kith volunteer list [--area DISTRICT] [--json] [--sort age|area]\n"
+	    "           [--limit N]\n"
 	    "       kith volunteer show ID [--json]\n"
 	    "\n"
 	    "The name is a personal field.  A DBS check other than none needs the\n"
 	    "date it was checked.  add prints the new volunteer's id; update\n"
-	    "prints the new record's id.\n";
+	    "prints the new record's id.  list shows the oldest first, or by\n"
+	    "--sort area; --limit N shows the first N.\n";
 	static const char *const add_opts[] = { "name", "area", "skills",
 		"lang", "availability", "dbs", "dbs-checked", NULL };
-	static const char *const list_opts[] = { "area", "json", NULL };
+	static const char *const list_opts[] = { "area", "json", "sort",
+		"limit", NULL };
 	static const char *const show_opts[] = { "json", NULL };
 	uint8_t id[KITH_ENTITY_LEN];
 	struct field_in in[MAX_OPTS];
