@@ -20,37 +20,82 @@ struct view {
 	uint64_t kind;
 	int personal;
 	int rows;		/* CSV rows written, header included */
+	int bom;		/* CSV: a UTF-8 byte order mark first */
 	json_t *acc;		/* VIEW_JSON array, or the view_pair object */
 	struct view_about about;	/* the next entity's */
 	const struct roster *roster;	/* names organisations, or NULL */
 	uint64_t now_ms;	/* ages are counted to this */
 };
 
-/* CSV columns: the kinds each applies to (0 = every kind). */
+/* The kinds a CSV column applies to. */
+#define C_REQ	1
+#define C_VOL	2
+#define C_REF	4
+#define C_ALL	(C_REQ | C_VOL | C_REF)
+
+/* Where a column's value comes from. */
+enum column_src {
+	COL_FIELD,		/* the state's (or opened section's) field */
+	COL_FROM,		/* the creator's organisation */
+	COL_TO,			/* the organisation it is addressed to */
+};
+
+/*
+ * CSV columns, after id[,kind],created,updated.  In an export of one
+ * request or volunteer kind, a new column goes after those that were there
+ * before, so that a spreadsheet that refers to one by its place keeps
+ * working.
+ */
 static const struct column {
 	const char *name;
-	uint64_t kind;
+	int kinds;
 	int personal;
+	enum column_src src;
 } columns[] = {
-	{ "status", KITH_KIND_REQUEST, 0 },
-	{ "category", KITH_KIND_REQUEST, 0 },
-	{ "area", KITH_KIND_REQUEST, 0 },
-	{ "urgency", KITH_KIND_REQUEST, 0 },
-	{ "needed_by", KITH_KIND_REQUEST, 0 },
-	{ "languages", 0, 0 },
-	{ "access_needs", KITH_KIND_REQUEST, 0 },
-	{ "volunteer", KITH_KIND_REQUEST, 0 },
-	{ "areas", KITH_KIND_VOLUNTEER, 0 },
-	{ "skills", KITH_KIND_VOLUNTEER, 0 },
-	{ "availability", KITH_KIND_VOLUNTEER, 0 },
-	{ "dbs", KITH_KIND_VOLUNTEER, 0 },
-	{ "dbs_checked", KITH_KIND_VOLUNTEER, 0 },
-	{ "name", 0, 1 },
-	{ "phone", KITH_KIND_REQUEST, 1 },
-	{ "address", KITH_KIND_REQUEST, 1 },
-	{ "notes", KITH_KIND_REQUEST, 1 },
+	{ "status", C_REQ | C_REF, 0, COL_FIELD },
+	{ "category", C_REQ | C_REF, 0, COL_FIELD },
+	{ "area", C_REQ, 0, COL_FIELD },
+	{ "urgency", C_REQ, 0, COL_FIELD },
+	{ "needed_by", C_REQ, 0, COL_FIELD },
+	{ "languages", C_REQ | C_VOL, 0, COL_FIELD },
+	{ "access_needs", C_REQ, 0, COL_FIELD },
+	{ "volunteer", C_REQ, 0, COL_FIELD },
+	{ "areas", C_VOL, 0, COL_FIELD },
+	{ "skills", C_VOL, 0, COL_FIELD },
+	{ "availability", C_VOL, 0, COL_FIELD },
+	{ "dbs", C_VOL, 0, COL_FIELD },
+	{ "dbs_checked", C_VOL, 0, COL_FIELD },
+	{ "from_org", C_REF, 0, COL_FROM },
+	{ "to_org", C_REF, 0, COL_TO },
+	{ "consent", C_REF, 0, COL_FIELD },
+	{ "name", C_ALL, 1, COL_FIELD },
+	{ "phone", C_REQ | C_REF, 1, COL_FIELD },
+	{ "address", C_REQ, 1, COL_FIELD },
+	{ "notes", C_REQ, 1, COL_FIELD },
+	{ "consent_by", C_REF, 1, COL_FIELD },
+	{ "reason", C_REF, 1, COL_FIELD },
+	{ "snomed", C_REF, 1, COL_FIELD },
+	{ "dob", C_REF, 1, COL_FIELD },
+	{ "nhs_number", C_REF, 1, COL_FIELD },
+	{ "outcome", C_REF, 1, COL_FIELD },
+	{ "created_by", C_REQ | C_VOL, 0, COL_FROM },
 };
 #define NCOLUMNS (sizeof(columns) / sizeof(columns[0]))
+
+static int
+kind_bit(uint64_t kind)
+{
+
+	switch (kind) {
+	case KITH_KIND_REQUEST:
+		return C_REQ;
+	case KITH_KIND_VOLUNTEER:
+		return C_VOL;
+	case KITH_KIND_REFERRAL:
+		return C_REF;
+	}
+	return 0;
+}
 
 struct view *
 view_new(enum view_format fmt, FILE *out, uint64_t kind, int personal)
@@ -272,12 +317,19 @@ csv_cell(FILE *out, const char *s, size_t n)
 	fputc('"', out);
 }
 
+/* The kinds the view shows: one, or every kind of the domain. */
+static int
+view_kinds(const struct view *v)
+{
+
+	return v->kind == 0 ? C_ALL : kind_bit(v->kind);
+}
+
 static int
 column_shown(const struct view *v, const struct column *c)
 {
 
-	return (c->kind == 0 || v->kind == 0 || c->kind == v->kind) &&
-	    (!c->personal || v->personal);
+	return (c->kinds & view_kinds(v)) != 0 && (!c->personal || v->personal);
 }
 
 void
@@ -348,14 +400,28 @@ opened_value(const struct view *v, const char *name)
 	return &bf->v;
 }
 
+static void
+csv_value(FILE *out, const struct codec_value *cv)
+{
+
+	if (cv->type == CODEC_STR)
+		csv_cell(out, cv->s, cv->len);
+	else if (cv->type == CODEC_INT)
+		fprintf(out, "%lld", (long long)cv->i);
+}
+
 static int
 csv_row(struct view *v, const struct state *s)
 {
+	const struct codec_value *cv;
 	const struct state_field *f;
-	char buf[64];
+	const struct column *col;
+	char buf[ROSTER_ORG_MAX + 32];
 	size_t i;
 
 	if (v->rows++ == 0) {
+		if (v->bom)
+			fputs("\xef\xbb\xbf", v->out);
 		fputs(v->kind == 0 ? "id,kind,created,updated" :
 		    "id,created,updated", v->out);
 		for (i = 0; i < NCOLUMNS; i++)
@@ -372,24 +438,31 @@ csv_row(struct view *v, const struct state *s)
 	hlc_format(buf, state_updated(s));
 	fprintf(v->out, ",%s", buf);
 	for (i = 0; i < NCOLUMNS; i++) {
-		if (!column_shown(v, &columns[i]))
+		col = &columns[i];
+		if (!column_shown(v, col))
 			continue;
 		fputc(',', v->out);
-		if (columns[i].personal && v->about.opened != NULL) {
-			const struct body_field *bf;
-
-			if ((bf = body_get(v->about.opened, columns[i].name)) != NULL &&
-			    bf->v.type == CODEC_STR)
-				csv_cell(v->out, bf->v.s, bf->v.len);
+		if ((col->kinds & kind_bit(state_kind(s))) == 0)
+			continue;
+		if (col->src != COL_FIELD) {
+			if (col->src == COL_TO && v->about.to == NULL)
+				continue;
+			view_org(v->roster, col->src == COL_TO ? v->about.to :
+			    state_creator(s), buf, sizeof(buf));
+			csv_cell(v->out, buf, strlen(buf));
 			continue;
 		}
-		f = state_get(s, columns[i].name);
-		if (f == NULL || f->personal != columns[i].personal)
+		if (col->personal && (cv = opened_value(v, col->name)) != NULL) {
+			csv_value(v->out, cv);
 			continue;
-		if (f->value.type == CODEC_STR)
-			csv_cell(v->out, f->value.s, f->value.len);
-		else if (f->value.type == CODEC_INT)
-			fprintf(v->out, "%lld", (long long)f->value.i);
+		}
+		if (col->personal && v->about.sealed) {
+			fputs("[sealed]", v->out);
+			continue;
+		}
+		f = state_get(s, col->name);
+		if (f != NULL && f->personal == col->personal)
+			csv_value(v->out, &f->value);
 	}
 	return fputs("\r\n", v->out) == EOF ? KITH_EIO : 0;
 }
@@ -618,6 +691,13 @@ view_roster(struct view *v, const struct roster *r)
 {
 
 	v->roster = r;
+}
+
+void
+view_bom(struct view *v)
+{
+
+	v->bom = 1;
 }
 
 int

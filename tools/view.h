@@ -66,6 +66,12 @@ void view_about(struct view *v, const struct view_about *about);
 void view_roster(struct view *v, const struct roster *r);
 
 /**
+ * view_bom(v):
+ * Start CSV output with a UTF-8 byte order mark (for spreadsheets).
+ */
+void view_bom(struct view *v);
+
+/**
  * view_org(r, key, out, size):
  * Name the organisation with node key ${key} into ${out}: its name in
  * roster ${r}, with its key's first 8 hex digits in brackets if another
