@@ -26,8 +26,8 @@ static const struct field_def request_fields[] = {
 	    "prescription, check-in, befriending, transport, advice, other" },
 	{ "area", "area", R, FIELD_DISTRICT, 0, "a UK postcode district such "
 	    "as TW3, N17 or SW1A, or a full postcode" },
-	{ "urgency", "urgency", 0, FIELD_URGENCY, 0, "1 (can wait), 2 or 3 "
-	    "(most urgent)" },
+	{ "urgency", "urgency", 0, FIELD_URGENCY, 0, "1 (low), 2 or 3 "
+	    "(high)" },
 	{ "needed-by", "needed_by", 0, FIELD_DATE, 0, "a date as YYYY-MM-DD" },
 	{ "lang", "languages", 0, FIELD_LANGS, 0, "ISO 639 language codes "
 	    "such as pl,ps" },

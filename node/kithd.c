@@ -86,6 +86,7 @@ struct daemon {
 	char home[4096];
 	char conf[4200];
 	int flag_peers;		/* --peer given: the config's list is ignored */
+	int lockfd;		/* HOME/kithd.pid, locked while it runs */
 	struct config cfg;
 	struct store *st;
 	struct transport *t;
@@ -326,6 +327,8 @@ set_max_size(struct daemon *d, uint64_t mb)
 	log_info("reload max_size_mb=%llu", (unsigned long long)mb);
 }
 
+static int write_pidfile(struct daemon *);
+
 static void
 reload(struct daemon *d)
 {
@@ -346,6 +349,12 @@ reload(struct daemon *d)
 		return;
 	}
 	set_peers(d, &cfg);
+	memcpy(d->cfg.peers, cfg.peers, sizeof(cfg.peers));
+	memcpy(d->cfg.peer_keys, cfg.peer_keys, sizeof(cfg.peer_keys));
+	d->cfg.npeers = cfg.npeers;
+	if (write_pidfile(d) != 0)
+		log_warn("reload: cannot write kithd.pid: kith peers shows "
+		    "the peers before it");
 	log_info("reload peers=%zu", d->npeers);
 }
 
@@ -1365,11 +1374,37 @@ bind_one(struct daemon *d, int role, const char *ep, int line,
 	    rc == KITH_EINVAL ? "not a usable address" : kith_strerror(rc));
 }
 
+/*
+ * HOME/kithd.pid, for kith status and kith peers: the pid, the endpoints
+ * in use, where the peers come from ("peers --peer" or "peers
+ * kith.conf"), then the endpoint of each peer, a line each.  Return 0 or
+ * -1.
+ */
+static int
+write_pidfile(struct daemon *d)
+{
+	char buf[64 + (CONFIG_PEERS_MAX + 2) * (CONFIG_ENDPOINT_MAX + 2)];
+	size_t i;
+	int n;
+
+	n = snprintf(buf, sizeof(buf), "%ld\n%s\n%s\npeers %s\n",
+	    (long)getpid(), d->cfg.listen, d->cfg.feed, d->flag_peers ?
+	    "--peer" : "kith.conf");
+	for (i = 0; i < d->cfg.npeers && n > 0 && (size_t)n < sizeof(buf);
+	    i++)
+		n += snprintf(buf + n, sizeof(buf) - (size_t)n, "%s\n",
+		    d->cfg.peers[i]);
+	if (n < 0 || (size_t)n >= sizeof(buf) ||
+	    ftruncate(d->lockfd, 0) != 0 ||
+	    pwrite(d->lockfd, buf, (size_t)n, 0) != n)
+		return -1;
+	return 0;
+}
+
 static int
 lock_home(struct daemon *d, int *fd)
 {
-	char path[4200], pid[32 + 2 * (CONFIG_ENDPOINT_MAX + 2)];
-	int n;
+	char path[4200];
 
 	snprintf(path, sizeof(path), "%s/kithd.pid", d->home);
 	if ((*fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644)) < 0)
@@ -1378,10 +1413,8 @@ lock_home(struct daemon *d, int *fd)
 	if (flock(*fd, LOCK_EX | LOCK_NB) != 0)
 		return fail(EX_TEMPFAIL, "another kithd is running on %s",
 		    d->home);
-	/* The pid, then the endpoints in use, for kith status. */
-	n = snprintf(pid, sizeof(pid), "%ld\n%s\n%s\n", (long)getpid(),
-	    d->cfg.listen, d->cfg.feed);
-	if (ftruncate(*fd, 0) != 0 || pwrite(*fd, pid, (size_t)n, 0) != n)
+	d->lockfd = *fd;
+	if (write_pidfile(d) != 0)
 		return fail(EX_IOERR, "cannot write %s", path);
 	return -1;
 }

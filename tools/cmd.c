@@ -121,6 +121,15 @@ parse_args(const struct ctx *c, const struct opt *spec, int maxpos, int argc,
 			if (strlen(spec[k].name) == len &&
 			    strncmp(spec[k].name, name, len) == 0)
 				break;
+		/* A global option after the command: say where it goes. */
+		if (spec[k].name == NULL && len == 4 &&
+		    strncmp(name, "home", 4) == 0)
+			return fail(c, EX_USAGE, "--home goes before the "
+			    "command: kith --home %s %s%s", eq != NULL ?
+			    eq + 1 : i + 1 < argc ? argv[i + 1] : "DIR",
+			    c->cmd != NULL ? c->cmd : "COMMAND",
+			    argc > 2 || (argc == 2 && eq != NULL) ? " ..." :
+			    "");
 		if (spec[k].name == NULL)
 			return fail(c, EX_USAGE, "unknown option --%.*s "
 			    "(see --help)", (int)len, name);
@@ -399,18 +408,12 @@ only(struct ctx *c, const struct args *a, const struct opt *spec,
 	return 0;
 }
 
+/* ${ms} as local time with the zone, or "never" for 0 (view_time). */
 void
 when(char *out, size_t size, uint64_t ms)
 {
-	time_t t = (time_t)(ms / 1000);
-	struct tm tm;
 
-	if (ms == 0) {
-		snprintf(out, size, "never");
-		return;
-	}
-	gmtime_r(&t, &tm);
-	strftime(out, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	view_time(out, size, ms);
 }
 
 const char *

@@ -25,6 +25,7 @@ struct state;
 struct store;
 struct transport;
 struct view;
+struct view_about;
 
 /* Exit codes, from sysexits(3); see README.md. */
 #define EX_OK		0
@@ -67,9 +68,10 @@ struct args {
 	int npos;
 };
 
+/* What a list keeps; referrals: addressed to, or sent by, this node. */
 struct filter {
-	struct view *view;
 	const char *status, *area, *category, *areas;
+	int to_me, from_me;
 };
 
 /* A referral this node can read, as strings for tools/fhir.c. */
@@ -126,6 +128,9 @@ int cmd_show(struct ctx *c, int argc, char **argv);
 int cmd_share(struct ctx *c, int argc, char **argv);
 int list_or_show(struct ctx *c, uint64_t kind, int show, const struct args *a,
     const struct opt *spec, struct filter *f);
+void about_entity(struct ctx *c, const struct state *s,
+    struct view_about *ab, struct body **opened, char **vname,
+    uint8_t to[KITH_KEY_LEN]);
 int cmd_history(struct ctx *c, int argc, char **argv);
 int cmd_conflicts(struct ctx *c, int argc, char **argv);
 int cmd_resolve(struct ctx *c, int argc, char **argv);

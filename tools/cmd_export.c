@@ -269,7 +269,7 @@ parse_since(struct ctx *c, const char *v, uint64_t *hlc)
 }
 
 static int
-export_fhir(struct ctx *c, const char *since)
+export_fhir(struct ctx *c, FILE *out, const char *since)
 {
 	struct fhir_export x;
 	size_t i;
@@ -290,7 +290,7 @@ export_fhir(struct ctx *c, const char *since)
 			rc = KITH_ENOMEM;
 		for (i = 0; refs != NULL && i < x.n; i++)
 			refs[i] = x.items[i].r;
-		if (rc == 0 && fhir_write_bundle(stdout, refs, x.n,
+		if (rc == 0 && fhir_write_bundle(out, refs, x.n,
 		    hlc_wall_ms()) != 0)
 			rc = KITH_EIO;
 		free(refs);
@@ -311,23 +311,65 @@ struct export {
 	int personal;
 };
 
-/* One entity, with its sealed personal fields if asked and readable. */
+/*
+ * One entity of the domain (requests, volunteers, referrals: the charter
+ * and membership are kith network charter and kith member list), with its
+ * personal fields if asked: opened where this node may, else [sealed].
+ */
 static int
 export_one(void *arg, const struct state *s)
 {
 	struct export *e = arg;
-	uint8_t rcpt[SEAL_RECIPIENTS_MAX][32];
+	uint8_t to[KITH_KEY_LEN], from[KITH_KEY_LEN];
 	struct body *opened = NULL;
-	size_t n;
-	int rc = 0;
+	struct view_about ab;
+	char *vname = NULL;
+	int rc;
 
+	if (state_kind(s) != KITH_KIND_REQUEST &&
+	    state_kind(s) != KITH_KIND_VOLUNTEER &&
+	    state_kind(s) != KITH_KIND_REFERRAL)
+		return 0;
 	if (e->personal)
-		rc = actor_open(&e->c->act, s, &opened, rcpt, &n);
-	view_opened(e->v, opened, rc == KITH_ESEALED);
+		about_entity(e->c, s, &ab, &opened, &vname, to);
+	else {
+		memset(&ab, 0, sizeof(ab));
+		if (state_kind(s) == KITH_KIND_REFERRAL &&
+		    entity_audience(&e->c->act, state_entity(s), to,
+		    from) == 0)
+			ab.to = to;
+	}
+	view_about(e->v, &ab);
 	rc = view_entity(e->v, s);
-	view_opened(e->v, NULL, 0);
+	view_about(e->v, NULL);
 	body_free(opened);
+	free(vname);
 	return rc;
+}
+
+/*
+ * Where an export goes: --output FILE, else stdout.  A CSV written to a
+ * file (--output, or stdout sent to one) starts with a UTF-8 byte order
+ * mark unless --no-bom: without one, Excel reads UTF-8 as its own code
+ * page and garbles Polish and Pashto.  To a pipe or a terminal, only with
+ * --bom.
+ */
+static int
+export_bom(struct ctx *c, const char *fmt, const char *path, int bom,
+    int nobom, int *out)
+{
+	struct stat sb;
+
+	if (bom && nobom)
+		return fail(c, EX_USAGE, "give --bom or --no-bom, not both");
+	if ((bom || nobom) && strcmp(fmt, "csv") != 0)
+		return fail(c, EX_USAGE, "--%s is for --format csv",
+		    bom ? "bom" : "no-bom");
+	if (path != NULL && path[0] == '\0')
+		return fail(c, EX_USAGE, "--output needs a file name");
+	*out = bom || (!nobom && strcmp(fmt, "csv") == 0 && (path != NULL ||
+	    (fstat(STDOUT_FILENO, &sb) == 0 && S_ISREG(sb.st_mode))));
+	return 0;
 }
 
 int
@@ -335,44 +377,57 @@ cmd_export(struct ctx *c, int argc, char **argv)
 {
 	static const char help[] =
 	    "usage: kith [--home DIR] export --format ndjson|csv\n"
-	    "           [--kind request|volunteer] [--include-personal]\n"
+	    "           [--kind request|volunteer|referral] [--include-personal]\n"
+	    "           [--output FILE] [--bom|--no-bom]\n"
 	    "       kith [--home DIR] export --format fhir [--since TIME]\n"
+	    "           [--output FILE]\n"
 	    "\n"
-	    "Write entities to stdout: ndjson, one JSON object per line, or CSV\n"
-	    "(RFC 4180) with a header row.  Personal fields (names, phone\n"
-	    "numbers, addresses, notes) are left out unless --include-personal\n"
-	    "is given; then those sealed to this node's organisation are\n"
-	    "opened, and the others marked sealed.  A CSV cell that starts with\n"
+	    "Write requests, volunteers and referrals (only those of --kind if\n"
+	    "given) to stdout, or to FILE: ndjson, one JSON object per line,\n"
+	    "or CSV (RFC 4180) with a header row.  Personal fields (names,\n"
+	    "phone numbers, addresses, notes) are left out unless\n"
+	    "--include-personal is given; then those sealed to this node's\n"
+	    "organisation are opened, and those sealed to others are marked\n"
+	    "[sealed].  Times are UTC (ISO 8601).  A CSV cell that starts with\n"
 	    "=, +, -, @, tab or CR gets a ' in front, so that a spreadsheet\n"
-	    "shows it as text rather than running it as a formula.\n\n"
+	    "shows it as text rather than running it as a formula.  A CSV\n"
+	    "written to a file (--output, or stdout redirected to one) starts\n"
+	    "with a UTF-8 byte order mark, so that Excel reads its accents and\n"
+	    "scripts right; --no-bom leaves it out, --bom puts it in a pipe too.\n\n"
 	    "--format fhir writes one HL7 FHIR R4 Bundle (JSON) of the referrals\n"
 	    "this node may read, updated since TIME (YYYY-MM-DD or\n"
 	    "YYYY-MM-DDTHH:MM:SSZ) if given: for each, a ServiceRequest, a Task\n"
 	    "(status and owner), a Consent and the Patient.\n";
 	static const struct opt spec[] = { { "format", 1 }, { "kind", 1 },
-		{ "include-personal", 0 }, { "since", 1 }, { NULL, 0 } };
-	const char *fmt, *kname;
+		{ "include-personal", 0 }, { "since", 1 }, { "output", 1 },
+		{ "bom", 0 }, { "no-bom", 0 }, { NULL, 0 } };
+	const char *fmt, *kname, *path;
+	struct roster *r = NULL;
 	uint64_t kind = 0;
 	struct export e;
 	struct view *v;
 	struct args a;
-	int rc;
+	FILE *f = stdout;
+	int rc, bom = 0;
 
 	if ((rc = parse_args(c, spec, 0, argc, argv, &a)) != 0)
 		return rc == HELP ? usage(help) : rc;
 	fmt = arg(spec, &a, "format");
-	if (fmt != NULL && strcmp(fmt, "fhir") == 0) {
+	path = arg(spec, &a, "output");
+	if (fmt == NULL || (strcmp(fmt, "ndjson") && strcmp(fmt, "csv") &&
+	    strcmp(fmt, "fhir")))
+		return fail(c, EX_USAGE, "--format must be ndjson, csv or fhir");
+	if ((rc = export_bom(c, fmt, path, arg(spec, &a, "bom") != NULL,
+	    arg(spec, &a, "no-bom") != NULL, &bom)) != 0)
+		return rc;
+	if (strcmp(fmt, "fhir") == 0) {
 		if (arg(spec, &a, "kind") != NULL ||
 		    arg(spec, &a, "include-personal") != NULL)
 			return fail(c, EX_USAGE, "--format fhir takes only "
 			    "--since: it exports referrals, with what this "
 			    "node may read of them");
-		return export_fhir(c, arg(spec, &a, "since"));
-	}
-	if (arg(spec, &a, "since") != NULL)
+	} else if (arg(spec, &a, "since") != NULL)
 		return fail(c, EX_USAGE, "--since is for --format fhir");
-	if (fmt == NULL || (strcmp(fmt, "ndjson") && strcmp(fmt, "csv")))
-		return fail(c, EX_USAGE, "--format must be ndjson, csv or fhir");
 	if ((kname = arg(spec, &a, "kind")) != NULL &&
 	    (kith_kind_parse(kname, &kind) != 0 ||
 	    (kind != KITH_KIND_REQUEST && kind != KITH_KIND_VOLUNTEER &&
@@ -380,17 +435,45 @@ cmd_export(struct ctx *c, int argc, char **argv)
 		return fail(c, EX_USAGE, "--kind must be request, volunteer or "
 		    "referral");
 	e.personal = arg(spec, &a, "include-personal") != NULL;
-	if ((rc = open_home(c, e.personal, 1)) != 0)
+	/* The store first: a missing home leaves no empty file behind. */
+	if (strcmp(fmt, "fhir") != 0 &&
+	    (rc = open_home(c, e.personal, 1)) != 0)
 		return rc;
-	if ((v = view_new(fmt[0] == 'c' ? VIEW_CSV : VIEW_NDJSON, stdout, kind,
-	    e.personal)) == NULL)
-		return fail(c, EX_SOFTWARE, "out of memory");
+	if (path != NULL && (f = fopen(path, "w")) == NULL)
+		return fail(c, EX_CANTCREAT, "%s: %s", path, strerror(errno));
+	if (strcmp(fmt, "fhir") == 0) {
+		rc = export_fhir(c, f, arg(spec, &a, "since"));
+		if (rc == 0 && path != NULL)
+			return close_out(c, f, path);
+		if (path != NULL) {
+			fclose(f);
+			unlink(path);
+		}
+		return rc;
+	}
+	if ((v = view_new(fmt[0] == 'c' ? VIEW_CSV : VIEW_NDJSON, f, kind,
+	    e.personal)) == NULL) {
+		rc = KITH_ENOMEM;
+		goto out;
+	}
+	if (bom)
+		view_bom(v);
+	if (store_roster(c->st, &r) == 0)
+		view_roster(v, r);	/* else organisations by key */
 	e.c = c;
 	e.v = v;
 	rc = store_states(c->st, kind, export_one, &e);
 	if (rc == 0)
 		rc = view_finish(v);
 	view_free(v);
+	roster_free(r);
+out:
+	if (path != NULL) {
+		if (rc == 0)
+			return close_out(c, f, path);
+		fclose(f);
+		unlink(path);
+	}
 	return rc == 0 ? 0 : fail(c, exit_for(rc), "%s", kith_strerror(rc));
 }
 

@@ -75,7 +75,9 @@ hit(void *arg, const struct state *s, const struct body *opened)
 	const char *name;
 
 	if (o->view != NULL) {
-		view_opened(o->view, opened, 0);
+		struct view_about ab = { opened, 0, NULL, NULL };
+
+		view_about(o->view, &ab);
 		return view_entity(o->view, s);
 	}
 	name = kith_kind_name(kind);

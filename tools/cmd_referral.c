@@ -44,37 +44,6 @@
 
 #include "cmd.h"
 
-/* kith referral list: the filter and the view. */
-struct rfilter {
-	struct ctx *c;
-	struct view *view;
-	int to_me;
-	const char *status;
-};
-
-static int
-referral_one(void *arg, const struct state *s)
-{
-	struct rfilter *f = arg;
-	uint8_t to[KITH_KEY_LEN], from[KITH_KEY_LEN];
-	const uint8_t *me = kcrypto_key_public(f->c->key);
-	char *st;
-	int keep;
-
-	if (entity_audience(&f->c->act, state_entity(s), to, from) != 0)
-		return 0;
-	if (memcmp(f->to_me ? to : from, me, KITH_KEY_LEN) != 0)
-		return 0;
-	if (f->status != NULL) {
-		st = state_str(s, "status");
-		keep = st != NULL && strcmp(st, f->status) == 0;
-		free(st);
-		if (!keep)
-			return 0;
-	}
-	return view_entity(f->view, s);
-}
-
 int
 cmd_referral(struct ctx *c, int argc, char **argv)
 {
@@ -89,7 +58,8 @@ cmd_referral(struct ctx *c, int argc, char **argv)
 	    "       kith [--home DIR] referral decline ID --reason TEXT\n"
 	    "       kith [--home DIR] referral complete ID --outcome TEXT\n"
 	    "       kith [--home DIR] referral list --to-me|--from-me "
-	    "[--status S] [--json]\n\n"
+	    "[--status S] [--json]\n"
+	    "           [--sort age|status] [--limit N]\n\n"
 	    "Refer a person to another member organisation (ORG: its name or\n"
 	    "key, see kith member list), and answer referrals sent to you.\n"
 	    "A referral needs a lawful basis for sharing health data:\n"
@@ -103,13 +73,16 @@ cmd_referral(struct ctx *c, int argc, char **argv)
 	    "reads (sealed, like the outcome).  Only the recipient moves a\n"
 	    "referral past sent; anyone else's change is kept as evidence and\n"
 	    "never applied.\n"
-	    "An NHS number is checked with its modulus-11 check digit.\n";
+	    "An NHS number is checked with its modulus-11 check digit.\n"
+	    "list shows the oldest first, or by --sort status (sent first);\n"
+	    "--limit N shows the first N.\n";
 	static const struct opt spec[] = { { "to", 1 }, { "category", 1 },
 		{ "reason", 1 }, { "consent", 1 }, { "consent-recorded-by", 1 },
 		{ "snomed", 1 }, { "name", 1 }, { "dob", 1 }, { "phone", 1 },
 		{ "nhs-number", 1 }, { "outcome", 1 }, { "to-me", 0 },
 		{ "from-me", 0 }, { "status", 1 }, { "json", 0 },
-		{ "retain-until", 1 }, { NULL, 0 } };
+		{ "retain-until", 1 }, { "sort", 1 }, { "limit", 1 },
+		{ NULL, 0 } };
 	static const char *const send_opts[] = { "to", "category", "reason",
 		"consent", "consent-recorded-by", "snomed", "name", "dob",
 		"phone", "nhs-number", "retain-until", NULL };
@@ -117,12 +90,12 @@ cmd_referral(struct ctx *c, int argc, char **argv)
 	static const char *const decline_opts[] = { "reason", NULL };
 	static const char *const complete_opts[] = { "outcome", NULL };
 	static const char *const list_opts[] = { "to-me", "from-me", "status",
-		"json", NULL };
+		"json", "sort", "limit", NULL };
 	const char *sub, *const *allowed, *v;
 	uint8_t id[KITH_ENTITY_LEN];
 	struct field_in in[MAX_OPTS];
+	struct filter f = { 0 };
 	uint64_t expiry;
-	struct rfilter f;
 	struct args a;
 	size_t n;
 	int rc, k;
@@ -156,20 +129,10 @@ cmd_referral(struct ctx *c, int argc, char **argv)
 		    state_status_rank(KITH_KIND_REFERRAL, v, strlen(v)) < 0)
 			return fail(c, EX_USAGE, "--status: one of sent, "
 			    "accepted, declined, completed");
-		if ((rc = open_home(c, 1, 1)) != 0)
-			return rc;
-		f.c = c;
 		f.to_me = arg(spec, &a, "to-me") != NULL;
+		f.from_me = !f.to_me;
 		f.status = v;
-		if ((f.view = view_new(arg(spec, &a, "json") ? VIEW_JSON :
-		    VIEW_TEXT, stdout, KITH_KIND_REFERRAL, 0)) == NULL)
-			return fail(c, EX_SOFTWARE, "out of memory");
-		if ((rc = store_states(c->st, KITH_KIND_REFERRAL,
-		    referral_one, &f)) == 0)
-			rc = view_finish(f.view);
-		view_free(f.view);
-		return rc == 0 ? 0 : fail(c, exit_for(rc), "%s",
-		    kith_strerror(rc));
+		return list_or_show(c, KITH_KIND_REFERRAL, 0, &a, spec, &f);
 	}
 	if (strcmp(sub, "send") != 0) {
 		if (a.npos != 2)

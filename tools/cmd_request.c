@@ -49,7 +49,8 @@ static const struct opt request_spec[] = {
 	{ "category", 1 }, { "area", 1 }, { "urgency", 1 }, { "needed-by", 1 },
 	{ "lang", 1 }, { "access-needs", 1 }, { "name", 1 }, { "phone", 1 },
 	{ "address", 1 }, { "notes", 1 }, { "volunteer", 1 }, { "status", 1 },
-	{ "json", 0 }, { "retain-until", 1 }, { NULL, 0 } };
+	{ "json", 0 }, { "retain-until", 1 }, { "sort", 1 }, { "limit", 1 },
+	{ NULL, 0 } };
 
 int
 cmd_request(struct ctx *c, int argc, char **argv)
@@ -66,29 +67,32 @@ cmd_request(struct ctx *c, int argc, char **argv)
 	    "       kith request unclaim ID\n"
 	    "       kith request reopen ID\n"
 	    "       kith request list [--status S] [--area A] [--category C] [--json]\n"
+	    "           [--sort urgency|age|area|status] [--limit N]\n"
 	    "       kith request show ID [--json]\n"
 	    "\n"
 	    "Categories: food, prescription, check-in, befriending, transport,\n"
 	    "advice, other (any case).  The area is a UK postcode district (TW3,\n"
-	    "N17, SW1A); a full postcode is cut to its district.  Urgency: 1 can\n"
-	    "wait, 2 (the default) soon, 3 most urgent.  Languages are ISO 639\n"
-	    "codes.  Name, phone, address and notes are personal fields, sealed\n"
-	    "to the organisations entitled to them; free text may hold newlines,\n"
-	    "up to 200 bytes for a name, 500 for an address or access needs and\n"
-	    "4000 for notes.  update --FIELD \"\" clears a field (not category or\n"
+	    "N17, SW1A); a full postcode is cut to its district.\n"
+	    "Urgency: 1 low, 2 normal (the default), 3 high.  Languages are\n"
+	    "ISO 639 codes.  Name, phone, address and notes are personal\n"
+	    "fields, sealed to the organisations entitled to them; free text\n"
+	    "may hold newlines, up to 200 bytes for a name, 500 for an address\n"
+	    "or access needs and 4000 for notes.  update --FIELD \"\" clears a field (not category or\n"
 	    "area).  Status moves forward: open, claimed, then fulfilled or\n"
 	    "cancelled; unclaim takes a claimed request back to open, and reopen\n"
 	    "a fulfilled or cancelled one, as new records that history shows.\n"
 	    "add prints the new request's id; the others that write print the\n"
 	    "new record's id.  An ID may be shortened to a unique prefix of 6+\n"
-	    "hex digits.\n";
+	    "hex digits.  list shows the most urgent first (3 .. 1), then the\n"
+	    "oldest first; or by --sort: age (oldest first), area or status\n"
+	    "(open first), then as urgency.  --limit N shows the first N.\n";
 	static const char *const add_opts[] = { "category", "area", "urgency",
 		"needed-by", "lang", "access-needs", "name", "phone", "address",
 		"notes", "retain-until", NULL };
 	static const char *const claim_opts[] = { "volunteer", NULL };
 	static const char *const none[] = { NULL };
 	static const char *const list_opts[] = { "status", "area", "category",
-		"json", NULL };
+		"json", "sort", "limit", NULL };
 	static const char *const show_opts[] = { "json", NULL };
 	char norm[8], cat[32];
 	uint8_t id[KITH_ENTITY_LEN];

@@ -295,6 +295,27 @@ likely_refusal(struct ctx *c, const uint8_t key[KITH_KEY_LEN], char *out,
 	roster_free(r);
 }
 
+/*
+ * This home's roster, to name the authors of what tail prints, or NULL if
+ * the home has no store.  The store is not kept open: tail runs for
+ * hours, and kithd could not scrub erased data off the disk meanwhile.
+ */
+static struct roster *
+tail_roster(struct ctx *c)
+{
+	struct roster *r = NULL;
+	struct store *st;
+	int rc;
+
+	if ((st = store_open(home_path(c, "store"), STORE_RDONLY, 0,
+	    &rc)) == NULL)
+		return NULL;
+	if (store_roster(st, &r) != 0)
+		r = NULL;
+	store_close(st);
+	return r;
+}
+
 int
 cmd_tail(struct ctx *c, int argc, char **argv)
 {
@@ -328,12 +349,13 @@ cmd_tail(struct ctx *c, int argc, char **argv)
 	struct kcrypto_key *key = NULL;
 	struct record *rec;
 	struct view *v = NULL;
+	struct roster *r = NULL;
 	struct tpoll item;
 	struct sigaction sa;
 	struct args a;
 	const char *topic = "";
 	unsigned long long want = 0, seen = 0;
-	uint64_t kind, start;
+	uint64_t kind, start, named = 0;
 	uint8_t node_pk[KITH_KEY_LEN], server_pk[32];
 	char ep[CONFIG_ENDPOINT_MAX + 1], *end, why[160];
 	int rc, fhir = 0, status, ok = 0, warned = 0;
@@ -436,6 +458,15 @@ cmd_tail(struct ctx *c, int argc, char **argv)
 			} else if (fhir) {
 				seen += tail_fhir(c, rec) == 0;
 			} else {
+				/* A new member: read the roster again. */
+				if ((r == NULL || roster_find(r,
+				    record_header(rec)->author) == NULL) &&
+				    sync_now_ms() - named > 10000) {
+					roster_free(r);
+					r = tail_roster(c);
+					view_roster(v, r);
+					named = sync_now_ms();
+				}
 				if (!a.val[1])
 					printf("%-9s ", kith_kind_name(
 					    record_header(rec)->kind) ?
@@ -453,6 +484,7 @@ cmd_tail(struct ctx *c, int argc, char **argv)
 	}
 out:
 	view_free(v);
+	roster_free(r);
 	tsock_close(sub);
 	transport_free(t);
 	kcrypto_key_free(key);
@@ -462,6 +494,7 @@ out:
 struct peers_out {
 	struct view *v;
 	size_t n;
+	struct roster *roster;	/* names a node that connected here */
 };
 
 struct peer_find {
@@ -484,9 +517,10 @@ static int
 show_peer(void *arg, const char *ep, const struct store_peer *p)
 {
 	struct peers_out *po = arg;
-	char ok[32], tried[32];
+	char ok[40], tried[40];
 
 	char clock[160], off[24], err[24], hex[2 * KITH_KEY_LEN + 1];
+	char org[ROSTER_ORG_MAX + 32];
 
 	clock[0] = '\0';
 	if (p->clock_at != 0) {
@@ -501,7 +535,13 @@ show_peer(void *arg, const char *ep, const struct store_peer *p)
 	if (strncmp(ep, STORE_PEER_KEYED, strlen(STORE_PEER_KEYED)) == 0) {
 		/* A node that connected here: its clock only. */
 		kith_hex(hex, p->key, KITH_KEY_LEN);
-		printf("key %.16s... (connected to this node)%s\n", hex, clock);
+		if (po->roster != NULL && roster_find(po->roster, p->key)) {
+			view_org(po->roster, p->key, org, sizeof(org));
+			printf("%s (key %.16s..., connected to this node)%s\n",
+			    org, hex, clock);
+		} else
+			printf("key %.16s... (connected to this node)%s\n",
+			    hex, clock);
 		po->n++;
 		return 0;
 	}
@@ -526,48 +566,126 @@ show_peer(void *arg, const char *ep, const struct store_peer *p)
 	return 0;
 }
 
+/* The peers a running kithd syncs with, as HOME/kithd.pid lists them. */
+struct daemon_peers {
+	long pid;		/* 0: no kithd runs (then nothing below) */
+	int flag;		/* they come from its --peer, not kith.conf */
+	int listed;		/* the file lists them (a kithd of this kith) */
+	char ep[CONFIG_PEERS_MAX][CONFIG_ENDPOINT_MAX + 1];
+	size_t n;
+};
+
+static void
+daemon_peers(struct ctx *c, struct daemon_peers *dp)
+{
+	char buf[64 + (CONFIG_PEERS_MAX + 2) * (CONFIG_ENDPOINT_MAX + 2)];
+	char *line, *save = NULL;
+	ssize_t n;
+	int fd, k;
+
+	memset(dp, 0, sizeof(*dp));
+	if ((fd = open(home_path(c, "kithd.pid"), O_RDONLY | O_CLOEXEC)) < 0)
+		return;
+	if (flock(fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK &&
+	    (n = read(fd, buf, sizeof(buf) - 1)) > 0) {
+		buf[n] = '\0';
+		dp->pid = strtol(buf, NULL, 10);
+		/* pid, listen, feed (either may be empty), "peers FROM". */
+		for (k = 0, line = buf; k < 3 && line != NULL; k++)
+			if ((line = strchr(line, '\n')) != NULL)
+				line++;
+		if (line != NULL && strncmp(line, "peers ", 6) == 0) {
+			dp->listed = 1;
+			dp->flag = strncmp(line + 6, "--peer\n", 7) == 0;
+			line = strtok_r(strchr(line, '\n'), "\n", &save);
+			for (; line != NULL && dp->n < CONFIG_PEERS_MAX;
+			    line = strtok_r(NULL, "\n", &save))
+				snprintf(dp->ep[dp->n++], sizeof(dp->ep[0]),
+				    "%s", line);
+		}
+	}
+	close(fd);
+}
+
+/* Has kithd a row in the store for the peer at ${ep}? */
+static int
+peer_known(struct ctx *c, const char *ep)
+{
+	struct peer_find pf = { ep, 0 };
+
+	(void)store_peers(c->st, find_peer, &pf);
+	return pf.found;
+}
+
 int
 cmd_peers(struct ctx *c, int argc, char **argv)
 {
 	static const char help[] = "usage: kith [--home DIR] peers\n\n"
-	    "List the peers in kith.conf ([sync] peer) and those kithd has\n"
-	    "synced with: when the last sync succeeded, the last attempt and\n"
-	    "its outcome, and how far behind each side was then (records the\n"
-	    "peer gave us, and records we gave it), the records it refused\n"
-	    "and those of its that wait here for their time, and its clock:\n"
-	    "its offset from this node's (+: ahead), measured over the last\n"
-	    "session's round trip (+/- the error) or one way when it connected\n"
-	    "here, OFF past a minute.  Nodes that only connect here are listed\n"
-	    "by key, with their clock.  A (caller) is a node that syncs with\n"
-	    "this one, which kithd offered new records to at the port its\n"
-	    "HELLO named; it is shown once that went well.\n";
+	    "List the peers this node syncs with: those of the running kithd\n"
+	    "(its --peer flags, which replace kith.conf's, or kith.conf's\n"
+	    "[sync] peer lines as it read them), else kith.conf's; and every\n"
+	    "one kithd has synced with: when the last sync succeeded, the last\n"
+	    "attempt and its outcome, and how far behind each side was then\n"
+	    "(records the peer gave us, and records we gave it), the records it\n"
+	    "refused and those of its that wait here for their time, and its\n"
+	    "clock: its offset from this node's (+: ahead), measured over the\n"
+	    "last session's round trip (+/- the error) or one way when it\n"
+	    "connected here, OFF past a minute.  A peer kithd has not synced\n"
+	    "with yet says so, and where it comes from.  Nodes that only\n"
+	    "connect here are listed by organisation (or key), with their\n"
+	    "clock.  A (caller) is a node that syncs with this one, which kithd\n"
+	    "offered new records to at the port its HELLO named; it is shown\n"
+	    "once that went well.  Times are local.\n";
 	static const struct opt spec[] = { { NULL, 0 } };
-	struct peers_out po = { NULL, 0 };
+	struct peers_out po = { NULL, 0, NULL };
+	struct daemon_peers dp;
 	struct args a;
-	size_t i;
+	size_t i, k;
 	int rc;
 
 	if ((rc = parse_args(c, spec, 0, argc, argv, &a)) != 0)
 		return rc == HELP ? usage(help) : rc;
 	if ((rc = open_home(c, 0, 1)) != 0)
 		return rc;
-	if ((rc = store_peers(c->st, show_peer, &po)) != 0)
+	if (store_roster(c->st, &po.roster) != 0)
+		po.roster = NULL;
+	daemon_peers(c, &dp);
+	rc = store_peers(c->st, show_peer, &po);
+	roster_free(po.roster);
+	if (rc != 0)
 		return fail(c, exit_for(rc), "%s", kith_strerror(rc));
-	for (i = 0; i < c->cfg.npeers; i++) {
-		struct peer_find pf = { c->cfg.peers[i], 0 };
-
-		(void)store_peers(c->st, find_peer, &pf);
-		if (!pf.found) {
-			printf("%s  never synced\n", c->cfg.peers[i]);
+	for (i = 0; i < dp.n; i++)
+		if (!peer_known(c, dp.ep[i])) {
+			printf("%s  not synced yet (kithd, pid %ld, syncs with "
+			    "it: %s)\n", dp.ep[i], dp.pid, dp.flag ?
+			    "its --peer" : "kith.conf");
 			po.n++;
 		}
+	for (i = 0; i < c->cfg.npeers; i++) {
+		for (k = 0; k < dp.n && strcmp(dp.ep[k], c->cfg.peers[i]); k++)
+			;
+		if (k < dp.n || peer_known(c, c->cfg.peers[i]))
+			continue;
+		if (dp.listed && dp.flag)
+			printf("%s  in kith.conf, not used: kithd (pid %ld) "
+			    "runs with --peer\n", c->cfg.peers[i], dp.pid);
+		else
+			printf("%s  never synced\n", c->cfg.peers[i]);
+		po.n++;
 	}
-	if (po.n == 0)
-		printf("no peers: add [sync] peer = KEY@tcp://HOST:PORT lines "
-		    "to %s (KEY: `kith id` on that node)\n",
+	if (po.n == 0 && dp.pid != 0 && dp.listed)
+		printf("no peers: kithd (pid %ld) runs with none; give it "
+		    "--peer KEY@tcp://HOST:PORT, or add [sync] peer = "
+		    "KEY@tcp://HOST:PORT lines to %s and send it SIGHUP (KEY: "
+		    "`kith id` on that node)\n", dp.pid,
 		    home_path(c, "kith.conf"));
+	else if (po.n == 0)
+		printf("no peers: add [sync] peer = KEY@tcp://HOST:PORT lines "
+		    "to %s (KEY: `kith id` on that node), or start kithd with "
+		    "--peer KEY@tcp://HOST:PORT\n", home_path(c, "kith.conf"));
 	return 0;
 }
+
 /*
  * The pid of the kithd holding the home's lock, or 0 if none runs; then
  * the endpoints it uses (which its flags may have set) replace the
@@ -750,12 +868,17 @@ clock_peer(void *arg, const char *ep, const struct store_peer *p)
 {
 	struct view *v = arg;
 	char line[600], off[24], err[24], at[32];
+	struct tm tm;
+	time_t t;
 
 	if (p->clock_at == 0)
 		return 0;
 	hlc_format_offset(off, p->offset_ms);
 	hlc_format_offset(err, (int64_t)p->offset_err_ms);
-	when(at, sizeof(at), p->clock_at);
+	/* UTC, as the clocks compared: --json keeps ISO 8601 UTC. */
+	t = (time_t)(p->clock_at / 1000);
+	gmtime_r(&t, &tm);
+	strftime(at, sizeof(at), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	snprintf(line, sizeof(line), "%s%s%s, measured %s%s", off,
 	    p->oneway ? " (one way: at least)" : " +/-", p->oneway ? "" :
 	    err + 1, at, p->clock_at > hlc_wall_ms() ? " (in this clock's "

@@ -47,7 +47,8 @@
 static const struct opt volunteer_spec[] = {
 	{ "name", 1 }, { "area", 1 }, { "skills", 1 }, { "lang", 1 },
 	{ "availability", 1 }, { "dbs", 1 }, { "dbs-checked", 1 },
-	{ "active", 1 }, { "json", 0 }, { NULL, 0 } };
+	{ "active", 1 }, { "json", 0 }, { "sort", 1 }, { "limit", 1 },
+	{ NULL, 0 } };
 
 int
 cmd_volunteer(struct ctx *c, int argc, char **argv)
@@ -57,7 +58,8 @@ cmd_volunteer(struct ctx *c, int argc, char **argv)
 	    "           [--skills a,b] [--lang pl,ps] [--availability TEXT]\n"
 	    "           [--dbs none|basic|standard|enhanced --dbs-checked YYYY-MM-DD]\n"
 	    "       kith volunteer update ID [any option of add] [--active yes|no]\n"
-	    "       kith volunteer list [--area DISTRICT] [--json]\n"
+	    "       kith volunteer list [--area DISTRICT] [--json] [--sort age|area]\n"
+	    "           [--limit N]\n"
 	    "       kith volunteer show ID [--json]\n"
 	    "\n"
 	    "The name is a personal field (up to 200 bytes).  Areas are UK\n"
@@ -66,10 +68,12 @@ cmd_volunteer(struct ctx *c, int argc, char **argv)
 	    "date it was checked, not in the future.  --active no marks a\n"
 	    "volunteer who has stopped (yes again when they are back); update\n"
 	    "--FIELD \"\" clears a field (not name or area).  add prints the new\n"
-	    "volunteer's id; update prints the new record's id.\n";
+	    "volunteer's id; update prints the new record's id.  list shows the\n"
+	    "oldest first, or by --sort area; --limit N shows the first N.\n";
 	static const char *const add_opts[] = { "name", "area", "skills",
 		"lang", "availability", "dbs", "dbs-checked", "active", NULL };
-	static const char *const list_opts[] = { "area", "json", NULL };
+	static const char *const list_opts[] = { "area", "json", "sort",
+		"limit", NULL };
 	static const char *const show_opts[] = { "json", NULL };
 	uint8_t id[KITH_ENTITY_LEN];
 	struct field_in in[MAX_OPTS];

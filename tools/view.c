@@ -1,5 +1,7 @@
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <jansson.h>
 
@@ -18,36 +20,82 @@ struct view {
 	uint64_t kind;
 	int personal;
 	int rows;		/* CSV rows written, header included */
+	int bom;		/* CSV: a UTF-8 byte order mark first */
 	json_t *acc;		/* VIEW_JSON array, or the view_pair object */
-	const struct body *opened;	/* the next entity's unsealed fields */
-	int sealed;		/* the next entity has fields we cannot open */
+	struct view_about about;	/* the next entity's */
+	const struct roster *roster;	/* names organisations, or NULL */
+	uint64_t now_ms;	/* ages are counted to this */
 };
 
-/* CSV columns: the kinds each applies to (0 = every kind). */
+/* The kinds a CSV column applies to. */
+#define C_REQ	1
+#define C_VOL	2
+#define C_REF	4
+#define C_ALL	(C_REQ | C_VOL | C_REF)
+
+/* Where a column's value comes from. */
+enum column_src {
+	COL_FIELD,		/* the state's (or opened section's) field */
+	COL_FROM,		/* the creator's organisation */
+	COL_TO,			/* the organisation it is addressed to */
+};
+
+/*
+ * CSV columns, after id[,kind],created,updated.  In an export of one
+ * request or volunteer kind, a new column goes after those that were there
+ * before, so that a spreadsheet that refers to one by its place keeps
+ * working.
+ */
 static const struct column {
 	const char *name;
-	uint64_t kind;
+	int kinds;
 	int personal;
+	enum column_src src;
 } columns[] = {
-	{ "status", KITH_KIND_REQUEST, 0 },
-	{ "category", KITH_KIND_REQUEST, 0 },
-	{ "area", KITH_KIND_REQUEST, 0 },
-	{ "urgency", KITH_KIND_REQUEST, 0 },
-	{ "needed_by", KITH_KIND_REQUEST, 0 },
-	{ "languages", 0, 0 },
-	{ "access_needs", KITH_KIND_REQUEST, 0 },
-	{ "volunteer", KITH_KIND_REQUEST, 0 },
-	{ "areas", KITH_KIND_VOLUNTEER, 0 },
-	{ "skills", KITH_KIND_VOLUNTEER, 0 },
-	{ "availability", KITH_KIND_VOLUNTEER, 0 },
-	{ "dbs", KITH_KIND_VOLUNTEER, 0 },
-	{ "dbs_checked", KITH_KIND_VOLUNTEER, 0 },
-	{ "name", 0, 1 },
-	{ "phone", KITH_KIND_REQUEST, 1 },
-	{ "address", KITH_KIND_REQUEST, 1 },
-	{ "notes", KITH_KIND_REQUEST, 1 },
+	{ "status", C_REQ | C_REF, 0, COL_FIELD },
+	{ "category", C_REQ | C_REF, 0, COL_FIELD },
+	{ "area", C_REQ, 0, COL_FIELD },
+	{ "urgency", C_REQ, 0, COL_FIELD },
+	{ "needed_by", C_REQ, 0, COL_FIELD },
+	{ "languages", C_REQ | C_VOL, 0, COL_FIELD },
+	{ "access_needs", C_REQ, 0, COL_FIELD },
+	{ "volunteer", C_REQ, 0, COL_FIELD },
+	{ "areas", C_VOL, 0, COL_FIELD },
+	{ "skills", C_VOL, 0, COL_FIELD },
+	{ "availability", C_VOL, 0, COL_FIELD },
+	{ "dbs", C_VOL, 0, COL_FIELD },
+	{ "dbs_checked", C_VOL, 0, COL_FIELD },
+	{ "from_org", C_REF, 0, COL_FROM },
+	{ "to_org", C_REF, 0, COL_TO },
+	{ "consent", C_REF, 0, COL_FIELD },
+	{ "name", C_ALL, 1, COL_FIELD },
+	{ "phone", C_REQ | C_REF, 1, COL_FIELD },
+	{ "address", C_REQ, 1, COL_FIELD },
+	{ "notes", C_REQ, 1, COL_FIELD },
+	{ "consent_by", C_REF, 1, COL_FIELD },
+	{ "reason", C_REF, 1, COL_FIELD },
+	{ "snomed", C_REF, 1, COL_FIELD },
+	{ "dob", C_REF, 1, COL_FIELD },
+	{ "nhs_number", C_REF, 1, COL_FIELD },
+	{ "outcome", C_REF, 1, COL_FIELD },
+	{ "created_by", C_REQ | C_VOL, 0, COL_FROM },
 };
 #define NCOLUMNS (sizeof(columns) / sizeof(columns[0]))
+
+static int
+kind_bit(uint64_t kind)
+{
+
+	switch (kind) {
+	case KITH_KIND_REQUEST:
+		return C_REQ;
+	case KITH_KIND_VOLUNTEER:
+		return C_VOL;
+	case KITH_KIND_REFERRAL:
+		return C_REF;
+	}
+	return 0;
+}
 
 struct view *
 view_new(enum view_format fmt, FILE *out, uint64_t kind, int personal)
@@ -60,6 +108,7 @@ view_new(enum view_format fmt, FILE *out, uint64_t kind, int personal)
 	v->out = out;
 	v->kind = kind;
 	v->personal = personal;
+	v->now_ms = hlc_wall_ms();
 	return v;
 }
 
@@ -131,6 +180,19 @@ tvalue(FILE *out, const struct codec_value *cv)
 		fputs("-", out);
 }
 
+/* As tvalue, for a NUL-terminated string. */
+static void
+tstr(FILE *out, const char *s)
+{
+	struct codec_value cv;
+
+	memset(&cv, 0, sizeof(cv));
+	cv.type = CODEC_STR;
+	cv.s = s;
+	cv.len = strlen(s);
+	tvalue(out, &cv);
+}
+
 static const char *
 kind_name(uint64_t kind)
 {
@@ -145,6 +207,7 @@ entity_json(const struct view *v, const struct state *s)
 {
 	json_t *o, *fields, *personal, *conflicts, *vals;
 	const struct state_field *f;
+	char org[ROSTER_ORG_MAX + 32];
 	size_t i, k;
 
 	o = json_object();
@@ -172,16 +235,27 @@ entity_json(const struct view *v, const struct state *s)
 			json_array_append_new(vals, jvalue(&f->alts[k]));
 		json_object_set_new(conflicts, f->name, vals);
 	}
-	for (i = 0; v->personal && v->opened != NULL &&
-	    i < body_nfields(v->opened); i++) {
-		const struct body_field *bf = body_field(v->opened, i);
+	for (i = 0; v->personal && v->about.opened != NULL &&
+	    i < body_nfields(v->about.opened); i++) {
+		const struct body_field *bf = body_field(v->about.opened, i);
 
 		if (bf->personal)
 			json_object_set_new(personal, bf->name,
 			    jvalue(&bf->v));
 	}
-	if (v->sealed)
+	if (v->about.sealed)
 		json_object_set_new(o, "sealed", json_string("[sealed]"));
+	/* Added to the contract's object: names for people. */
+	view_org(v->roster, state_creator(s), org, sizeof(org));
+	json_object_set_new(o, "creator_org", json_string(org));
+	if (v->about.to != NULL) {
+		json_object_set_new(o, "to", jhex(v->about.to, KITH_KEY_LEN));
+		view_org(v->roster, v->about.to, org, sizeof(org));
+		json_object_set_new(o, "to_org", json_string(org));
+	}
+	if (v->about.volunteer != NULL)
+		json_object_set_new(o, "volunteer_name",
+		    json_string(v->about.volunteer));
 	json_object_set_new(o, "fields", fields);
 	json_object_set_new(o, "personal", personal);
 	json_object_set_new(o, "conflicts", conflicts);
@@ -243,22 +317,111 @@ csv_cell(FILE *out, const char *s, size_t n)
 	fputc('"', out);
 }
 
+/* The kinds the view shows: one, or every kind of the domain. */
+static int
+view_kinds(const struct view *v)
+{
+
+	return v->kind == 0 ? C_ALL : kind_bit(v->kind);
+}
+
 static int
 column_shown(const struct view *v, const struct column *c)
 {
 
-	return (c->kind == 0 || v->kind == 0 || c->kind == v->kind) &&
-	    (!c->personal || v->personal);
+	return (c->kinds & view_kinds(v)) != 0 && (!c->personal || v->personal);
+}
+
+void
+view_org(const struct roster *r, const uint8_t *key, char *out, size_t size)
+{
+	const struct roster_entry *e, *o;
+	char hex[2 * KITH_KEY_LEN + 1];
+	size_t i, n;
+
+	kith_hex(hex, key, KITH_KEY_LEN);
+	if (r == NULL || (e = roster_find(r, key)) == NULL ||
+	    e->org[0] == '\0') {
+		snprintf(out, size, "%.16s", hex);
+		return;
+	}
+	n = roster_size(r);
+	for (i = 0; i < n; i++) {
+		o = roster_get(r, i);
+		if (o != e && strcmp(o->org, e->org) == 0)
+			break;
+	}
+	if (i < n)
+		snprintf(out, size, "%s (%.8s)", e->org, hex);
+	else
+		snprintf(out, size, "%s", e->org);
+	/* A name comes from another node's record: no terminal controls. */
+	for (; *out != '\0'; out++)
+		if ((unsigned char)*out < 0x20 || *out == 0x7f)
+			*out = '?';
+}
+
+void
+view_time(char *out, size_t size, uint64_t ms)
+{
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
+
+	if (ms == 0 || localtime_r(&t, &tm) == NULL ||
+	    strftime(out, size, "%Y-%m-%d %H:%M %Z", &tm) == 0)
+		snprintf(out, size, "%s", ms == 0 ? "never" : "-");
+}
+
+/* How long ago ${hlc} was, as of ${now_ms}: "5m", "3h", "12d". */
+static void
+age(char *out, size_t size, uint64_t now_ms, uint64_t hlc)
+{
+	uint64_t ms = HLC_MS(hlc), m;
+
+	m = now_ms > ms ? (now_ms - ms) / 60000 : 0;
+	if (m < 60)
+		snprintf(out, size, "%llum", (unsigned long long)m);
+	else if (m < 24 * 60)
+		snprintf(out, size, "%lluh", (unsigned long long)(m / 60));
+	else
+		snprintf(out, size, "%llud", (unsigned long long)(m / 1440));
+}
+
+/* The text of a personal field of the next entity, or NULL. */
+static const struct codec_value *
+opened_value(const struct view *v, const char *name)
+{
+	const struct body_field *bf;
+
+	if (v->about.opened == NULL ||
+	    (bf = body_get(v->about.opened, name)) == NULL ||
+	    !bf->personal || bf->v.type == CODEC_NIL)
+		return NULL;
+	return &bf->v;
+}
+
+static void
+csv_value(FILE *out, const struct codec_value *cv)
+{
+
+	if (cv->type == CODEC_STR)
+		csv_cell(out, cv->s, cv->len);
+	else if (cv->type == CODEC_INT)
+		fprintf(out, "%lld", (long long)cv->i);
 }
 
 static int
 csv_row(struct view *v, const struct state *s)
 {
+	const struct codec_value *cv;
 	const struct state_field *f;
-	char buf[64];
+	const struct column *col;
+	char buf[ROSTER_ORG_MAX + 32];
 	size_t i;
 
 	if (v->rows++ == 0) {
+		if (v->bom)
+			fputs("\xef\xbb\xbf", v->out);
 		fputs(v->kind == 0 ? "id,kind,created,updated" :
 		    "id,created,updated", v->out);
 		for (i = 0; i < NCOLUMNS; i++)
@@ -275,24 +438,31 @@ csv_row(struct view *v, const struct state *s)
 	hlc_format(buf, state_updated(s));
 	fprintf(v->out, ",%s", buf);
 	for (i = 0; i < NCOLUMNS; i++) {
-		if (!column_shown(v, &columns[i]))
+		col = &columns[i];
+		if (!column_shown(v, col))
 			continue;
 		fputc(',', v->out);
-		if (columns[i].personal && v->opened != NULL) {
-			const struct body_field *bf;
-
-			if ((bf = body_get(v->opened, columns[i].name)) != NULL &&
-			    bf->v.type == CODEC_STR)
-				csv_cell(v->out, bf->v.s, bf->v.len);
+		if ((col->kinds & kind_bit(state_kind(s))) == 0)
+			continue;
+		if (col->src != COL_FIELD) {
+			if (col->src == COL_TO && v->about.to == NULL)
+				continue;
+			view_org(v->roster, col->src == COL_TO ? v->about.to :
+			    state_creator(s), buf, sizeof(buf));
+			csv_cell(v->out, buf, strlen(buf));
 			continue;
 		}
-		f = state_get(s, columns[i].name);
-		if (f == NULL || f->personal != columns[i].personal)
+		if (col->personal && (cv = opened_value(v, col->name)) != NULL) {
+			csv_value(v->out, cv);
 			continue;
-		if (f->value.type == CODEC_STR)
-			csv_cell(v->out, f->value.s, f->value.len);
-		else if (f->value.type == CODEC_INT)
-			fprintf(v->out, "%lld", (long long)f->value.i);
+		}
+		if (col->personal && v->about.sealed) {
+			fputs("[sealed]", v->out);
+			continue;
+		}
+		f = state_get(s, col->name);
+		if (f != NULL && f->personal == col->personal)
+			csv_value(v->out, &f->value);
 	}
 	return fputs("\r\n", v->out) == EOF ? KITH_EIO : 0;
 }
@@ -303,43 +473,111 @@ tfield(FILE *out, const struct state *s, const char *name)
 {
 	const struct state_field *f = state_get(s, name);
 
-	if (f == NULL)
+	if (f == NULL || f->value.type == CODEC_NIL)
 		fputs("-", out);
 	else
 		tvalue(out, &f->value);
 }
 
+/* As tfield, padded with spaces to ${width} bytes. */
+static void
+tfield_pad(FILE *out, const struct state *s, const char *name, int width)
+{
+	const struct state_field *f = state_get(s, name);
+	int n = 1;
+
+	if (f == NULL || f->value.type == CODEC_NIL)
+		fputs("-", out);
+	else if (f->value.type == CODEC_STR) {
+		tvalue(out, &f->value);
+		n = (int)f->value.len;
+	} else
+		n = fprintf(out, "%lld", (long long)f->value.i);
+	for (; n < width; n++)
+		fputc(' ', out);
+}
+
+/* The person's name: opened, [sealed], or "-". */
+static void
+tname(const struct view *v)
+{
+	const struct codec_value *cv = opened_value(v, "name");
+
+	if (cv != NULL)
+		tvalue(v->out, cv);
+	else
+		fputs(v->about.sealed ? "[sealed]" : "-", v->out);
+}
+
+/*
+ * One line of a list (tests/cli/CONTRACT.md):
+ *   request    ID  uN  STATUS  CATEGORY  AREA  AGE  LANGUAGES  NAME  ORG
+ *              [volunteer NAME|SHORT-ID]
+ *   volunteer  ID  AREAS  SKILLS  LANGUAGES  AGE  NAME  ORG
+ *   referral   ID  STATUS  CATEGORY  consent=C  AGE  NAME  ORG -> ORG
+ * the fixed-width columns padded, so that a list reads as a table.
+ */
 static int
 text_line(struct view *v, const struct state *s)
 {
-	char id[2 * KITH_ENTITY_LEN + 1];
+	char id[2 * KITH_ENTITY_LEN + 1], buf[ROSTER_ORG_MAX + 32], *vol;
 
 	kith_hex(id, state_entity(s), KITH_ENTITY_LEN);
 	fputs(id, v->out);
+	age(buf, sizeof(buf), v->now_ms, state_created(s));
 	switch (state_kind(s)) {
 	case KITH_KIND_REQUEST:
-		fputs("  ", v->out);
-		tfield(v->out, s, "status");
-		fputs("  ", v->out);
-		tfield(v->out, s, "category");
-		fputs("  ", v->out);
-		tfield(v->out, s, "area");
 		fputs("  u", v->out);
 		tfield(v->out, s, "urgency");
+		fputs("  ", v->out);
+		tfield_pad(v->out, s, "status", 9);
+		fputs("  ", v->out);
+		tfield_pad(v->out, s, "category", 12);
+		fputs("  ", v->out);
+		tfield_pad(v->out, s, "area", 4);
+		fprintf(v->out, "  %4s  ", buf);
+		tfield(v->out, s, "languages");
+		fputs("  ", v->out);
+		tname(v);
+		view_org(v->roster, state_creator(s), buf, sizeof(buf));
+		fprintf(v->out, "  %s", buf);
+		if ((vol = state_str(s, "volunteer")) != NULL) {
+			fputs("  volunteer ", v->out);
+			if (v->about.volunteer != NULL)
+				tstr(v->out, v->about.volunteer);
+			else
+				fprintf(v->out, "%.8s", vol);
+			free(vol);
+		}
 		break;
 	case KITH_KIND_REFERRAL:
 		fputs("  ", v->out);
-		tfield(v->out, s, "status");
+		tfield_pad(v->out, s, "status", 9);
 		fputs("  ", v->out);
 		tfield(v->out, s, "category");
 		fputs("  consent=", v->out);
 		tfield(v->out, s, "consent");
+		fprintf(v->out, "  %s  ", buf);
+		tname(v);
+		view_org(v->roster, state_creator(s), buf, sizeof(buf));
+		fprintf(v->out, "  %s -> ", buf);
+		if (v->about.to != NULL) {
+			view_org(v->roster, v->about.to, buf, sizeof(buf));
+			fputs(buf, v->out);
+		} else
+			fputs("-", v->out);
 		break;
 	case KITH_KIND_VOLUNTEER:
 		fputs("  ", v->out);
 		tfield(v->out, s, "areas");
 		fputs("  ", v->out);
 		tfield(v->out, s, "skills");
+		fputs("  ", v->out);
+		tfield(v->out, s, "languages");
+		fprintf(v->out, "  %s  ", buf);
+		tname(v);
+		view_org(v->roster, state_creator(s), buf, sizeof(buf));
+		fprintf(v->out, "  %s", buf);
 		break;
 	default:
 		fprintf(v->out, "  %s", kind_name(state_kind(s)));
@@ -349,11 +587,38 @@ text_line(struct view *v, const struct state *s)
 	return fputc('\n', v->out) == EOF ? KITH_EIO : 0;
 }
 
+/* The "readers" field (keys, comma-separated) as organisations. */
+static void
+treaders(struct view *v, const struct codec_value *cv)
+{
+	char hex[2 * KITH_KEY_LEN + 1], org[ROSTER_ORG_MAX + 32];
+	uint8_t key[KITH_KEY_LEN];
+	size_t i, n;
+
+	const char *comma;
+
+	/* ${cv}->s is not NUL-terminated: it points into the state. */
+	for (i = 0; i < cv->len; i += n + 1) {
+		comma = memchr(cv->s + i, ',', cv->len - i);
+		n = comma != NULL ? (size_t)(comma - (cv->s + i)) : cv->len - i;
+		snprintf(hex, sizeof(hex), "%.*s", (int)n, cv->s + i);
+		if (i > 0)
+			fputs(", ", v->out);
+		if (n == 2 * KITH_KEY_LEN &&
+		    kith_unhex(key, KITH_KEY_LEN, hex) == 0) {
+			view_org(v->roster, key, org, sizeof(org));
+			fputs(org, v->out);
+		} else
+			tstr(v->out, hex);
+	}
+}
+
 static int
 detail(struct view *v, const struct state *s)
 {
 	const struct state_field *f;
 	char id[2 * KITH_KEY_LEN + 1], t1[40], t2[40];
+	char org[ROSTER_ORG_MAX + 32];
 	size_t i, k;
 
 	kith_hex(id, state_entity(s), KITH_ENTITY_LEN);
@@ -365,6 +630,9 @@ detail(struct view *v, const struct state *s)
 		fprintf(v->out, "  %-13s ", f->name);
 		if (f->personal && !v->personal)
 			fputs("[hidden]", v->out);
+		else if (strcmp(f->name, "readers") == 0 &&
+		    f->value.type == CODEC_STR)
+			treaders(v, &f->value);
 		else
 			tvalue(v->out, &f->value);
 		for (k = 0; k < f->nalts && (!f->personal || v->personal);
@@ -372,11 +640,22 @@ detail(struct view *v, const struct state *s)
 			fputs(" | ", v->out);
 			tvalue(v->out, &f->alts[k]);
 		}
+		if (strcmp(f->name, "volunteer") == 0 &&
+		    v->about.volunteer != NULL) {
+			fputs(" (", v->out);
+			tstr(v->out, v->about.volunteer);
+			fputc(')', v->out);
+		}
 		fprintf(v->out, "%s%s\n", f->nalts ? "  [conflict]" : "",
 		    f->personal ? "  (personal)" : "");
 	}
-	for (i = 0; v->opened != NULL && i < body_nfields(v->opened); i++) {
-		const struct body_field *bf = body_field(v->opened, i);
+	if (v->about.to != NULL) {
+		view_org(v->roster, v->about.to, org, sizeof(org));
+		fprintf(v->out, "  %-13s %s\n", "to", org);
+	}
+	for (i = 0; v->about.opened != NULL &&
+	    i < body_nfields(v->about.opened); i++) {
+		const struct body_field *bf = body_field(v->about.opened, i);
 
 		if (!bf->personal || bf->v.type == CODEC_NIL)
 			continue;
@@ -387,24 +666,38 @@ detail(struct view *v, const struct state *s)
 			fputs("[hidden]", v->out);
 		fputs("  (personal)\n", v->out);
 	}
-	if (v->sealed)
+	if (v->about.sealed)
 		fputs("  personal      [sealed]: this node may not read it\n",
 		    v->out);
-	kith_hex(id, state_creator(s), 8);
-	hlc_format(t1, state_created(s));
-	hlc_format(t2, state_updated(s));
+	view_org(v->roster, state_creator(s), org, sizeof(org));
+	view_time(t1, sizeof(t1), HLC_MS(state_created(s)));
+	view_time(t2, sizeof(t2), HLC_MS(state_updated(s)));
 	fprintf(v->out, "  created %s by %s; updated %s; %llu version%s\n",
-	    t1, id, t2, (unsigned long long)state_nversions(s),
+	    t1, org, t2, (unsigned long long)state_nversions(s),
 	    state_nversions(s) == 1 ? "" : "s");
 	return ferror(v->out) ? KITH_EIO : 0;
 }
 
 void
-view_opened(struct view *v, const struct body *b, int sealed)
+view_about(struct view *v, const struct view_about *about)
+{
+	static const struct view_about none;
+
+	v->about = about != NULL ? *about : none;
+}
+
+void
+view_roster(struct view *v, const struct roster *r)
 {
 
-	v->opened = b;
-	v->sealed = sealed;
+	v->roster = r;
+}
+
+void
+view_bom(struct view *v)
+{
+
+	v->bom = 1;
 }
 
 int
@@ -494,17 +787,16 @@ view_version(struct view *v, const struct record *rec)
 	struct body *b = NULL;
 	const uint8_t *bp;
 	json_t *o, *fields, *personal, *parents;
-	char hex[2 * KITH_ID_LEN + 1], t[40];
+	char hex[2 * KITH_ID_LEN + 1], t[40], org[ROSTER_ORG_MAX + 32];
 	size_t blen, i;
 
 	if ((bp = record_body(rec, &blen)) != NULL &&
 	    body_decode(bp, blen, &b) != 0)
 		b = NULL;
 	if (v->fmt == VIEW_TEXT) {
-		hlc_format(t, h->hlc);
-		fprintf(v->out, "%s  ", t);
-		kith_hex(hex, h->author, 8);
-		fprintf(v->out, "%s  seq %llu  ", hex,
+		view_time(t, sizeof(t), HLC_MS(h->hlc));
+		view_org(v->roster, h->author, org, sizeof(org));
+		fprintf(v->out, "%s  %s  seq %llu  ", t, org,
 		    (unsigned long long)h->seq);
 		kith_hex(hex, record_id(rec), 8);
 		fprintf(v->out, "%s ", hex);
@@ -529,6 +821,8 @@ view_version(struct view *v, const struct record *rec)
 	parents = json_array();
 	json_object_set_new(o, "id", jhex(record_id(rec), KITH_ID_LEN));
 	json_object_set_new(o, "author", jhex(h->author, KITH_KEY_LEN));
+	view_org(v->roster, h->author, org, sizeof(org));
+	json_object_set_new(o, "author_org", json_string(org));
 	json_object_set_new(o, "seq", json_integer((json_int_t)h->seq));
 	json_object_set_new(o, "time", jtime(h->hlc));
 	/* As a string: JSON numbers lose precision past 2^53. */

@@ -12,6 +12,7 @@
 
 struct body;
 struct record;
+struct roster;
 struct roster_entry;
 struct state;
 struct view;
@@ -40,14 +41,52 @@ struct view *view_new(enum view_format fmt, FILE *out, uint64_t kind,
  */
 int view_entity(struct view *v, const struct state *s);
 
+/* What the command found out about the next entity, beyond its state. */
+struct view_about {
+	const struct body *opened;	/* personal fields opened, or NULL */
+	int sealed;		/* it has personal fields this node may not read */
+	const uint8_t *to;	/* the organisation it is addressed to, or NULL */
+	const char *volunteer;	/* the claimed volunteer's name, or NULL */
+};
+
 /**
- * view_opened(v, b, sealed):
- * For the entities shown next: ${b}'s personal fields are the ones opened
- * from the entity's sealed section (borrowed; NULL for none), and if
- * ${sealed}, the entity holds a sealed section this node cannot open,
- * which is shown as [sealed].
+ * view_about(v, about):
+ * For the entities shown next: what ${about} says (borrowed, and what it
+ * points to, until the next view_about; NULL for nothing).  Opened
+ * personal fields are shown, and [sealed] where the entity has a sealed
+ * section this node cannot open.
  */
-void view_opened(struct view *v, const struct body *b, int sealed);
+void view_about(struct view *v, const struct view_about *about);
+
+/**
+ * view_roster(v, r):
+ * Name organisations from roster ${r} (borrowed until view_free or the
+ * next call; NULL: by key) where a key would be shown.
+ */
+void view_roster(struct view *v, const struct roster *r);
+
+/**
+ * view_bom(v):
+ * Start CSV output with a UTF-8 byte order mark (for spreadsheets).
+ */
+void view_bom(struct view *v);
+
+/**
+ * view_org(r, key, out, size):
+ * Name the organisation with node key ${key} into ${out}: its name in
+ * roster ${r}, with its key's first 8 hex digits in brackets if another
+ * member has the same name; its key's first 16 hex digits if ${r} is NULL
+ * or does not hold it.
+ */
+void view_org(const struct roster *r, const uint8_t *key, char *out,
+    size_t size);
+
+/**
+ * view_time(out, size, ms):
+ * ${ms} (wall clock, ms since 1970) as local time with the zone, as TZ
+ * says: "2026-12-02 17:05 GMT"; "never" for 0.
+ */
+void view_time(char *out, size_t size, uint64_t ms);
 
 /**
  * view_version(v, rec):

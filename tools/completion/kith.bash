@@ -36,15 +36,15 @@ _kith_options() {
 	request:add | request:update)
 		echo $_kith_request_fields --retain-until ;;
 	request:claim) echo --volunteer ;;
-	request:list) echo --status --area --category --json ;;
+	request:list) echo --status --area --category --json --sort --limit ;;
 	volunteer:add | volunteer:update) echo $_kith_volunteer_fields ;;
-	volunteer:list) echo --area --json ;;
+	volunteer:list) echo --area --json --sort --limit ;;
 	referral:send)
 		echo --to --category --reason --consent --consent-recorded-by \
 		    --snomed --name --dob --phone --nhs-number --retain-until ;;
 	referral:complete) echo --outcome ;;
 	referral:decline) echo --reason ;;
-	referral:list) echo --to-me --from-me --status --json ;;
+	referral:list) echo --to-me --from-me --status --json --sort --limit ;;
 	share:) echo --with ;;
 	invite:) echo --org --role --peer --days ;;
 	find:) echo --kind --limit --json ;;
@@ -55,7 +55,8 @@ _kith_options() {
 	verify:) echo --pages ;;
 	repair:) echo --peer ;;
 	restore:) echo --peer --charter ;;
-	export:) echo --format --kind --include-personal --since ;;
+	export:) echo --format --kind --include-personal --since --output --bom \
+	    --no-bom ;;
 	upgrade:) echo --dry-run ;;
 	tail:) echo --kind --json --count --format ;;
 	esac
