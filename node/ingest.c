@@ -276,6 +276,19 @@ ingest_add(struct ingest *ig, struct record *rec)
 }
 
 int
+ingest_send(struct ingest *ig)
+{
+	int rc;
+
+	pthread_mutex_lock(&ig->lock);
+	if (ig->filling != NULL && ig->filling->n > 0)
+		hand_on(ig);
+	rc = ig->err;
+	pthread_mutex_unlock(&ig->lock);
+	return rc;
+}
+
+int
 ingest_flush(struct ingest *ig)
 {
 	int rc;

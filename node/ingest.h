@@ -67,6 +67,15 @@ struct ingest *ingest_new(struct store *st, int keep);
 int ingest_add(struct ingest *ig, struct record *rec);
 
 /**
+ * ingest_send(ig):
+ * Send the partial batch on to be checked and committed now, without
+ * waiting for it: for a caller that expects no more records for a while.
+ * Blocks only while the verifier has a batch waiting.  Return 0, or the
+ * first store error seen.
+ */
+int ingest_send(struct ingest *ig);
+
+/**
  * ingest_flush(ig):
  * Send the partial batch on and wait until everything added is committed.
  * Return 0, or the first store error seen.

@@ -961,6 +961,14 @@ sync_client_step(struct sync_client *c, uint64_t now_ms)
 		rc = 0;
 	if (rc == 0)
 		rc = pump(c);
+	/*
+	 * Every record asked for is here: commit them now, while the peer
+	 * takes this node's PUSHes, not after its PUSHED.
+	 */
+	if (rc == 0 && c->neg_done && c->needpos == c->nneed &&
+	    c->pullpos == c->npulls && fly_count(c, SYNCMSG_GET) == 0 &&
+	    fly_count(c, SYNCMSG_PULL) == 0)
+		rc = ingest_send(c->ig);
 	if (got)
 		c->last_ms = now_ms;
 	else if (rc == 0 && c->nfly > 0 && now_ms - c->last_ms > SYNC_REPLY_MS)
