@@ -21,7 +21,7 @@ struct ingest {
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	pthread_t verifier, committer;
-	int started;			/* threads running */
+	int started;			/* threads running: from the first batch */
 	int stop;
 	struct ingest_batch *filling;	/* the caller's */
 	struct ingest_batch *to_verify;	/* hand-off slots */
@@ -190,31 +190,57 @@ ingest_new(struct store *st, int keep)
 	ig->pipe[0] = ig->pipe[1] = -1;
 	pthread_mutex_init(&ig->lock, NULL);
 	pthread_cond_init(&ig->cond, NULL);
-	if (pipe2(ig->pipe, O_CLOEXEC | O_NONBLOCK) != 0 ||
+	if (pipe2(ig->pipe, O_CLOEXEC | O_NONBLOCK) != 0) {
+		ingest_free(ig);
+		return NULL;
+	}
+	return ig;
+}
+
+/*
+ * Start the threads, if they are not running; called with the lock held.
+ * They start with the first batch, not with the pipeline: most sync
+ * sessions (identical sets, a few records pushed) take none in, and two
+ * threads cost a session's start more than its reconciliation does.
+ */
+static int
+start(struct ingest *ig)
+{
+
+	if (ig->started)
+		return 0;
+	if (ig->todo == NULL &&
 	    (ig->todo = malloc(INGEST_BATCH * sizeof(*ig->todo))) == NULL)
-		goto fail;
+		return KITH_ENOMEM;
 	if (pthread_create(&ig->verifier, NULL, verifier, ig) != 0)
-		goto fail;
+		return KITH_ENOMEM;
 	if (pthread_create(&ig->committer, NULL, committer, ig) != 0) {
-		pthread_mutex_lock(&ig->lock);
 		ig->stop = 1;
 		pthread_cond_broadcast(&ig->cond);
 		pthread_mutex_unlock(&ig->lock);
 		pthread_join(ig->verifier, NULL);
-		goto fail;
+		pthread_mutex_lock(&ig->lock);
+		ig->stop = 0;
+		return KITH_ENOMEM;
 	}
 	ig->started = 1;
-	return ig;
-fail:
-	ingest_free(ig);
-	return NULL;
+	return 0;
 }
 
-/* Hand the filling batch on; called with the lock held. */
+/*
+ * Hand the filling batch on; called with the lock held.  If the threads
+ * cannot start, the batch stays where it is and the error is kept.
+ */
 static void
 hand_on(struct ingest *ig)
 {
+	int rc;
 
+	if ((rc = start(ig)) != 0) {
+		if (ig->err == 0)
+			ig->err = rc;
+		return;
+	}
 	while (ig->to_verify != NULL)
 		pthread_cond_wait(&ig->cond, &ig->lock);
 	ig->to_verify = ig->filling;
@@ -232,9 +258,30 @@ ingest_add(struct ingest *ig, struct record *rec)
 		record_free(rec);
 		return KITH_ENOMEM;
 	}
+	if (ig->filling->n == INGEST_BATCH) {
+		/* Still full: the threads could not start (hand_on). */
+		record_free(rec);
+		pthread_mutex_lock(&ig->lock);
+		rc = ig->err;
+		pthread_mutex_unlock(&ig->lock);
+		return rc;
+	}
 	ig->filling->recs[ig->filling->n++] = rec;
 	pthread_mutex_lock(&ig->lock);
 	if (ig->filling->n == INGEST_BATCH)
+		hand_on(ig);
+	rc = ig->err;
+	pthread_mutex_unlock(&ig->lock);
+	return rc;
+}
+
+int
+ingest_send(struct ingest *ig)
+{
+	int rc;
+
+	pthread_mutex_lock(&ig->lock);
+	if (ig->filling != NULL && ig->filling->n > 0)
 		hand_on(ig);
 	rc = ig->err;
 	pthread_mutex_unlock(&ig->lock);
@@ -310,8 +357,8 @@ ingest_free(struct ingest *ig)
 
 	if (ig == NULL)
 		return;
+	(void)ingest_flush(ig);
 	if (ig->started) {
-		(void)ingest_flush(ig);
 		pthread_mutex_lock(&ig->lock);
 		ig->stop = 1;
 		pthread_cond_broadcast(&ig->cond);

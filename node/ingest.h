@@ -52,17 +52,28 @@ int ingest_check(struct store *st, struct record *const *recs, size_t n,
  * ingest_new(st, keep):
  * Start a pipeline into ${st}, which must be opened with STORE_SHARED and
  * outlive the pipeline.  If ${keep}, committed batches keep their records
- * for ingest_done; else only the counts are kept (ingest_totals).  Return
- * NULL if out of memory or threads cannot start.
+ * for ingest_done; else only the counts are kept (ingest_totals).  The
+ * threads start when the first batch is handed on.  Return NULL if out of
+ * memory.
  */
 struct ingest *ingest_new(struct store *st, int keep);
 
 /**
  * ingest_add(ig, rec):
  * Hand ${rec} (ownership passes) to the pipeline.  Blocks while the
- * pipeline is full.  Return 0, or the first store error seen.
+ * pipeline is full.  Return 0, or the first store error seen (KITH_ENOMEM
+ * if the threads cannot start).
  */
 int ingest_add(struct ingest *ig, struct record *rec);
+
+/**
+ * ingest_send(ig):
+ * Send the partial batch on to be checked and committed now, without
+ * waiting for it: for a caller that expects no more records for a while.
+ * Blocks only while the verifier has a batch waiting.  Return 0, or the
+ * first store error seen.
+ */
+int ingest_send(struct ingest *ig);
 
 /**
  * ingest_flush(ig):

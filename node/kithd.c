@@ -123,6 +123,9 @@ struct daemon {
 		uint8_t key[KITH_KEY_LEN];
 		int warned;		/* its offset is past HLC_WARN_MS */
 		uint64_t saved_ms;	/* a one-way offset last stored */
+		int pending;		/* ... taken, not yet stored (clocks_save) */
+		int64_t offset_ms;
+		uint64_t err_ms, at_ms;
 	} clocks[CLOCKS_MAX];
 	size_t nclocks, nextclock;
 };
@@ -713,7 +716,9 @@ session_done(struct daemon *d, struct peer *p, int rc, uint64_t now)
  * CLOCK_CALM_MS).  An offset measured over the round trip is stored with
  * the session (session_done); a one-way one (the peer connected here) is
  * stored under "key:HEX" at most every CLOCK_SAVE_MS, unless this node
- * also connects to that peer and measures it better.
+ * also connects to that peer and measures it better.  It is stored by
+ * clocks_save, not here: this runs as a HELLO is answered, and a durable
+ * commit here would hold up the session's first round trip.
  */
 static void
 on_clock(void *arg, const uint8_t key[KITH_KEY_LEN], const char *endpoint,
@@ -721,12 +726,10 @@ on_clock(void *arg, const uint8_t key[KITH_KEY_LEN], const char *endpoint,
 {
 	struct daemon *d = arg;
 	struct clockseen *cs;
-	struct store_peer sp;
-	char hex[2 * KITH_KEY_LEN + 1], name[8 + 2 * KITH_KEY_LEN], off[24];
+	char hex[2 * KITH_KEY_LEN + 1], off[24];
 	uint64_t now = sync_now_ms(), mag = offset < 0 ? (uint64_t)-offset :
 	    (uint64_t)offset;
 	size_t i;
-	int rc;
 
 	for (i = 0; i < d->nclocks; i++)
 		if (memcmp(d->clocks[i].key, key, KITH_KEY_LEN) == 0)
@@ -762,15 +765,42 @@ on_clock(void *arg, const uint8_t key[KITH_KEY_LEN], const char *endpoint,
 	if (cs->saved_ms != 0 && now - cs->saved_ms < CLOCK_SAVE_MS)
 		return;
 	cs->saved_ms = now;
-	memset(&sp, 0, sizeof(sp));
-	memcpy(sp.key, key, KITH_KEY_LEN);
-	sp.clock_at = hlc_wall_ms();
-	sp.offset_ms = offset;
-	sp.offset_err_ms = err;
-	sp.oneway = 1;
-	snprintf(name, sizeof(name), "%s%s", STORE_PEER_KEYED, hex);
-	if ((rc = store_peer_put(d->st, name, &sp)) != 0)
-		log_warn("cannot store a peer's clock: %s", kith_strerror(rc));
+	cs->pending = 1;
+	cs->offset_ms = offset;
+	cs->err_ms = err;
+	cs->at_ms = hlc_wall_ms();
+}
+
+/*
+ * Store the one-way clock offsets on_clock took: when the loop wakes with
+ * no request to answer (${busy} 0), or at the end (${busy} 0 too).
+ */
+static void
+clocks_save(struct daemon *d, int busy)
+{
+	struct clockseen *cs;
+	struct store_peer sp;
+	char hex[2 * KITH_KEY_LEN + 1], name[8 + 2 * KITH_KEY_LEN];
+	size_t i;
+	int rc;
+
+	for (i = 0; i < d->nclocks && !busy; i++) {
+		cs = &d->clocks[i];
+		if (!cs->pending)
+			continue;
+		cs->pending = 0;
+		kith_hex(hex, cs->key, KITH_KEY_LEN);
+		memset(&sp, 0, sizeof(sp));
+		memcpy(sp.key, cs->key, KITH_KEY_LEN);
+		sp.clock_at = cs->at_ms;
+		sp.offset_ms = cs->offset_ms;
+		sp.offset_err_ms = cs->err_ms;
+		sp.oneway = 1;
+		snprintf(name, sizeof(name), "%s%s", STORE_PEER_KEYED, hex);
+		if ((rc = store_peer_put(d->st, name, &sp)) != 0)
+			log_warn("cannot store a peer's clock: %s",
+			    kith_strerror(rc));
+	}
 }
 
 /*
@@ -1313,8 +1343,10 @@ run(struct daemon *d)
 			return rc;
 		patrol_due(d, now);
 		hold_due_apply(d, now);
+		clocks_save(d, items[0].readable);
 		log_tick();
 	}
+	clocks_save(d, 0);
 	return EX_OK;
 }
 

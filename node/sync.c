@@ -231,32 +231,43 @@ scope_add(void *arg, uint64_t hlc, const uint8_t id[KITH_ID_LEN])
 }
 
 /*
- * Is ${key} a PCN's, not revoked?  Then set ${*scoped} and take its scope
- * into ${sc}.
+ * Set ${*r} to the roster sessions judge by: the owner's if it keeps one
+ * (computing one costs), else the store's, computed into ${*loaded}, which
+ * the caller frees with roster_free.
  */
 static int
-scope_take(struct sync_node *nd, const uint8_t key[KITH_KEY_LEN],
-    struct scope *sc, int *scoped)
+roster_of(struct sync_node *nd, const struct roster **r,
+    struct roster **loaded)
+{
+	int rc;
+
+	*loaded = NULL;
+	if ((*r = nd->roster) != NULL)
+		return 0;
+	if ((rc = store_roster(nd->st, loaded)) != 0)
+		return rc;
+	*r = *loaded;
+	return 0;
+}
+
+/*
+ * Is ${key} a PCN's, not revoked, in roster ${r}?  Then set ${*scoped} and
+ * take its scope into ${sc}.
+ */
+static int
+scope_take(struct sync_node *nd, const struct roster *r,
+    const uint8_t key[KITH_KEY_LEN], struct scope *sc, int *scoped)
 {
 	const struct roster_entry *e;
-	const struct roster *r = nd->roster;
-	struct roster *loaded = NULL;
 	int rc = 0;
 
 	*scoped = 0;
 	sc->n = 0;
-	/* The owner's roster if it keeps one: computing one costs. */
-	if (r == NULL) {
-		if ((rc = store_roster(nd->st, &loaded)) != 0)
-			return rc;
-		r = loaded;
-	}
 	if ((e = roster_find(r, key)) != NULL && e->role == ROLE_PCN &&
 	    e->revoked == 0) {
 		*scoped = 1;
 		rc = store_scope(nd->st, key, scope_add, sc);
 	}
-	roster_free(loaded);
 	return rc;
 }
 
@@ -657,10 +668,11 @@ want_one(void *arg, uint64_t hlc, const uint8_t id[KITH_ID_LEN])
  * skips the id or sends the header alone, which changes nothing.  At most
  * SYNCMSG_GET_MAX ids a session, the oldest first; only those in the
  * server's scope if the server is a PCN (it holds no others), and in this
- * node's own if this node is one (the server refuses a GET beyond it).
+ * node's own if this node is one (the server refuses a GET beyond it),
+ * by roster ${r}.
  */
 static int
-want_bodies(struct sync_client *c)
+want_bodies(struct sync_client *c, const struct roster *r)
 {
 	struct wanted w = { { NULL, NULL }, NULL, 0 };
 	struct scope self = { NULL, 0, 0 };
@@ -668,7 +680,7 @@ want_bodies(struct sync_client *c)
 
 	if ((w.ids = malloc(SYNCMSG_GET_MAX * KITH_ID_LEN)) == NULL)
 		return KITH_ENOMEM;
-	if ((rc = scope_take(c->nd, c->nd->key, &self,
+	if ((rc = scope_take(c->nd, r, c->nd->key, &self,
 	    &self_scoped)) != 0)
 		goto out;
 	w.in[0] = c->scoped ? &c->scope : NULL;
@@ -692,6 +704,8 @@ sync_client_new(struct sync_node *nd, const char *endpoint,
 {
 	struct syncmsg_hello h;
 	struct sync_client *c;
+	const struct roster *r;
+	struct roster *loaded = NULL;
 	uint8_t server_pk[32];
 
 	if ((c = calloc(1, sizeof(*c))) == NULL) {
@@ -707,13 +721,17 @@ sync_client_new(struct sync_node *nd, const char *endpoint,
 		*rc = KITH_EINVAL;
 		goto fail;
 	}
-	if ((*rc = scope_take(nd, node_pk, &c->scope, &c->scoped)) != 0)
+	/* One roster for both scopes: the peer's and this node's. */
+	if ((*rc = roster_of(nd, &r, &loaded)) != 0 ||
+	    (*rc = scope_take(nd, r, node_pk, &c->scope, &c->scoped)) != 0)
 		goto fail;
 	if (c->scoped)
 		log_info("sync scope peer=%s role=client records=%zu", c->peer,
 		    c->scope.n);
-	if ((*rc = want_bodies(c)) != 0)
+	if ((*rc = want_bodies(c, r)) != 0)
 		goto fail;
+	roster_free(loaded);
+	loaded = NULL;
 	if ((c->sock = tsock_open(nd->t, TSOCK_CONNECT, endpoint, server_pk,
 	    rc)) == NULL)
 		goto fail;
@@ -738,6 +756,7 @@ sync_client_new(struct sync_node *nd, const char *endpoint,
 		goto fail;
 	return c;
 fail:
+	roster_free(loaded);
 	sync_client_free(c);
 	return NULL;
 }
@@ -942,6 +961,14 @@ sync_client_step(struct sync_client *c, uint64_t now_ms)
 		rc = 0;
 	if (rc == 0)
 		rc = pump(c);
+	/*
+	 * Every record asked for is here: commit them now, while the peer
+	 * takes this node's PUSHes, not after its PUSHED.
+	 */
+	if (rc == 0 && c->neg_done && c->needpos == c->nneed &&
+	    c->pullpos == c->npulls && fly_count(c, SYNCMSG_GET) == 0 &&
+	    fly_count(c, SYNCMSG_PULL) == 0)
+		rc = ingest_send(c->ig);
 	if (got)
 		c->last_ms = now_ms;
 	else if (rc == 0 && c->nfly > 0 && now_ms - c->last_ms > SYNC_REPLY_MS)
@@ -1483,12 +1510,18 @@ reply(struct sync_server *srv, struct session *ss)
 static int
 scope_session(struct sync_server *srv, struct session *ss)
 {
+	const struct roster *r;
+	struct roster *loaded;
+	int rc;
 
 	ss->scoped = 0;
 	ss->scope.n = 0;
 	if (!ss->keyed)
 		return 0;	/* no key from ZAP: not a member's session */
-	return scope_take(srv->nd, ss->key, &ss->scope, &ss->scoped);
+	if ((rc = roster_of(srv->nd, &r, &loaded)) == 0)
+		rc = scope_take(srv->nd, r, ss->key, &ss->scope, &ss->scoped);
+	roster_free(loaded);
+	return rc;
 }
 
 /*

@@ -628,7 +628,29 @@ out:
 	return rc;
 }
 
-/* Describe items [lo, hi) up to ${ub}: an IdList, or 16 fingerprints. */
+/*
+ * How many buckets a differing range of ${n} items splits into: the
+ * reference's 16, except under a policy of IdLists larger than the
+ * reference's (negentropy_set_policy), when the buckets are small enough
+ * to come back as IdLists if they differ.  Then about sqrt(3n/2): for a
+ * difference in one place that balances the fingerprints sent, about 21
+ * bytes a bucket, against the ids of the differing bucket's IdList, 32
+ * bytes an item.  (At 256, a range of 4,000 splits into 78 buckets of 51,
+ * not 16 of 250.)
+ */
+static size_t
+buckets(const struct negentropy *ng, size_t n)
+{
+	size_t nb = BUCKETS;
+
+	if (ng->idlist_below <= IDLIST_BELOW || n / BUCKETS >= ng->idlist_below)
+		return BUCKETS;
+	while (nb * nb < 3 * n / 2)
+		nb++;
+	return nb;
+}
+
+/* Describe items [lo, hi) up to ${ub}: an IdList, or buckets' fingerprints. */
 static void
 split_range(const struct negentropy *ng, struct buf *o, uint64_t *last,
     size_t lo, size_t hi, const struct bound *ub)
@@ -638,7 +660,7 @@ split_range(const struct negentropy *ng, struct buf *o, uint64_t *last,
 	struct negentropy_item *owned = NULL;
 	uint8_t *rep = NULL;
 	struct bound nb;
-	size_t n = hi - lo, per, extra, cur, sz, i;
+	size_t n = hi - lo, nbuckets, per, extra, cur, sz, i;
 	int rc;
 
 	if (n < ng->idlist_below) {
@@ -656,10 +678,11 @@ split_range(const struct negentropy *ng, struct buf *o, uint64_t *last,
 		rc = 0;
 		goto out;
 	}
-	per = n / BUCKETS;
-	extra = n % BUCKETS;
+	nbuckets = buckets(ng, n);
+	per = n / nbuckets;
+	extra = n % nbuckets;
 	cur = lo;
-	for (i = 0; i < BUCKETS; i++) {
+	for (i = 0; i < nbuckets; i++) {
 		sz = per + (i < extra ? 1 : 0);
 		if ((rc = range_fingerprint(ng, cur, cur + sz, fp)) != 0)
 			goto out;

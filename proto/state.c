@@ -865,7 +865,7 @@ entitle(struct entity *e, struct ver *v, size_t n)
 	uint8_t rx[SEAL_RECIPIENTS_MAX][32];
 	struct seal *seal;
 	const uint8_t *p;
-	size_t i, k, m, len;
+	size_t i, k, m, len, converted = 0;
 	int more;
 
 	add_reader(e, e->creator);
@@ -883,14 +883,20 @@ entitle(struct entity *e, struct ver *v, size_t n)
 				more |= add_reader(e, key);
 	} while (more);
 	qsort(e->readers, e->nreaders, KITH_KEY_LEN, key_cmp);
-	for (k = 0; k < e->nreaders; k++)
-		(void)kcrypto_x25519_public(e->readers[k], rx[k]);
 	for (i = 0; i < n; i++) {
 		if (!v[i].data || v[i].body == NULL ||
 		    (p = body_sealed(v[i].body, &len)) == NULL ||
 		    !is_reader(e, v[i].h->author) ||
 		    seal_decode(p, len, &seal) != 0)
 			continue;
+		/*
+		 * The readers' X25519 keys only once a sealed section needs
+		 * them: a conversion costs about a signature check, and most
+		 * entities have nothing sealed.
+		 */
+		for (; converted < e->nreaders; converted++)
+			(void)kcrypto_x25519_public(e->readers[converted],
+			    rx[converted]);
 		for (m = 0; m < seal_nrecipients(seal); m++) {
 			for (k = 0; k < e->nreaders; k++)
 				if (memcmp(seal_recipient(seal, m), rx[k],

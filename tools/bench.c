@@ -7,6 +7,7 @@
  *
  * usage: kith-bench [--records N] [--dir DIR] [--keep] [--no-sync]
  *                   [--only-siege] [--only-hops] [--only-net] [--seed N]
+ *                   [--only-sync] [--again TOP]
  *   --records N  records in the large ingest run (default 1000000); with
  *                --only-siege, in the siege's node (default 20000)
  *   --dir DIR    where to put the benchmark stores (default $TMPDIR or /tmp);
@@ -18,6 +19,12 @@
  *   --only-hops  how fast a write crosses a network (bench_hops) alone
  *   --only-net   the raw rates and the network scale run (bench_net)
  *   --seed N     the network scale run's graph (default NET_SEED)
+ *   --only-sync  the raw rates, the ingest of N records, then at N alone
+ *                the full sync, the identical sets and the delta sync
+ *   --again TOP  the raw rates, the identical sets and the delta sync
+ *                again on the stores an `--only-sync --keep` run left in
+ *                TOP (give the same --records); each run adds 100
+ *                records a side to the set in common
  */
 #include <arpa/inet.h>
 #include <assert.h>
@@ -2542,7 +2549,8 @@ main(int argc, char **argv)
 	char top[4096], dir[4400];
 	size_t n = 0;
 	int keep = 0, no_sync = 0, only_siege = 0, only_hops = 0;
-	int only_net = 0;
+	int only_net = 0, only_sync = 0;
+	const char *again = NULL;
 	unsigned net_seed = NET_SEED;
 	int n_given = 0, failed = 0;
 	char kithd[4096], *slash;
@@ -2568,11 +2576,15 @@ main(int argc, char **argv)
 			only_net = 1;
 		} else if (strcmp(argv[i], "--seed") == 0 && i + 1 < argc) {
 			net_seed = (unsigned)strtoul(argv[++i], NULL, 10);
+		} else if (strcmp(argv[i], "--only-sync") == 0) {
+			only_sync = 1;
+		} else if (strcmp(argv[i], "--again") == 0 && i + 1 < argc) {
+			again = argv[++i];
 		} else {
 			fprintf(stderr, "usage: kith-bench [--records N] "
 			    "[--dir DIR] [--keep] [--no-sync] "
 			    "[--only-siege] [--only-hops] [--only-net] "
-			    "[--seed N]\n");
+			    "[--seed N] [--only-sync] [--again TOP]\n");
 			return strcmp(argv[i], "--help") == 0 ? 0 : 64;
 		}
 	}
@@ -2620,6 +2632,39 @@ main(int argc, char **argv)
 	emit("raw_verify_1core", verify, "ops/s", verify);
 	if (only_net) {
 		bench_net(kithd, top, net_seed, verify);
+		goto done;
+	}
+	if (again != NULL) {
+		char a_home[4300], b_home[4300];
+		FILE *f;
+
+		snprintf(dir, sizeof(dir), "%s/record_bytes", again);
+		if ((f = fopen(dir, "r")) == NULL ||
+		    fscanf(f, "%lf", &ig.record_bytes) != 1)
+			die(dir, KITH_ENOTFOUND);
+		fclose(f);
+		snprintf(a_home, sizeof(a_home), "%s/a", again);
+		snprintf(b_home, sizeof(b_home), "%s/b%zu", again, n);
+		identical_sync(kithd, a_home, b_home, n);
+		delta_sync(kithd, a_home, b_home, keys, &ig);
+		goto done;
+	}
+	if (only_sync) {
+		char a_home[4300], b_home[4300];
+		FILE *f;
+
+		snprintf(a_home, sizeof(a_home), "%s/a", top);
+		mkdir(a_home, 0700);
+		snprintf(dir, sizeof(dir), "%s/store", a_home);
+		ingest(dir, keys, n, &ig);
+		snprintf(dir, sizeof(dir), "%s/record_bytes", top);
+		if ((f = fopen(dir, "w")) != NULL) {
+			fprintf(f, "%.3f\n", ig.record_bytes);
+			fclose(f);
+		}
+		snprintf(b_home, sizeof(b_home), "%s/b%zu", top, n);
+		scale_point(kithd, a_home, b_home, n, &ig, verify);
+		delta_sync(kithd, a_home, b_home, keys, &ig);
 		goto done;
 	}
 

@@ -1202,7 +1202,7 @@ static void
 test_idlist_policy(void **state)
 {
 	static const size_t below[] = { 0, 32, 200, 201, 256 };
-	struct negentropy_item it[200];
+	struct negentropy_item it[200], *big;
 	struct negentropy *ng;
 	uint64_t modes[16], rng = 88;
 	uint8_t *msg;
@@ -1230,12 +1230,38 @@ test_idlist_policy(void **state)
 				assert_memory_equal(msg + 6 + 32 * j, it[j].id,
 				    32);
 		} else {
-			assert_int_equal(n, 16);
+			/*
+			 * Over the reference's 32, a range whose buckets
+			 * would come back as IdLists splits finer: 200 items
+			 * into 18 (the least n with n * n >= 3 * 200 / 2).
+			 */
+			assert_int_equal(n, below[i] > 32 ? 18 : 16);
 			for (j = 0; j < 16; j++)
 				assert_int_equal(modes[j], 1);
 		}
 		free(msg);
 	}
+	/* 4,000 items at 256 split into 78 buckets; at the reference's, 16. */
+	assert_non_null(big = malloc(4000 * sizeof(*big)));
+	rand_items(big, 4000, &rng, 0, 1ULL << 40);
+	qsort(big, 4000, sizeof(big[0]), cmp_item);
+	msg = first_msg(big, 4000, 256, 0, &len);
+	assert_int_equal(msg_modes(msg, len, modes, 16), 78);
+	free(msg);
+	msg = first_msg(big, 4000, 0, 0, &len);
+	assert_int_equal(msg_modes(msg, len, modes, 16), 16);
+	free(msg);
+	/* 4,096 and more: its buckets are not IdLists yet, so 16. */
+	msg = first_msg(big, 4000, 250, 0, &len);
+	assert_int_equal(msg_modes(msg, len, modes, 16), 16);
+	free(msg);
+	/* The finer split settles a difference as the 16 would. */
+	run_sync_policy(big, 3900, big, 4000, 0, 256, 0, &res);
+	assert_int_equal(res.nhave, 0);
+	assert_same_ids(res.need, res.nneed, big + 3900, 100);
+	free(res.have);
+	free(res.need);
+	free(big);
 	/* Zero restores the default after another threshold. */
 	assert_non_null(ng = negentropy_new(it, 200, 0));
 	negentropy_set_policy(ng, 256, 0);
@@ -1688,7 +1714,8 @@ test_policy_under_limit(void **state)
 	assert_int_equal(msg_modes(msg, len, modes, 16), 1);
 	free(msg);
 	msg = first_msg_limit(it, 200, 256, 0, 4096, &len);
-	assert_int_equal(msg_modes(msg, len, modes, 16), 16);
+	/* Capped at 118, still over 32: split finer (test_idlist_policy). */
+	assert_int_equal(msg_modes(msg, len, modes, 16), 18);
 	assert_true(len <= 4096);
 	free(msg);
 	/* 100 items still go as one IdList under 4096. */
