@@ -32,7 +32,7 @@ LIB_OBJ := $(LIB_SRC:%.c=$(B)/%.o) $(B)/gen/config_default.o
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 
-.PHONY: all deps test unit fhir-check cli system faults fuzz-replay negentropy-conformance asan fuzz bench vectors install uninstall install-check clean
+.PHONY: all deps test unit fhir-check cli system faults fuzz-replay negentropy-conformance asan fuzz bench vectors install uninstall install-check walkthrough clean
 # Keep object files between runs (make would delete the test objects).
 .SECONDARY:
 all: $(B)/kith $(B)/kithd $(B)/kith-bench
@@ -110,6 +110,10 @@ cli: $(B)/kith $(B)/kith-craft
 
 # make install and uninstall into a staging DESTDIR, the man pages through
 # mandoc's linter, the completion against kith's help (tests/cli/install).
+# The README's walkthroughs, run as written (tests/cli/walkthrough).
+walkthrough: $(B)/kith $(B)/kithd
+	@BUILD=$(abspath $(B)) tests/cli/walkthrough
+
 install-check: $(B)/kith $(B)/kithd
 	+@MAKE="$(MAKE)" B=$(B) tests/cli/install
 
@@ -148,7 +152,7 @@ faults: $(B)/kith $(B)/kithd $(B)/kith-craft
 	  KITH=$(abspath $(B)/kith) KITHD=$(abspath $(B)/kithd) \
 	  CRAFT=$(abspath $(B)/kith-craft) B=$(abspath $(B)) "$$t"; done
 
-test: all unit fhir-check fuzz-replay negentropy-conformance cli install-check system faults
+test: all unit fhir-check fuzz-replay negentropy-conformance cli walkthrough install-check system faults
 
 asan:
 	$(MAKE) B=build-asan CC=clang \
