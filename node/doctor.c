@@ -4,11 +4,13 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/statvfs.h>
 
 #include "clocks.h"
 #include "doctor.h"
 #include "kith.h"
+#include "roster.h"
 #include "store.h"
 #include "sync.h"
 
@@ -232,10 +234,102 @@ check_scrub(const struct doctor_ctx *ctx, struct doctor_result *out)
 		snprintf(out->fix, sizeof(out->fix), "run kith scrub");
 }
 
+/* The node key: readable, and by its owner only. */
+static void
+check_key(const struct doctor_ctx *ctx, struct doctor_result *out)
+{
+	char path[4200];
+	struct stat sb;
+
+	snprintf(path, sizeof(path), "%s/key", ctx->home);
+	if (ctx->node_key == NULL) {
+		out->level = DOCTOR_FAIL;
+		snprintf(out->what, sizeof(out->what), "the node key %.300s "
+		    "cannot be read: %s", path, kith_strerror(ctx->key_rc));
+		snprintf(out->fix, sizeof(out->fix), "restore it from its "
+		    "backup; without it this node cannot sign or sync");
+	} else if (stat(path, &sb) == 0 && (sb.st_mode & 077) != 0) {
+		out->level = DOCTOR_WARN;
+		snprintf(out->what, sizeof(out->what), "the node key %.300s may "
+		    "be read by others (mode %03o)", path,
+		    (unsigned)(sb.st_mode & 0777));
+		snprintf(out->fix, sizeof(out->fix), "chmod 600 %.300s", path);
+	} else
+		snprintf(out->what, sizeof(out->what), "the node key is "
+		    "readable by its owner only");
+}
+
+/* This node's standing in the network's roster. */
+static void
+check_standing(const struct doctor_ctx *ctx, struct doctor_result *out)
+{
+	const struct roster_entry *e;
+	struct roster *r = NULL;
+	char hex[2 * KITH_KEY_LEN + 1];
+	int rc;
+
+	if (ctx->node_key == NULL) {
+		out->level = DOCTOR_FAIL;
+		snprintf(out->what, sizeof(out->what), "unknown: the node key "
+		    "cannot be read");
+		return;
+	}
+	if ((rc = store_roster(ctx->st, &r)) != 0) {
+		cannot(out, "the roster", rc);
+		return;
+	}
+	kith_hex(hex, ctx->node_key, KITH_KEY_LEN);
+	e = roster_find(r, ctx->node_key);
+	if (e == NULL || (e->role == ROLE_NONE && e->revoked == 0)) {
+		out->level = DOCTOR_WARN;
+		snprintf(out->what, sizeof(out->what), "this node is not a "
+		    "member yet: peers refuse it, and its changes wait");
+		snprintf(out->fix, sizeof(out->fix), "send the admin the reply "
+		    "line kith join printed, or ask for: kith member add %s "
+		    "--org ORG --role member", hex);
+	} else if (e->revoked != 0) {
+		out->level = DOCTOR_FAIL;
+		snprintf(out->what, sizeof(out->what), "this node's key is "
+		    "revoked: no node syncs with it or applies its changes");
+		snprintf(out->fix, sizeof(out->fix), "make a new key (kith init "
+		    "in a new home) and ask an admin to admit it");
+	} else if (e->fork != 0) {
+		out->level = DOCTOR_FAIL;
+		snprintf(out->what, sizeof(out->what), "this node's key signed "
+		    "two records with sequence number %llu: nothing it signs "
+		    "from there on applies", (unsigned long long)e->fork);
+		snprintf(out->fix, sizeof(out->fix), "ask an admin to revoke "
+		    "this key and admit a new one");
+	} else
+		snprintf(out->what, sizeof(out->what), "a member as %s, role "
+		    "%s", e->org, roster_role_name(e->role));
+	roster_free(r);
+}
+
+/* kithd on this home. */
+static void
+check_daemon(const struct doctor_ctx *ctx, struct doctor_result *out)
+{
+
+	if (ctx->daemon_pid > 0) {
+		snprintf(out->what, sizeof(out->what), "kithd runs (pid %ld)",
+		    ctx->daemon_pid);
+		return;
+	}
+	out->level = DOCTOR_WARN;
+	snprintf(out->what, sizeof(out->what), "kithd is not running: this "
+	    "node syncs only when kith sync is run");
+	snprintf(out->fix, sizeof(out->fix), "start it: systemctl start "
+	    "kithd, or kithd --home %.300s", ctx->home);
+}
+
 static const struct {
 	const char *name;
 	doctor_check_fn *fn;
 } checks[] = {
+	{ "key", check_key },
+	{ "standing", check_standing },
+	{ "daemon", check_daemon },
 	{ "clock", check_clock },
 	{ "store clock", check_store_clock },
 	{ "peers", check_peers },

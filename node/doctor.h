@@ -28,6 +28,10 @@ struct doctor_ctx {
 	uint64_t wall_ms;	/* the system clock, once for every check */
 	uint64_t max_bytes;	/* [store] max_size_mb, in bytes */
 	uint64_t scrub_after_ms;	/* [store] scrub_after, in ms */
+	const uint8_t *node_key;	/* the node's public key; NULL if its
+					   key file cannot be read */
+	int key_rc;			/* then why (a KITH_E* code) */
+	long daemon_pid;		/* kithd running on the home, or 0 */
 };
 
 /* What a check found. */

@@ -817,6 +817,10 @@ cmd_doctor(struct ctx *c, int argc, char **argv)
 	    "Check this node's health, without changing anything: one line per\n"
 	    "check, ok, warn or fail, with what it found and, below a check that\n"
 	    "is not ok, what to do.  The checks:\n"
+	    "  key          the node key: readable, and by its owner only\n"
+	    "  standing     this node in the roster: a member (ok), not yet\n"
+	    "               (warn), revoked or forked (fail)\n"
+	    "  daemon       kithd running on this home (warn if not)\n"
 	    "  clock        the system clock against the peers' (the median of\n"
 	    "               their offsets that kithd measured in the last day):\n"
 	    "               warn past a minute, fail past 10 minutes (then\n"
@@ -854,6 +858,12 @@ cmd_doctor(struct ctx *c, int argc, char **argv)
 	dc.wall_ms = hlc_wall_ms();
 	dc.max_bytes = c->cfg.max_size_mb << 20;
 	dc.scrub_after_ms = c->cfg.scrub_after_s * 1000;
+	if ((c->key = kcrypto_key_load(home_path(c, "key"), &dc.key_rc)) !=
+	    NULL)
+		dc.node_key = kcrypto_key_public(c->key);
+	else
+		dc.node_key = NULL;
+	dc.daemon_pid = daemon_pid(c);
 	worst = doctor_run(&dc, doctor_report, v);
 	rc = view_finish(v);
 	view_free(v);
