@@ -530,7 +530,7 @@ cmd_resolve(struct ctx *c, int argc, char **argv)
 		{ "name", 1 }, { "phone", 1 }, { "address", 1 }, { "notes", 1 },
 		{ "volunteer", 1 }, { "status", 1 }, { "skills", 1 },
 		{ "availability", 1 }, { "dbs", 1 }, { "dbs-checked", 1 },
-		{ NULL, 0 } };
+		{ "active", 1 }, { NULL, 0 } };
 	struct field_in in[MAX_OPTS];
 	uint8_t id[KITH_ENTITY_LEN];
 	struct args a;

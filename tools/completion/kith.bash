@@ -51,7 +51,7 @@ _kith_options() {
 	erase:) echo --reason ;;
 	resolve:)
 		echo $_kith_request_fields --volunteer --status \
-		    --skills --availability --dbs --dbs-checked ;;
+		    --skills --availability --dbs --dbs-checked --active ;;
 	verify:) echo --pages ;;
 	repair:) echo --peer ;;
 	restore:) echo --peer --charter ;;
