@@ -180,6 +180,27 @@ tvalue(FILE *out, const struct codec_value *cv)
 		fputs("-", out);
 }
 
+/*
+ * As tvalue, but a newline goes on at the value column of a detail view
+ * (16 blanks in), so that several lines of notes read as lines.
+ */
+static void
+tlines(FILE *out, const struct codec_value *cv)
+{
+	struct codec_value line = *cv;
+	const char *nl;
+
+	while (cv->type == CODEC_STR && line.len > 0 &&
+	    (nl = memchr(line.s, '\n', line.len)) != NULL) {
+		line.len = (size_t)(nl - line.s);
+		tvalue(out, &line);
+		fputs("\n                ", out);
+		line.len = cv->len - (size_t)(nl + 1 - cv->s);
+		line.s = nl + 1;
+	}
+	tvalue(out, &line);
+}
+
 /* As tvalue, for a NUL-terminated string. */
 static void
 tstr(FILE *out, const char *s)
@@ -634,7 +655,7 @@ detail(struct view *v, const struct state *s)
 		    f->value.type == CODEC_STR)
 			treaders(v, &f->value);
 		else
-			tvalue(v->out, &f->value);
+			tlines(v->out, &f->value);
 		for (k = 0; k < f->nalts && (!f->personal || v->personal);
 		    k++) {
 			fputs(" | ", v->out);
@@ -661,7 +682,7 @@ detail(struct view *v, const struct state *s)
 			continue;
 		fprintf(v->out, "  %-13s ", bf->name);
 		if (v->personal)
-			tvalue(v->out, &bf->v);
+			tlines(v->out, &bf->v);
 		else
 			fputs("[hidden]", v->out);
 		fputs("  (personal)\n", v->out);
