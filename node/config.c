@@ -11,6 +11,7 @@
 #include "config.h"
 #include "kcrypto.h"
 #include "kith.h"
+#include "log.h"
 
 struct load {
 	struct config *c;
@@ -37,6 +38,7 @@ config_defaults(struct config *c)
 	c->scrub_after_s = 3600;
 	c->interval_s = 30;
 	c->pcn_interval_s = 2;
+	c->log_level = LOG_INFO;
 	/* Then the built-in file's values, so every reader sees the same. */
 	if ((f = fmemopen((void *)config_default, strlen(config_default),
 	    "r")) != NULL) {
@@ -195,6 +197,18 @@ on_entry(void *arg, const char *section, const char *key, const char *value)
 			problem = "name is too long";
 		else
 			strcpy(l->c->name, value);
+	} else if (strcmp(section, "node") == 0 &&
+	    strcmp(key, "log_level") == 0) {
+		if ((rc = log_level_parse(value)) < 0)
+			problem = "log_level must be debug, info, warn or error";
+		else
+			l->c->log_level = rc;
+	} else if (strcmp(section, "node") == 0 &&
+	    strcmp(key, "log_file") == 0) {
+		if (strlen(value) >= sizeof(l->c->log_file))
+			problem = "log_file is too long";
+		else
+			strcpy(l->c->log_file, value);
 	} else if (strcmp(section, "store") == 0 &&
 	    strcmp(key, "max_size_mb") == 0) {
 		if (number(value, 16, 1 << 24, &l->c->max_size_mb) != 0)

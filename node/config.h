@@ -11,9 +11,12 @@
 
 #define CONFIG_PEERS_MAX	32	/* [sync] peer lines */
 #define CONFIG_ENDPOINT_MAX	256	/* bytes of an endpoint */
+#define CONFIG_PATH_MAX		1024	/* bytes of a path */
 
 struct config {
 	char name[256];		/* [node] name */
+	int log_level;		/* [node] log_level: LOG_DEBUG.. (log.h) */
+	char log_file[CONFIG_PATH_MAX];	/* [node] log_file; "" for stderr */
 	uint64_t max_size_mb;	/* [store] max_size_mb */
 	uint64_t scrub_after_s;	/* [store] scrub_after: seconds */
 	char listen[CONFIG_ENDPOINT_MAX + 1];	/* [sync] listen; "" for none */

@@ -87,6 +87,8 @@ struct daemon {
 	char conf[4200];
 	int flag_peers;		/* --peer given: the config's list is ignored */
 	int lockfd;		/* HOME/kithd.pid, locked while it runs */
+	int flag_level;		/* --log-level given: log_level is ignored */
+	char log_path[4200 + CONFIG_PATH_MAX];	/* log_file, resolved; "" */
 	struct config cfg;
 	struct store *st;
 	struct transport *t;
@@ -144,7 +146,7 @@ on_signal(int sig)
 
 static const char usage_text[] =
 "usage: kithd [--home DIR] [--listen ENDPOINT] [--feed ENDPOINT]\n"
-"             [--peer KEY@ENDPOINT]...\n"
+"             [--peer KEY@ENDPOINT]... [--log-level LEVEL]\n"
 "\n"
 "Run a kith node's sync daemon on the store in the home (--home DIR, else\n"
 "$KITH_HOME, else ~/.local/share/kith; create it first with kith init).\n"
@@ -158,14 +160,19 @@ static const char usage_text[] =
 "                             topics by kind: request, volunteer, ...)\n"
 "  --peer KEY@tcp://HOST:PORT reconcile with this node; KEY is its node\n"
 "                             key, which `kith id` prints there\n"
+"  --log-level LEVEL          debug, info, warn or error: overrides\n"
+"                             [node] log_level\n"
 "\n"
 "Every connection is encrypted and authenticated with ZeroMQ CURVE: the\n"
 "node's key is HOME/key (kith init makes it), and a peer must prove the\n"
 "key its KEY@ names.\n"
 "\n"
-"It logs one line per event to stderr.  SIGTERM or SIGINT: finish the\n"
-"current write and exit.  SIGHUP: reload the peer list, [store]\n"
-"max_size_mb and scrub_after from kith.conf.  A failed commit (disk\n"
+"It logs one line per event to stderr, or appends them to [node]\n"
+"log_file; at level info a sync session that moved no record is not\n"
+"logged.  SIGTERM or SIGINT: finish the current write and exit.  SIGHUP:\n"
+"open the log file afresh (after logrotate moved it), and reload the peer\n"
+"list, [node] log_level, [store] max_size_mb and scrub_after from\n"
+"kith.conf.  A failed commit (disk\n"
 "full, max_size_mb reached) ends the session that carried it and is\n"
 "logged as a store error; nothing of it is believed, and the node catches\n"
 "up within one interval once there is room.  [store] scrub_after seconds\n"
@@ -339,11 +346,20 @@ reload(struct daemon *d)
 	char err[600];
 	int rc;
 
+	/* First, so what follows lands in the new file. */
+	if (d->log_path[0] != '\0' && log_reopen() != 0)
+		log_error("cannot open the log file %s again: %s; logging on "
+		    "to the file it had open", d->log_path, strerror(errno));
 	config_defaults(&cfg);
 	rc = config_load(d->conf, &cfg, err, sizeof(err));
 	if (rc != 0 && rc != KITH_ENOTFOUND) {
 		log_warn("reload failed, peers unchanged: %s", err);
 		return;
+	}
+	if (!d->flag_level && cfg.log_level != d->cfg.log_level) {
+		log_set_level(cfg.log_level);
+		d->cfg.log_level = cfg.log_level;
+		log_info("reload log_level=%s", log_level_name(cfg.log_level));
 	}
 	set_max_size(d, cfg.max_size_mb);
 	d->cfg.scrub_after_s = cfg.scrub_after_s;
@@ -619,7 +635,9 @@ session_done(struct daemon *d, struct peer *p, int rc, uint64_t now)
 		sp.offset_err_ms = p->last.offset_err_ms;
 	}
 	if (rc == 1) {
-		log_info("sync end peer=%s role=client%s received=%llu "
+		/* Only at debug when nothing moved: a PCN's every 2 s. */
+		log_at(s->received == 0 && s->sent == 0 ? LOG_DEBUG : LOG_INFO,
+		    "sync end peer=%s role=client%s received=%llu "
 		    "added=%llu rejected=%llu sent=%llu bytes_in=%llu "
 		    "bytes_out=%llu round_trips=%llu seconds=%.3f", p->ep,
 		    p->caller ? " caller=1" : "",
@@ -853,7 +871,7 @@ start_due(struct daemon *d, uint64_t now)
 		    !(p->dirty || now >= p->next_ms))
 			continue;
 		p->dirty = 0;
-		log_info("sync start peer=%s role=client%s", p->ep,
+		log_debug("sync start peer=%s role=client%s", p->ep,
 		    p->caller ? " caller=1" : "");
 		if ((p->c = sync_client_new(&d->nd, p->ep, p->key, &rc)) ==
 		    NULL) {
@@ -893,7 +911,8 @@ parse_args(struct daemon *d, int argc, char **argv, struct config *flags)
 			return EX_OK;
 		}
 		if (strcmp(a, "--home") != 0 && strcmp(a, "--listen") != 0 &&
-		    strcmp(a, "--feed") != 0 && strcmp(a, "--peer") != 0)
+		    strcmp(a, "--feed") != 0 && strcmp(a, "--peer") != 0 &&
+		    strcmp(a, "--log-level") != 0)
 			return fail(EX_USAGE, "unknown option %s (see kithd "
 			    "--help)", a);
 		if (i + 1 >= argc)
@@ -901,6 +920,13 @@ parse_args(struct daemon *d, int argc, char **argv, struct config *flags)
 		v = argv[++i];
 		if (strcmp(a, "--home") == 0) {
 			home = v;
+			continue;
+		}
+		if (strcmp(a, "--log-level") == 0) {
+			if ((flags->log_level = log_level_parse(v)) < 0)
+				return fail(EX_USAGE, "--log-level %s: give "
+				    "debug, info, warn or error", v);
+			d->flag_level = 1;
 			continue;
 		}
 		if (strcmp(a, "--peer") == 0) {
@@ -1502,6 +1528,12 @@ main(int argc, char **argv)
 	rc = config_load(d.conf, &d.cfg, err, sizeof(err));
 	if (rc != 0 && rc != KITH_ENOTFOUND)
 		return fail(EX_CONFIG, "%s", err);
+	if (d.flag_level)
+		d.cfg.log_level = flags.log_level;
+	if (d.cfg.log_file[0] != '\0')
+		snprintf(d.log_path, sizeof(d.log_path), "%s%s%s",
+		    d.cfg.log_file[0] == '/' ? "" : d.home,
+		    d.cfg.log_file[0] == '/' ? "" : "/", d.cfg.log_file);
 	if (flags.listen[0]) {
 		strcpy(d.cfg.listen, flags.listen);
 		d.cfg.listen_line = 0;
@@ -1606,6 +1638,12 @@ main(int argc, char **argv)
 		goto out;
 	}
 	set_peers(&d, &d.cfg);
+	log_set_level(d.cfg.log_level);
+	if (d.log_path[0] != '\0' && log_set_file(d.log_path) != 0) {
+		code = fail(EX_CONFIG, "%s: [node] log_file %s: cannot open it "
+		    "to append: %s", d.conf, d.log_path, strerror(errno));
+		goto out;
+	}
 	log_open("kithd");
 	log_info("start home=%s listen=%s feed=%s peers=%zu records=%llu "
 	    "pid=%ld dumpable=%d", d.home, d.cfg.listen[0] ? d.cfg.listen : "-",

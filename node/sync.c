@@ -726,7 +726,7 @@ sync_client_new(struct sync_node *nd, const char *endpoint,
 	    (*rc = scope_take(nd, r, node_pk, &c->scope, &c->scoped)) != 0)
 		goto fail;
 	if (c->scoped)
-		log_info("sync scope peer=%s role=client records=%zu", c->peer,
+		log_debug("sync scope peer=%s role=client records=%zu", c->peer,
 		    c->scope.n);
 	if ((*rc = want_bodies(c, r)) != 0)
 		goto fail;
@@ -1307,8 +1307,11 @@ session_end(struct sync_server *srv, struct session *ss, const char *why)
 {
 	double secs = (double)(sync_now_ms() - ss->start_ms) / 1000.0;
 
+	/* An empty session that ended well is routine: a PCN's, every 2 s. */
 	if (ss->welcomed || ss->received > 0)
-		log_info("sync end peer=%s role=server received=%llu added=%llu "
+		log_at(why == NULL && ss->received == 0 && ss->sent == 0 ?
+		    LOG_DEBUG : LOG_INFO,
+		    "sync end peer=%s role=server received=%llu added=%llu "
 		    "rejected=%llu sent=%llu bytes_in=%llu bytes_out=%llu "
 		    "seconds=%.3f%s%s", ss->who,
 		    (unsigned long long)ss->received,
@@ -1591,12 +1594,12 @@ on_hello(struct sync_server *srv, struct session *ss, const struct syncmsg *m)
 		snprintf(addr, sizeof(addr), "%.63s", ss->who);
 		snprintf(ss->who, sizeof(ss->who), "%.64s@%.63s",
 		    h.name[0] ? h.name : "-", addr);
-		log_info("sync start peer=%s role=server", ss->who);
+		log_debug("sync start peer=%s role=server", ss->who);
 	}
 	if ((rc = scope_session(srv, ss)) != 0)
 		return rc;
 	if (ss->scoped)
-		log_info("sync scope peer=%s role=pcn records=%zu", ss->who,
+		log_debug("sync scope peer=%s role=pcn records=%zu", ss->who,
 		    ss->scope.n);
 	ss->welcomed = 1;
 	/* A node that listens may be offered new records at once (9.7). */

@@ -4,13 +4,18 @@
  * codes here and nowhere else.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <poll.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <time.h>
+#include <unistd.h>
 #include <netinet/in.h>
 #include <linux/sockios.h>
 #include <linux/tcp.h>
@@ -27,6 +32,7 @@
 
 #define ZAP_ENDPOINT	"inproc://zeromq.zap.01"	/* fixed by RFC 27 */
 #define ZAP_FRAMES	7	/* a CURVE request: 6 frames and the key */
+#define CONNECT_HOST_MAX	255	/* bytes of a host name (RFC 1035) */
 
 struct transport {
 	void *ctx;
@@ -45,7 +51,10 @@ struct tsock {
 	void *mon;		/* TSOCK_SUB: its handshake events */
 	int handshaken;		/* a handshake has succeeded */
 	int refused;		/* the last ZAP status that refused it */
+	int broken;		/* handshakes cut short since the last success */
 };
+
+static long now_ms(void);
 
 struct transport *
 transport_new(void)
@@ -136,15 +145,24 @@ set_curve(struct transport *t, void *z, int role, const uint8_t *server_pk)
 	    zmq_setsockopt(z, ZMQ_ZAP_DOMAIN, domain, strlen(domain));
 }
 
-/* Monitor ${s}'s handshakes on an inproc PAIR (tsock_refused). */
+/*
+ * Monitor ${s}'s handshakes on an inproc PAIR (tsock_refused): those that
+ * succeed, those the server's ZAP handler refused, and those cut short
+ * (the server hung up: it could not open our HELLO, sealed to a key it
+ * does not hold).
+ */
 static int
 watch(struct transport *t, struct tsock *s)
 {
-	char ep[64];
+	static unsigned long serial;	/* a new name for each: one closed */
+	char ep[64];			/* may not be unbound yet */
 
-	snprintf(ep, sizeof(ep), "inproc://kith-monitor-%p", (void *)s);
+	snprintf(ep, sizeof(ep), "inproc://kith-monitor-%p-%lu", (void *)s,
+	    __atomic_add_fetch(&serial, 1, __ATOMIC_RELAXED));
 	if (zmq_socket_monitor(s->z, ep, ZMQ_EVENT_HANDSHAKE_SUCCEEDED |
-	    ZMQ_EVENT_HANDSHAKE_FAILED_AUTH) != 0 ||
+	    ZMQ_EVENT_HANDSHAKE_FAILED_AUTH |
+	    ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL |
+	    ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL) != 0 ||
 	    (s->mon = zmq_socket(t->ctx, ZMQ_PAIR)) == NULL ||
 	    setopt_int(s->mon, ZMQ_LINGER, 0) != 0 ||
 	    zmq_connect(s->mon, ep) != 0)
@@ -152,9 +170,10 @@ watch(struct transport *t, struct tsock *s)
 	return 0;
 }
 
-struct tsock *
-tsock_open(struct transport *t, int role, const char *endpoint,
-    const uint8_t *server_pk, int *rc)
+/* tsock_open, with ${s}'s handshakes watched if ${watched}. */
+static struct tsock *
+sock_open(struct transport *t, int role, const char *endpoint,
+    const uint8_t *server_pk, int watched, int *rc)
 {
 	static const int types[] = {
 		[TSOCK_LISTEN] = ZMQ_ROUTER, [TSOCK_CONNECT] = ZMQ_DEALER,
@@ -196,7 +215,7 @@ tsock_open(struct transport *t, int role, const char *endpoint,
 	    setopt_int(s->z, ZMQ_IPV6, 1) != 0))
 		goto out;
 	/* A subscriber hears nothing else when refused: watch handshakes. */
-	if (role == TSOCK_SUB && (*rc = watch(t, s)) != 0)
+	if ((role == TSOCK_SUB || watched) && (*rc = watch(t, s)) != 0)
 		goto out;
 	*rc = KITH_EIO;
 	if (bind ? zmq_bind(s->z, endpoint) : zmq_connect(s->z, endpoint)) {
@@ -213,6 +232,14 @@ out:
 		s = NULL;
 	}
 	return s;
+}
+
+struct tsock *
+tsock_open(struct transport *t, int role, const char *endpoint,
+    const uint8_t *server_pk, int *rc)
+{
+
+	return sock_open(t, role, endpoint, server_pk, 0, rc);
 }
 
 int
@@ -242,8 +269,9 @@ tsock_close(struct tsock *s)
 	free(s);
 }
 
-int
-tsock_refused(struct tsock *s, int *handshaken)
+/* Take the handshake events ${s}'s monitor has queued. */
+static void
+watch_read(struct tsock *s)
 {
 	zmq_msg_t ev, ep;
 	uint16_t id;
@@ -266,15 +294,166 @@ tsock_refused(struct tsock *s, int *handshaken)
 			if (id == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
 				s->handshaken = 1;
 				s->refused = 0;
+				s->broken = 0;
 			} else if (id == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH) {
 				s->refused = (int)value;
-			}
+			} else
+				s->broken++;
 		}
 		zmq_msg_close(&ev);
 		zmq_msg_close(&ep);
 	}
+}
+
+int
+tsock_refused(struct tsock *s, int *handshaken)
+{
+
+	watch_read(s);
 	*handshaken = s->handshaken;
 	return s->refused;
+}
+
+/*
+ * Connect a TCP or Unix socket to ${sa} within ${deadline} (now_ms);
+ * return 0, or KITH_ENOLISTEN, KITH_ETIMEDOUT or KITH_EIO.
+ */
+static int
+probe_one(const struct sockaddr *sa, socklen_t len, long deadline)
+{
+	struct pollfd pfd;
+	socklen_t elen = sizeof(int);
+	long left;
+	int fd, err = 0, rc = KITH_EIO;
+
+	if ((fd = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK |
+	    SOCK_CLOEXEC, 0)) < 0)
+		return KITH_EIO;
+	if (connect(fd, sa, len) == 0)
+		rc = 0;
+	else if (errno != EINPROGRESS)
+		err = errno;
+	else {
+		pfd.fd = fd;
+		pfd.events = POLLOUT;
+		do {
+			left = deadline - now_ms();
+			pfd.revents = 0;
+		} while (left > 0 && poll(&pfd, 1, (int)left) < 0 &&
+		    errno == EINTR);
+		if (!(pfd.revents & (POLLOUT | POLLERR | POLLHUP)))
+			rc = KITH_ETIMEDOUT;
+		else if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &elen) == 0 &&
+		    err == 0)
+			rc = 0;
+	}
+	if (err == ECONNREFUSED || err == ENOENT || err == ENETUNREACH ||
+	    err == EHOSTUNREACH)
+		rc = KITH_ENOLISTEN;
+	close(fd);
+	return rc;
+}
+
+/*
+ * Can a connection to ${endpoint} be made by ${deadline}?  Resolve the
+ * host, as libzmq would (IPv6 only for "tcp://[...]"), and try each address
+ * it has.
+ */
+static int
+probe(const char *endpoint, long deadline)
+{
+	struct addrinfo hints, *ai = NULL, *a;
+	struct sockaddr_un un;
+	char host[CONNECT_HOST_MAX + 1];
+	const char *h, *colon, *semi;
+	size_t n;
+	int rc, best = KITH_ENOLISTEN;
+
+	if (strncmp(endpoint, "ipc://", 6) == 0) {
+		memset(&un, 0, sizeof(un));
+		un.sun_family = AF_UNIX;
+		if (strlen(endpoint + 6) >= sizeof(un.sun_path))
+			return KITH_EINVAL;
+		strcpy(un.sun_path, endpoint + 6);
+		return probe_one((struct sockaddr *)&un, sizeof(un), deadline);
+	}
+	if (strncmp(endpoint, "tcp://", 6) != 0 ||
+	    (colon = strrchr(endpoint + 6, ':')) == NULL)
+		return KITH_EINVAL;
+	/* tcp://SOURCE;HOST:PORT names the host after the ';'. */
+	h = endpoint + 6;
+	if ((semi = memchr(h, ';', (size_t)(colon - h))) != NULL)
+		h = semi + 1;
+	n = (size_t)(colon - h);
+	if (n >= 2 && h[0] == '[' && h[n - 1] == ']') {
+		h++;
+		n -= 2;
+	}
+	if (n == 0 || n > CONNECT_HOST_MAX)
+		return KITH_EINVAL;
+	memcpy(host, h, n);
+	host[n] = '\0';
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = h != endpoint + 6 && h[-1] == '[' ? AF_INET6 :
+	    AF_INET;
+	hints.ai_socktype = SOCK_STREAM;
+	if (getaddrinfo(host, colon + 1, &hints, &ai) != 0)
+		return KITH_ENOHOST;
+	for (a = ai; a != NULL; a = a->ai_next) {
+		if ((rc = probe_one(a->ai_addr, a->ai_addrlen, deadline)) == 0) {
+			best = 0;
+			break;
+		}
+		/* A timeout says more than a refusal at another address. */
+		if (rc != KITH_ENOLISTEN)
+			best = rc;
+	}
+	freeaddrinfo(ai);
+	return best;
+}
+
+int
+transport_reach(struct transport *t, int role, const char *endpoint,
+    const uint8_t server_pk[32], long timeout_ms, int *status)
+{
+	struct tsock *s = NULL;
+	zmq_pollitem_t pi;
+	long deadline = now_ms() + timeout_ms, left;
+	int rc;
+
+	*status = 0;
+	if ((rc = probe(endpoint, deadline)) != 0)
+		goto out;
+	if ((s = sock_open(t, role, endpoint, server_pk, 1, &rc)) == NULL)
+		goto out;
+	/*
+	 * A handshake cut short twice with none succeeding: the server could
+	 * not open our HELLO (or is no CURVE server).  Once could be chance.
+	 */
+	rc = 0;
+	while ((left = deadline - now_ms()) > 0) {
+		pi.socket = s->mon;
+		pi.fd = -1;
+		pi.events = ZMQ_POLLIN;
+		pi.revents = 0;
+		if (zmq_poll(&pi, 1, left) < 0 && errno != EINTR)
+			break;
+		watch_read(s);
+		if (s->handshaken)
+			break;
+		if (s->refused != 0) {
+			*status = s->refused;
+			rc = KITH_EDENIED;
+			break;
+		}
+		if (s->broken >= 2) {
+			rc = KITH_EWRONGKEY;
+			break;
+		}
+	}
+out:
+	tsock_close(s);
+	return rc;
 }
 
 int

@@ -173,6 +173,25 @@ int tsock_recv(struct tsock *s, struct tpeer *from, const uint8_t **p,
 int tsock_refused(struct tsock *s, int *handshaken);
 
 /**
+ * transport_reach(t, role, endpoint, server_pk, timeout_ms, status):
+ * Find out, within about ${timeout_ms}, whether a socket of ${role}
+ * (TSOCK_CONNECT or TSOCK_SUB) on ${t} could talk with ${endpoint}: resolve
+ * its host, connect over TCP (or to the ipc:// path) and close, then make
+ * a CURVE handshake with the server key ${server_pk}[32] on a socket of
+ * ${role} that sends nothing, and close it.  (The server's ZAP handler
+ * sees the handshake, as for any connection.)  Return 0 if the handshake
+ * succeeded or nothing was learnt in time, KITH_ENOHOST if the host does
+ * not resolve, KITH_ENOLISTEN if nothing listens there, KITH_ETIMEDOUT if
+ * the connection was neither made nor refused in time, KITH_EWRONGKEY if
+ * the server cut the handshakes short (it holds another key, or is not a
+ * kith node), or KITH_EDENIED with ${*status} the ZAP status code (300,
+ * 400, 500) if the server's ZAP handler refused ${t}'s key.  Also
+ * KITH_EINVAL or KITH_EIO.
+ */
+int transport_reach(struct transport *t, int role, const char *endpoint,
+    const uint8_t server_pk[32], long timeout_ms, int *status);
+
+/**
  * tsock_drop(s, peer):
  * Cut the connection ${peer}'s messages arrive on (TSOCK_LISTEN or
  * TSOCK_PUB), if it is still the one it was: a connection that has ended

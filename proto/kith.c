@@ -44,6 +44,9 @@ kith_strerror(int rc)
 	case KITH_ELIMIT: return "over a per-member limit of the sync server";
 	case KITH_ENOSPC: return "the disk holding the store is full";
 	case KITH_EUPGRADE: return "the store is in an older format: run kith upgrade";
+	case KITH_ENOHOST: return "the host name does not resolve";
+	case KITH_ENOLISTEN: return "nothing listens there";
+	case KITH_EWRONGKEY: return "the node there holds another key";
 	}
 	return "unknown error";
 }
@@ -75,6 +78,8 @@ static const struct {
 	{ KITH_EFIELDS, "EFIELDS" },
 	{ KITH_ELIMIT, "ELIMIT" },
 	{ KITH_ENOSPC, "ENOSPC" }, { KITH_EUPGRADE, "EUPGRADE" },
+	{ KITH_ENOHOST, "ENOHOST" }, { KITH_ENOLISTEN, "ENOLISTEN" },
+	{ KITH_EWRONGKEY, "EWRONGKEY" },
 };
 
 const char *

@@ -93,7 +93,10 @@ enum {
 	KITH_ELIMIT = -34,	/* a member passed a sync server's bound */
 	KITH_ENOSPC = -35,	/* the disk holding the store is full */
 	KITH_EUPGRADE = -36,	/* the store is in an older format: upgrade it */
-	KITH_ELAST = KITH_EUPGRADE	/* the lowest code */
+	KITH_ENOHOST = -37,	/* an endpoint's host name does not resolve */
+	KITH_ENOLISTEN = -38,	/* nothing listens at an endpoint */
+	KITH_EWRONGKEY = -39,	/* the node at an endpoint holds another key */
+	KITH_ELAST = KITH_EWRONGKEY	/* the lowest code */
 };
 
 /**

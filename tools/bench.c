@@ -851,7 +851,7 @@ daemon_start_peers(struct daemon_proc *d, const char *kithd,
     const char *home, int idx, const char *const *peers, size_t npeers)
 {
 	char hex[2 * KITH_KEY_LEN + 1];
-	const char *argv[8 + 2 * 4];
+	const char *argv[10 + 2 * 4];
 	int port = port_base + 2 * idx;
 	double t0 = now_s();
 	size_t i, n = 0;
@@ -871,6 +871,9 @@ daemon_start_peers(struct daemon_proc *d, const char *kithd,
 	argv[n++] = d->ep;
 	argv[n++] = "--feed";
 	argv[n++] = d->feed;
+	/* The figures are read from every session's lines: debug. */
+	argv[n++] = "--log-level";
+	argv[n++] = "debug";
 	for (i = 0; i < npeers; i++) {
 		argv[n++] = "--peer";
 		argv[n++] = peers[i];

@@ -73,6 +73,9 @@ exit_for(int rc)
 	case KITH_ENOMEM:
 		return EX_SOFTWARE;
 	case KITH_ETIMEDOUT:
+	case KITH_ENOHOST:
+	case KITH_ENOLISTEN:
+	case KITH_EWRONGKEY:
 		return EX_UNAVAILABLE;
 	case KITH_EPROTO:
 	case KITH_EPEER:

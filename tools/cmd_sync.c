@@ -74,6 +74,95 @@ set_identity(struct ctx *c, struct transport *t, const struct kcrypto_key *key)
 	    "key: %s", kith_strerror(rc));
 }
 
+/* How long to find out why a node cannot be reached, before a session. */
+#define REACH_MS	3000
+
+/*
+ * Before a session or subscription of ${role} with the node ${key} at
+ * ${ep}: fail at once, with an exit code after a message, if its host does
+ * not resolve, nothing listens there, no connection is made within
+ * REACH_MS, or the node there holds another key.  Return 0 to go on (also
+ * when nothing was learnt in time: the session then says what it finds),
+ * or KITH_EDENIED with ${*status} set if the node's ZAP handler refused
+ * this node's key (the caller says why).
+ */
+static int
+reach(struct ctx *c, struct transport *t, int role, const char *ep,
+    const uint8_t key[KITH_KEY_LEN], int *status)
+{
+	const char *where = ep + 6, *colon = strrchr(where, ':');
+	uint8_t server_pk[32];
+	char hex[2 * KITH_KEY_LEN + 1];
+	int rc, hostlen;
+
+	/* config_peer_parse has checked that the key converts. */
+	(void)kcrypto_x25519_public(key, server_pk);
+	hostlen = strncmp(ep, "tcp://", 6) == 0 && colon != NULL ?
+	    (int)(colon - where) : (int)strlen(where);
+	kith_hex(hex, key, KITH_KEY_LEN);
+	switch ((rc = transport_reach(t, role, ep, server_pk, REACH_MS,
+	    status))) {
+	case 0:
+	case KITH_EDENIED:
+		return rc;
+	case KITH_ENOHOST:
+		return fail(c, EX_UNAVAILABLE, "cannot resolve %.*s: no such "
+		    "host, or no name server answers (check the host in %s)",
+		    hostlen, where, ep);
+	case KITH_ENOLISTEN:
+		return fail(c, EX_UNAVAILABLE, "nothing listens on %s: is "
+		    "kithd running there, %s that endpoint?", where,
+		    role == TSOCK_SUB ? "with its feed on" : "listening on");
+	case KITH_ETIMEDOUT:
+		return fail(c, EX_UNAVAILABLE, "no connection to %s within "
+		    "%d s: the host is down or unreachable, or a firewall "
+		    "drops the connection", where, REACH_MS / 1000);
+	case KITH_EWRONGKEY:
+		return fail(c, EX_UNAVAILABLE, "the node at %s is not %s "
+		    "(check the key: kith id on that node prints it)", ep,
+		    hex);
+	}
+	return fail(c, exit_for(rc), "cannot reach %s: %s", ep,
+	    kith_strerror(rc));
+}
+
+/*
+ * What to do about a refusal for ${why} (a KITH_E* code, as a node gave
+ * it), as a sentence after "; ", for this node's key ${key}.
+ */
+static void
+refusal_fix(struct ctx *c, int why, const uint8_t key[KITH_KEY_LEN],
+    char *out, size_t size)
+{
+	struct config cfg;
+	char hex[2 * KITH_KEY_LEN + 1], err[512];
+	const char *org = c->cfg.name;
+
+	/* kith tail reads no config of its own: the name is in kith.conf. */
+	if (*org == '\0') {
+		config_defaults(&cfg);
+		if (config_load(home_path(c, "kith.conf"), &cfg, err,
+		    sizeof(err)) == 0 && cfg.name[0] != '\0')
+			snprintf(c->cfg.name, sizeof(c->cfg.name), "%s",
+			    cfg.name);
+	}
+	if (*org == '\0')
+		org = "ORG";
+	kith_hex(hex, key, KITH_KEY_LEN);
+	switch (why) {
+	case KITH_ENOTFOUND:
+		snprintf(out, size, "; ask an admin to run: kith member add %s "
+		    "--org \"%s\" --role member", hex, org);
+		break;
+	case KITH_EREVOKED:
+		snprintf(out, size, "; a revoked key stays revoked: make a new "
+		    "home with kith init and ask an admin to add its key");
+		break;
+	default:
+		out[0] = '\0';
+	}
+}
+
 /* Parse the peer ${s} (KEY@ENDPOINT); an exit code on failure, else 0. */
 int
 peer_arg(struct ctx *c, const char *s, uint8_t key[KITH_KEY_LEN],
@@ -101,7 +190,12 @@ cmd_sync(struct ctx *c, int argc, char **argv)
 	    "summary line.  It warns when the peer's clock differs from this\n"
 	    "node's by more than a minute, and when records wait for their\n"
 	    "time on either side.  Exit code 65 if records were rejected here\n"
-	    "or refused by the peer (kith doctor tells why).\n";
+	    "or refused by the peer (kith doctor tells why).\n\n"
+	    "Within 3 s it fails with exit code 69 if the host does not\n"
+	    "resolve, nothing listens at ENDPOINT, no connection is made, or\n"
+	    "the node there holds another key than KEY, saying which; with 77\n"
+	    "if the node refuses this node's key (not a member, revoked, a role\n"
+	    "that may not sync), saying why and what to ask an admin.\n";
 	static const struct opt spec[] = { { NULL, 0 } };
 	const struct sync_stats *st;
 	struct sync_node nd;
@@ -111,8 +205,8 @@ cmd_sync(struct ctx *c, int argc, char **argv)
 	uint64_t now, shown = 0, err;
 	int64_t offset;
 	uint8_t key[KITH_KEY_LEN];
-	char ep[CONFIG_ENDPOINT_MAX + 1], off[24];
-	int rc, tty = isatty(2);
+	char ep[CONFIG_ENDPOINT_MAX + 1], off[24], fix[400];
+	int rc, tty = isatty(2), status;
 
 	if ((rc = parse_args(c, spec, 1, argc, argv, &a)) != 0)
 		return rc == HELP ? usage(help) : rc;
@@ -134,6 +228,14 @@ cmd_sync(struct ctx *c, int argc, char **argv)
 	}
 	if ((rc = set_identity(c, nd.t, c->key)) != 0)
 		goto out;
+	/* The sync socket admits all at ZAP but a key with all its sessions. */
+	if ((rc = reach(c, nd.t, TSOCK_CONNECT, ep, key, &status)) ==
+	    KITH_EDENIED)
+		rc = fail(c, EX_TEMPFAIL, "%s refused this node's connection "
+		    "(ZAP status %d): its key has all its sync sessions open "
+		    "there; try again in a minute", ep, status);
+	if (rc != 0)
+		goto out;
 	if ((sc = sync_client_new(&nd, ep, key, &rc)) == NULL) {
 		rc = fail(c, exit_for(rc), "cannot sync with %s: %s", ep,
 		    kith_strerror(rc));
@@ -154,9 +256,11 @@ cmd_sync(struct ctx *c, int argc, char **argv)
 	if (tty && shown != 0)
 		progress(st, st->end_ms, 1);
 	if (rc < 0 && sync_client_refused(sc) != 0) {
-		rc = fail(c, EX_NOPERM, "%s refused this node: %s (%s)", ep,
+		refusal_fix(c, sync_client_refused(sc),
+		    kcrypto_key_public(c->key), fix, sizeof(fix));
+		rc = fail(c, EX_NOPERM, "%s refused this node: %s (%s)%s", ep,
 		    sync_client_error(sc),
-		    kith_errname(sync_client_refused(sc)));
+		    kith_errname(sync_client_refused(sc)), fix);
 		goto out;
 	}
 	if (rc < 0) {
@@ -274,15 +378,18 @@ likely_refusal(struct ctx *c, const uint8_t key[KITH_KEY_LEN], char *out,
 {
 	const struct roster_entry *e;
 	struct roster *r = NULL;
+	char fix[400];
 	int rc;
 
 	if (c->st == NULL)
 		c->st = store_open(home_path(c, "store"), STORE_RDONLY, 0, &rc);
 	if (c->st == NULL || store_roster(c->st, &r) != 0)
 		snprintf(out, size, "this home has no store to tell why");
-	else if ((e = roster_find(r, key)) == NULL || e->role == ROLE_NONE)
+	else if ((e = roster_find(r, key)) == NULL || e->role == ROLE_NONE) {
+		refusal_fix(c, KITH_ENOTFOUND, key, fix, sizeof(fix));
 		snprintf(out, size, "likely: this node's key is not a member, "
-		    "as this home's roster has it");
+		    "as this home's roster has it%s", fix);
+	}
 	else if (e->revoked != 0)
 		snprintf(out, size, "likely: this node's key is revoked, as "
 		    "this home's roster has it");
@@ -316,6 +423,18 @@ tail_roster(struct ctx *c)
 	return r;
 }
 
+/* The feed at ${ep} refused ${key} with ZAP ${status}: say so, and why. */
+static int
+tail_refused(struct ctx *c, const char *ep, int status,
+    const uint8_t key[KITH_KEY_LEN])
+{
+	char why[800];
+
+	likely_refusal(c, key, why, sizeof(why));
+	return fail(c, EX_NOPERM, "%s refused this node's key (ZAP status "
+	    "%d): %s", ep, status, why);
+}
+
 int
 cmd_tail(struct ctx *c, int argc, char **argv)
 {
@@ -338,8 +457,10 @@ cmd_tail(struct ctx *c, int argc, char **argv)
 	    "not read are skipped.\n\n"
 	    "If the node refuses this node's key (not a member, revoked, a\n"
 	    "PCN), tail stops with exit code 77 and the likely reason, from\n"
-	    "this home's roster; it says so if no connection succeeds within\n"
-	    "10 seconds, and keeps trying.\n";
+	    "this home's roster.  It fails at once with exit code 69 if the\n"
+	    "host does not resolve, nothing listens at ENDPOINT, or the node\n"
+	    "there holds another key than KEY.  Once subscribed, it says so if\n"
+	    "no connection succeeds within 10 seconds, and keeps trying.\n";
 	static const struct opt spec[] = { { "kind", 1 }, { "json", 0 },
 	    { "count", 1 }, { "format", 1 }, { NULL, 0 } };
 	struct syncmsg m = { SYNCMSG_PUSH, 0, NULL, 0 };
@@ -357,7 +478,7 @@ cmd_tail(struct ctx *c, int argc, char **argv)
 	unsigned long long want = 0, seen = 0;
 	uint64_t kind, start, named = 0;
 	uint8_t node_pk[KITH_KEY_LEN], server_pk[32];
-	char ep[CONFIG_ENDPOINT_MAX + 1], *end, why[160];
+	char ep[CONFIG_ENDPOINT_MAX + 1], *end;
 	int rc, fhir = 0, status, ok = 0, warned = 0;
 
 	if ((rc = parse_args(c, spec, 1, argc, argv, &a)) != 0)
@@ -420,6 +541,13 @@ cmd_tail(struct ctx *c, int argc, char **argv)
 	}
 	if ((rc = set_identity(c, t, key)) != 0)
 		goto out;
+	if ((rc = reach(c, t, TSOCK_SUB, ep, node_pk, &status)) ==
+	    KITH_EDENIED) {
+		rc = tail_refused(c, ep, status, kcrypto_key_public(key));
+		goto out;
+	}
+	if (rc != 0)
+		goto out;
 	if ((sub = tsock_open(t, TSOCK_SUB, ep, server_pk, &rc)) == NULL ||
 	    (rc = tsock_subscribe(sub, topic)) != 0) {
 		rc = fail(c, exit_for(rc), "cannot subscribe to %s: %s", ep,
@@ -430,10 +558,8 @@ cmd_tail(struct ctx *c, int argc, char **argv)
 	start = sync_now_ms();
 	while (!tail_stop && (want == 0 || seen < want)) {
 		if ((status = tsock_refused(sub, &ok)) != 0) {
-			likely_refusal(c, kcrypto_key_public(key), why,
-			    sizeof(why));
-			rc = fail(c, EX_NOPERM, "%s refused this node's key "
-			    "(ZAP status %d): %s", ep, status, why);
+			rc = tail_refused(c, ep, status,
+			    kcrypto_key_public(key));
 			break;
 		}
 		if (!ok && !warned && sync_now_ms() - start > 10000) {

@@ -288,7 +288,8 @@ class Daemon:
                 self.proc = subprocess.Popen(
                     [KITHD, "--home", self.home,
                      "--listen", "tcp://127.0.0.1:%d" % port,
-                     "--feed", "tcp://127.0.0.1:%d" % feed],
+                     "--feed", "tcp://127.0.0.1:%d" % feed,
+                     "--log-level", "debug"],
                     stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                     stderr=log)
             if poll_until(lambda: self.proc.poll() is not None or

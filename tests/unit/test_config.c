@@ -14,6 +14,7 @@
 #include "config.h"
 #include "kcrypto.h"
 #include "kith.h"
+#include "log.h"
 #include "testutil.h"
 
 struct fixture {
@@ -117,6 +118,62 @@ test_values(void **state)
 	assert_int_equal(c.max_size_mb, 65536);
 	assert_int_equal(load(f, "; a comment\n# another\n\n", &c, err), 0);
 	assert_string_equal(c.name, "");
+}
+
+/* [node] log_level and log_file: each level, and the mistakes. */
+static void
+test_log(void **state)
+{
+	static const char *const levels[] = { "debug", "info", "warn",
+	    "error" };
+	static const char *const bad[] = { "", "INFO", "verbose", "1",
+	    "info2", "warning" };
+	struct fixture *f = *state;
+	struct config c;
+	char err[256], text[2200], path[CONFIG_PATH_MAX + 1];
+
+	/* The defaults: info, to stderr. */
+	config_defaults(&c);
+	assert_int_equal(c.log_level, LOG_INFO);
+	assert_string_equal(c.log_file, "");
+	for (int i = 0; i < 4; i++) {
+		snprintf(text, sizeof(text), "[node]\nlog_level = %s\n",
+		    levels[i]);
+		assert_int_equal(load(f, text, &c, err), 0);
+		assert_int_equal(c.log_level, LOG_DEBUG + i);
+		assert_int_equal(log_level_parse(levels[i]), LOG_DEBUG + i);
+		assert_string_equal(log_level_name(LOG_DEBUG + i), levels[i]);
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(text, sizeof(text), "[node]\nlog_level = %s\n",
+		    bad[i]);
+		assert_int_equal(load(f, text, &c, err), KITH_EINVAL);
+		assert_non_null(strstr(err, "kith.conf:2: [node] log_level: "
+		    "log_level must be debug, info, warn or error"));
+		assert_int_equal(log_level_parse(bad[i]), -1);
+	}
+	assert_int_equal(load(f, "[node]\nlog_file = /var/log/kith/kithd.log\n",
+	    &c, err), 0);
+	assert_string_equal(c.log_file, "/var/log/kith/kithd.log");
+	assert_int_equal(load(f, "[node]\nlog_file = kithd.log\nlog_file =\n",
+	    &c, err), 0);
+	assert_string_equal(c.log_file, "");
+	/* A long path; one too long for a line (or the field) is refused. */
+	memset(path, 'p', 150);
+	path[150] = '\0';
+	snprintf(text, sizeof(text), "[node]\nlog_file = /%s\n", path);
+	assert_int_equal(load(f, text, &c, err), 0);
+	assert_int_equal(strlen(c.log_file), 151);
+	memset(path, 'p', CONFIG_PATH_MAX);
+	path[CONFIG_PATH_MAX] = '\0';
+	snprintf(text, sizeof(text), "[node]\nlog_file = %s\n", path);
+	assert_int_equal(load(f, text, &c, err), KITH_EINVAL);
+	assert_true(strstr(err, "log_file is too long") != NULL ||
+	    strstr(err, "line too long") != NULL);
+	/* In another section they are unknown keys. */
+	assert_int_equal(load(f, "[sync]\nlog_level = info\n", &c, err),
+	    KITH_EINVAL);
+	assert_non_null(strstr(err, "unknown section or key"));
 }
 
 static void
@@ -347,6 +404,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_default, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_values, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_log, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_write_default, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_names, setup, teardown),

@@ -9,10 +9,15 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "kcrypto.h"
 #include "kith.h"
@@ -352,6 +357,104 @@ test_feed(void **state)
 }
 
 /* (e) No identity, no socket; and a client needs the server's key. */
+/* A server's ZAP answered on its own thread while the test blocks. */
+struct server {
+	struct transport *t;
+	volatile int stop;
+};
+
+static void *
+serve(void *arg)
+{
+	struct server *sv = arg;
+
+	while (!sv->stop)
+		(void)transport_poll(sv->t, NULL, 0, 20);
+	return NULL;
+}
+
+/*
+ * (f) transport_reach tells apart, within its time, a host that does not
+ * resolve, a port or path nothing listens on, a server with another key,
+ * a ZAP refusal with its status, and a node that answers.
+ */
+static void
+test_reach(void **state)
+{
+	struct pair sp, cp, wrong;
+	struct auth_log log = { .user = "alice" };
+	struct server sv;
+	struct transport *tc;
+	struct tsock *l, *pub;
+	pthread_t th;
+	struct sockaddr_in sin;
+	socklen_t slen = sizeof(sin);
+	char ep[EP_MAX], fep[EP_MAX], closed[EP_MAX];
+	long t0;
+	int status, fd;
+
+	(void)state;
+	pair_of(1, &sp);
+	pair_of(2, &cp);
+	pair_of(4, &wrong);
+	sv.t = node(&sp);
+	sv.stop = 0;
+	tc = node(&cp);
+	transport_set_auth(sv.t, auth, &log);
+	/*
+	 * A port bound but not listening: nothing answers there, and nothing
+	 * else can take it meanwhile.  (A ZeroMQ socket closes in the
+	 * background: its port may still answer for a moment.)
+	 */
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_true((fd = socket(AF_INET, SOCK_STREAM, 0)) >= 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&sin, &slen), 0);
+	snprintf(closed, sizeof(closed), "tcp://127.0.0.1:%u",
+	    ntohs(sin.sin_port));
+	l = bound(sv.t, TSOCK_LISTEN, ep);
+	pub = bound(sv.t, TSOCK_PUB, fep);
+
+	t0 = now_ms();
+	assert_int_equal(transport_reach(tc, TSOCK_CONNECT,
+	    "tcp://nosuchhost.invalid:7400", sp.pk, DEADLINE_MS, &status),
+	    KITH_ENOHOST);
+	assert_int_equal(transport_reach(tc, TSOCK_CONNECT, closed, sp.pk,
+	    DEADLINE_MS, &status), KITH_ENOLISTEN);
+	assert_int_equal(transport_reach(tc, TSOCK_SUB,
+	    "ipc:///nonexistent/kith-feed", sp.pk, DEADLINE_MS, &status),
+	    KITH_ENOLISTEN);
+	/* No ZAP is asked: the handshake fails before. */
+	assert_int_equal(transport_reach(tc, TSOCK_CONNECT, ep, wrong.pk,
+	    DEADLINE_MS, &status), KITH_EWRONGKEY);
+	assert_int_equal(transport_reach(tc, TSOCK_SUB, fep, wrong.pk,
+	    DEADLINE_MS, &status), KITH_EWRONGKEY);
+	assert_int_equal(log.calls, 0);
+	assert_true(now_ms() - t0 < DEADLINE_MS);
+
+	assert_int_equal(pthread_create(&th, NULL, serve, &sv), 0);
+	assert_int_equal(transport_reach(tc, TSOCK_CONNECT, ep, sp.pk,
+	    DEADLINE_MS, &status), 0);
+	assert_int_equal(transport_reach(tc, TSOCK_SUB, fep, sp.pk,
+	    DEADLINE_MS, &status), 0);
+	assert_int_equal(log.calls, 2);
+	memcpy(log.refuse, cp.pk, 32);
+	assert_int_equal(transport_reach(tc, TSOCK_SUB, fep, sp.pk,
+	    DEADLINE_MS, &status), KITH_EDENIED);
+	assert_int_equal(status, 400);
+	assert_true(log.saw_refused);
+	sv.stop = 1;
+	pthread_join(th, NULL);
+
+	close(fd);
+	tsock_close(pub);
+	tsock_close(l);
+	transport_free(tc);
+	transport_free(sv.t);
+}
+
 static void
 test_no_identity(void **state)
 {
@@ -398,6 +501,7 @@ main(void)
 		cmocka_unit_test(test_refused),
 		cmocka_unit_test(test_wrong_server_key),
 		cmocka_unit_test(test_feed),
+		cmocka_unit_test(test_reach),
 		cmocka_unit_test(test_no_identity),
 	};
 

@@ -162,8 +162,11 @@ _kithd() {
 	case $prev in
 	--home) COMPREPLY=($(compgen -d -- "$cur")) ; return 0 ;;
 	--listen | --feed | --peer) return 0 ;;
+	--log-level)
+		COMPREPLY=($(compgen -W "debug info warn error" -- "$cur"))
+		return 0 ;;
 	esac
-	COMPREPLY=($(compgen -W "--home --listen --feed --peer --help --version" \
+	COMPREPLY=($(compgen -W "--home --listen --feed --peer --log-level --help --version" \
 	    -- "$cur"))
 	return 0
 }
