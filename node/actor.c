@@ -269,19 +269,24 @@ note_ahead(struct actor *a, uint64_t stamped)
 }
 
 /*
- * The audience every record of a session or insight ${entity} carries:
- * its genesis's (the PCNs it was addressed to), so that a record written
- * later (a response, a share, a change) reaches the same PCNs.  None for
- * other kinds, or a new entity.
+ * The audience every record of a session or insight ${entity} carries,
+ * an erasure included: its genesis's (the PCNs it was addressed to), so
+ * that a record written later (a response, a share, a change) reaches the
+ * same PCNs.  None for other kinds, or a new entity.
  */
 static size_t
-genesis_audience(struct actor *a, uint64_t kind, const uint8_t *entity,
+genesis_audience(struct actor *a, const uint8_t *entity,
     uint8_t (*aud)[KITH_KEY_LEN])
 {
+	struct state *s = NULL;
+	uint64_t kind;
 
-	if (kind != KITH_KIND_SESSION && kind != KITH_KIND_INSIGHT)
+	if (store_state(a->st, entity, &s) != 0)
 		return 0;
-	return actor_audience(a, entity, aud);
+	kind = state_kind(s);
+	state_free(s);
+	return kind == KITH_KIND_SESSION || kind == KITH_KIND_INSIGHT ?
+	    actor_audience(a, entity, aud) : 0;
 }
 
 size_t
@@ -366,7 +371,7 @@ actor_write(struct actor *a, uint64_t kind, const uint8_t *entity,
 	if (to != NULL)
 		memcpy(aud[naud++], to, KITH_KEY_LEN);
 	else if (nonce == NULL)
-		naud = genesis_audience(a, kind, entity, aud);
+		naud = genesis_audience(a, entity, aud);
 	return write_to(a, kind, entity, nonce, to,
 	    (const uint8_t (*)[KITH_KEY_LEN])aud, naud, b);
 }

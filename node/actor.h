@@ -76,9 +76,9 @@ int actor_seal(struct actor *a, struct body *b, const uint8_t *entity,
  * actor_write(a, kind, entity, nonce, to, b):
  * Seal (actor_seal), sign and store a record of ${kind} in ${entity} with
  * body ${b}: the entity's genesis if ${nonce} is not NULL, addressed to
- * the organisation ${to} if not NULL.  A record of a session or an
- * insight with no ${to} carries its genesis's audience.  Sets ${a}'s
- * entity, id, hlc and note.
+ * the organisation ${to} if not NULL.  Any record (an erasure too) in a
+ * session or insight entity, given no ${to}, carries its genesis's
+ * audience.  Sets ${a}'s entity, id, hlc and note.
  */
 int actor_write(struct actor *a, uint64_t kind, const uint8_t *entity,
     const uint8_t *nonce, const uint8_t *to, struct body *b);

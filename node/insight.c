@@ -145,8 +145,9 @@ insight_open(const struct state *s)
 	char *st = state_str(s, "status");
 	int open;
 
-	open = st == NULL || state_status_rank(KITH_KIND_INSIGHT, st,
-	    strlen(st)) < 1;
+	/* An erased insight asks nothing of anyone. */
+	open = state_get(s, "erased") == NULL && (st == NULL ||
+	    state_status_rank(KITH_KIND_INSIGHT, st, strlen(st)) < 1);
 	free(st);
 	return open;
 }

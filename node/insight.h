@@ -40,7 +40,7 @@ int insight_respond(struct actor *a, const uint8_t id[KITH_ENTITY_LEN],
 /**
  * insight_open(s):
  * Return 1 if insight ${s} has no response that closes it (status done
- * or not-possible), else 0.
+ * or not-possible) and is not erased, else 0.
  */
 int insight_open(const struct state *s);
 
