@@ -201,14 +201,18 @@ out:
  * ${a}->note says so.
  */
 static int
-may_write(struct actor *a, uint64_t kind, const uint8_t *to)
+may_write(struct actor *a, uint64_t kind, const uint8_t (*aud)[KITH_KEY_LEN],
+    size_t naud)
 {
 	const struct roster_entry *e;
 	struct roster *r = NULL;
 	const uint8_t *me = kcrypto_key_public(a->key);
 	char hex[2 * KITH_KEY_LEN + 1];
-	int rc;
+	size_t i;
+	int rc, mine = 0;
 
+	for (i = 0; i < naud; i++)
+		mine |= memcmp(aud[i], me, KITH_KEY_LEN) == 0;
 	if ((rc = store_roster(a->st, &r)) != 0)
 		return actor_fail(a, rc, "no roster: %s", kith_strerror(rc));
 	e = roster_find(r, me);
@@ -236,14 +240,12 @@ may_write(struct actor *a, uint64_t kind, const uint8_t *to)
 		    "it reads, and no node applies its changes, so nothing was "
 		    "written");
 	else if (e->role == ROLE_PCN && kind != KITH_KIND_MEMBER &&
-	    kind != KITH_KIND_REVOKE &&
-	    (to == NULL || memcmp(to, me, KITH_KEY_LEN) != 0))
+	    kind != KITH_KIND_REVOKE && !mine)
 		rc = actor_fail(a, KITH_EDENIED, "this node is a PCN's: its "
-		    "peers take from it only the records of referrals "
-		    "addressed to it, so a %s it wrote would never leave it; "
-		    "nothing was written (a member organisation writes "
-		    "requests, volunteers and referrals)",
-		    kith_kind_name(kind));
+		    "peers take from it only the records addressed to it, so "
+		    "a %s it wrote would never leave it; nothing was written "
+		    "(a member organisation writes requests, volunteers, "
+		    "referrals and sessions)", kith_kind_name(kind));
 	roster_free(r);
 	return rc;
 }
@@ -266,9 +268,50 @@ note_ahead(struct actor *a, uint64_t stamped)
 		    used ? "\n" : "", text);
 }
 
-int
-actor_write(struct actor *a, uint64_t kind, const uint8_t *entity,
-    const uint8_t *nonce, const uint8_t *to, struct body *b)
+/*
+ * The audience every record of a session or insight ${entity} carries,
+ * an erasure included: its genesis's (the PCNs it was addressed to), so
+ * that a record written later (a response, a share, a change) reaches the
+ * same PCNs.  None for other kinds, or a new entity.
+ */
+static size_t
+genesis_audience(struct actor *a, const uint8_t *entity,
+    uint8_t (*aud)[KITH_KEY_LEN])
+{
+	struct state *s = NULL;
+	uint64_t kind;
+
+	if (store_state(a->st, entity, &s) != 0)
+		return 0;
+	kind = state_kind(s);
+	state_free(s);
+	return kind == KITH_KIND_SESSION || kind == KITH_KIND_INSIGHT ?
+	    actor_audience(a, entity, aud) : 0;
+}
+
+size_t
+actor_audience(struct actor *a, const uint8_t *entity,
+    uint8_t (*aud)[KITH_KEY_LEN])
+{
+	struct record **recs = NULL;
+	const struct record *g;
+	size_t n = 0, naud = 0;
+
+	if (store_entity(a->st, entity, &recs, &n) != 0)
+		return 0;
+	if ((g = record_genesis(recs, n)) != NULL) {
+		naud = record_header(g)->naudience;
+		memcpy(aud, record_header(g)->audience, naud * KITH_KEY_LEN);
+	}
+	store_records_free(recs, n);
+	return naud;
+}
+
+/* actor_write, addressed to ${aud}; sealed for a new entity to ${to}. */
+static int
+write_to(struct actor *a, uint64_t kind, const uint8_t *entity,
+    const uint8_t *nonce, const uint8_t *to,
+    const uint8_t (*aud)[KITH_KEY_LEN], size_t naud, struct body *b)
 {
 	struct store_draft d;
 	uint8_t *enc = NULL;
@@ -277,15 +320,16 @@ actor_write(struct actor *a, uint64_t kind, const uint8_t *entity,
 
 	memset(&d, 0, sizeof(d));
 	a->note[0] = '\0';
-	if ((rc = may_write(a, kind, to)) != 0 ||
+	if (naud > KITH_AUDIENCE_MAX)
+		return actor_fail(a, KITH_EINVAL, "a record is addressed to at "
+		    "most %d organisations", KITH_AUDIENCE_MAX);
+	if ((rc = may_write(a, kind, aud, naud)) != 0 ||
 	    (rc = actor_seal(a, b, entity, to, NULL)) != 0)
 		return rc;
 	if ((rc = body_encode(b, &enc, &len)) != 0)
 		return actor_fail(a, rc, "%s", kith_strerror(rc));
-	if (to != NULL) {
-		d.naudience = 1;
-		memcpy(d.audience[0], to, KITH_KEY_LEN);
-	}
+	d.naudience = (unsigned)naud;
+	memcpy(d.audience, aud, naud * KITH_KEY_LEN);
 	d.expiry = a->expiry;
 	d.kind = kind;
 	memcpy(d.entity, entity, KITH_ENTITY_LEN);
@@ -315,6 +359,37 @@ actor_write(struct actor *a, uint64_t kind, const uint8_t *entity,
 	a->hlc = d.hlc;
 	note_ahead(a, d.hlc);
 	return 0;
+}
+
+int
+actor_write(struct actor *a, uint64_t kind, const uint8_t *entity,
+    const uint8_t *nonce, const uint8_t *to, struct body *b)
+{
+	uint8_t aud[KITH_AUDIENCE_MAX][KITH_KEY_LEN];
+	size_t naud = 0;
+
+	if (to != NULL)
+		memcpy(aud[naud++], to, KITH_KEY_LEN);
+	else if (nonce == NULL)
+		naud = genesis_audience(a, entity, aud);
+	return write_to(a, kind, entity, nonce, to,
+	    (const uint8_t (*)[KITH_KEY_LEN])aud, naud, b);
+}
+
+int
+actor_create_to(struct actor *a, uint64_t kind,
+    const uint8_t (*aud)[KITH_KEY_LEN], size_t naud, struct body *b)
+{
+	uint8_t net[KITH_NETWORK_LEN], entity[KITH_ENTITY_LEN];
+	uint8_t nonce[KITH_NONCE_LEN];
+	int rc;
+
+	if ((rc = store_network(a->st, net)) != 0)
+		return actor_fail(a, rc, "no network: %s", kith_strerror(rc));
+	kcrypto_random(nonce, KITH_NONCE_LEN);
+	record_entity_derive(net, kind, kcrypto_key_public(a->key), nonce,
+	    entity);
+	return write_to(a, kind, entity, nonce, NULL, aud, naud, b);
 }
 
 int

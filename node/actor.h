@@ -76,8 +76,9 @@ int actor_seal(struct actor *a, struct body *b, const uint8_t *entity,
  * actor_write(a, kind, entity, nonce, to, b):
  * Seal (actor_seal), sign and store a record of ${kind} in ${entity} with
  * body ${b}: the entity's genesis if ${nonce} is not NULL, addressed to
- * the organisation ${to} if not NULL.  Sets ${a}'s entity, id, hlc and
- * note.
+ * the organisation ${to} if not NULL.  Any record (an erasure too) in a
+ * session or insight entity, given no ${to}, carries its genesis's
+ * audience.  Sets ${a}'s entity, id, hlc and note.
  */
 int actor_write(struct actor *a, uint64_t kind, const uint8_t *entity,
     const uint8_t *nonce, const uint8_t *to, struct body *b);
@@ -89,5 +90,24 @@ int actor_write(struct actor *a, uint64_t kind, const uint8_t *entity,
  */
 int actor_create(struct actor *a, uint64_t kind, const uint8_t *to,
     struct body *b);
+
+/**
+ * actor_audience(a, entity, aud):
+ * The organisations the genesis of ${entity} is addressed to, into
+ * ${aud} (room for KITH_AUDIENCE_MAX ed25519 keys); return how many (0
+ * if none, or the entity is not held).
+ */
+size_t actor_audience(struct actor *a, const uint8_t *entity,
+    uint8_t (*aud)[KITH_KEY_LEN]);
+
+/**
+ * actor_create_to(a, kind, aud, naud, b):
+ * Start a new entity of ${kind} with body ${b}, addressed to the ${naud}
+ * (at most KITH_AUDIENCE_MAX) organisations ${aud} (ed25519 keys), which
+ * it routes to and does not entitle: its personal fields are sealed to
+ * this node alone.
+ */
+int actor_create_to(struct actor *a, uint64_t kind,
+    const uint8_t (*aud)[KITH_KEY_LEN], size_t naud, struct body *b);
 
 #endif /* !ACTOR_H */

@@ -4,6 +4,7 @@
 
 #include <ctype.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -17,6 +18,10 @@ static const char *const categories[] = { "food", "prescription", "check-in",
 static const char *const dbs_levels[] = { "none", "basic", "standard",
 	"enhanced", NULL };
 static const char *const yesno[] = { "yes", "no", NULL };
+static const char *const formats[] = { "stall", "meeting", "focus-group",
+	"event", "one-to-one", NULL };
+static const char *const responses[] = { "planned", "done", "not-possible",
+	NULL };
 
 #define P	FIELD_PERSONAL
 #define R	FIELD_REQUIRED
@@ -74,6 +79,54 @@ static const struct field_def referral_fields[] = {
 	{ NULL, NULL, 0, 0, 0, NULL },
 };
 
+/*
+ * An outreach or engagement session: who was met, where, in which
+ * languages, how many.  No field names a person; the notes are sealed.
+ */
+static const struct field_def session_fields[] = {
+	{ "group", "group", R, FIELD_TEXT, 200, NULL },
+	{ "date", "date", R, FIELD_PAST, 0, "a date as YYYY-MM-DD, not in the "
+	    "future" },
+	{ "area", "area", R, FIELD_DISTRICT, 0, "a UK postcode district such "
+	    "as TW3, N17 or SW1A, or a full postcode" },
+	{ "community", "community", R, FIELD_TEXT, 200, NULL },
+	{ "lang", "languages", R, FIELD_LANGS, 0, "ISO 639 language codes "
+	    "such as pl,ps" },
+	{ "reached", "reached", R, FIELD_COUNT, 0, "a number of people from 0 "
+	    "to 1000000" },
+	{ "in-depth", "in_depth", R, FIELD_COUNT, 0, "a number of "
+	    "conversations from 0 to 1000000" },
+	{ "format", "format", 0, FIELD_FORMAT, 0, "one of stall, meeting, "
+	    "focus-group, event, one-to-one" },
+	{ "lead", "lead", 0, FIELD_ID, 0, "a volunteer's id: 32 hex digits" },
+	{ "notes", "notes", P, FIELD_TEXT, FIELD_TEXT_MAX, NULL },
+	{ NULL, NULL, 0, 0, 0, NULL },
+};
+
+#define A	FIELD_ANSWER
+
+/*
+ * What people said at a session, about a service; and the answer a PCN
+ * or a commissioner gives to it.  The quote is sealed.
+ */
+static const struct field_def insight_fields[] = {
+	{ "session", "session", R, FIELD_ID, 0, "a session's id: 32 hex "
+	    "digits" },
+	{ "service", "service", R, FIELD_TEXT, 200, NULL },
+	{ "theme", "themes", R, FIELD_SKILLS, 0, "tags of letters, digits and "
+	    "- such as access,waiting-times" },
+	{ "summary", "summary", R, FIELD_TEXT, 2000, NULL },
+	{ "quote", "quote", P, FIELD_TEXT, 2000, NULL },
+	{ "sentiment", "sentiment", 0, FIELD_SENTIMENT, 0, "a whole number "
+	    "from -2 (very negative) to 2 (very positive)" },
+	{ "action", "action", A | R, FIELD_TEXT, 2000, NULL },
+	{ "status", "status", A | R, FIELD_RESPONSE, 0, "one of planned, done, "
+	    "not-possible" },
+	{ "why", "why", A | R, FIELD_TEXT, 2000, NULL },
+	{ NULL, NULL, 0, 0, 0, NULL },
+};
+
+#undef A
 #undef P
 #undef R
 
@@ -132,6 +185,10 @@ field_defs(uint64_t kind)
 		return volunteer_fields;
 	case KITH_KIND_REFERRAL:
 		return referral_fields;
+	case KITH_KIND_SESSION:
+		return session_fields;
+	case KITH_KIND_INSIGHT:
+		return insight_fields;
 	}
 	return NULL;
 }
@@ -414,6 +471,44 @@ nhs_ok(const char *s, char out[11])
 }
 
 /*
+ * A whole number from ${lo} to ${hi}, in decimal with an optional sign;
+ * into ${*v}.
+ */
+static int
+int_ok(const char *s, long lo, long hi, int64_t *v)
+{
+	const char *p = s + (*s == '-' || *s == '+');
+	long n = 0;
+
+	if (*p == '\0' || strlen(p) > 7 || strspn(p, "0123456789") !=
+	    strlen(p))
+		return 0;
+	for (; *p != '\0'; p++)
+		n = n * 10 + (*p - '0');
+	if (*s == '-')
+		n = -n;
+	*v = n;
+	return n >= lo && n <= hi;
+}
+
+/* A whole entity id: 32 hex digits, lower-cased. */
+static int
+id_ok(const char *s, size_t n, char *out)
+{
+	size_t i;
+
+	if (n != 2 * KITH_ENTITY_LEN)
+		return 0;
+	for (i = 0; i < n; i++) {
+		if (!isxdigit((unsigned char)s[i]))
+			return 0;
+		out[i] = (char)tolower((unsigned char)s[i]);
+	}
+	out[n] = '\0';
+	return 1;
+}
+
+/*
  * Check ${in} as a value of ${f}; its normal form to ${out} (room for
  * KITH_VALUE_MAX + 1).  Return 0, or KITH_EINVAL with the reason in
  * ${why}.
@@ -424,6 +519,7 @@ check(const struct field_def *f, const char *in, char *out, char *why,
 {
 	const char *bad;
 	size_t n = strlen(in);
+	int64_t num = 0;
 	int ok;
 
 	if (n > KITH_VALUE_MAX && f->check != FIELD_TEXT) {
@@ -449,6 +545,23 @@ check(const struct field_def *f, const char *in, char *out, char *why,
 		break;
 	case FIELD_YESNO:
 		ok = lower_in(in, n, out, yesno) >= 0;
+		break;
+	case FIELD_FORMAT:
+		ok = lower_in(in, n, out, formats) >= 0;
+		break;
+	case FIELD_RESPONSE:
+		ok = lower_in(in, n, out, responses) >= 0;
+		break;
+	case FIELD_COUNT:
+		ok = int_ok(in, 0, FIELD_COUNT_MAX, &num);
+		snprintf(out, KITH_VALUE_MAX + 1, "%lld", (long long)num);
+		break;
+	case FIELD_SENTIMENT:
+		ok = int_ok(in, -2, 2, &num);
+		snprintf(out, KITH_VALUE_MAX + 1, "%lld", (long long)num);
+		break;
+	case FIELD_ID:
+		ok = id_ok(in, n, out);
 		break;
 	case FIELD_DISTRICT:
 		ok = area_ok(in, n, out);
@@ -531,6 +644,9 @@ field_set(struct body *b, const struct field_def *f, const char *in,
 		return rc;
 	else if (f->check == FIELD_URGENCY)
 		rc = body_set_int(b, f->name, personal, norm[0] - '0');
+	else if (f->check == FIELD_COUNT || f->check == FIELD_SENTIMENT)
+		rc = body_set_int(b, f->name, personal, strtoll(norm, NULL,
+		    10));
 	else
 		rc = body_set_str(b, f->name, personal, norm);
 	if (rc != 0)

@@ -17,11 +17,16 @@ struct body;
 enum field_check { FIELD_TEXT, FIELD_CATEGORY, FIELD_DISTRICT,
 	FIELD_DISTRICTS, FIELD_URGENCY, FIELD_DATE, FIELD_PAST, FIELD_LANGS,
 	FIELD_SKILLS, FIELD_DBS, FIELD_PHONE, FIELD_NHS, FIELD_SNOMED,
-	FIELD_YESNO };
+	FIELD_YESNO, FIELD_COUNT, FIELD_FORMAT, FIELD_SENTIMENT, FIELD_ID,
+	FIELD_RESPONSE };
 
 /* Flags of a field. */
 #define FIELD_PERSONAL	1	/* sealed to the entitled */
 #define FIELD_REQUIRED	2	/* given when the entity starts; never cleared */
+#define FIELD_ANSWER	4	/* an insight's response: a PCN's or an admin's */
+
+/* The most a count of people (FIELD_COUNT) may be. */
+#define FIELD_COUNT_MAX	1000000
 
 struct field_def {
 	const char *opt;	/* its name where people type it: "needed-by" */
@@ -43,7 +48,8 @@ struct field_in {
 
 /**
  * field_defs(kind):
- * Return the table of ${kind}'s fields (request, volunteer, referral),
+ * Return the table of ${kind}'s fields (request, volunteer, referral,
+ * session, insight),
  * ended by an entry whose opt is NULL; or NULL for any other kind.
  */
 const struct field_def *field_defs(uint64_t kind);

@@ -1372,8 +1372,9 @@ count_kind(MDB_txn *txn, MDB_dbi dbi, uint64_t kind)
 int
 store_stats(struct store *st, struct store_stats *out)
 {
-	static const uint64_t kinds[3] = { KITH_KIND_REQUEST,
-	    KITH_KIND_VOLUNTEER, KITH_KIND_REFERRAL };
+	static const uint64_t kinds[5] = { KITH_KIND_REQUEST,
+	    KITH_KIND_VOLUNTEER, KITH_KIND_REFERRAL, KITH_KIND_SESSION,
+	    KITH_KIND_INSIGHT };
 	MDB_envinfo info;
 	MDB_stat ms;
 	MDB_txn *txn;
@@ -1393,10 +1394,10 @@ store_stats(struct store *st, struct store_stats *out)
 		out->entities = ms.ms_entries;
 	if (mdb_stat(txn, st->dbi[DB_FORKS], &ms) == 0)
 		out->forks = ms.ms_entries;
-	out->by_kind[3] = out->entities;
-	for (i = 0; i < 3; i++) {
+	out->by_kind[5] = out->entities;
+	for (i = 0; i < 5; i++) {
 		out->by_kind[i] = count_kind(txn, st->dbi[DB_KIND], kinds[i]);
-		out->by_kind[3] -= out->by_kind[i];
+		out->by_kind[5] -= out->by_kind[i];
 	}
 	mdb_txn_abort(txn);
 	mdb_env_info(st->env, &info);

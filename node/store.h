@@ -92,7 +92,8 @@ struct store_stats {
 	size_t bodies;
 	size_t entities;
 	size_t forks;		/* authors with at least one fork */
-	size_t by_kind[4];	/* requests, volunteers, referrals, other */
+	/* requests, volunteers, referrals, sessions, insights, other */
+	size_t by_kind[6];
 	uint64_t file_bytes;	/* size of the data file on disk */
 	uint64_t used_bytes;	/* pages in use */
 	uint64_t map_bytes;	/* current map size */

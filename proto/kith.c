@@ -116,6 +116,8 @@ static const struct {
 	{ KITH_KIND_REQUEST, "request" },
 	{ KITH_KIND_VOLUNTEER, "volunteer" },
 	{ KITH_KIND_REFERRAL, "referral" },
+	{ KITH_KIND_SESSION, "session" },
+	{ KITH_KIND_INSIGHT, "insight" },
 	{ KITH_KIND_ERASE, "erase" },
 };
 

@@ -63,7 +63,22 @@ static const struct {
 	{ KITH_KIND_REFERRAL, "accepted", 1 },
 	{ KITH_KIND_REFERRAL, "declined", 1 },
 	{ KITH_KIND_REFERRAL, "completed", 2 },
+	{ KITH_KIND_INSIGHT, "planned", 0 },
+	{ KITH_KIND_INSIGHT, "done", 1 },
+	{ KITH_KIND_INSIGHT, "not-possible", 1 },
 };
+
+/*
+ * An insight's response: the fields only a PCN or an admin answers with
+ * ("you said, we did").  Its "status" is the response's stage.
+ */
+static int
+response_field(uint64_t kind, const char *name)
+{
+
+	return kind == KITH_KIND_INSIGHT && (strcmp(name, "status") == 0 ||
+	    strcmp(name, "action") == 0 || strcmp(name, "why") == 0);
+}
 
 /*
  * Public field names the merge gives its own meaning: "sealed" names the
@@ -83,7 +98,8 @@ static int
 has_workflow(uint64_t kind)
 {
 
-	return kind == KITH_KIND_REQUEST || kind == KITH_KIND_REFERRAL;
+	return kind == KITH_KIND_REQUEST || kind == KITH_KIND_REFERRAL ||
+	    kind == KITH_KIND_INSIGHT;
 }
 
 int
@@ -328,6 +344,8 @@ candidate(const struct write *w, const struct ver *v, uint64_t kind,
 
 	if (strcmp(w->name, "sealed") == 0)
 		return v[w->v].sealed_ok;
+	if (response_field(kind, w->name) && !v[w->v].may_move)
+		return 0;
 	if (!has_workflow(kind) || strcmp(w->name, "status") != 0)
 		return 1;
 	return status_key(w, v, kind) == maxkey;
@@ -807,16 +825,24 @@ out:
 }
 
 /*
- * May version ${x} set the referral status it writes?  "sent" only by the
- * referral's creator; the later stages only by its recipient.  Other kinds
- * have no such rule.
+ * May version ${x} set the workflow status it writes?  In a referral,
+ * "sent" only by the referral's creator, the later stages only by its
+ * recipient.  In an insight, the response (status, action, why) only by
+ * a PCN or an admin: roles only rise, and standing at ${x} is already
+ * checked.  Other kinds have no such rule.
  */
 static int
-may_move(const struct ver *x, const struct entity *e)
+may_move(const struct ver *x, const struct entity *e,
+    const struct roster *roster)
 {
+	const struct roster_entry *re;
 	const struct body_field *f;
 	int rank;
 
+	if (e->kind == KITH_KIND_INSIGHT)
+		return roster == NULL ||
+		    ((re = roster_find(roster, x->h->author)) != NULL &&
+		    (re->role == ROLE_ADMIN || re->role == ROLE_PCN));
 	if (e->kind != KITH_KIND_REFERRAL || x->body == NULL ||
 	    (f = body_get(x->body, "status")) == NULL ||
 	    f->v.type != CODEC_STR)
@@ -1152,9 +1178,13 @@ state_add(const uint8_t *cache, size_t clen, const struct record *rec,
 		body_free(x.body);
 		x.body = NULL;
 	}
-	/* Entitlement and workflow moves go through the whole merge. */
-	if (x.body != NULL && (body_get(x.body, "share") != NULL ||
-	    body_get(x.body, "status") != NULL))
+	/*
+	 * Entitlement, workflow moves and an insight's response (which
+	 * depends on its author's role) go through the whole merge.
+	 */
+	if (e.kind == KITH_KIND_INSIGHT || (x.body != NULL &&
+	    (body_get(x.body, "share") != NULL ||
+	    body_get(x.body, "status") != NULL)))
 		goto out;
 	if (x.body != NULL && (sp = body_sealed(x.body, &len)) != NULL &&
 	    is_reader(&e, h->author) && seal_decode(sp, len, &seal) == 0) {
@@ -1421,7 +1451,7 @@ state_compute_cached(struct record *const *recs, size_t n,
 	if (!gone) {
 		entitle(&e, v, n);
 		for (i = 0; i < n; i++) {
-			v[i].may_move = may_move(&v[i], &e);
+			v[i].may_move = may_move(&v[i], &e, roster);
 			/*
 			 * An applied sealed section is one value to the merge,
 			 * named by the record that holds it: "sealed".

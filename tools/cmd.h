@@ -71,7 +71,9 @@ struct args {
 /* What a list keeps; referrals: addressed to, or sent by, this node. */
 struct filter {
 	const char *status, *area, *category, *areas;
+	const char *theme;	/* insights: one of its themes */
 	int to_me, from_me;
+	int open;		/* insights: not answered done or not-possible */
 };
 
 /* A referral this node can read, as strings for tools/fhir.c. */
@@ -144,6 +146,10 @@ int cmd_request(struct ctx *c, int argc, char **argv);
 /* cmd_volunteer.c */
 int cmd_volunteer(struct ctx *c, int argc, char **argv);
 
+/* cmd_session.c */
+int cmd_session(struct ctx *c, int argc, char **argv);
+/* cmd_insight.c */
+int cmd_insight(struct ctx *c, int argc, char **argv);
 /* cmd_referral.c */
 int cmd_referral(struct ctx *c, int argc, char **argv);
 

@@ -22,6 +22,7 @@
 #include "config.h"
 #include "doctor.h"
 #include "entity.h"
+#include "insight.h"
 #include "field.h"
 #include "fhir.h"
 #include "hlc.h"
@@ -154,7 +155,9 @@ list_one(void *arg, const struct state *s)
 	if (!field_is(s, "status", f->status) ||
 	    !field_is(s, "area", f->area) ||
 	    !field_is(s, "category", f->category) ||
-	    (f->areas != NULL && !list_has(s, "areas", f->areas)))
+	    (f->areas != NULL && !list_has(s, "areas", f->areas)) ||
+	    (f->theme != NULL && !list_has(s, "themes", f->theme)) ||
+	    (f->open && !insight_open(s)))
 		return 0;
 	if (f->to_me || f->from_me) {
 		if (entity_audience(&l->c->act, state_entity(s), to, from) != 0 ||

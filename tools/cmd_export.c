@@ -121,6 +121,8 @@ cmd_stats(struct ctx *c, int argc, char **argv)
 	view_pair(v, "requests_cancelled", sc.n[3]);
 	view_pair(v, "volunteers", ss.by_kind[1]);
 	view_pair(v, "referrals", ss.by_kind[2]);
+	view_pair(v, "sessions", ss.by_kind[3]);
+	view_pair(v, "insights", ss.by_kind[4]);
 	view_pair(v, "forks", ss.forks);
 	view_pair(v, "store_bytes", ss.file_bytes);
 	view_pair(v, "store_used_bytes", ss.used_bytes);

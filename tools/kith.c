@@ -66,6 +66,8 @@ static const char usage_main[] =
 "  request ...       add, update, claim, fulfil, cancel, list, show requests\n"
 "  volunteer ...     add, update, list, show volunteers\n"
 "  referral ...      send referrals to another organisation; answer them\n"
+"  session ...       add, list, show outreach sessions held with communities\n"
+"  insight ...       add, respond to, list what communities said\n"
 "  show ID           any entity, with the personal fields this node may read\n"
 "  find TEXT         requests, volunteers, referrals by name, phone, NHS no.\n"
 "  share ID --with ORG  seal an entity's personal fields to one more org\n"
@@ -115,6 +117,8 @@ static const struct command {
 	{ "request", cmd_request },
 	{ "volunteer", cmd_volunteer },
 	{ "referral", cmd_referral },
+	{ "session", cmd_session },
+	{ "insight", cmd_insight },
 	{ "show", cmd_show },
 	{ "find", cmd_find },
 	{ "erase", cmd_erase },
@@ -185,7 +189,9 @@ main(int argc, char **argv)
 		    "--help)", argv[ai]);
 	/* Name the subcommand in messages: "request add". */
 	if (ai + 1 < argc && (strcmp(argv[ai], "request") == 0 ||
-	    strcmp(argv[ai], "volunteer") == 0) && argv[ai + 1][0] != '-')
+	    strcmp(argv[ai], "volunteer") == 0 ||
+	    strcmp(argv[ai], "session") == 0 ||
+	    strcmp(argv[ai], "insight") == 0) && argv[ai + 1][0] != '-')
 		snprintf(cmdname, sizeof(cmdname), "%s %s", argv[ai],
 		    argv[ai + 1]);
 	else

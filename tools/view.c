@@ -536,6 +536,10 @@ tname(const struct view *v)
  *              [volunteer NAME|SHORT-ID]
  *   volunteer  ID  AREAS  SKILLS  LANGUAGES  AGE  NAME  ORG
  *   referral   ID  STATUS  CATEGORY  consent=C  AGE  NAME  ORG -> ORG
+ *   session    ID  DATE  AREA  FORMAT  reached=N  in-depth=N  LANGUAGES
+ *              GROUP  ORG
+ *   insight    ID  STATUS  AGE  sentiment=N  THEMES  SERVICE  ORG
+ *              (STATUS "open" until a PCN or an admin responds)
  * the fixed-width columns padded, so that a list reads as a table.
  */
 static int
@@ -597,6 +601,39 @@ text_line(struct view *v, const struct state *s)
 		tfield(v->out, s, "languages");
 		fprintf(v->out, "  %s  ", buf);
 		tname(v);
+		view_org(v->roster, state_creator(s), buf, sizeof(buf));
+		fprintf(v->out, "  %s", buf);
+		break;
+	case KITH_KIND_SESSION:
+		fputs("  ", v->out);
+		tfield(v->out, s, "date");
+		fputs("  ", v->out);
+		tfield_pad(v->out, s, "area", 4);
+		fputs("  ", v->out);
+		tfield_pad(v->out, s, "format", 11);
+		fputs("  reached=", v->out);
+		tfield(v->out, s, "reached");
+		fputs("  in-depth=", v->out);
+		tfield(v->out, s, "in_depth");
+		fputs("  ", v->out);
+		tfield(v->out, s, "languages");
+		fputs("  ", v->out);
+		tfield(v->out, s, "group");
+		view_org(v->roster, state_creator(s), buf, sizeof(buf));
+		fprintf(v->out, "  %s", buf);
+		break;
+	case KITH_KIND_INSIGHT:
+		fputs("  ", v->out);
+		if (state_get(s, "status") != NULL)
+			tfield_pad(v->out, s, "status", 12);
+		else
+			fprintf(v->out, "%-12s", "open");
+		fprintf(v->out, "  %4s  sentiment=", buf);
+		tfield(v->out, s, "sentiment");
+		fputs("  ", v->out);
+		tfield(v->out, s, "themes");
+		fputs("  ", v->out);
+		tfield(v->out, s, "service");
 		view_org(v->roster, state_creator(s), buf, sizeof(buf));
 		fprintf(v->out, "  %s", buf);
 		break;

@@ -631,7 +631,7 @@ compare(const struct summary *a, const struct summary *b, uint64_t seed,
 	assert_int_equal(a->ss.bodies, b->ss.bodies);
 	assert_int_equal(a->ss.entities, b->ss.entities);
 	assert_int_equal(a->ss.forks, b->ss.forks);
-	for (int k = 0; k < 4; k++)
+	for (int k = 0; k < 6; k++)
 		assert_int_equal(a->ss.by_kind[k], b->ss.by_kind[k]);
 	/* The kind index agrees with the states themselves. */
 	assert_int_equal(a->ss.by_kind[0], a->count[0]);

@@ -552,6 +552,74 @@ test_member_state(void **state)
 	set_free(&s);
 }
 
+/*
+ * An insight's response (status, action, why) counts only from a PCN or
+ * an admin: a member's own "done" is ignored, whatever its clock; and the
+ * response moves forward only.
+ */
+static void
+test_insight_response(void **state)
+{
+	uint8_t ent[KITH_ENTITY_LEN], *b;
+	struct record *e[6];
+	struct roster *r;
+	struct state *st;
+	struct set s;
+	size_t len, n = 0;
+
+	(void)state;
+	start(&s);
+	member(&s, kc, T(10), km, "member", NULL);
+	member(&s, kc, T(11), kx, "pcn", NULL);
+	b = tu_body(&len, "service", "GP", "summary", "hard to book", NULL);
+	e[n++] = add(&s, tu_genesis(km, net, seq_of(km), T(20),
+	    KITH_KIND_INSIGHT, 0x21, b, len, ent));
+	free(b);
+	/* The member answers its own insight, stamped late: no effect. */
+	b = tu_body(&len, "action", "nothing", "status", "done", "why", "x",
+	    NULL);
+	e[n++] = add(&s, tu_record(km, net, seq_of(km), T(900),
+	    KITH_KIND_INSIGHT, ent, NULL, 0, b, len));
+	free(b);
+	r = compute(&s);
+	assert_int_equal(state_compute(e, n, r, &st), 0);
+	assert_null(state_get(st, "status"));
+	assert_null(state_get(st, "action"));
+	assert_non_null(state_get(st, "summary"));
+	state_free(st);
+	roster_free(r);
+	/* The PCN plans; the admin says done; a later "planned" moves back
+	 * nothing. */
+	b = tu_body(&len, "action", "booking line", "status", "planned", "why",
+	    "funded", NULL);
+	e[n++] = add(&s, tu_record(kx, net, seq_of(kx), T(40),
+	    KITH_KIND_INSIGHT, ent, NULL, 0, b, len));
+	free(b);
+	r = compute(&s);
+	assert_int_equal(state_compute(e, n, r, &st), 0);
+	assert_non_null(state_get(st, "status"));
+	assert_true(strncmp(state_get(st, "status")->value.s, "planned", 7) == 0);
+	assert_true(strncmp(state_get(st, "action")->value.s, "booking line",
+	    12) == 0);
+	state_free(st);
+	roster_free(r);
+	b = tu_body(&len, "status", "done", NULL);
+	e[n++] = add(&s, tu_record(kc, net, seq_of(kc), T(50),
+	    KITH_KIND_INSIGHT, ent, NULL, 0, b, len));
+	free(b);
+	b = tu_body(&len, "status", "planned", NULL);
+	e[n++] = add(&s, tu_record(kx, net, seq_of(kx), T(60),
+	    KITH_KIND_INSIGHT, ent, NULL, 0, b, len));
+	free(b);
+	r = compute(&s);
+	assert_int_equal(state_compute(e, n, r, &st), 0);
+	assert_int_equal(state_get(st, "status")->value.len, 4);
+	assert_true(memcmp(state_get(st, "status")->value.s, "done", 4) == 0);
+	state_free(st);
+	roster_free(r);
+	set_free(&s);
+}
+
 int
 main(void)
 {
@@ -566,6 +634,7 @@ main(void)
 		cmocka_unit_test(test_no_charter),
 		cmocka_unit_test(test_role_names),
 		cmocka_unit_test(test_member_state),
+		cmocka_unit_test(test_insight_response),
 	};
 
 	return tu_run(tests, setup, teardown);

@@ -636,7 +636,7 @@ test_kind_changes(void **state)
 	assert_int_equal(ss.entities, 2 + 2);	/* with charter, members */
 	assert_int_equal(ss.by_kind[0], 1);
 	assert_int_equal(ss.by_kind[1], 0);
-	assert_int_equal(ss.by_kind[3], 1 + 2);
+	assert_int_equal(ss.by_kind[5], 1 + 2);
 	free_all(r, 2);
 }
 
@@ -2076,7 +2076,7 @@ test_stats_compact(void **state)
 	assert_int_equal(ss.by_kind[0], 2);	/* requests */
 	assert_int_equal(ss.by_kind[1], 1);	/* volunteers */
 	assert_int_equal(ss.by_kind[2], 0);	/* referrals */
-	assert_int_equal(ss.by_kind[3], 1 + 2);	/* charter, members */
+	assert_int_equal(ss.by_kind[5], 1 + 2);	/* charter, members */
 	assert_true(ss.used_bytes > 0 && ss.used_bytes <= ss.map_bytes);
 	/* A compacted copy opens and verifies. */
 	snprintf(dir, sizeof(dir), "%s/copy", f->dir);

@@ -4,7 +4,7 @@
 # against `kith --help`, each command's --help, and what kith accepts.
 
 _kith_commands="init id network invite join member quarantine request volunteer referral
-show share erase find history conflicts resolve verify repair restore digest stats
+session insight show share erase find history conflicts resolve verify repair restore digest stats
 export export-records import-records compact scrub upgrade sync tail peers
 status doctor clock"
 
@@ -16,6 +16,8 @@ _kith_subcommands() {
 	request) echo add update claim fulfil cancel unclaim reopen list show ;;
 	volunteer) echo add update list show ;;
 	referral) echo send accept decline complete list ;;
+	session) echo add list show ;;
+	insight) echo add respond list show ;;
 	clock) echo reset ;;
 	esac
 }
@@ -31,7 +33,8 @@ _kith_options() {
 	init:) echo --name --network-name --join ;;
 	member:add) echo --org --role ;;
 	member:list | quarantine: | show: | history: | conflicts: | stats: | \
-	status: | doctor: | clock: | request:show | volunteer:show)
+	status: | doctor: | clock: | request:show | volunteer:show | \
+	session:list | session:show | insight:show)
 		echo --json ;;
 	request:add | request:update)
 		echo $_kith_request_fields --retain-until ;;
@@ -45,6 +48,13 @@ _kith_options() {
 	referral:complete) echo --outcome ;;
 	referral:decline) echo --reason ;;
 	referral:list) echo --to-me --from-me --status --json --sort --limit ;;
+	session:add)
+		echo --group --date --area --community --lang --reached \
+		    --in-depth --format --notes --lead --to ;;
+	insight:add)
+		echo --session --service --theme --summary --quote --sentiment ;;
+	insight:respond) echo --action --status --why ;;
+	insight:list) echo --open --theme --json ;;
 	share:) echo --with ;;
 	invite:) echo --org --role --peer --days ;;
 	find:) echo --kind --limit --json ;;
@@ -77,6 +87,8 @@ _kith_values() {
 	request:--urgency | resolve:--urgency) echo 1 2 3 ;;
 	referral:--status) echo sent accepted declined completed ;;
 	referral:--consent) echo explicit care support-body ;;
+	session:--format) echo stall meeting focus-group event one-to-one ;;
+	insight:--status) echo planned done not-possible ;;
 	volunteer:--active) echo yes no ;;
 	volunteer:--dbs | resolve:--dbs) echo none basic standard enhanced ;;
 	export:--format) echo ndjson csv fhir ;;
@@ -89,7 +101,7 @@ _kith_values() {
 
 # Options that take no value.
 _kith_flags=" --json --pages --include-personal --dry-run --to-me --from-me
---help --version "
+--open --help --version "
 
 _kith() {
 	local cur prev cmd="" sub="" subs i w vals
