@@ -359,6 +359,8 @@ probe_one(const struct sockaddr *sa, socklen_t len, long deadline)
  * host, as libzmq would (IPv6 only for "tcp://[...]"), and try each address
  * it has.
  */
+#define REACH_RETRY_MS	50	/* between probes while refused */
+
 static int
 probe(const char *endpoint, long deadline)
 {
@@ -418,11 +420,19 @@ transport_reach(struct transport *t, int role, const char *endpoint,
 {
 	struct tsock *s = NULL;
 	zmq_pollitem_t pi;
-	long deadline = now_ms() + timeout_ms, left;
+	long first = now_ms(), deadline = first + timeout_ms, left;
 	int rc;
 
 	*status = 0;
-	if ((rc = probe(endpoint, deadline)) != 0)
+	/*
+	 * A refused connection is tried again for up to a second: a daemon
+	 * started a moment ago (kithd ... & then kith tail) is still
+	 * binding.
+	 */
+	while ((rc = probe(endpoint, deadline)) == KITH_ENOLISTEN &&
+	    now_ms() + REACH_RETRY_MS < deadline && now_ms() < first + 1000)
+		poll(NULL, 0, REACH_RETRY_MS);
+	if (rc != 0)
 		goto out;
 	if ((s = sock_open(t, role, endpoint, server_pk, 1, &rc)) == NULL)
 		goto out;

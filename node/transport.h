@@ -181,7 +181,8 @@ int tsock_refused(struct tsock *s, int *handshaken);
  * ${role} that sends nothing, and close it.  (The server's ZAP handler
  * sees the handshake, as for any connection.)  Return 0 if the handshake
  * succeeded or nothing was learnt in time, KITH_ENOHOST if the host does
- * not resolve, KITH_ENOLISTEN if nothing listens there, KITH_ETIMEDOUT if
+ * not resolve, KITH_ENOLISTEN if nothing listens there (still after a
+ * second of trying again, as a daemon just started binds), KITH_ETIMEDOUT if
  * the connection was neither made nor refused in time, KITH_EWRONGKEY if
  * the server cut the handshakes short (it holds another key, or is not a
  * kith node), or KITH_EDENIED with ${*status} the ZAP status code (300,
