@@ -145,7 +145,7 @@ const char *report_lang(const struct report *r, size_t i, uint64_t *v,
  * hidden value cannot be worked out by subtraction.  ${row_totals} (and
  * ${col_totals}) are the totals printed beside each row (column), or NULL
  * if none is; a total below REPORT_MIN is itself hidden, so reveals
- * nothing.
+ * nothing.  A line of one cell is its own total: show one or the other.
  */
 void report_suppress(const uint64_t *cells, size_t nrows, size_t ncols,
     const uint64_t *row_totals, const uint64_t *col_totals,
