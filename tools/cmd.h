@@ -150,6 +150,9 @@ int cmd_volunteer(struct ctx *c, int argc, char **argv);
 int cmd_session(struct ctx *c, int argc, char **argv);
 /* cmd_insight.c */
 int cmd_insight(struct ctx *c, int argc, char **argv);
+
+/* cmd_report.c */
+int cmd_report(struct ctx *c, int argc, char **argv);
 /* cmd_referral.c */
 int cmd_referral(struct ctx *c, int argc, char **argv);
 

@@ -68,6 +68,8 @@ static const char usage_main[] =
 "  referral ...      send referrals to another organisation; answer them\n"
 "  session ...       add, list, show outreach sessions held with communities\n"
 "  insight ...       add, respond to, list what communities said\n"
+"  report            the participation report: reach, requests, referrals,\n"
+"                    insights, volunteers; small numbers suppressed\n"
 "  show ID           any entity, with the personal fields this node may read\n"
 "  find TEXT         requests, volunteers, referrals by name, phone, NHS no.\n"
 "  share ID --with ORG  seal an entity's personal fields to one more org\n"
@@ -119,6 +121,7 @@ static const struct command {
 	{ "referral", cmd_referral },
 	{ "session", cmd_session },
 	{ "insight", cmd_insight },
+	{ "report", cmd_report },
 	{ "show", cmd_show },
 	{ "find", cmd_find },
 	{ "erase", cmd_erase },

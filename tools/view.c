@@ -338,6 +338,13 @@ csv_cell(FILE *out, const char *s, size_t n)
 	fputc('"', out);
 }
 
+void
+view_csv_cell(FILE *out, const char *s, size_t n)
+{
+
+	csv_cell(out, s, n);
+}
+
 /* The kinds the view shows: one, or every kind of the domain. */
 static int
 view_kinds(const struct view *v)

@@ -72,6 +72,13 @@ void view_roster(struct view *v, const struct roster *r);
 void view_bom(struct view *v);
 
 /**
+ * view_csv_cell(out, s, n):
+ * Write the ${n} bytes ${s} to ${out} as one CSV cell: quoted if it must
+ * be, and a leading ' if a spreadsheet would take it for a formula.
+ */
+void view_csv_cell(FILE *out, const char *s, size_t n);
+
+/**
  * view_org(r, key, out, size):
  * Name the organisation with node key ${key} into ${out}: its name in
  * roster ${r}, with its key's first 8 hex digits in brackets if another

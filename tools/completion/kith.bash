@@ -4,7 +4,7 @@
 # against `kith --help`, each command's --help, and what kith accepts.
 
 _kith_commands="init id network invite join member quarantine request volunteer referral
-session insight show share erase find history conflicts resolve verify repair restore digest stats
+session insight report show share erase find history conflicts resolve verify repair restore digest stats
 export export-records import-records compact scrub upgrade sync tail peers
 status doctor clock"
 
@@ -55,6 +55,7 @@ _kith_options() {
 		echo --session --service --theme --summary --quote --sentiment ;;
 	insight:respond) echo --action --status --why ;;
 	insight:list) echo --open --theme --json ;;
+	report:) echo --from --to --by --format ;;
 	share:) echo --with ;;
 	invite:) echo --org --role --peer --days ;;
 	find:) echo --kind --limit --json ;;
@@ -89,6 +90,8 @@ _kith_values() {
 	referral:--consent) echo explicit care support-body ;;
 	session:--format) echo stall meeting focus-group event one-to-one ;;
 	insight:--status) echo planned done not-possible ;;
+	report:--by) echo community area group month ;;
+	report:--format) echo table csv json html ;;
 	volunteer:--active) echo yes no ;;
 	volunteer:--dbs | resolve:--dbs) echo none basic standard enhanced ;;
 	export:--format) echo ndjson csv fhir ;;
