@@ -737,8 +737,9 @@ report_build(struct store *st, const char *from, const char *to,
 	    r)) != 0)
 		goto out;
 	for (i = 0; i < REPORT_NMEDIANS; i++)
-		qsort(r->median[i].ms, r->median[i].n, sizeof(uint64_t),
-		    cmp_u64);
+		if (r->median[i].n > 0)	/* none: no array to sort */
+			qsort(r->median[i].ms, r->median[i].n,
+			    sizeof(uint64_t), cmp_u64);
 	if ((rc = suppress(r)) != 0)
 		goto out;
 	r->st = NULL;
