@@ -427,7 +427,9 @@ list_or_show(struct ctx *c, uint64_t kind, int show, const struct args *a,
 	    1)) == NULL)
 		rc = KITH_ENOMEM;
 	else if ((rc = store_states(c->st, kind, list_one, &l)) == 0) {
-		qsort_r(l.items, l.n, sizeof(*l.items), list_cmp, &sort);
+		if (l.n > 0)	/* none: no array to sort */
+			qsort_r(l.items, l.n, sizeof(*l.items), list_cmp,
+			    &sort);
 		view_roster(v, r);
 		if ((rc = list_show(c, &l, v, limit)) == 0)
 			rc = view_finish(v);
