@@ -376,12 +376,15 @@ actor_write(struct actor *a, uint64_t kind, const uint8_t *entity,
 	    (const uint8_t (*)[KITH_KEY_LEN])aud, naud, b);
 }
 
-int
-actor_create_to(struct actor *a, uint64_t kind,
-    const uint8_t (*aud)[KITH_KEY_LEN], size_t naud, struct body *b)
+/*
+ * A new entity of ${kind} started by this node: a random ${nonce} and the
+ * id derived from it, its network and this node's key, into ${entity}.
+ */
+static int
+new_entity(struct actor *a, uint64_t kind, uint8_t entity[KITH_ENTITY_LEN],
+    uint8_t nonce[KITH_NONCE_LEN])
 {
-	uint8_t net[KITH_NETWORK_LEN], entity[KITH_ENTITY_LEN];
-	uint8_t nonce[KITH_NONCE_LEN];
+	uint8_t net[KITH_NETWORK_LEN];
 	int rc;
 
 	if ((rc = store_network(a->st, net)) != 0)
@@ -389,6 +392,18 @@ actor_create_to(struct actor *a, uint64_t kind,
 	kcrypto_random(nonce, KITH_NONCE_LEN);
 	record_entity_derive(net, kind, kcrypto_key_public(a->key), nonce,
 	    entity);
+	return 0;
+}
+
+int
+actor_create_to(struct actor *a, uint64_t kind,
+    const uint8_t (*aud)[KITH_KEY_LEN], size_t naud, struct body *b)
+{
+	uint8_t entity[KITH_ENTITY_LEN], nonce[KITH_NONCE_LEN];
+	int rc;
+
+	if ((rc = new_entity(a, kind, entity, nonce)) != 0)
+		return rc;
 	return write_to(a, kind, entity, nonce, NULL, aud, naud, b);
 }
 
@@ -396,14 +411,10 @@ int
 actor_create(struct actor *a, uint64_t kind, const uint8_t *to,
     struct body *b)
 {
-	uint8_t net[KITH_NETWORK_LEN], entity[KITH_ENTITY_LEN];
-	uint8_t nonce[KITH_NONCE_LEN];
+	uint8_t entity[KITH_ENTITY_LEN], nonce[KITH_NONCE_LEN];
 	int rc;
 
-	if ((rc = store_network(a->st, net)) != 0)
-		return actor_fail(a, rc, "no network: %s", kith_strerror(rc));
-	kcrypto_random(nonce, KITH_NONCE_LEN);
-	record_entity_derive(net, kind, kcrypto_key_public(a->key), nonce,
-	    entity);
+	if ((rc = new_entity(a, kind, entity, nonce)) != 0)
+		return rc;
 	return actor_write(a, kind, entity, nonce, to, b);
 }
